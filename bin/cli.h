@@ -1,0 +1,36 @@
+// The `datamon` command line: global options and the registration of each command group.
+//
+// Each cmd_*.cpp file adds one group of subcommands to the CLI11 app and keeps its handlers
+// thin: parse flags, load the config, call one module. Handlers report failure by throwing
+// dm::Error; main() prints it as one line and exits non-zero.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include "common/config/config.h"
+
+namespace dm::cli {
+
+struct GlobalOptions {
+  config::ConfigOverrides overrides;
+  std::string log_level;
+  bool structured_logs = false;
+
+  // The effective config: flags > env > file > defaults.
+  config::Config load() const;
+};
+
+// Adds an optional string flag that fills `target` only when given.
+void add_optional(CLI::App& app, const std::string& name, std::optional<std::string>& target,
+                  const std::string& help);
+
+void add_context_commands(CLI::App& app, GlobalOptions& global);
+void add_repo_commands(CLI::App& app, GlobalOptions& global);
+// Returns the `bundle` group so that `bundle mount` can join it.
+CLI::App& add_bundle_commands(CLI::App& app, GlobalOptions& global);
+void add_label_commands(CLI::App& app, GlobalOptions& global);
+void add_mount_command(CLI::App& bundle, GlobalOptions& global);  // fusefs
+void add_pg_commands(CLI::App& app, GlobalOptions& global);       // pgmover
+void add_sidecar_commands(CLI::App& app, GlobalOptions& global);  // sidecar fuse|pg, wrap
+
+}  // namespace dm::cli

@@ -1,0 +1,57 @@
+// `datamon label set|list|get`.
+#include <iostream>
+
+#include "bin/cli.h"
+#include "common/config/context.h"
+
+namespace dm::cli {
+
+void add_label_commands(CLI::App& app, GlobalOptions& global) {
+  auto* label = app.add_subcommand("label", "Set, get and list labels");
+  label->require_subcommand(1);
+  struct Flags {
+    std::string repo, label, bundle, prefix;
+  };
+
+  auto sf = std::make_shared<Flags>();
+  auto* set = label->add_subcommand("set", "Point a label at a bundle");
+  set->add_option("--repo", sf->repo, "repo")->required();
+  set->add_option("--label", sf->label, "label")->required();
+  set->add_option("--bundle", sf->bundle, "bundle id")->required();
+  set->callback([&global, sf] {
+    const auto config = global.load();
+    auto ctx = config::open_context(config);
+    model::LabelDescriptor d;
+    d.name = sf->label;
+    d.id = sf->bundle;
+    d.timestamp = model::Timestamp::now_utc();
+    d.contributors = {config.contributor};
+    ctx.catalog().set_label(sf->repo, d);
+    std::cout << "set label '" << d.name << "'\n";
+  });
+
+  auto gf = std::make_shared<Flags>();
+  auto* get = label->add_subcommand("get", "Show the bundle a label points at");
+  get->add_option("--repo", gf->repo, "repo")->required();
+  get->add_option("--label", gf->label, "label")->required();
+  get->callback([&global, gf] {
+    const auto config = global.load();
+    auto ctx = config::open_context(config);
+    const auto d = ctx.catalog().get_label(gf->repo, gf->label);
+    std::cout << d.name << " , " << d.id << " , " << (d.timestamp ? d.timestamp->rfc3339nano() : "") << "\n";
+  });
+
+  auto lf = std::make_shared<Flags>();
+  auto* list = label->add_subcommand("list", "List the labels of a repo");
+  list->add_option("--repo", lf->repo, "repo")->required();
+  list->add_option("--prefix", lf->prefix, "only labels starting with this");
+  list->callback([&global, lf] {
+    const auto config = global.load();
+    auto ctx = config::open_context(config);
+    for (const auto& d : ctx.catalog().list_labels(lf->repo, lf->prefix)) {
+      std::cout << d.name << " , " << d.id << " , " << (d.timestamp ? d.timestamp->rfc3339nano() : "") << "\n";
+    }
+  });
+}
+
+}  // namespace dm::cli

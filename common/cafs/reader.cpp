@@ -1,0 +1,94 @@
+#include "common/cafs/reader.h"
+
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+
+#include "common/cafs/hasher.h"
+#include "common/cafs/root_blob.h"
+#include "common/util/error.h"
+
+namespace dm::cafs {
+
+Reader::Reader(store::Store& blobs, uint32_t leaf_size, bool legacy, bool verify)
+    : blobs_(blobs), leaf_size_(leaf_size), stride_(legacy ? leaf_size - kLegacyLeafTruncation : leaf_size), verify_(verify) {
+  if (leaf_size < kMinLeafSize || leaf_size > kMaxLeafSize || (legacy && leaf_size <= kLegacyLeafTruncation)) {
+    throw Error(ErrorKind::Corrupt, "bundle leaf size " + std::to_string(leaf_size) + " is out of range");
+  }
+}
+
+std::vector<Key> Reader::leaf_keys(const Key& root) {
+  const auto name = root.hex();
+  std::string blob;
+  try {
+    blob = blobs_.get(name);
+  } catch (const Error& e) {
+    if (e.kind() == ErrorKind::NotFound) {
+      throw Error(ErrorKind::NotFound, "root blob " + store::object_url(blobs_, name) + " is missing");
+    }
+    throw;
+  }
+  return decode_root_blob(blob, root, leaf_size_, store::object_url(blobs_, name));
+}
+
+void Reader::verify_leaf(std::string_view data, const Key& key, size_t index, size_t count) const {
+  if (data.size() > leaf_size_) {
+    throw Error(ErrorKind::Corrupt, "leaf " + store::object_url(blobs_, key.hex()) + " is longer than the leaf size");
+  }
+  const Key actual = leaf_key_at({reinterpret_cast<const uint8_t*>(data.data()), data.size()}, leaf_size_, index, count);
+  if (actual != key) {
+    throw Error(ErrorKind::Corrupt, "leaf " + store::object_url(blobs_, key.hex()) + " fails hash verification");
+  }
+}
+
+std::string Reader::fetch_leaf(std::span<const Key> keys, size_t index) {
+  const auto name = keys[index].hex();
+  std::string data;
+  try {
+    data = blobs_.get(name);
+  } catch (const Error& e) {
+    if (e.kind() == ErrorKind::NotFound) {
+      throw Error(ErrorKind::NotFound, "leaf " + store::object_url(blobs_, name) + " is missing");
+    }
+    throw;
+  }
+  if (verify_) verify_leaf(data, keys[index], index, keys.size());
+  return data;
+}
+
+void Reader::read_file_to(const Key& root, uint64_t expected_size, int fd, const std::string& path, ThreadPool& pool,
+                          Progress* progress) {
+  const auto keys = leaf_keys(root);
+  std::atomic<uint64_t> last_length{0};
+  TaskGroup group(pool);
+  for (size_t i = 0; i < keys.size(); ++i) {
+    group.run([&, i] {
+      const auto data = fetch_leaf(keys, i);
+      if (i + 1 < keys.size() && data.size() != stride_) {
+        throw Error(ErrorKind::Corrupt, "leaf " + store::object_url(blobs_, keys[i].hex()) + " has " +
+                                            std::to_string(data.size()) + " bytes where " + std::to_string(stride_) +
+                                            " were expected");
+      }
+      if (i + 1 == keys.size()) last_length = data.size();
+      size_t done = 0;
+      const uint64_t offset = i * stride_;
+      while (done < data.size()) {
+        const ssize_t n = ::pwrite(fd, data.data() + done, data.size() - done, static_cast<off_t>(offset + done));
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) throw_errno("cannot write", path);
+        done += static_cast<size_t>(n);
+      }
+      if (progress) progress->add_bytes(data.size());
+    });
+  }
+  group.wait();
+  const uint64_t length = keys.empty() ? 0 : (keys.size() - 1) * stride_ + last_length.load();
+  if (length != expected_size) {
+    throw Error(ErrorKind::Corrupt, "content of '" + path + "' (root " + root.hex() + ") is " + std::to_string(length) +
+                                        " bytes but the index says " + std::to_string(expected_size));
+  }
+  if (::ftruncate(fd, static_cast<off_t>(length)) != 0) throw_errno("cannot truncate", path);
+}
+
+}  // namespace dm::cafs

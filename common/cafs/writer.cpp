@@ -1,0 +1,158 @@
+#include "common/cafs/writer.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <memory>
+#include <mutex>
+#include <semaphore>
+#include <vector>
+
+#include "common/cafs/hasher.h"
+#include "common/cafs/root_blob.h"
+#include "common/util/crc32c.h"
+#include "common/util/error.h"
+
+namespace dm::cafs {
+
+namespace {
+
+std::span<const uint8_t> as_bytes(std::string_view s) {
+  return {reinterpret_cast<const uint8_t*>(s.data()), s.size()};
+}
+
+// Reads up to `want` bytes at `offset`; fewer only at end of file.
+size_t read_at(int fd, char* buf, size_t want, uint64_t offset, const std::filesystem::path& path) {
+  size_t got = 0;
+  while (got < want) {
+    const ssize_t n = ::pread(fd, buf + got, want - got, static_cast<off_t>(offset + got));
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      throw_errno("cannot read", path.string());
+    }
+    if (n == 0) break;
+    got += static_cast<size_t>(n);
+  }
+  return got;
+}
+
+struct Fd {
+  int fd;
+  ~Fd() {
+    if (fd >= 0) ::close(fd);
+  }
+};
+
+}  // namespace
+
+Writer::Writer(store::Store& blobs, uint32_t leaf_size, ThreadPool& leaf_pool, const KeySet* known)
+    : blobs_(blobs), leaf_size_(leaf_size), pool_(leaf_pool), known_(known) {
+  if (leaf_size < kMinLeafSize || leaf_size > kMaxLeafSize) {
+    throw Error(ErrorKind::InvalidArgument, "leaf size " + std::to_string(leaf_size) + " is out of range");
+  }
+}
+
+bool Writer::store_blob(const std::string& name, std::string_view data) {
+  ++stats_.existence_checks;
+  if (auto info = blobs_.stat(name); info && info->size > 0) {
+    // An existing non-empty object with a matching CRC (where reported) is a valid duplicate.
+    if (!info->crc32c || *info->crc32c == crc32c(data)) return false;
+  }
+  blobs_.put(name, data, store::PutMode::Overwrite);
+  return true;
+}
+
+PutResult Writer::put_bytes(std::string_view data) {
+  PutResult result;
+  result.size = data.size();
+  std::vector<Key> keys;
+  const uint64_t full = data.size() / leaf_size_;
+  const uint64_t count = full + (data.size() % leaf_size_ != 0 ? 1 : 0);
+  for (uint64_t i = 0; i < count; ++i) {
+    const auto leaf = data.substr(i * leaf_size_, leaf_size_);
+    const Key key = leaf_key_at(as_bytes(leaf), leaf_size_, i, count);
+    keys.push_back(key);
+    ++stats_.leaves;
+    if (known_ && known_->count(key)) continue;
+    if (store_blob(key.hex(), leaf)) {
+      ++result.leaves_stored;
+      result.bytes_stored += leaf.size();
+      ++stats_.leaves_stored;
+      stats_.bytes_stored += leaf.size();
+    }
+  }
+  result.leaves = count;
+  result.root = root_key(keys, leaf_size_);
+  result.root_stored = store_blob(result.root.hex(), encode_root_blob(keys, result.root));
+  return result;
+}
+
+PutResult Writer::put_file(const std::filesystem::path& path, Progress* progress) {
+  Fd file{::open(path.c_str(), O_RDONLY | O_CLOEXEC)};
+  if (file.fd < 0) throw_errno("cannot open", path.string());
+  struct stat st {};
+  if (::fstat(file.fd, &st) != 0) throw_errno("cannot stat", path.string());
+  const auto size = static_cast<uint64_t>(st.st_size);
+  if (size <= leaf_size_) {
+    std::string data(size, '\0');
+    const size_t got = read_at(file.fd, data.data(), size, 0, path);
+    char probe;
+    if (got != size || read_at(file.fd, &probe, 1, size, path) != 0) {
+      throw Error(ErrorKind::Io, "file '" + path.string() + "' changed size while it was read");
+    }
+    auto r = put_bytes(data);
+    if (progress) progress->add_bytes(size);
+    return r;
+  }
+
+  const uint64_t count = (size + leaf_size_ - 1) / leaf_size_;
+  std::vector<Key> keys(count);
+  std::mutex result_mutex;
+  PutResult result;
+  result.size = size;
+  result.leaves = count;
+  // Bound the leaves held in memory: read ahead at most twice the pool's width.
+  auto in_flight = std::make_shared<std::counting_semaphore<1024>>(std::min<ptrdiff_t>(1024, 2 * pool_.size()));
+  TaskGroup group(pool_);
+  for (uint64_t i = 0; i < count && !group.failed(); ++i) {
+    in_flight->acquire();
+    auto leaf = std::make_shared<std::string>(std::min<uint64_t>(leaf_size_, size - i * leaf_size_), '\0');
+    const size_t got = read_at(file.fd, leaf->data(), leaf->size(), i * leaf_size_, path);
+    if (got != leaf->size()) {
+      in_flight->release();
+      group.wait();
+      throw Error(ErrorKind::Io, "file '" + path.string() + "' changed size while it was read");
+    }
+    group.run([this, i, count, leaf, in_flight, &keys, &result, &result_mutex, progress] {
+      struct Release {
+        std::counting_semaphore<1024>& s;
+        ~Release() { s.release(); }
+      } release{*in_flight};
+      const Key key = leaf_key_at(as_bytes(*leaf), leaf_size_, i, count);
+      keys[i] = key;
+      ++stats_.leaves;
+      bool stored = false;
+      if (!(known_ && known_->count(key))) stored = store_blob(key.hex(), *leaf);
+      if (stored) {
+        ++stats_.leaves_stored;
+        stats_.bytes_stored += leaf->size();
+        std::lock_guard lock(result_mutex);
+        ++result.leaves_stored;
+        result.bytes_stored += leaf->size();
+      }
+      if (progress) progress->add_bytes(leaf->size());
+    });
+  }
+  group.wait();
+  char probe;
+  if (read_at(file.fd, &probe, 1, size, path) != 0) {
+    throw Error(ErrorKind::Io, "file '" + path.string() + "' changed size while it was read");
+  }
+  result.root = root_key(keys, leaf_size_);
+  result.root_stored = store_blob(result.root.hex(), encode_root_blob(keys, result.root));
+  return result;
+}
+
+}  // namespace dm::cafs

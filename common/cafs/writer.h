@@ -1,0 +1,62 @@
+// Writer: stores a file's content in the blob bucket as datamon leaves and a root blob.
+//
+// The file is cut into leaf_size leaves (spec §4.2), each hashed (§4.3) and stored under its
+// key unless the store already holds a valid copy (non-empty, and with a matching CRC32C
+// where the backend reports one) or the key is in `known` (leaves of a parent bundle that
+// are known to exist: no request at all). Leaves are hashed and stored in parallel on the
+// shared leaf pool with a bounded number in flight; the root blob is written after all of
+// the file's leaves. Thread-safe: many files may be put at once.
+#pragma once
+
+#include <atomic>
+#include <filesystem>
+#include <string_view>
+#include <unordered_set>
+
+#include "common/cafs/key.h"
+#include "common/store/store.h"
+#include "common/util/progress.h"
+#include "common/util/thread_pool.h"
+
+namespace dm::cafs {
+
+using KeySet = std::unordered_set<Key, KeyHash>;
+
+struct PutResult {
+  Key root;
+  uint64_t size = 0;
+  uint64_t leaves = 0;
+  uint64_t leaves_stored = 0;  // leaves actually written (not already present)
+  uint64_t bytes_stored = 0;   // bytes of those leaves
+  bool root_stored = false;
+};
+
+struct WriterStats {
+  std::atomic<uint64_t> leaves{0};
+  std::atomic<uint64_t> leaves_stored{0};
+  std::atomic<uint64_t> bytes_stored{0};
+  std::atomic<uint64_t> existence_checks{0};
+};
+
+class Writer {
+ public:
+  Writer(store::Store& blobs, uint32_t leaf_size, ThreadPool& leaf_pool, const KeySet* known = nullptr);
+
+  PutResult put_file(const std::filesystem::path& path, Progress* progress = nullptr);
+  PutResult put_bytes(std::string_view data);
+
+  const WriterStats& stats() const { return stats_; }
+  uint32_t leaf_size() const { return leaf_size_; }
+
+ private:
+  // Stores `data` under `name` unless a valid copy exists; returns true if it wrote.
+  bool store_blob(const std::string& name, std::string_view data);
+
+  store::Store& blobs_;
+  uint32_t leaf_size_;
+  ThreadPool& pool_;
+  const KeySet* known_;
+  WriterStats stats_;
+};
+
+}  // namespace dm::cafs

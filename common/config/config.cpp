@@ -1,0 +1,120 @@
+#include "common/config/config.h"
+
+#include <pwd.h>
+#include <unistd.h>
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <map>
+
+#include "common/util/error.h"
+#include "common/util/files.h"
+
+namespace fs = std::filesystem;
+
+namespace dm::config {
+
+namespace {
+
+std::string lower(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return s;
+}
+
+// Flattened file keys, lower-cased: "metrics.enabled" etc.
+std::map<std::string, std::string> read_file_keys(const fs::path& path) {
+  std::map<std::string, std::string> keys;
+  YAML::Node root;
+  try {
+    root = YAML::Load(read_file(path));
+  } catch (const YAML::Exception& e) {
+    throw Error(ErrorKind::InvalidArgument, "config file '" + path.string() + "' is not valid YAML (line " +
+                                                std::to_string(e.mark.line + 1) + "): " + e.msg);
+  }
+  if (root.IsNull()) return keys;
+  if (!root.IsMap()) throw Error(ErrorKind::InvalidArgument, "config file '" + path.string() + "' is not a mapping");
+  for (const auto& kv : root) {
+    const auto key = lower(kv.first.as<std::string>());
+    if (kv.second.IsScalar()) keys[key] = kv.second.Scalar();
+    if (kv.second.IsMap()) {
+      for (const auto& sub : kv.second) {
+        if (sub.second.IsScalar()) keys[key + "." + lower(sub.first.as<std::string>())] = sub.second.Scalar();
+      }
+    }
+  }
+  return keys;
+}
+
+std::string os_user_name() {
+  if (const passwd* pw = ::getpwuid(::geteuid()); pw && pw->pw_name) return pw->pw_name;
+  return {};
+}
+
+}  // namespace
+
+EnvLookup process_env() {
+  return [](const std::string& name) -> std::optional<std::string> {
+    const char* v = std::getenv(name.c_str());
+    if (v == nullptr || *v == '\0') return std::nullopt;
+    return std::string(v);
+  };
+}
+
+std::optional<fs::path> find_config_file(const EnvLookup& env) {
+  if (auto p = env("DATAMON_CONFIG")) return fs::path(*p);
+  std::vector<fs::path> candidates{fs::path("datamon.yaml")};
+  if (auto home = env("HOME")) candidates.push_back(fs::path(*home) / ".datamon2" / "datamon.yaml");
+  candidates.push_back("/etc/datamon2/datamon.yaml");
+  for (const auto& c : candidates) {
+    std::error_code ec;
+    if (fs::is_regular_file(c, ec)) return c;
+  }
+  return std::nullopt;
+}
+
+Config load_config(const ConfigOverrides& flags, const EnvLookup& env) {
+  Config config;
+  std::map<std::string, std::string> file;
+  if (auto path = find_config_file(env)) {
+    std::error_code ec;
+    if (fs::exists(*path, ec)) {
+      file = read_file_keys(*path);
+      config.file = *path;
+    } else if (env("DATAMON_CONFIG")) {
+      throw Error(ErrorKind::NotFound, "config file '" + path->string() + "' (DATAMON_CONFIG) does not exist");
+    }
+  }
+  // flag > env (first set name wins) > file > default
+  auto pick = [&](const std::optional<std::string>& flag, std::initializer_list<const char*> env_names,
+                  const char* file_key, std::string fallback) {
+    if (flag) return *flag;
+    for (const char* name : env_names) {
+      if (auto v = env(name)) return *v;
+    }
+    if (auto it = file.find(lower(file_key)); it != file.end() && !it->second.empty()) return it->second;
+    return fallback;
+  };
+  config.config_bucket = pick(flags.config, {"DATAMON_GLOBAL_CONFIG"}, "config", "");
+  config.context = pick(flags.context, {"DATAMON_CONTEXT"}, "context", "dev");
+  config.store.credential_file = pick(flags.credential, {"DATAMON_CREDENTIAL"}, "credential", "");
+  config.contributor.name = pick(flags.name, {"DATAMON_NAME"}, "name", "");
+  config.contributor.email = pick(flags.email, {"DATAMON_EMAIL"}, "email", "");
+  config.store.s3_endpoint = pick(flags.s3_endpoint, {"DATAMON_S3_ENDPOINT"}, "s3Endpoint", "");
+  config.store.s3_region = pick(flags.s3_region, {"DATAMON_S3_REGION"}, "s3Region", "us-east-1");
+  config.store.gcs_endpoint =
+      pick(flags.gcs_endpoint, {"DATAMON_GCS_ENDPOINT", "STORAGE_EMULATOR_HOST"}, "gcsEndpoint", "");
+  config.log_level = pick(flags.log_level, {"DATAMON_LOGLEVEL"}, "loglevel", "info");
+  if (config.contributor.name.empty() && config.contributor.email.empty()) config.contributor.name = os_user_name();
+  return config;
+}
+
+const std::string& require_config_bucket(const Config& config) {
+  if (config.config_bucket.empty()) {
+    throw Error(ErrorKind::InvalidArgument,
+                "no config bucket: pass --config, set DATAMON_GLOBAL_CONFIG, or put 'config:' in datamon.yaml");
+  }
+  return config.config_bucket;
+}
+
+}  // namespace dm::config

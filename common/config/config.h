@@ -1,0 +1,56 @@
+// Config: what the CLI knows before it talks to any store (format spec §6, decision 16).
+//
+// Every key can come from a flag, a DATAMON_* environment variable or the config file
+// (datamon.yaml found through DATAMON_CONFIG, ./datamon.yaml, ~/.datamon2/, /etc/datamon2/);
+// flags win over env, env over file, file over defaults. File keys match case-insensitively,
+// as viper does; unknown keys are ignored. A file that does not parse is an error naming it.
+//
+//   key          env                                      flag
+//   config       DATAMON_GLOBAL_CONFIG                    --config       (config bucket: URL or GCS name)
+//   context      DATAMON_CONTEXT                          --context      (default "dev")
+//   credential   DATAMON_CREDENTIAL                       --credential   (GCS credentials JSON path)
+//   name, email  DATAMON_NAME, DATAMON_EMAIL              --name, --email (contributor)
+//   s3Endpoint   DATAMON_S3_ENDPOINT                      --s3-endpoint
+//   s3Region     DATAMON_S3_REGION                        --s3-region    (default us-east-1)
+//   gcsEndpoint  DATAMON_GCS_ENDPOINT, STORAGE_EMULATOR_HOST --gcs-endpoint
+//   loglevel     DATAMON_LOGLEVEL                         --loglevel     (default info)
+#pragma once
+
+#include <filesystem>
+#include <functional>
+#include <optional>
+#include <string>
+
+#include "common/model/documents.h"
+#include "common/store/open_store.h"
+
+namespace dm::config {
+
+using EnvLookup = std::function<std::optional<std::string>(const std::string& name)>;
+
+// The process environment (empty values count as unset).
+EnvLookup process_env();
+
+struct ConfigOverrides {  // values given on the command line
+  std::optional<std::string> config, context, credential, name, email, s3_endpoint, s3_region, gcs_endpoint,
+      log_level;
+};
+
+struct Config {
+  std::string config_bucket;
+  std::string context = "dev";
+  model::Contributor contributor;
+  store::StoreOptions store;  // credential file, endpoints, region
+  std::string log_level = "info";
+  std::filesystem::path file;  // the config file read, if any
+};
+
+// The config file to read: DATAMON_CONFIG if set, else the first datamon.yaml found.
+std::optional<std::filesystem::path> find_config_file(const EnvLookup& env);
+
+Config load_config(const ConfigOverrides& flags, const EnvLookup& env);
+
+// The config bucket or an error telling how to set it.
+const std::string& require_config_bucket(const Config& config);
+
+}  // namespace dm::config

@@ -1,0 +1,67 @@
+#include "common/config/context.h"
+
+#include "common/model/paths.h"
+#include "common/store/open_store.h"
+#include "common/util/error.h"
+
+namespace dm::config {
+
+ContextStores open_context(const Config& config) {
+  const auto& config_url = require_config_bucket(config);
+  model::validate_context_name(config.context);
+  ContextStores cs;
+  auto options = config.store;
+  options.create_local = false;
+  try {
+    cs.config = store::open_store(config_url, options);
+  } catch (const Error& e) {
+    if (e.kind() == ErrorKind::NotFound) {
+      throw Error(ErrorKind::NotFound, "config bucket '" + config_url + "' does not exist (run 'datamon context create')");
+    }
+    throw;
+  }
+  const auto path = model::context_path(config.context);
+  std::string doc;
+  try {
+    doc = cs.config->get(path);
+  } catch (const Error& e) {
+    if (e.kind() == ErrorKind::NotFound) {
+      throw Error(ErrorKind::NotFound,
+                  "context '" + config.context + "' does not exist in config bucket " + cs.config->describe());
+    }
+    throw;
+  }
+  cs.descriptor = model::parse_context(doc, store::object_url(*cs.config, path));
+  const auto& d = cs.descriptor;
+  for (const auto& [key, value] : {std::pair{"blob", d.blob}, {"metadata", d.metadata}, {"vmetadata", d.vmetadata}}) {
+    if (value.empty()) {
+      throw Error(ErrorKind::Corrupt,
+                  "context " + store::object_url(*cs.config, path) + " names no '" + std::string(key) + "' bucket");
+    }
+  }
+  options.create_local = true;
+  cs.metadata = store::open_store(store::sibling_bucket_url(config_url, d.metadata), options);
+  cs.vmetadata = store::open_store(store::sibling_bucket_url(config_url, d.vmetadata), options);
+  cs.blob = store::open_store(store::sibling_bucket_url(config_url, d.blob), options);
+  return cs;
+}
+
+void create_context(const Config& config, const model::ContextDescriptor& context) {
+  const auto& config_url = require_config_bucket(config);
+  model::validate_context_name(context.name);
+  for (const auto* b : {&context.blob, &context.metadata, &context.vmetadata, &context.wal, &context.readlog}) {
+    if (b->empty()) throw Error(ErrorKind::InvalidArgument, "context '" + context.name + "' needs all five bucket names");
+  }
+  auto cfg = store::open_store(config_url, config.store);
+  try {
+    cfg->put(model::context_path(context.name), model::to_yaml(context), store::PutMode::NoOverwrite);
+  } catch (const Error& e) {
+    if (e.kind() == ErrorKind::AlreadyExists) {
+      throw Error(ErrorKind::AlreadyExists,
+                  "context '" + context.name + "' already exists in config bucket " + cfg->describe());
+    }
+    throw;
+  }
+}
+
+}  // namespace dm::config

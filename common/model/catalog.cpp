@@ -1,0 +1,208 @@
+#include "common/model/catalog.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+
+#include "common/model/ksuid.h"
+#include "common/model/paths.h"
+#include "common/util/error.h"
+#include "common/util/thread_pool.h"
+
+namespace dm::model {
+
+namespace {
+
+// Reads an object, turning NotFound into a message about the datamon thing it represents.
+std::string get_or(store::Store& s, const std::string& name, const std::string& missing_message) {
+  try {
+    return s.get(name);
+  } catch (const Error& e) {
+    if (e.kind() == ErrorKind::NotFound) throw Error(ErrorKind::NotFound, missing_message);
+    throw;
+  }
+}
+
+}  // namespace
+
+void Catalog::create_repo(const RepoDescriptor& repo) {
+  validate_repo_name(repo.name);
+  try {
+    metadata_.put(repo_path(repo.name), to_yaml(repo), store::PutMode::NoOverwrite);
+  } catch (const Error& e) {
+    if (e.kind() == ErrorKind::AlreadyExists) {
+      throw Error(ErrorKind::AlreadyExists, "repo '" + repo.name + "' already exists");
+    }
+    throw;
+  }
+}
+
+std::vector<RepoDescriptor> Catalog::list_repos() {
+  std::vector<std::string> names;
+  metadata_.list("repos/", "", [&](const store::ListEntry& e) {
+    if (e.name.size() > 15 && e.name.ends_with("/repo.yaml")) names.push_back(e.name);
+  });
+  std::vector<RepoDescriptor> out;
+  for (const auto& name : names) {
+    out.push_back(parse_repo(metadata_.get(name), store::object_url(metadata_, name)));
+  }
+  return out;
+}
+
+RepoDescriptor Catalog::get_repo(const std::string& repo) {
+  const auto name = repo_path(repo);
+  return parse_repo(get_or(metadata_, name, "repo '" + repo + "' does not exist in " + metadata_.describe()),
+                    store::object_url(metadata_, name));
+}
+
+void Catalog::require_repo(const std::string& repo) {
+  if (!metadata_.exists(repo_path(repo))) {
+    throw Error(ErrorKind::NotFound, "repo '" + repo + "' does not exist in " + metadata_.describe());
+  }
+}
+
+std::vector<BundleDescriptor> Catalog::list_bundles(const std::string& repo) {
+  require_repo(repo);
+  const auto prefix = bundle_prefix(repo);
+  std::vector<std::string> ids;
+  metadata_.list(prefix, "/", [&](const store::ListEntry& e) {
+    if (e.is_prefix) ids.push_back(e.name.substr(prefix.size(), e.name.size() - prefix.size() - 1));
+  });
+  std::sort(ids.begin(), ids.end());
+  std::vector<BundleDescriptor> out;
+  for (const auto& id : ids) {
+    const auto name = bundle_path(repo, id);
+    std::string doc;
+    try {
+      doc = metadata_.get(name);
+    } catch (const Error& e) {
+      if (e.kind() == ErrorKind::NotFound) continue;  // an upload that never committed
+      throw;
+    }
+    auto d = parse_bundle(doc, store::object_url(metadata_, name));
+    if (d.id != id) {
+      throw Error(ErrorKind::Corrupt, "bundle " + store::object_url(metadata_, name) + " names id '" + d.id + "'");
+    }
+    out.push_back(std::move(d));
+  }
+  return out;
+}
+
+std::string Catalog::latest_bundle(const std::string& repo) {
+  require_repo(repo);
+  const auto prefix = bundle_prefix(repo);
+  std::vector<std::string> ids;
+  metadata_.list(prefix, "/", [&](const store::ListEntry& e) {
+    if (e.is_prefix) ids.push_back(e.name.substr(prefix.size(), e.name.size() - prefix.size() - 1));
+  });
+  std::sort(ids.begin(), ids.end());
+  for (auto it = ids.rbegin(); it != ids.rend(); ++it) {
+    if (metadata_.exists(bundle_path(repo, *it))) {
+      if (it != ids.rbegin()) {
+        spdlog::warn("repo={} skipped incomplete newer bundle={} (no bundle.yaml)", repo, ids.back());
+      }
+      return *it;
+    }
+  }
+  throw Error(ErrorKind::NotFound, "repo '" + repo + "' has no bundles");
+}
+
+BundleDescriptor Catalog::get_bundle(const std::string& repo, const std::string& bundle_id) {
+  const auto name = bundle_path(repo, bundle_id);
+  auto d = parse_bundle(
+      get_or(metadata_, name, "bundle '" + bundle_id + "' does not exist in repo '" + repo + "'"),
+      store::object_url(metadata_, name));
+  if (d.leaf_size == 0) {
+    throw Error(ErrorKind::Corrupt, "bundle " + store::object_url(metadata_, name) + " has no leafSize");
+  }
+  return d;
+}
+
+std::vector<BundleEntry> Catalog::get_entries(const std::string& repo, const BundleDescriptor& bundle,
+                                              unsigned concurrency) {
+  std::vector<std::vector<BundleEntry>> parts(bundle.count);
+  parallel_for(bundle.count, concurrency, [&](size_t n) {
+    const auto name = index_path(repo, bundle.id, n);
+    parts[n] = parse_bundle_entries(
+        get_or(metadata_, name, "index file " + store::object_url(metadata_, name) + " of bundle '" + bundle.id +
+                                    "' is missing"),
+        store::object_url(metadata_, name));
+  });
+  std::vector<BundleEntry> out;
+  size_t total = 0;
+  for (const auto& p : parts) total += p.size();
+  out.reserve(total);
+  for (auto& p : parts) std::move(p.begin(), p.end(), std::back_inserter(out));
+  return out;
+}
+
+void Catalog::write_bundle(const std::string& repo, BundleDescriptor& bundle, std::vector<BundleEntry> entries) {
+  if (bundle.id.empty()) throw Error(ErrorKind::Internal, "bundle id not set");
+  std::sort(entries.begin(), entries.end(), [](const auto& a, const auto& b) { return a.name < b.name; });
+  for (size_t i = 1; i < entries.size(); ++i) {
+    if (entries[i].name == entries[i - 1].name) {
+      throw Error(ErrorKind::InvalidArgument, "bundle has two entries named '" + entries[i].name + "'");
+    }
+  }
+  const size_t files = (entries.size() + kEntriesPerIndexFile - 1) / kEntriesPerIndexFile;
+  for (size_t n = 0; n < files; ++n) {
+    const auto first = entries.begin() + static_cast<ptrdiff_t>(n * kEntriesPerIndexFile);
+    const auto last = entries.begin() + static_cast<ptrdiff_t>(std::min(entries.size(), (n + 1) * kEntriesPerIndexFile));
+    metadata_.put(index_path(repo, bundle.id, n), to_yaml(std::vector<BundleEntry>(first, last)),
+                  store::PutMode::NoOverwrite);
+  }
+  bundle.count = files;
+  metadata_.put(bundle_path(repo, bundle.id), to_yaml(bundle), store::PutMode::NoOverwrite);
+}
+
+std::string Catalog::resolve_bundle(const std::string& repo, const std::string& bundle_id, const std::string& label) {
+  if (!bundle_id.empty() && !label.empty()) {
+    throw Error(ErrorKind::InvalidArgument, "--bundle and --label are mutually exclusive");
+  }
+  require_repo(repo);
+  if (!bundle_id.empty()) return bundle_id;
+  if (!label.empty()) return get_label(repo, label).id;
+  return latest_bundle(repo);
+}
+
+void Catalog::set_label(const std::string& repo, const LabelDescriptor& label) {
+  validate_label_name(label.name);
+  require_repo(repo);
+  if (!metadata_.exists(bundle_path(repo, label.id))) {
+    throw Error(ErrorKind::NotFound, "bundle '" + label.id + "' does not exist in repo '" + repo + "'");
+  }
+  vmetadata_.put(label_path(repo, label.name), to_yaml(label), store::PutMode::Overwrite);
+}
+
+LabelDescriptor Catalog::get_label(const std::string& repo, const std::string& label) {
+  validate_label_name(label);
+  require_repo(repo);
+  const auto name = label_path(repo, label);
+  auto d = parse_label(get_or(vmetadata_, name, "label '" + label + "' does not exist in repo '" + repo + "'"),
+                       store::object_url(vmetadata_, name));
+  if (d.name.empty()) d.name = label;
+  if (d.id.empty()) throw Error(ErrorKind::Corrupt, "label " + store::object_url(vmetadata_, name) + " has no id");
+  return d;
+}
+
+std::vector<LabelDescriptor> Catalog::list_labels(const std::string& repo, const std::string& prefix) {
+  require_repo(repo);
+  const auto base = label_prefix(repo);
+  std::vector<std::string> names;
+  vmetadata_.list(base + prefix, "", [&](const store::ListEntry& e) {
+    if (e.name.ends_with("/label.yaml")) names.push_back(e.name);
+  });
+  std::vector<LabelDescriptor> out;
+  for (const auto& name : names) {
+    const auto label = name.substr(base.size(), name.size() - base.size() - std::string("/label.yaml").size());
+    auto d = parse_label(vmetadata_.get(name), store::object_url(vmetadata_, name));
+    if (d.name.empty()) d.name = label;
+    if (d.name != label) {
+      throw Error(ErrorKind::Corrupt, "label " + store::object_url(vmetadata_, name) + " is named '" + d.name + "'");
+    }
+    out.push_back(std::move(d));
+  }
+  return out;
+}
+
+}  // namespace dm::model

@@ -1,0 +1,56 @@
+// Catalog: the repos, bundles and labels of one context, read and written on its metadata and
+// vmetadata stores with datamon's rules (format spec §2-§3, decisions 2, 3, 8, 11).
+//
+// Writes follow the commit order: index files (NoOverwrite), then bundle.yaml (NoOverwrite,
+// the commit point), then labels (Overwrite). "Latest" is the greatest bundle id that has a
+// bundle.yaml. Errors name the repo, bundle or label. Thread-safe (stateless over the stores).
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/model/documents.h"
+#include "common/store/store.h"
+
+namespace dm::model {
+
+constexpr size_t kEntriesPerIndexFile = 1000;
+
+class Catalog {
+ public:
+  Catalog(store::Store& metadata, store::Store& vmetadata) : metadata_(metadata), vmetadata_(vmetadata) {}
+
+  store::Store& metadata() { return metadata_; }
+  store::Store& vmetadata() { return vmetadata_; }
+
+  // Repos
+  void create_repo(const RepoDescriptor& repo);  // AlreadyExists: "repo 'x' already exists"
+  std::vector<RepoDescriptor> list_repos();
+  RepoDescriptor get_repo(const std::string& repo);  // NotFound naming the repo
+  void require_repo(const std::string& repo);
+
+  // Bundles
+  std::vector<BundleDescriptor> list_bundles(const std::string& repo);
+  std::string latest_bundle(const std::string& repo);  // NotFound if the repo has none
+  BundleDescriptor get_bundle(const std::string& repo, const std::string& bundle_id);
+  // Index files 0..count-1, fetched `concurrency` at a time, concatenated in order.
+  std::vector<BundleEntry> get_entries(const std::string& repo, const BundleDescriptor& bundle,
+                                       unsigned concurrency = 8);
+  // Sorts `entries` by name, writes them 1000 per index file, then the descriptor (its count
+  // is set here). The descriptor's id must be set.
+  void write_bundle(const std::string& repo, BundleDescriptor& bundle, std::vector<BundleEntry> entries);
+  // The bundle id that --bundle / --label / neither (latest) select.
+  std::string resolve_bundle(const std::string& repo, const std::string& bundle_id, const std::string& label);
+
+  // Labels
+  void set_label(const std::string& repo, const LabelDescriptor& label);  // checks repo and bundle
+  LabelDescriptor get_label(const std::string& repo, const std::string& label);
+  std::vector<LabelDescriptor> list_labels(const std::string& repo, const std::string& prefix = "");
+
+ private:
+  store::Store& metadata_;
+  store::Store& vmetadata_;
+};
+
+}  // namespace dm::model

@@ -1,0 +1,173 @@
+#include "common/store/local_store.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <vector>
+
+#include "common/util/error.h"
+#include "common/util/files.h"
+
+namespace fs = std::filesystem;
+
+namespace dm::store {
+
+namespace {
+
+constexpr std::string_view kTmpDir = ".dm-tmp";
+
+bool valid_name(std::string_view name) {
+  if (name.empty() || name.front() == '/' || name.back() == '/') return false;
+  if (name.find('\0') != std::string_view::npos) return false;
+  size_t start = 0;
+  while (start <= name.size()) {
+    size_t end = name.find('/', start);
+    if (end == std::string_view::npos) end = name.size();
+    const auto part = name.substr(start, end - start);
+    if (part.empty() || part == "." || part == "..") return false;
+    if (start == 0 && part == kTmpDir) return false;
+    start = end + 1;
+  }
+  return true;
+}
+
+}  // namespace
+
+LocalStore::LocalStore(fs::path root, bool create) : root_(fs::absolute(std::move(root)).lexically_normal()) {
+  if (root_.has_filename() == false && root_.has_parent_path()) root_ = root_.parent_path();
+  std::error_code ec;
+  if (create) {
+    fs::create_directories(root_, ec);
+    if (ec) throw Error(ErrorKind::Io, "cannot create store folder '" + root_.string() + "': " + ec.message());
+  } else if (!fs::is_directory(root_, ec)) {
+    throw Error(ErrorKind::NotFound, "store folder '" + root_.string() + "' does not exist");
+  }
+  tmp_ = root_ / kTmpDir;
+}
+
+std::string LocalStore::describe() const { return "file://" + root_.string(); }
+
+fs::path LocalStore::path_of(std::string_view name) const {
+  if (!valid_name(name)) {
+    throw Error(ErrorKind::InvalidArgument, "invalid object name '" + std::string(name) + "' in " + describe());
+  }
+  return root_ / fs::path(std::string(name));
+}
+
+std::string LocalStore::get(std::string_view name) {
+  const auto path = path_of(name);
+  try {
+    return read_file(path);
+  } catch (const Error& e) {
+    if (e.kind() == ErrorKind::NotFound) throw Error(ErrorKind::NotFound, "object " + object_url(*this, name) + " not found");
+    throw;
+  }
+}
+
+std::string LocalStore::get_range(std::string_view name, uint64_t offset, uint64_t length) {
+  const auto path = path_of(name);
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    if (errno == ENOENT) throw Error(ErrorKind::NotFound, "object " + object_url(*this, name) + " not found");
+    throw_errno("cannot open", path.string());
+  }
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) {
+    const int err = errno;
+    ::close(fd);
+    throw_errno(err, "cannot stat", path.string());
+  }
+  const auto size = static_cast<uint64_t>(st.st_size);
+  std::string out;
+  if (offset < size) {
+    out.resize(static_cast<size_t>(std::min(length, size - offset)));
+    size_t done = 0;
+    while (done < out.size()) {
+      const ssize_t n = ::pread(fd, out.data() + done, out.size() - done, static_cast<off_t>(offset + done));
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) {
+        const int err = n < 0 ? errno : EIO;
+        ::close(fd);
+        throw_errno(err, "cannot read", path.string());
+      }
+      done += static_cast<size_t>(n);
+    }
+  }
+  ::close(fd);
+  return out;
+}
+
+std::optional<ObjectInfo> LocalStore::stat(std::string_view name) {
+  const auto path = path_of(name);
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) {
+    if (errno == ENOENT || errno == ENOTDIR) return std::nullopt;
+    throw_errno("cannot stat", path.string());
+  }
+  if (!S_ISREG(st.st_mode)) return std::nullopt;
+  return ObjectInfo{static_cast<uint64_t>(st.st_size), std::nullopt};
+}
+
+void LocalStore::put(std::string_view name, std::string_view data, PutMode mode) {
+  const auto path = path_of(name);
+  std::error_code ec;
+  fs::create_directories(path.parent_path(), ec);
+  if (ec) throw Error(ErrorKind::Io, "cannot create folder '" + path.parent_path().string() + "': " + ec.message());
+  fs::create_directories(tmp_, ec);
+  if (ec) throw Error(ErrorKind::Io, "cannot create folder '" + tmp_.string() + "': " + ec.message());
+  const bool written = write_file_atomic(path, data, 0644,
+                                         mode == PutMode::NoOverwrite ? AtomicWrite::NoReplace : AtomicWrite::Replace, tmp_);
+  if (!written) throw Error(ErrorKind::AlreadyExists, "object " + object_url(*this, name) + " already exists");
+}
+
+void LocalStore::list(std::string_view prefix, std::string_view delimiter,
+                      const std::function<void(const ListEntry&)>& on_entry) {
+  // Start at the deepest folder the prefix names; everything else cannot match.
+  const auto slash = prefix.rfind('/');
+  const std::string dir_part = slash == std::string_view::npos ? "" : std::string(prefix.substr(0, slash));
+  const fs::path start = dir_part.empty() ? root_ : root_ / dir_part;
+  std::vector<std::string> names;
+  std::error_code ec;
+  if (!fs::is_directory(start, ec)) return;
+  for (auto it = fs::recursive_directory_iterator(start, fs::directory_options::none, ec);
+       !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
+    const auto rel = it->path().lexically_relative(root_).generic_string();
+    if (it.depth() == 0 && start == root_ && it->path().filename() == kTmpDir) {
+      it.disable_recursion_pending();
+      continue;
+    }
+    if (!it->is_regular_file()) continue;
+    if (rel.compare(0, prefix.size(), prefix) != 0) continue;
+    names.push_back(rel);
+  }
+  if (ec) throw Error(ErrorKind::Io, "cannot list '" + start.string() + "': " + ec.message());
+  std::sort(names.begin(), names.end());
+  std::string last_prefix;
+  for (const auto& name : names) {
+    if (!delimiter.empty()) {
+      const auto pos = name.find(delimiter, prefix.size());
+      if (pos != std::string::npos) {
+        auto common = name.substr(0, pos + delimiter.size());
+        if (common != last_prefix) {
+          last_prefix = common;
+          on_entry(ListEntry{std::move(common), true});
+        }
+        continue;
+      }
+    }
+    on_entry(ListEntry{name, false});
+  }
+}
+
+void LocalStore::remove(std::string_view name) {
+  const auto path = path_of(name);
+  if (::unlink(path.c_str()) != 0) {
+    if (errno == ENOENT) throw Error(ErrorKind::NotFound, "object " + object_url(*this, name) + " not found");
+    throw_errno("cannot remove", path.string());
+  }
+}
+
+}  // namespace dm::store

@@ -1,0 +1,38 @@
+// LocalStore: a bucket that is a folder (file:// URLs, the embedded default store).
+//
+// Each object is a regular file at <root>/<name>. Writes go to <root>/.dm-tmp/, are fsynced
+// and then renamed (Overwrite) or hard-linked (NoOverwrite, atomic create-if-absent) into
+// place, so readers never see a torn object and two NoOverwrite writers never both succeed.
+// Object names with empty, "." or ".." components, a leading '/', or a NUL are rejected.
+#pragma once
+
+#include <filesystem>
+
+#include "common/store/store.h"
+
+namespace dm::store {
+
+class LocalStore final : public Store {
+ public:
+  // Creates `root` if `create` is set; otherwise a missing folder is a NotFound error naming it.
+  explicit LocalStore(std::filesystem::path root, bool create = true);
+
+  std::string describe() const override;
+  std::string get(std::string_view name) override;
+  std::string get_range(std::string_view name, uint64_t offset, uint64_t length) override;
+  std::optional<ObjectInfo> stat(std::string_view name) override;
+  void put(std::string_view name, std::string_view data, PutMode mode) override;
+  void list(std::string_view prefix, std::string_view delimiter,
+            const std::function<void(const ListEntry&)>& on_entry) override;
+  void remove(std::string_view name) override;
+
+  const std::filesystem::path& root() const { return root_; }
+
+ private:
+  std::filesystem::path path_of(std::string_view name) const;
+
+  std::filesystem::path root_;
+  std::filesystem::path tmp_;
+};
+
+}  // namespace dm::store

@@ -1,0 +1,32 @@
+// Opening a store from its URL (decision 14) and placing a context's buckets (decision 15).
+//
+//   file:///abs/path   LocalStore on that folder (the embedded default, no credentials)
+//   gs://bucket        GcsStore (JSON API; endpoint override for emulators)
+//   s3://bucket        S3Store (path-style; endpoint from options)
+//   bucket             a bare name means gs://bucket, as in the Go datamon
+#pragma once
+
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "common/store/store.h"
+
+namespace dm::store {
+
+struct StoreOptions {
+  std::string credential_file;  // GCS service-account or authorized_user JSON
+  std::string gcs_endpoint;     // e.g. http://127.0.0.1:9199 (STORAGE_EMULATOR_HOST convention)
+  std::string s3_endpoint;      // e.g. http://127.0.0.1:7480
+  std::string s3_region = "us-east-1";
+  bool create_local = true;     // create missing local bucket folders
+};
+
+std::unique_ptr<Store> open_store(std::string_view url, const StoreOptions& options);
+
+// The URL of bucket `bucket` on the same backend as `config_url`: for file:// a sibling
+// folder of the config bucket's folder; for gs:// and s3:// the bucket of that name. A
+// `bucket` that is itself a URL is returned as is.
+std::string sibling_bucket_url(std::string_view config_url, std::string_view bucket);
+
+}  // namespace dm::store

@@ -1,0 +1,73 @@
+// The object store interface: one flat namespace of named, immutable-once-written objects.
+//
+// Implementations: LocalStore (a folder, file://), GcsStore (gs://), S3Store (s3://), and
+// decorators that wrap any Store (counting, fault injection). Object names are '/'-separated
+// with no leading slash, as in datamon. Every method is thread-safe and throws dm::Error on
+// failure with a message naming the store and the object:
+//   NotFound        the object does not exist (get, get_range, remove)
+//   AlreadyExists   put(..., NoOverwrite) found the object present
+//   Unavailable     the backend failed after the retry budget (network, 5xx, 429)
+//   PermissionDenied credentials rejected
+// A reader never sees a torn object: an object is either absent or whole.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace dm::store {
+
+enum class PutMode {
+  Overwrite,    // replace any existing object (labels)
+  NoOverwrite,  // create only; atomic precondition on the backend, never check-then-write
+};
+
+struct ObjectInfo {
+  uint64_t size = 0;
+  std::optional<uint32_t> crc32c;  // when the backend reports one (GCS)
+};
+
+// One listing result: an object name, or a common prefix (ending with the delimiter) when a
+// delimiter was given.
+struct ListEntry {
+  std::string name;
+  bool is_prefix = false;
+};
+
+class Store {
+ public:
+  virtual ~Store() = default;
+
+  // Where this store is, for messages and logs: "file:///data/dm/dev-blob", "gs://bucket",
+  // "s3://bucket". Never contains credentials.
+  virtual std::string describe() const = 0;
+
+  // The whole object.
+  virtual std::string get(std::string_view name) = 0;
+
+  // `length` bytes from `offset`; shorter only at the end of the object; empty at or past it.
+  virtual std::string get_range(std::string_view name, uint64_t offset, uint64_t length) = 0;
+
+  // nullopt when the object does not exist.
+  virtual std::optional<ObjectInfo> stat(std::string_view name) = 0;
+
+  virtual void put(std::string_view name, std::string_view data, PutMode mode) = 0;
+
+  // Calls `on_entry` for every object whose name starts with `prefix`, in byte-wise name
+  // order. With a non-empty `delimiter`, names that continue past the prefix with the
+  // delimiter are folded into one prefix entry (GCS/S3 semantics).
+  virtual void list(std::string_view prefix, std::string_view delimiter,
+                    const std::function<void(const ListEntry&)>& on_entry) = 0;
+
+  virtual void remove(std::string_view name) = 0;
+
+  bool exists(std::string_view name) { return stat(name).has_value(); }
+};
+
+// "<describe()>/<name>": how messages name an object.
+std::string object_url(const Store& store, std::string_view name);
+
+}  // namespace dm::store

@@ -1,0 +1,47 @@
+// Download: a bundle's entries → files under a destination folder.
+//
+// Every entry name is checked first (decision 5): one that escapes the destination stops the
+// download before anything is written. Each file is written to a temporary name, filled with
+// verified leaves fetched in parallel, fsynced and renamed into place, so no file is ever torn.
+// Legacy (version 0) bundles use the truncated-leaf stride (decision 1). Shared by `bundle
+// download` and the pg restore, which decides per file whether a fetch is needed.
+#pragma once
+
+#include <filesystem>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "common/model/documents.h"
+#include "common/store/store.h"
+
+namespace dm::transfer {
+
+struct DownloadOptions {
+  unsigned concurrency = 8;
+  bool verify = true;
+  std::string name_filter;           // ECMAScript regex on entry names; empty: all
+  bool write_metadata_copies = true; // .datamon/{id}.yaml and index copies, as Go does
+  bool show_progress = true;
+  // Asked before each file; false keeps the local file as it is (the pg delta restore).
+  std::function<bool(const model::BundleEntry&, const std::filesystem::path& dest)> needs_fetch;
+  // Called after a file was written (fsynced, renamed into place).
+  std::function<void(const model::BundleEntry&, const std::filesystem::path& dest)> on_written;
+};
+
+struct DownloadResult {
+  uint64_t files = 0;    // files written
+  uint64_t skipped = 0;  // files needs_fetch kept
+  uint64_t bytes = 0;    // bytes written
+};
+
+// The entry names, checked: returns the clean relative names in entry order or throws
+// InvalidArgument naming the first bad one.
+std::vector<std::string> checked_entry_names(const std::vector<model::BundleEntry>& entries,
+                                             const std::string& bundle_id);
+
+DownloadResult download_bundle(const model::BundleDescriptor& bundle, const std::vector<model::BundleEntry>& entries,
+                               store::Store& blobs, const std::filesystem::path& destination,
+                               const DownloadOptions& options);
+
+}  // namespace dm::transfer

@@ -1,0 +1,142 @@
+#include "support/test_support.h"
+
+#include <fcntl.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <fstream>
+#include <random>
+#include <sstream>
+#include <stdexcept>
+
+extern char** environ;
+
+namespace dm::test {
+
+namespace fs = std::filesystem;
+
+TempDir::TempDir() {
+  const char* base = std::getenv("TMPDIR");
+  std::string tmpl = std::string(base && *base ? base : "/tmp") + "/dmtest.XXXXXX";
+  if (::mkdtemp(tmpl.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
+  path_ = tmpl;
+}
+
+TempDir::~TempDir() {
+  std::error_code ec;
+  fs::remove_all(path_, ec);
+}
+
+std::string gen_bytes(size_t n) {
+  std::string s(n, '\0');
+  for (size_t i = 0; i < n; ++i) s[i] = static_cast<char>(i % 251);
+  return s;
+}
+
+std::string random_bytes(size_t n, uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  std::string s(n, '\0');
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const uint64_t v = rng();
+    std::copy_n(reinterpret_cast<const char*>(&v), 8, s.data() + i);
+  }
+  for (; i < n; ++i) s[i] = static_cast<char>(rng());
+  return s;
+}
+
+void write_file(const fs::path& path, const std::string& data) {
+  fs::create_directories(path.parent_path());
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out.write(data.data(), static_cast<std::streamsize>(data.size()));
+  if (!out) throw std::runtime_error("cannot write " + path.string());
+}
+
+std::string read_file(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw std::runtime_error("cannot read " + path.string());
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+static std::string slurp_fd(int fd) {
+  std::string out;
+  char buf[65536];
+  for (;;) {
+    const ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n <= 0) break;
+    out.append(buf, static_cast<size_t>(n));
+  }
+  return out;
+}
+
+RunResult run(const std::vector<std::string>& argv, const std::vector<std::string>& env) {
+  TempDir tmp;
+  const auto out_path = tmp / "out";
+  const auto err_path = tmp / "err";
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_addopen(&actions, 1, out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  posix_spawn_file_actions_addopen(&actions, 2, err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  std::vector<std::string> envs;
+  for (char** e = environ; *e; ++e) envs.emplace_back(*e);
+  for (const auto& kv : env) {
+    const auto key = kv.substr(0, kv.find('=') + 1);
+    envs.erase(std::remove_if(envs.begin(), envs.end(), [&](const std::string& s) { return s.rfind(key, 0) == 0; }),
+               envs.end());
+    envs.push_back(kv);
+  }
+  std::vector<char*> cargv, cenv;
+  for (const auto& a : argv) cargv.push_back(const_cast<char*>(a.c_str()));
+  cargv.push_back(nullptr);
+  for (const auto& e : envs) cenv.push_back(const_cast<char*>(e.c_str()));
+  cenv.push_back(nullptr);
+  pid_t pid;
+  RunResult r;
+  if (posix_spawn(&pid, argv[0].c_str(), &actions, nullptr, cargv.data(), cenv.data()) != 0) {
+    posix_spawn_file_actions_destroy(&actions);
+    r.err = "spawn failed: " + argv[0];
+    return r;
+  }
+  posix_spawn_file_actions_destroy(&actions);
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  const int ofd = ::open(out_path.c_str(), O_RDONLY);
+  r.out = slurp_fd(ofd);
+  ::close(ofd);
+  const int efd = ::open(err_path.c_str(), O_RDONLY);
+  r.err = slurp_fd(efd);
+  ::close(efd);
+  return r;
+}
+
+RunResult datamon(const std::vector<std::string>& args, const std::vector<std::string>& env) {
+  std::vector<std::string> argv{DATAMON_BIN};
+  argv.insert(argv.end(), args.begin(), args.end());
+  return run(argv, env);
+}
+
+std::vector<std::pair<std::string, std::string>> tree_contents(const fs::path& root,
+                                                               const std::vector<std::string>& skip_top) {
+  std::vector<std::pair<std::string, std::string>> out;
+  for (auto it = fs::recursive_directory_iterator(root); it != fs::recursive_directory_iterator(); ++it) {
+    const auto rel = it->path().lexically_relative(root).generic_string();
+    const auto top = rel.substr(0, rel.find('/'));
+    if (std::find(skip_top.begin(), skip_top.end(), top) != skip_top.end()) {
+      if (it->is_directory()) it.disable_recursion_pending();
+      continue;
+    }
+    if (it->is_regular_file()) out.emplace_back(rel, read_file(it->path()));
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+}  // namespace dm::test

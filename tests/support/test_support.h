@@ -1,0 +1,46 @@
+// Helpers shared by the test suites: scratch folders, deterministic data, running the CLI.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+namespace dm::test {
+
+// A fresh folder under $TMPDIR (or /tmp), removed when the object dies.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const std::filesystem::path& path() const { return path_; }
+  std::filesystem::path operator/(const std::string& rel) const { return path_ / rel; }
+
+ private:
+  std::filesystem::path path_;
+};
+
+// gen(n) of the format spec: bytes i % 251.
+std::string gen_bytes(size_t n);
+// Deterministic pseudo-random bytes.
+std::string random_bytes(size_t n, uint64_t seed);
+void write_file(const std::filesystem::path& path, const std::string& data);
+std::string read_file(const std::filesystem::path& path);
+
+struct RunResult {
+  int exit_code = -1;
+  std::string out;  // stdout
+  std::string err;  // stderr
+};
+// Runs `argv` (argv[0] a path) with extra environment "K=V" entries; waits for it.
+RunResult run(const std::vector<std::string>& argv, const std::vector<std::string>& env = {});
+// Runs the datamon binary under test.
+RunResult datamon(const std::vector<std::string>& args, const std::vector<std::string>& env = {});
+
+// Every regular file under `root` (relative names) with its content; for tree comparisons.
+std::vector<std::pair<std::string, std::string>> tree_contents(const std::filesystem::path& root,
+                                                               const std::vector<std::string>& skip_top = {});
+
+}  // namespace dm::test
