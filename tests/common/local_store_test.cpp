@@ -1,0 +1,121 @@
+// LocalStore specifics: atomic publication, NoOverwrite races, names that escape the bucket.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <thread>
+
+#include "common/store/local_store.h"
+#include "common/store/open_store.h"
+#include "common/util/error.h"
+#include "support/test_support.h"
+
+namespace dm::store {
+namespace {
+
+TEST(LocalStore, NoOverwriteRaceHasExactlyOneWinner) {
+  test::TempDir dir;
+  LocalStore store(dir.path());
+  for (int round = 0; round < 20; ++round) {
+    const std::string name = "race/obj" + std::to_string(round);
+    std::atomic<int> winners{0}, losers{0};
+    std::vector<std::thread> threads;
+    for (int t = 0; t < 8; ++t) {
+      threads.emplace_back([&, t] {
+        try {
+          store.put(name, std::string(1000, static_cast<char>('a' + t)), PutMode::NoOverwrite);
+          ++winners;
+        } catch (const Error& e) {
+          EXPECT_EQ(e.kind(), ErrorKind::AlreadyExists);
+          ++losers;
+        }
+      });
+    }
+    for (auto& t : threads) t.join();
+    EXPECT_EQ(winners.load(), 1);
+    EXPECT_EQ(losers.load(), 7);
+    const auto data = store.get(name);
+    EXPECT_EQ(data, std::string(1000, data[0]));  // whole, never a mix
+  }
+}
+
+TEST(LocalStore, ReadersNeverSeeTornObjects) {
+  test::TempDir dir;
+  LocalStore store(dir.path());
+  store.put("obj", std::string(1 << 20, 'a'), PutMode::Overwrite);
+  std::atomic<bool> stop{false};
+  std::thread writer([&] {
+    for (int i = 0; i < 50; ++i) store.put("obj", std::string(1 << 20, static_cast<char>('a' + i % 26)), PutMode::Overwrite);
+    stop = true;
+  });
+  int reads = 0;
+  while (!stop || reads == 0) {
+    const auto data = store.get("obj");
+    ASSERT_EQ(data.size(), 1u << 20);
+    ASSERT_EQ(data, std::string(data.size(), data[0]));
+    ++reads;
+  }
+  writer.join();
+}
+
+TEST(LocalStore, ListsWithPrefixAndDelimiterInNameOrder) {
+  test::TempDir dir;
+  LocalStore store(dir.path());
+  for (const char* n : {"bundles/r/B/bundle.yaml", "bundles/r/A/bundle-files-0.yaml", "bundles/r/A/bundle.yaml",
+                        "bundles/q/C/bundle.yaml", "repos/r/repo.yaml"}) {
+    store.put(n, "x", PutMode::Overwrite);
+  }
+  std::vector<std::string> all, dirs;
+  store.list("bundles/r/", "", [&](const ListEntry& e) { all.push_back(e.name); });
+  EXPECT_EQ(all, (std::vector<std::string>{"bundles/r/A/bundle-files-0.yaml", "bundles/r/A/bundle.yaml",
+                                           "bundles/r/B/bundle.yaml"}));
+  store.list("bundles/r/", "/", [&](const ListEntry& e) {
+    EXPECT_TRUE(e.is_prefix);
+    dirs.push_back(e.name);
+  });
+  EXPECT_EQ(dirs, (std::vector<std::string>{"bundles/r/A/", "bundles/r/B/"}));
+  std::vector<std::string> none;
+  store.list("nothing/", "", [&](const ListEntry& e) { none.push_back(e.name); });
+  EXPECT_TRUE(none.empty());
+}
+
+TEST(LocalStore, RangesAndMissingObjects) {
+  test::TempDir dir;
+  LocalStore store(dir.path());
+  store.put("a", "0123456789", PutMode::NoOverwrite);
+  EXPECT_EQ(store.get_range("a", 2, 3), "234");
+  EXPECT_EQ(store.get_range("a", 8, 100), "89");
+  EXPECT_EQ(store.get_range("a", 10, 5), "");
+  EXPECT_EQ(store.stat("a")->size, 10u);
+  EXPECT_FALSE(store.stat("b"));
+  try {
+    store.get("b");
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::NotFound);
+    EXPECT_NE(std::string(e.what()).find(store.describe() + "/b"), std::string::npos) << e.what();
+  }
+}
+
+TEST(LocalStore, RejectsNamesThatEscapeTheBucket) {
+  test::TempDir dir;
+  LocalStore store(dir / "bucket");
+  for (const std::string& bad : std::vector<std::string>{"../x", "a/../../x", "/etc/passwd", "a//b", "./a", "", std::string("a\0b", 3), ".dm-tmp/x"}) {
+    EXPECT_THROW(store.put(bad, "x", PutMode::Overwrite), Error) << bad;
+  }
+  EXPECT_FALSE(std::filesystem::exists(dir / "x"));
+}
+
+TEST(OpenStore, FileUrlsAndSiblingBuckets) {
+  test::TempDir dir;
+  const auto url = "file://" + (dir / "config").string();
+  auto s = open_store(url, {});
+  EXPECT_EQ(s->describe(), url);
+  EXPECT_EQ(sibling_bucket_url(url, "dev-blob"), "file://" + (dir / "dev-blob").string());
+  EXPECT_EQ(sibling_bucket_url("workshop-config", "dev-blob"), "gs://dev-blob");
+  EXPECT_EQ(sibling_bucket_url("s3://cfg", "dev-blob"), "s3://dev-blob");
+  EXPECT_THROW(open_store("file://relative/path", {}), Error);
+  EXPECT_THROW(open_store("ftp://x", {}), Error);
+}
+
+}  // namespace
+}  // namespace dm::store
