@@ -11,15 +11,14 @@ build_pkgs=(
   clang-format clang-tidy
 )
 test_pkgs=(
-  postgresql postgresql-contrib procps psmisc util-linux inotify-tools
-  b2sum-placeholder
+  postgresql postgresql-contrib procps psmisc util-linux inotify-tools ccache
 )
-# b2sum ships in coreutils; the placeholder is dropped below.
-test_pkgs=("${test_pkgs[@]/b2sum-placeholder/coreutils}")
 
 want=("${build_pkgs[@]}" "${test_pkgs[@]}")
 if [ "${WITH_OBJECT_SERVERS:-0}" = 1 ]; then
-  want+=(ceph-mon ceph-osd radosgw ceph-common nodejs npm)
+  want+=(ceph-mon ceph-osd radosgw ceph-common)
+  # The machine image ships Node.js 20 (with npm); Debian's nodejs would conflict with it.
+  command -v node >/dev/null 2>&1 || want+=(nodejs npm)
 fi
 if [ "${WITH_BENCH_TOOLS:-0}" = 1 ]; then
   want+=(fio hyperfine gnuplot-nox s3fs rclone pgbackrest)

@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# Upload and download throughput on the local store against `cp -r` of the same tree, and leaf
+# hashing against single-threaded `b2sum`, all in one run (issue 2's benchmark).
+#
+#   bench/core_transfer.sh [--quick]     # needs ./build (scripts/build.sh)
+#
+# The tree: 4 files of 200 MiB and 10 000 files of 20 KiB (about 1 GiB) in a folder on the
+# same disk as the store. Each figure is the median of RUNS runs (3, or 1 with --quick);
+# ratios compare figures measured in this same run. Results: stdout and bench/results/core.md.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+DM="$PWD/build/bin/datamon"
+HASH_BENCH="$PWD/build/bench/hash_bench"
+RUNS=3 BIG_MIB=200 SMALL=10000
+if [ "${1:-}" = --quick ]; then RUNS=1 BIG_MIB=50 SMALL=2000; fi
+WORK=${BENCH_DIR:-/var/tmp/datamon-bench-core}
+rm -rf "$WORK" && mkdir -p "$WORK/tree/small" "$WORK/results"
+mkdir -p bench/results
+
+for i in 1 2 3 4; do head -c $((BIG_MIB * 1024 * 1024)) /dev/urandom > "$WORK/tree/big$i.bin"; done
+python3 - "$WORK/tree/small" "$SMALL" <<'PY'
+import os, sys
+root, n = sys.argv[1], int(sys.argv[2])
+for i in range(n):
+    d = os.path.join(root, f"d{i // 500:03d}")
+    os.makedirs(d, exist_ok=True)
+    with open(os.path.join(d, f"f{i:05d}.bin"), "wb") as f:
+        f.write(os.urandom(20 * 1024))
+PY
+BYTES=$(du -sb "$WORK/tree" | cut -f1)
+MIB=$(awk -v b="$BYTES" 'BEGIN{printf "%.1f", b/1048576}')
+
+now() { date +%s.%N; }
+median() { sort -n | awk '{a[NR]=$1} END{print a[int((NR+1)/2)]}'; }
+time_cmd() {  # prints seconds
+  local t0 t1; t0=$(now); "$@" >/dev/null 2>&1; t1=$(now)
+  awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.3f\n", b-a}'
+}
+
+export DATAMON_CONFIG=/dev/null DATAMON_CONTEXT=bench
+cp_t=(); up_t=(); down_t=()
+for r in $(seq 1 "$RUNS"); do
+  rm -rf "$WORK/store" "$WORK/cp" "$WORK/down"
+  export DATAMON_GLOBAL_CONFIG="file://$WORK/store/config"
+  "$DM" context create --blob b --meta m --vmeta v --wal w --read-log r >/dev/null
+  "$DM" repo create --repo bench --description bench >/dev/null
+  sync
+  cp_t+=("$(time_cmd cp -r "$WORK/tree" "$WORK/cp")")
+  sync
+  up_t+=("$(time_cmd "$DM" bundle upload --path "$WORK/tree" --repo bench --message run$r --label last)")
+  sync
+  down_t+=("$(time_cmd "$DM" bundle download --repo bench --label last --destination "$WORK/down")")
+  diff -rq --exclude=.datamon "$WORK/tree" "$WORK/down" >/dev/null
+done
+CP=$(printf '%s\n' "${cp_t[@]}" | median)
+UP=$(printf '%s\n' "${up_t[@]}" | median)
+DOWN=$(printf '%s\n' "${down_t[@]}" | median)
+
+# Hashing: b2sum (BLAKE2b-512, one core) over one big file, against our leaf hashing.
+b2_t=(); for r in $(seq 1 "$RUNS"); do b2_t+=("$(time_cmd b2sum "$WORK/tree/big1.bin")"); done
+B2=$(printf '%s\n' "${b2_t[@]}" | median)
+B2_MIBS=$(awk -v m="$BIG_MIB" -v t="$B2" 'BEGIN{printf "%.0f", m/t}')
+OURS_MIBS=$("$HASH_BENCH" --benchmark_filter='BM_LeafKey/2097152' --benchmark_format=json 2>/dev/null |
+  python3 -c 'import json,sys; b=json.load(sys.stdin)["benchmarks"][0]; print(round(b["bytes_per_second"]/1048576))')
+
+rate() { awk -v m="$MIB" -v t="$1" 'BEGIN{printf "%.0f", m/t}'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN{printf "%.2f", a/b}'; }
+{
+  echo "## Core transfer on the local store ($(nproc) cores, $(uname -r), $(date -u +%F))"
+  echo
+  echo "Tree: 4 x ${BIG_MIB} MiB + ${SMALL} x 20 KiB = ${MIB} MiB; median of ${RUNS} run(s); command: \`bench/core_transfer.sh $*\`"
+  echo
+  echo "| case | seconds | MiB/s | ratio to cp -r |"
+  echo "|---|---|---|---|"
+  echo "| cp -r (baseline) | $CP | $(rate "$CP") | 1.00 |"
+  echo "| datamon bundle upload | $UP | $(rate "$UP") | $(ratio "$CP" "$UP") |"
+  echo "| datamon bundle download (verified) | $DOWN | $(rate "$DOWN") | $(ratio "$CP" "$DOWN") |"
+  echo
+  echo "| hashing, one core | MiB/s | ratio to b2sum |"
+  echo "|---|---|---|"
+  echo "| b2sum (BLAKE2b-512) | $B2_MIBS | 1.00 |"
+  echo "| datamon leaf hash (libb2, 2 MiB leaves) | $OURS_MIBS | $(ratio "$OURS_MIBS" "$B2_MIBS") |"
+} | tee bench/results/core.md
+rm -rf "$WORK"
