@@ -8,7 +8,7 @@ build_pkgs=(
   libfuse3-dev fuse3 libcurl4-openssl-dev libssl-dev libyaml-cpp-dev libpq-dev
   libb2-dev nlohmann-json3-dev libspdlog-dev libfmt-dev libcli11-dev prometheus-cpp-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  clang-format clang-tidy
+  clang-format clang-tidy clang libclang-rt-14-dev
 )
 test_pkgs=(
   postgresql postgresql-contrib procps psmisc util-linux inotify-tools ccache

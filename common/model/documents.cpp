@@ -4,6 +4,7 @@
 
 #include "common/model/go_yaml.h"
 #include "common/util/error.h"
+#include "common/util/utf8.h"
 
 namespace dm::model {
 
@@ -102,6 +103,8 @@ class DocWriter {
 }
 
 YAML::Node load(std::string_view yaml, const std::string& what) {
+  // yaml.v2 refuses documents that are not UTF-8; yaml-cpp would let the bytes through.
+  if (!is_valid_utf8(yaml)) corrupt(what, "not valid UTF-8");
   YAML::Node root;
   try {
     root = YAML::Load(std::string(yaml));
