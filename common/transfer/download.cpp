@@ -38,14 +38,14 @@ std::vector<std::string> checked_entry_names(const std::vector<model::BundleEntr
 
 namespace {
 
-void write_one(cafs::Reader& reader, const model::BundleEntry& e, const fs::path& dest, ThreadPool& pool,
-               Progress& progress) {
+void write_one(cafs::Reader& reader, const model::BundleEntry& e, const fs::path& dest, const fs::path& temp_dir,
+               ThreadPool& pool, Progress& progress) {
   const auto root = cafs::Key::from_hex(e.hash);
   if (!root) throw Error(ErrorKind::Corrupt, "entry '" + e.name + "' has an invalid hash '" + e.hash + "'");
   std::error_code ec;
   fs::create_directories(dest.parent_path(), ec);
   if (ec) throw Error(ErrorKind::Io, "cannot create folder '" + dest.parent_path().string() + "': " + ec.message());
-  const auto tmp = temp_sibling(dest);
+  const auto tmp = temp_name_in(temp_dir, dest);
   const unsigned mode = (e.mode & 07777) != 0 ? (e.mode & 07777) : 0644;
   const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
   if (fd < 0) throw_errno("cannot create", tmp.string());
@@ -89,6 +89,13 @@ DownloadResult download_bundle(const model::BundleDescriptor& bundle, const std:
   std::error_code ec;
   fs::create_directories(destination, ec);
   if (ec) throw Error(ErrorKind::Io, "cannot create destination '" + destination.string() + "': " + ec.message());
+  // Temporaries of an earlier, killed download are dropped; ours go to a fresh folder.
+  const auto meta_dir = destination / ".datamon";
+  const bool had_meta_dir = fs::exists(meta_dir, ec);
+  const auto temp_dir = meta_dir / "tmp";
+  fs::remove_all(temp_dir, ec);
+  fs::create_directories(temp_dir, ec);
+  if (ec) throw Error(ErrorKind::Io, "cannot create folder '" + temp_dir.string() + "': " + ec.message());
 
   const bool legacy = bundle.version < 1;
   cafs::Reader reader(blobs, bundle.leaf_size, legacy, options.verify);
@@ -107,13 +114,15 @@ DownloadResult download_bundle(const model::BundleDescriptor& bundle, const std:
       progress.file_done();
       return;
     }
-    write_one(reader, e, dest, leaf_pool, progress);
+    write_one(reader, e, dest, temp_dir, leaf_pool, progress);
     if (options.on_written) options.on_written(e, dest);
     ++written;
     bytes += e.size;
     progress.file_done();
   });
   progress.finish();
+  fs::remove(temp_dir, ec);
+  if (!had_meta_dir && !options.write_metadata_copies) fs::remove(meta_dir, ec);
 
   if (options.write_metadata_copies) {
     const auto meta = destination / ".datamon";

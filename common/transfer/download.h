@@ -1,8 +1,10 @@
 // Download: a bundle's entries → files under a destination folder.
 //
 // Every entry name is checked first (decision 5): one that escapes the destination stops the
-// download before anything is written. Each file is written to a temporary name, filled with
-// verified leaves fetched in parallel, fsynced and renamed into place, so no file is ever torn.
+// download before anything is written. Each file is written to a temporary file in
+// <destination>/.datamon/tmp, filled with verified leaves fetched in parallel, fsynced and
+// renamed into place, so no file is ever torn and a killed download leaves no litter among the
+// user's files (the next download clears that folder).
 // Legacy (version 0) bundles use the truncated-leaf stride (decision 1). Shared by `bundle
 // download` and the pg restore, which decides per file whether a fetch is needed.
 #pragma once

@@ -1,0 +1,157 @@
+// kill -9 at random points (seeded) of `bundle upload` and `bundle download`, many times: the
+// store never offers a half-written bundle or label, every committed bundle downloads
+// byte-exact, a re-run finishes, and a killed download never leaves a torn file in place.
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <random>
+#include <thread>
+
+#include "common/model/documents.h"
+#include "common/model/paths.h"
+#include "support/test_support.h"
+
+extern char** environ;
+
+namespace dm {
+namespace {
+
+namespace fs = std::filesystem;
+
+// Starts the datamon binary with `env` added; stdout/stderr to /dev/null.
+pid_t start(const std::vector<std::string>& args, const std::vector<std::string>& env) {
+  std::vector<std::string> argv{DATAMON_BIN};
+  argv.insert(argv.end(), args.begin(), args.end());
+  std::vector<std::string> envs;
+  for (char** e = environ; *e; ++e) envs.emplace_back(*e);
+  envs.insert(envs.end(), env.begin(), env.end());
+  std::vector<char*> cargv, cenv;
+  for (auto& a : argv) cargv.push_back(a.data());
+  cargv.push_back(nullptr);
+  for (auto& e : envs) cenv.push_back(e.data());
+  cenv.push_back(nullptr);
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+  posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
+  pid_t pid = -1;
+  EXPECT_EQ(posix_spawn(&pid, argv[0].c_str(), &fa, nullptr, cargv.data(), cenv.data()), 0);
+  posix_spawn_file_actions_destroy(&fa);
+  return pid;
+}
+
+// Kills after `delay` unless the process ended first; returns true if it was killed.
+bool kill_after(pid_t pid, std::chrono::microseconds delay) {
+  const auto deadline = std::chrono::steady_clock::now() + delay;
+  int status = 0;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (::waitpid(pid, &status, WNOHANG) == pid) return false;
+    std::this_thread::sleep_for(std::chrono::microseconds(200));
+  }
+  ::kill(pid, SIGKILL);
+  ::waitpid(pid, &status, 0);
+  return WIFSIGNALED(status);
+}
+
+class CrashSafety : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    env_ = {"DATAMON_GLOBAL_CONFIG=file://" + (dir_ / "store/config").string(), "DATAMON_CONFIG=/dev/null",
+            "DATAMON_CONTEXT=dev"};
+    ASSERT_EQ(test::datamon({"context", "create", "--blob", "b", "--meta", "m", "--vmeta", "v", "--wal", "w",
+                             "--read-log", "r"}, env_).exit_code, 0);
+    ASSERT_EQ(test::datamon({"repo", "create", "--repo", "r", "--description", "d"}, env_).exit_code, 0);
+    src_ = dir_ / "src";
+    for (int i = 0; i < 40; ++i) test::write_file(src_ / ("d" + std::to_string(i % 4)) / ("f" + std::to_string(i)),
+                                                  test::random_bytes(1000 * i + 1, i));
+    test::write_file(src_ / "big", test::random_bytes(6 * 1024 * 1024 + 5, 77));
+  }
+
+  std::chrono::microseconds clean_run_time(const std::vector<std::string>& args) {
+    const auto t0 = std::chrono::steady_clock::now();
+    const auto r = test::datamon(args, env_);
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    return std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - t0);
+  }
+
+  // Every bundle with a bundle.yaml downloads byte-exact; labels point at committed bundles.
+  void check_store_invariants() {
+    const auto meta = dir_ / "store/m/bundles/r";
+    if (!fs::exists(meta)) return;
+    for (const auto& b : fs::directory_iterator(meta)) {
+      const auto id = b.path().filename().string();
+      if (!fs::exists(b.path() / "bundle.yaml")) continue;
+      const auto out = dir_ / ("check-" + id);
+      const auto r = test::datamon({"bundle", "download", "--repo", "r", "--bundle", id, "--destination", out.string()}, env_);
+      ASSERT_EQ(r.exit_code, 0) << "committed bundle " << id << " does not download: " << r.err;
+      ASSERT_EQ(test::tree_contents(out, {".datamon"}), test::tree_contents(src_)) << id;
+      fs::remove_all(out);
+    }
+    const auto labels = dir_ / "store/v/labels/r";
+    if (!fs::exists(labels)) return;
+    for (const auto& l : fs::directory_iterator(labels)) {
+      const auto d = model::parse_label(test::read_file(l.path() / "label.yaml"), "label");
+      ASSERT_TRUE(fs::exists(meta / d.id / "bundle.yaml")) << "label " << d.name << " points at an uncommitted bundle";
+    }
+  }
+
+  test::TempDir dir_;
+  fs::path src_;
+  std::vector<std::string> env_;
+};
+
+TEST_F(CrashSafety, UploadKilledAnywhereNeverExposesAPartialBundle) {
+  const std::vector<std::string> args{"bundle", "upload", "--path", src_.string(), "--repo", "r", "--message", "m",
+                                      "--label", "l"};
+  const auto full = clean_run_time(args);
+  std::mt19937_64 rng(20261128);
+  int killed = 0;
+  for (int i = 0; i < 100; ++i) {
+    std::uniform_int_distribution<int64_t> at(0, full.count() * 12 / 10);
+    if (kill_after(start(args, env_), std::chrono::microseconds(at(rng)))) ++killed;
+    if (i % 20 == 19) check_store_invariants();
+  }
+  check_store_invariants();
+  EXPECT_GT(killed, 50);
+  RecordProperty("upload_kills", killed);
+  // A re-run after all of that finishes and is exact.
+  ASSERT_EQ(test::datamon(args, env_).exit_code, 0);
+  check_store_invariants();
+}
+
+TEST_F(CrashSafety, DownloadKilledAnywhereLeavesNoTornFileAndReRunFinishes) {
+  ASSERT_EQ(test::datamon({"bundle", "upload", "--path", src_.string(), "--repo", "r", "--message", "m", "--label", "l"},
+                          env_).exit_code, 0);
+  const auto dest = dir_ / "dest";
+  const std::vector<std::string> args{"bundle", "download", "--repo", "r", "--label", "l", "--destination",
+                                      dest.string(), "--force-dest"};
+  const auto full = clean_run_time(args);
+  const auto want = test::tree_contents(src_);
+  std::mt19937_64 rng(1128);
+  int killed = 0;
+  for (int i = 0; i < 100; ++i) {
+    fs::remove_all(dest);
+    std::uniform_int_distribution<int64_t> at(0, full.count() * 12 / 10);
+    if (kill_after(start(args, env_), std::chrono::microseconds(at(rng)))) ++killed;
+    // Every file present under its final name is complete and correct.
+    if (!fs::exists(dest)) continue;
+    for (const auto& [name, content] : test::tree_contents(dest, {".datamon"})) {
+      if (name.find(".tmp.") != std::string::npos) continue;  // a temporary, never under a final name
+      const auto it = std::find_if(want.begin(), want.end(), [&](auto& w) { return w.first == name; });
+      ASSERT_NE(it, want.end()) << name;
+      ASSERT_EQ(it->second, content) << "torn file " << name << " after kill " << i;
+    }
+  }
+  EXPECT_GT(killed, 50);
+  RecordProperty("download_kills", killed);
+  ASSERT_EQ(test::datamon(args, env_).exit_code, 0);
+  EXPECT_EQ(test::tree_contents(dest, {".datamon"}), want);
+}
+
+}  // namespace
+}  // namespace dm
