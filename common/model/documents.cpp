@@ -3,6 +3,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include "common/model/go_yaml.h"
+#include "common/model/index_parser.h"
 #include "common/util/error.h"
 #include "common/util/utf8.h"
 
@@ -282,29 +283,7 @@ BundleDescriptor parse_bundle(std::string_view yaml, const std::string& what) {
 }
 
 std::vector<BundleEntry> parse_bundle_entries(std::string_view yaml, const std::string& what) {
-  const auto root = load(yaml, what);
-  const auto list = root["BundleEntries"];
-  std::vector<BundleEntry> out;
-  if (!list || list.IsNull()) return out;
-  if (!list.IsSequence()) corrupt(what, "key 'BundleEntries' is not a list");
-  out.reserve(list.size());
-  size_t i = 0;
-  for (const auto& item : list) {
-    if (!item.IsMap()) corrupt(what, "entry " + std::to_string(i) + " is not a mapping");
-    BundleEntry e;
-    e.hash = get_string(item, "hash", what);
-    e.name = get_string(item, "name", what);
-    const uint64_t mode = get_uint(item, "mode", what);
-    if (mode > UINT32_MAX) corrupt(what, "entry '" + e.name + "' has an out-of-range mode");
-    e.mode = static_cast<uint32_t>(mode);
-    e.size = get_uint(item, "size", what);
-    e.timestamp = get_time(item, "timestamp", what);
-    if (e.hash.empty()) corrupt(what, "entry " + std::to_string(i) + " ('" + e.name + "') has no hash");
-    if (e.name.empty()) corrupt(what, "entry " + std::to_string(i) + " has no name");
-    out.push_back(std::move(e));
-    ++i;
-  }
-  return out;
+  return parse_index_stream(yaml, what);
 }
 
 LabelDescriptor parse_label(std::string_view yaml, const std::string& what) {

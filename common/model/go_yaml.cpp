@@ -282,6 +282,15 @@ bool yaml_resolves_to_non_string(std::string_view s) {
     return std::regex_match(s.begin(), s.end(), flt);
   }
   if (!digit_hint) return false;
+  // Numbers and dates use only these characters; anything else (most names and hashes) is a
+  // string without running the regexes below.
+  {
+    std::string_view body = s;
+    if (!body.empty() && (body[0] == '+' || body[0] == '-')) body.remove_prefix(1);
+    const bool prefixed = body.size() > 1 && body[0] == '0' && std::string_view("xXoObB").find(body[1]) != std::string_view::npos;
+    const char* allowed = prefixed ? "0123456789abcdefABCDEFxXoO_+-" : "0123456789+-.:_eEtTzZ ";
+    if (s.find_first_not_of(allowed) != std::string_view::npos) return false;
+  }
   // Dates: yaml.v2 tries "2006-1-2T15:4:5.999999999Z07:00", "2006-1-2t…", "2006-1-2 15:4:5.999999999", "2006-1-2".
   static const std::regex date(R"(^[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}$)");
   if (std::regex_match(s.begin(), s.end(), date)) return true;
