@@ -1,11 +1,131 @@
-// `datamon bundle mount`: owned by fusefs (issue 4).
+// `datamon bundle mount`: a read-only streaming FUSE mount of a bundle (fusefs, issue 4).
+#include <fcntl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <iostream>
+
 #include "bin/cli.h"
+#include "common/config/context.h"
+#include "common/util/error.h"
+#include "fusefs/byte_size.h"
+#include "fusefs/fuse_server.h"
+#include "fusefs/mount.h"
 
 namespace dm::cli {
 
+namespace {
+
+struct MountFlags {
+  std::string repo, bundle, label, mountpoint;
+  std::string cache_size = "256MB";
+  unsigned prefetch = 1;
+  bool verify_hash = true;
+  bool daemonize = false;
+  bool stream = true;
+  unsigned concurrency = 100;
+  std::string disk_cache, disk_cache_size = "10GB", metrics_addr;
+};
+
+void serve(GlobalOptions& global, const MountFlags& f, const std::function<void()>& on_ready) {
+  // Before any thread exists: only the FUSE loop's thread may take SIGTERM/SIGINT.
+  fusefs::block_termination_signals();
+  fusefs::MountOptions o;
+  o.repo = f.repo;
+  o.mountpoint = f.mountpoint;
+  o.cache_bytes = fusefs::parse_byte_size(f.cache_size, "--cache-size");
+  o.prefetch = f.prefetch;
+  o.verify = f.verify_hash;
+  // Go's --concurrency-factor 100 is 10 parallel leaf fetches on download; the same here.
+  o.fetch_threads = std::max(2U, std::min(64U, f.concurrency / 10));
+  o.index_concurrency = o.fetch_threads;
+  o.disk_cache = f.disk_cache;
+  o.disk_cache_bytes = fusefs::parse_byte_size(f.disk_cache_size, "--disk-cache-size");
+  o.metrics_address = f.metrics_addr;
+  const auto config = global.load();
+  auto ctx = config::open_context(config);
+  o.bundle_id = ctx.catalog().resolve_bundle(f.repo, f.bundle, f.label);
+  std::cout << "Using bundle: " << o.bundle_id << std::endl;
+  fusefs::mount_bundle(ctx, o, on_ready);
+}
+
+// --daemonize: the child mounts and serves; the parent returns once the child reports the
+// mount ready (exit 0) or fails (its error, exit 1).
+void serve_in_background(GlobalOptions& global, const MountFlags& f) {
+  int pipefd[2];
+  if (::pipe2(pipefd, O_CLOEXEC) != 0) throw_errno("cannot create a pipe", "--daemonize");
+  std::cout.flush();
+  const pid_t pid = ::fork();
+  if (pid < 0) throw_errno("cannot fork", "--daemonize");
+  if (pid == 0) {
+    ::close(pipefd[0]);
+    ::setsid();
+    const int report = pipefd[1];
+    try {
+      serve(global, f, [report] {
+        const char ok = 'R';
+        (void)!::write(report, &ok, 1);
+        ::close(report);
+        const int null = ::open("/dev/null", O_RDWR);
+        ::dup2(null, 0);
+        ::dup2(null, 1);
+        ::close(null);
+      });
+    } catch (const std::exception& e) {
+      const std::string msg = std::string("E") + e.what();
+      (void)!::write(report, msg.data(), msg.size());
+      ::_exit(1);
+    }
+    std::cout.flush();
+    ::_exit(0);
+  }
+  ::close(pipefd[1]);
+  std::string reply;
+  char buf[512];
+  for (;;) {
+    const ssize_t n = ::read(pipefd[0], buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    reply.append(buf, static_cast<size_t>(n));
+    if (reply == "R") break;
+  }
+  ::close(pipefd[0]);
+  if (reply == "R") return;
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  if (!reply.empty() && reply[0] == 'E') throw Error(ErrorKind::Io, reply.substr(1));
+  throw Error(ErrorKind::Internal, "the mount process for '" + f.mountpoint + "' exited before the mount was ready");
+}
+
+}  // namespace
+
 void add_mount_command(CLI::App& bundle, GlobalOptions& global) {
-  (void)bundle;
-  (void)global;
+  auto f = std::make_shared<MountFlags>();
+  auto* mount = bundle.add_subcommand("mount", "Mount a bundle read-only (streaming FUSE filesystem)");
+  mount->add_option("--repo", f->repo, "repo")->required();
+  auto* b = mount->add_option("--bundle", f->bundle, "bundle id (default: the latest)");
+  auto* l = mount->add_option("--label", f->label, "label of the bundle");
+  b->excludes(l);
+  mount->add_option("--mount", f->mountpoint, "mount point (created if missing)")->required();
+  mount->add_option("--cache-size", f->cache_size, "RAM cache for leaves, e.g. 50MB, 1GiB")->default_val("256MB");
+  mount->add_option("--prefetch", f->prefetch, "leaves read ahead at first (grows with sequential reads); 0: off")
+      ->default_val(1);
+  mount->add_option("--verify-hash", f->verify_hash, "verify every leaf fetched (default true)")->default_val(true);
+  mount->add_flag("--daemonize", f->daemonize, "return once the mount is ready; serve in the background");
+  mount->add_flag("--stream", f->stream, "accepted for compatibility (the Go sidecar passes it): mounts always stream");
+  mount->add_option("--concurrency-factor", f->concurrency, "parallelism factor (Go default 100)")->default_val(100);
+  mount->add_option("--disk-cache", f->disk_cache, "folder for a persistent leaf cache shared across mounts");
+  mount->add_option("--disk-cache-size", f->disk_cache_size, "bound of the disk cache")->default_val("10GB");
+  mount->add_option("--metrics-addr", f->metrics_addr, "serve Prometheus metrics on host:port");
+  mount->callback([&global, f] {
+    if (f->daemonize) {
+      serve_in_background(global, *f);
+    } else {
+      serve(global, *f, nullptr);
+    }
+  });
 }
 
 }  // namespace dm::cli

@@ -1,0 +1,113 @@
+#include "fusefs/mount.h"
+
+#include <malloc.h>
+#include <spawn.h>
+#include <spdlog/spdlog.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+
+#include "common/cafs/reader.h"
+#include "common/util/error.h"
+#include "common/util/thread_pool.h"
+#include "fusefs/block_cache.h"
+#include "fusefs/bundle_index.h"
+#include "fusefs/content_reader.h"
+#include "fusefs/fuse_server.h"
+#include "fusefs/metrics.h"
+
+extern char** environ;
+
+namespace dm::fusefs {
+
+namespace fs = std::filesystem;
+
+bool clean_stale_mount(const fs::path& mountpoint) {
+  // statfs always reaches the daemon (stat may be answered from the kernel's attribute cache).
+  struct statfs st;
+  if (::statfs(mountpoint.c_str(), &st) == 0 || errno != ENOTCONN) return false;
+  spdlog::warn("mount point '{}' holds a stale FUSE mount; detaching it", mountpoint.string());
+  if (::umount2(mountpoint.c_str(), MNT_DETACH) == 0) return true;
+  // Not root: the setuid helper may detach mounts of our own user.
+  const char* argv[] = {"fusermount3", "-u", "-z", mountpoint.c_str(), nullptr};
+  pid_t pid;
+  if (::posix_spawnp(&pid, "fusermount3", nullptr, nullptr, const_cast<char* const*>(argv), environ) == 0) {
+    int status = 0;
+    while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return true;
+  }
+  throw Error(ErrorKind::Io, "cannot detach the stale mount on '" + mountpoint.string() + "'");
+}
+
+namespace {
+
+void prepare_mountpoint(const fs::path& mountpoint) {
+  clean_stale_mount(mountpoint);
+  std::error_code ec;
+  if (!fs::exists(mountpoint, ec)) {
+    fs::create_directories(mountpoint, ec);
+    if (ec) throw Error(ErrorKind::Io, "cannot create mount point '" + mountpoint.string() + "': " + ec.message());
+  }
+  if (!fs::is_directory(mountpoint, ec)) {
+    throw Error(ErrorKind::InvalidArgument, "mount point '" + mountpoint.string() + "' is not a directory");
+  }
+}
+
+}  // namespace
+
+void mount_bundle(config::ContextStores& context, const MountOptions& options, const std::function<void()>& on_ready) {
+  if (options.mountpoint.empty()) throw Error(ErrorKind::InvalidArgument, "bundle mount needs --mount");
+  const auto mountpoint = fs::absolute(options.mountpoint).lexically_normal();
+  prepare_mountpoint(mountpoint);
+
+  auto catalog = context.catalog();
+  const auto id = catalog.resolve_bundle(options.repo, options.bundle_id, options.label);
+  const auto bundle = catalog.get_bundle(options.repo, id);
+  // The parsed entries are only needed to build the table: they go out of scope with the lambda.
+  const BundleIndex index = [&] {
+    const auto started = std::chrono::steady_clock::now();
+    const auto entries = catalog.get_entries(options.repo, bundle, options.index_concurrency);
+    const auto fetched = std::chrono::steady_clock::now();
+    BundleIndex built(entries, id, bundle.timestamp.value_or(model::Timestamp{}));
+    spdlog::info("bundle={} entries={} index_fetch_s={:.3f} index_build_s={:.3f} index_bytes={}", id, entries.size(),
+                 std::chrono::duration<double>(fetched - started).count(),
+                 std::chrono::duration<double>(std::chrono::steady_clock::now() - fetched).count(),
+                 built.memory_bytes());
+    return built;
+  }();
+  ::malloc_trim(0);  // hand the parsed index's memory back before serving for hours
+
+  cafs::Reader reader(*context.blob, bundle.leaf_size, bundle.version < 1, options.verify);
+  if (!options.verify) spdlog::warn("leaf verification is off (--verify-hash=false): corrupt leaves will be served");
+  Metrics metrics;
+  metrics.set_index_bytes(index.memory_bytes());
+  if (!options.metrics_address.empty()) metrics.serve(options.metrics_address);
+  ThreadPool pool(std::max(1U, options.fetch_threads));
+  BlockCacheOptions cache_options;
+  cache_options.ram_bytes = options.cache_bytes;
+  cache_options.disk_dir = options.disk_cache;
+  cache_options.disk_bytes = options.disk_cache_bytes;
+  BlockCache cache(reader, pool, metrics, cache_options);
+  ReadaheadOptions readahead;
+  readahead.initial_leaves = options.prefetch;
+  readahead.max_leaves = options.readahead_max;
+  ContentReader content(index, reader, cache, readahead);
+
+  FuseServerOptions server_options;
+  server_options.mountpoint = mountpoint;
+  server_options.fsname = options.repo;
+  server_options.bundle_id = id;
+  server_options.uid = ::getuid();
+  server_options.gid = ::getgid();
+  server_options.allow_other = ::geteuid() == 0;  // root mounts serve the pod's other users
+  FuseServer server(index, content, metrics, server_options);
+  server.run(on_ready);
+}
+
+}  // namespace dm::fusefs

@@ -1,0 +1,93 @@
+// BundleIndex: the inode table built from a bundle's entries.
+#include <gtest/gtest.h>
+
+#include "common/util/error.h"
+#include "fusefs/bundle_index.h"
+
+namespace dm::fusefs {
+namespace {
+
+const std::string kHash(128, 'a');
+
+model::BundleEntry entry(const std::string& name, uint64_t size, uint32_t mode = 0) {
+  model::BundleEntry e;
+  e.hash = kHash;
+  e.name = name;
+  e.size = size;
+  e.mode = mode;
+  return e;
+}
+
+TEST(BundleIndex, ImpliesDirectoriesAndSortsChildren) {
+  const BundleIndex index({entry("b/z.txt", 3), entry("a.txt", 5, 0755), entry("b/c/d", 7), entry("/b/a", 1)}, "B",
+                          model::Timestamp{1700000000, 5, 0});
+  EXPECT_EQ(index.file_count(), 4u);
+  EXPECT_EQ(index.inode_count(), 7u);  // root, a.txt, b, b/z.txt, b/c, b/c/d, b/a
+  EXPECT_EQ(index.total_bytes(), 16u);
+  const auto a = index.lookup(kRootInode, "a.txt");
+  ASSERT_TRUE(a);
+  EXPECT_FALSE(index.is_dir(*a));
+  EXPECT_TRUE(index.executable(*a));
+  EXPECT_EQ(index.size(*a), 5u);
+  EXPECT_EQ(index.mtime_seconds(*a), 1700000000);
+  const auto b = index.lookup(kRootInode, "b");
+  ASSERT_TRUE(b);
+  EXPECT_TRUE(index.is_dir(*b));
+  EXPECT_EQ(index.subdir_count(*b), 1u);
+  std::vector<std::string> names;
+  for (auto row : index.children(*b)) names.emplace_back(index.name(row + 1));
+  EXPECT_EQ(names, (std::vector<std::string>{"a", "c", "z.txt"}));
+  const auto d = index.lookup(*index.lookup(*b, "c"), "d");
+  ASSERT_TRUE(d);
+  EXPECT_EQ(index.path(*d), "b/c/d");
+  EXPECT_EQ(index.parent(*d), *index.lookup(*b, "c"));
+  EXPECT_FALSE(index.lookup(*b, "missing"));
+  EXPECT_FALSE(index.lookup(*b, "b"));
+  EXPECT_EQ(index.parent(kRootInode), kRootInode);
+}
+
+TEST(BundleIndex, RejectsUnsafeNamesNamingThem) {
+  try {
+    BundleIndex index({entry("ok", 1), entry("a/../../etc/passwd", 1)}, "B1", {});
+    FAIL() << "accepted an escaping name";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("a/../../etc/passwd"), std::string::npos) << e.what();
+  }
+}
+
+TEST(BundleIndex, RejectsAFileThatIsAlsoADirectory) {
+  try {
+    BundleIndex index({entry("a", 1), entry("a/b", 1)}, "B2", {});
+    FAIL() << "accepted a name that is both file and directory";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::Corrupt);
+    EXPECT_NE(std::string(e.what()).find("'a'"), std::string::npos) << e.what();
+  }
+  EXPECT_THROW(BundleIndex({entry("x", 1), entry("x", 2)}, "B3", {}), Error);
+}
+
+TEST(BundleIndex, RejectsMalformedHash) {
+  auto e = entry("f", 1);
+  e.hash = "xyz";
+  EXPECT_THROW(BundleIndex({e}, "B4", {}), Error);
+}
+
+TEST(BundleIndex, HundredThousandEntriesStayCompact) {
+  std::vector<model::BundleEntry> entries;
+  entries.reserve(100000);
+  for (int i = 0; i < 100000; ++i) {
+    entries.push_back(entry("dir" + std::to_string(i % 100) + "/file-" + std::to_string(i) + ".bin", i));
+  }
+  const BundleIndex index(entries, "B5", {});
+  EXPECT_EQ(index.file_count(), 100000u);
+  EXPECT_LE(index.memory_bytes() / index.file_count(), 200u) << index.memory_bytes();
+  const auto dir = index.lookup(kRootInode, "dir42");
+  ASSERT_TRUE(dir);
+  const auto f = index.lookup(*dir, "file-99942.bin");
+  ASSERT_TRUE(f);
+  EXPECT_EQ(index.size(*f), 99942u);
+  EXPECT_EQ(index.children(*dir).size(), 1000u);
+}
+
+}  // namespace
+}  // namespace dm::fusefs

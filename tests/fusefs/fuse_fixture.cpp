@@ -1,0 +1,230 @@
+#include "fusefs/fuse_fixture.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/mount.h>
+#include <sys/socket.h>
+#include <sys/statvfs.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+#include <thread>
+
+#include "common/cafs/hasher.h"
+#include "common/cafs/root_blob.h"
+#include "common/model/catalog.h"
+#include "common/model/ksuid.h"
+#include "common/model/paths.h"
+#include "common/transfer/source_tree.h"
+#include "common/transfer/upload.h"
+
+extern char** environ;
+
+namespace dm::test {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+config::Config make_config(const fs::path& root) {
+  config::Config c;
+  c.config_bucket = "file://" + (root / "config").string();
+  c.context = "dev";
+  return c;
+}
+
+}  // namespace
+
+TestContext::TestContext() {
+  const auto config = make_config(dir_.path());
+  model::ContextDescriptor d{"dev", "dev-wal", "dev-read-log", "dev-blob", "dev-metadata", "dev-v-metadata", 0};
+  config::create_context(config, d);
+  stores_ = config::open_context(config);
+  model::RepoDescriptor repo;
+  repo.name = "repo";
+  repo.description = "fusefs tests";
+  stores_.catalog().create_repo(repo);
+}
+
+std::vector<std::string> TestContext::env() const {
+  return {"DATAMON_GLOBAL_CONFIG=file://" + (dir_.path() / "config").string(), "DATAMON_CONTEXT=dev"};
+}
+
+std::string TestContext::upload(const fs::path& folder) {
+  auto catalog = stores_.catalog();
+  transfer::UploadOptions options;
+  options.repo = "repo";
+  options.message = "test bundle";
+  options.show_progress = false;
+  options.concurrency = 4;
+  return transfer::upload_bundle(transfer::scan_tree(folder), catalog, *stores_.blob, options).bundle_id;
+}
+
+std::string TestContext::write_bundle_by_hand(const std::vector<std::pair<std::string, std::string>>& files,
+                                              uint32_t leaf_size, uint64_t version, size_t per_file) {
+  const uint64_t stride = version < 1 ? leaf_size - cafs::kLegacyLeafTruncation : leaf_size;
+  std::vector<model::BundleEntry> entries;
+  for (const auto& [name, content] : files) {
+    const size_t count = (content.size() + stride - 1) / stride;
+    std::vector<cafs::Key> keys;
+    for (size_t i = 0; i < count; ++i) {
+      const auto chunk = std::string_view(content).substr(i * stride, stride);
+      const auto key = cafs::leaf_key_at({reinterpret_cast<const uint8_t*>(chunk.data()), chunk.size()}, leaf_size,
+                                         i, count);
+      stores_.blob->put(key.hex(), chunk, store::PutMode::Overwrite);
+      keys.push_back(key);
+    }
+    const auto root = cafs::root_key(keys, leaf_size);
+    stores_.blob->put(root.hex(), cafs::encode_root_blob(keys, root), store::PutMode::Overwrite);
+    model::BundleEntry e;
+    e.hash = root.hex();
+    e.name = name;
+    e.mode = 0;
+    e.size = content.size();
+    entries.push_back(e);
+  }
+  model::BundleDescriptor d;
+  d.leaf_size = leaf_size;
+  d.id = model::ksuid_new();
+  d.message = "by hand";
+  d.timestamp = model::Timestamp::now_utc();
+  d.contributors = {{"Go", "go@example.com"}};
+  d.version = version;
+  d.deduplication = "blake";
+  uint64_t n = 0;
+  for (size_t i = 0; i < entries.size(); i += per_file, ++n) {
+    std::vector<model::BundleEntry> part(entries.begin() + static_cast<long>(i),
+                                         entries.begin() + static_cast<long>(std::min(entries.size(), i + per_file)));
+    stores_.metadata->put(model::index_path("repo", d.id, n), model::to_yaml(part), store::PutMode::NoOverwrite);
+  }
+  d.count = n;
+  stores_.metadata->put(model::bundle_path("repo", d.id), model::to_yaml(d), store::PutMode::NoOverwrite);
+  return d.id;
+}
+
+std::optional<MountInfo> find_mount(const fs::path& point) {
+  std::ifstream in("/proc/self/mountinfo");
+  std::string line;
+  std::optional<MountInfo> found;
+  while (std::getline(in, line)) {
+    std::istringstream f(line);
+    std::string id, parent, dev, root, mp, opts, field;
+    f >> id >> parent >> dev >> root >> mp >> opts;
+    while (f >> field && field != "-") {
+    }
+    MountInfo info;
+    f >> info.type >> info.source >> info.options;
+    if (mp == point.string()) found = info;
+  }
+  return found;
+}
+
+MountProcess::MountProcess(const TestContext& ctx, const std::string& bundle, const fs::path& point,
+                           const std::vector<std::string>& extra)
+    : point_(point) {
+  std::vector<std::string> argv{DATAMON_BIN, "bundle", "mount", "--repo", "repo", "--mount", point.string()};
+  if (!bundle.empty()) {
+    argv.push_back("--bundle");
+    argv.push_back(bundle);
+  }
+  argv.insert(argv.end(), extra.begin(), extra.end());
+  std::vector<std::string> envs;
+  for (char** e = environ; *e; ++e) envs.emplace_back(*e);
+  for (const auto& kv : ctx.env()) envs.push_back(kv);
+  std::vector<char*> cargv, cenv;
+  for (auto& a : argv) cargv.push_back(a.data());
+  cargv.push_back(nullptr);
+  for (auto& e : envs) cenv.push_back(e.data());
+  cenv.push_back(nullptr);
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_addopen(&actions, 1, (logs_ / "out").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  posix_spawn_file_actions_addopen(&actions, 2, (logs_ / "err").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  const int rc = posix_spawn(&pid_, argv[0].c_str(), &actions, nullptr, cargv.data(), cenv.data());
+  posix_spawn_file_actions_destroy(&actions);
+  if (rc != 0) throw std::runtime_error("cannot spawn " + argv[0]);
+  // Bounded wait: the mount appears, or the child exits.
+  for (int i = 0; i < 2000; ++i) {
+    // A stale mount left by a killed daemon is listed too; only a live one answers statfs.
+    const auto m = find_mount(point_);
+    struct statvfs st;
+    if (m && m->type == "fuse.datamon" && ::statvfs(point_.c_str(), &st) == 0) {
+      ready_ = true;
+      return;
+    }
+    if (wait_exit(std::chrono::milliseconds(0))) return;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+}
+
+std::optional<int> MountProcess::wait_exit(std::chrono::milliseconds limit) {
+  if (exit_code_) return exit_code_;
+  const auto deadline = std::chrono::steady_clock::now() + limit;
+  do {
+    int status = 0;
+    const pid_t r = ::waitpid(pid_, &status, WNOHANG);
+    if (r == pid_) {
+      exit_code_ = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+      return exit_code_;
+    }
+    if (limit.count() > 0) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  } while (std::chrono::steady_clock::now() < deadline);
+  return std::nullopt;
+}
+
+std::string MountProcess::log() const {
+  std::ifstream in(logs_ / "err");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+void force_unmount(const fs::path& point) {
+  if (!find_mount(point)) return;
+  run({"/usr/bin/fusermount3", "-u", point.string()});
+  if (find_mount(point)) ::umount2(point.c_str(), MNT_DETACH);
+}
+
+MountProcess::~MountProcess() {
+  force_unmount(point_);
+  if (!wait_exit(std::chrono::milliseconds(5000))) {
+    ::kill(pid_, SIGKILL);
+    wait_exit(std::chrono::milliseconds(5000));
+    force_unmount(point_);
+  }
+}
+
+int free_port() {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = 0;
+  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+  socklen_t len = sizeof addr;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  ::close(fd);
+  return ntohs(addr.sin_port);
+}
+
+std::string scrape_metrics(int port) {
+  return run({"/usr/bin/curl", "-sS", "--max-time", "5", "http://127.0.0.1:" + std::to_string(port) + "/metrics"}).out;
+}
+
+double metric_value(const std::string& text, const std::string& name) {
+  std::istringstream in(text);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind(name + " ", 0) == 0) return std::stod(line.substr(name.size() + 1));
+  }
+  return -1;
+}
+
+}  // namespace dm::test
