@@ -1,11 +1,146 @@
-// `datamon sidecar fuse|pg` and `datamon wrap`: owned by sidecar (issue 5).
+// `datamon sidecar fuse|pg` and `datamon wrap`: owned by sidecar (issue 5). Config keys are
+// documented in sidecar/fuse_config.h, sidecar/pg_config.h and sidecar/README.md.
+#include <spdlog/spdlog.h>
+
+#include <cstdio>
+#include <cstdlib>
+
 #include "bin/cli.h"
+#include "common/util/error.h"
+#include "sidecar/child_process.h"
+#include "sidecar/duration.h"
+#include "sidecar/fuse_sidecar.h"
+#include "sidecar/pg_sidecar.h"
+#include "sidecar/wrapper.h"
 
 namespace dm::cli {
 
+namespace {
+
+struct FuseFlags {
+  std::optional<std::string> config_file, coord, app_timeout, mount_timeout;
+};
+
+struct PgFlags {
+  std::optional<std::string> config_file, coord, name, data_dir, port, run_as, listen, app_timeout;
+};
+
+struct WrapFlags {
+  std::string coord;
+  bool fuse = false;
+  std::vector<std::string> databases;
+  std::string timeout = "30m", grace = "10s";
+  std::vector<std::string> command;
+};
+
+// The datamon binary with the global flags this process was given, for its child commands.
+std::vector<std::string> datamon_command(const config::ConfigOverrides& o, const std::string& log_level) {
+  std::vector<std::string> argv{sidecar::self_executable()};
+  const std::pair<const char*, const std::optional<std::string>*> flags[] = {
+      {"--config", &o.config},           {"--context", &o.context},         {"--credential", &o.credential},
+      {"--s3-endpoint", &o.s3_endpoint}, {"--s3-region", &o.s3_region},     {"--gcs-endpoint", &o.gcs_endpoint}};
+  for (const auto& [flag, value] : flags) {
+    if (*value) argv.insert(argv.end(), {flag, **value});
+  }
+  if (!log_level.empty()) argv.insert(argv.end(), {"--loglevel", log_level});
+  return argv;
+}
+
+[[noreturn]] void exit_with(int code, const std::string& error) {
+  spdlog::default_logger()->flush();
+  if (!error.empty()) std::fprintf(stderr, "datamon: error: %s\n", error.c_str());
+  std::fflush(stdout);
+  std::fflush(stderr);
+  std::exit(code);
+}
+
+void run_fuse(GlobalOptions& global, const FuseFlags& f) {
+  const auto env = config::process_env();
+  std::string origin;
+  const auto text = sidecar::read_fuse_params(f.config_file, env, origin);
+  auto c = sidecar::load_fuse_config(text, origin, env);
+  if (f.coord) c.coord = *f.coord;
+  if (f.app_timeout) c.app_timeout = sidecar::parse_duration(*f.app_timeout, "--app-timeout");
+  if (f.mount_timeout) c.mount_timeout = sidecar::parse_duration(*f.mount_timeout, "--mount-timeout");
+  sidecar::validate_fuse_config(c, origin);
+  // The sidecar YAML names the config bucket and context like flags would; real flags win.
+  auto overrides = global.overrides;
+  if (!overrides.config && !c.config_bucket.empty()) overrides.config = c.config_bucket;
+  if (!overrides.context && !c.context.empty()) overrides.context = c.context;
+  GlobalOptions effective = global;
+  effective.overrides = overrides;
+  sidecar::FuseSidecarRun run{c, effective.load(), datamon_command(overrides, global.log_level)};
+  const int code = sidecar::run_fuse_sidecar(run);
+  if (code != 0) exit_with(code, "fuse sidecar stopped by signal " + std::to_string(code - 128) + " before finishing");
+}
+
+void run_pg(GlobalOptions& global, const PgFlags& f) {
+  const auto env = config::process_env();
+  std::string origin;
+  const auto text = sidecar::read_pg_params(f.config_file, env, origin);
+  auto c = sidecar::load_pg_config(text, origin, env);
+  if (f.coord) c.coord = *f.coord;
+  if (f.name) c.name = *f.name;
+  if (f.data_dir) c.data_dir = *f.data_dir;
+  if (f.port) c.port = *f.port;
+  if (f.run_as) c.run_as = *f.run_as;
+  if (f.listen) c.listen = *f.listen;
+  if (f.app_timeout) c.app_timeout = sidecar::parse_duration(*f.app_timeout, "--app-timeout");
+  sidecar::validate_pg_config(c, origin);
+  sidecar::PgSidecarRun run{c, datamon_command(global.overrides, global.log_level)};
+  const int code = sidecar::run_pg_sidecar(run);
+  if (code != 0) {
+    exit_with(code, "pg sidecar '" + c.name + "' stopped by signal " + std::to_string(code - 128) + " before finishing");
+  }
+}
+
+void run_wrap(const WrapFlags& f) {
+  sidecar::WrapOptions o;
+  o.coord = f.coord;
+  o.fuse = f.fuse;
+  o.databases = f.databases;
+  o.timeout = sidecar::parse_duration(f.timeout, "--timeout");
+  o.grace = sidecar::parse_duration(f.grace, "--grace");
+  o.command = f.command;
+  const auto outcome = sidecar::run_wrapper(o);
+  if (outcome.exit_code != 0) exit_with(outcome.exit_code, outcome.error);
+}
+
+}  // namespace
+
 void add_sidecar_commands(CLI::App& app, GlobalOptions& global) {
-  (void)app;
-  (void)global;
+  auto* sidecar = app.add_subcommand("sidecar", "Pod sidecars: mount bundles or run databases around an application");
+  sidecar->require_subcommand(1);
+
+  auto ff = std::make_shared<FuseFlags>();
+  auto* fuse = sidecar->add_subcommand("fuse", "Mount source bundles, wait for the application, upload outputs");
+  add_optional(*fuse, "--config", ff->config_file, "fuse sidecar YAML (default: $dm_fuse_params, a path or inline YAML)");
+  add_optional(*fuse, "--coord", ff->coord, "coordination folder (globalOpts.coordPoint)");
+  add_optional(*fuse, "--app-timeout", ff->app_timeout, "longest wait for the application (default 24h)");
+  add_optional(*fuse, "--mount-timeout", ff->mount_timeout, "longest wait for each mount (default 2m)");
+  fuse->callback([&global, ff] { run_fuse(global, *ff); });
+
+  auto pf = std::make_shared<PgFlags>();
+  auto* pg = sidecar->add_subcommand("pg", "Restore or create a database, wait for the application, commit it");
+  add_optional(*pg, "--config", pf->config_file, "pg sidecar YAML (default: $SIDECAR_CONFIG, /config/pgparams.yaml)");
+  add_optional(*pg, "--coord", pf->coord, "coordination folder (globalOpts.coordPoint)");
+  add_optional(*pg, "--name", pf->name, "database name (database.name)");
+  add_optional(*pg, "--data-dir", pf->data_dir, "staging folder; the cluster lives in DIR/NAME (database.dataDir)");
+  add_optional(*pg, "--port", pf->port, "server port (database.pgPort)");
+  add_optional(*pg, "--run-as", pf->run_as, "user the server runs as (database.runAs)");
+  add_optional(*pg, "--listen", pf->listen, "listen address (database.listen)");
+  add_optional(*pg, "--app-timeout", pf->app_timeout, "longest wait for the application (default 24h)");
+  pg->callback([&global, pf] { run_pg(global, *pf); });
+
+  auto wf = std::make_shared<WrapFlags>();
+  auto* wrap = app.add_subcommand("wrap", "Run an application once its sidecars are ready; let them save its outputs");
+  wrap->add_option("--coord", wf->coord, "coordination folder shared with the sidecars")->required();
+  wrap->add_flag("--fuse", wf->fuse, "wait for a fuse sidecar");
+  wrap->add_option("--pg", wf->databases, "wait for the pg sidecar of this database (repeatable)")->allow_extra_args(false);
+  wrap->add_option("--timeout", wf->timeout, "longest wait for the sidecars, before and after the app (default 30m)");
+  wrap->add_option("--grace", wf->grace, "SIGTERM to SIGKILL delay when stopping the app (default 10s)");
+  wrap->add_option("command", wf->command, "-- APP ARGS...")->required();
+  wrap->callback([wf] { run_wrap(*wf); });
 }
 
 }  // namespace dm::cli

@@ -1,0 +1,73 @@
+// A supervised child process: the mount, the pg mover steps, the wrapped application.
+//
+// The child starts with the default signal mask (the parent blocks SIGTERM/SIGINT for its
+// EventWaiter), optionally in its own process group (so that a stop reaches its children too)
+// and optionally bound to the parent's life (PR_SET_PDEATHSIG: a killed sidecar does not leave
+// a mount or a restore running). With `tap_output`, its stdout and stderr are copied line by
+// line to ours with a "[label] " prefix, and the last lines are kept to explain a failure.
+// The destructor stops a child that is still running (SIGTERM, then SIGKILL) and reaps it.
+// Errors are dm::Error naming the program. Methods are called from one thread.
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace dm::sidecar {
+
+struct SpawnOptions {
+  std::string label;               // names the child in logs and errors
+  bool tap_output = true;          // copy its output to our stderr and keep the tail
+  bool own_process_group = false;  // signals then go to the whole group
+  bool die_with_parent = true;     // SIGTERM to the child when we die
+};
+
+class ChildProcess {
+ public:
+  // argv[0] is a path or a name looked up in PATH.
+  ChildProcess(const std::vector<std::string>& argv, SpawnOptions options);
+  ~ChildProcess();
+  ChildProcess(const ChildProcess&) = delete;
+  ChildProcess& operator=(const ChildProcess&) = delete;
+
+  pid_t pid() const { return pid_; }
+  const std::string& label() const { return options_.label; }
+  // Readable once the child has exited (a pidfd), for EventWaiter::wait.
+  int exit_fd() const { return pidfd_; }
+
+  // Reaps the child if it has exited: its exit code (128 + signal when killed).
+  std::optional<int> poll_exit();
+  // Waits up to `timeout` for the exit.
+  std::optional<int> wait_exit(std::chrono::milliseconds timeout);
+  bool running() { return !poll_exit().has_value(); }
+  // Sends `sig` to the child (or to its group).
+  void signal(int sig);
+  // SIGTERM, then SIGKILL after `grace`; returns the exit code.
+  int stop(std::chrono::milliseconds grace);
+
+  // Why it failed, for a one-line error: its last "datamon: error: ..." line, else its last
+  // output line, else "exited with status N".
+  std::string failure_reason();
+
+ private:
+  struct OutputTap;
+  void finish_output();
+
+  SpawnOptions options_;
+  pid_t pid_ = -1;
+  int pidfd_ = -1;
+  std::optional<int> exit_code_;
+  std::unique_ptr<OutputTap> tap_;
+};
+
+// "/proc/self/exe" resolved: the running datamon binary, to run its other commands.
+std::string self_executable();
+
+}  // namespace dm::sidecar

@@ -1,0 +1,26 @@
+// `datamon sidecar pg`: restores the database from a bundle (or initialises a fresh one), starts
+// it, raises {db}/dbstarted, waits for the application (app_gate.h), stops it cleanly, commits
+// it as a new bundle when a destination is set, and raises {db}/dbuploaddone. Without a
+// destination the database is thrown away: nothing is saved.
+//
+// Each step is a `datamon pg ...` child process (the pg mover's CLI contract). Any failure
+// raises {db}/dbfailed with a one-line reason, after stopping a started server; a SIGTERM
+// does the same unless the work was finished.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "sidecar/pg_config.h"
+
+namespace dm::sidecar {
+
+struct PgSidecarRun {
+  PgSidecarConfig config;
+  std::vector<std::string> datamon_command;  // the datamon binary and its global flags
+};
+
+// The process exit code, as run_fuse_sidecar's.
+int run_pg_sidecar(const PgSidecarRun& run);
+
+}  // namespace dm::sidecar

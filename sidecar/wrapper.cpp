@@ -1,0 +1,207 @@
+#include "sidecar/wrapper.h"
+
+#include <signal.h>
+
+#include <spdlog/spdlog.h>
+
+#include <memory>
+#include <optional>
+#include <set>
+
+#include "common/util/error.h"
+#include "sidecar/child_process.h"
+#include "sidecar/duration.h"
+#include "sidecar/event_waiter.h"
+#include "sidecar/liveness_lock.h"
+#include "sidecar/signal_files.h"
+
+namespace dm::sidecar {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using std::chrono::milliseconds;
+
+// Liveness locks are probed, not watched: this bounds how late a killed sidecar is noticed.
+constexpr milliseconds kProbePeriod{250};
+
+enum class Phase { WaitingForSidecars, RunningApp, WaitingForOutputs, Aborting, Done };
+
+const char* phase_name(Phase p) {
+  switch (p) {
+    case Phase::WaitingForSidecars: return "waiting-for-sidecars";
+    case Phase::RunningApp: return "running-app";
+    case Phase::WaitingForOutputs: return "waiting-for-outputs";
+    case Phase::Aborting: return "aborting";
+    case Phase::Done: return "done";
+  }
+  return "?";
+}
+
+// What the wrapper knows of one declared sidecar and the files that speak for it.
+struct SidecarView {
+  std::string title;  // "sidecar fuse", "sidecar pg 'db1'"
+  std::string ready, start_upload, done, failed, lock;
+  bool seen_alive = false;
+};
+
+enum class SidecarState { Pending, Reached, Failed };
+
+struct Check {
+  SidecarState state = SidecarState::Pending;
+  std::string reason;
+};
+
+class Wrapper {
+ public:
+  explicit Wrapper(const WrapOptions& options) : options_(options), coord_(options.coord) {
+    if (options_.fuse) {
+      sidecars_.push_back({"sidecar fuse", signals::kMountDone, signals::kInitUpload, signals::kUploadDone,
+                           signals::kFuseFailed, signals::kFuseLock});
+    }
+    for (const auto& db : options_.databases) {
+      sidecars_.push_back({"sidecar pg '" + db + "'", signals::db_started(db), signals::db_init_upload(db),
+                           signals::db_upload_done(db), signals::db_failed(db), signals::db_lock(db)});
+    }
+  }
+
+  WrapOutcome run() {
+    coord_.ensure();
+    std::vector<std::filesystem::path> watched{coord_.root()};
+    for (const auto& db : options_.databases) {
+      coord_.ensure(db);
+      watched.push_back(coord_.path(db));
+    }
+    LivenessLock alive(coord_.path(signals::kWrapperLock));
+    // Our own signals from an earlier run would release the sidecars too early.
+    coord_.clear(signals::kAppFailed);
+    for (const auto& s : sidecars_) coord_.clear(s.start_upload);
+    EventWaiter waiter(watched, options_.poll_interval);
+
+    enter(Phase::WaitingForSidecars);
+    if (auto failure = wait_all(waiter, &SidecarView::ready, "ready")) return abort(waiter, nullptr, *failure, 1);
+
+    enter(Phase::RunningApp);
+    std::unique_ptr<ChildProcess> started;
+    try {
+      started = std::make_unique<ChildProcess>(
+          options_.command, SpawnOptions{.label = "app", .tap_output = false, .own_process_group = true, .die_with_parent = true});
+    } catch (const Error& e) {
+      return abort(waiter, nullptr, std::string("cannot start the application: ") + e.what(), 127);
+    }
+    ChildProcess& app = *started;
+    int app_code = 0;
+    for (;;) {
+      if (auto sig = waiter.wait(kProbePeriod, {app.exit_fd()})) {
+        spdlog::info("forwarding signal {} to the application", *sig);
+        app.signal(*sig);
+      }
+      if (auto code = app.poll_exit()) {
+        app_code = *code;
+        break;
+      }
+      if (auto failure = first_failure(nullptr)) return abort(waiter, &app, *failure, 1);
+    }
+    if (app_code != 0) {
+      return abort(waiter, nullptr, "application " + options_.command[0] + " exited with status " + std::to_string(app_code),
+                   app_code);
+    }
+
+    enter(Phase::WaitingForOutputs);
+    for (const auto& s : sidecars_) coord_.raise(s.start_upload);
+    if (auto failure = wait_all(waiter, &SidecarView::done, "outputs saved")) {
+      return abort(waiter, nullptr, *failure, 1);
+    }
+    enter(Phase::Done);
+    return {};
+  }
+
+ private:
+  void enter(Phase p) { spdlog::info("wrap: {}", phase_name(p)); }
+
+  Check check(SidecarView& s, const std::string SidecarView::*goal) {
+    const auto live = probe_liveness(coord_.path(s.lock));
+    if (live == Liveness::Alive) s.seen_alive = true;
+    if (auto reason = coord_.reason(s.failed)) return {SidecarState::Failed, s.title + " failed: " + *reason};
+    if (goal && coord_.is_raised(s.*goal)) return {SidecarState::Reached, {}};
+    if (live == Liveness::Gone && s.seen_alive) {
+      // It may have signalled and exited between our two looks.
+      if (auto reason = coord_.reason(s.failed)) return {SidecarState::Failed, s.title + " failed: " + *reason};
+      if (goal && coord_.is_raised(s.*goal)) return {SidecarState::Reached, {}};
+      return {SidecarState::Failed, s.title + " exited without signalling (killed?)"};
+    }
+    return {};
+  }
+
+  std::optional<std::string> first_failure(const std::string SidecarView::*goal) {
+    for (auto& s : sidecars_) {
+      auto c = check(s, goal);
+      if (c.state == SidecarState::Failed) return c.reason;
+    }
+    return std::nullopt;
+  }
+
+  // Waits until every sidecar reached `goal`; the reason of the first failure otherwise.
+  std::optional<std::string> wait_all(EventWaiter& waiter, const std::string SidecarView::*goal, const char* what) {
+    const auto deadline = Clock::now() + options_.timeout;
+    for (;;) {
+      std::vector<std::string> pending;
+      for (auto& s : sidecars_) {
+        auto c = check(s, goal);
+        if (c.state == SidecarState::Failed) return c.reason;
+        if (c.state == SidecarState::Pending) pending.push_back(s.title);
+      }
+      if (pending.empty()) return std::nullopt;
+      if (auto sig = waiter.terminated_by()) {
+        return std::string("wrapper interrupted by signal ") + std::to_string(*sig) + " while waiting for " +
+               pending.front() + " (" + what + ")";
+      }
+      const auto left = std::chrono::duration_cast<milliseconds>(deadline - Clock::now());
+      if (left.count() <= 0) {
+        return "timed out after " + format_duration(options_.timeout) + " waiting for " + pending.front() + " (" +
+               what + ")";
+      }
+      waiter.wait(std::min(left, kProbePeriod));
+    }
+  }
+
+  WrapOutcome abort(EventWaiter& waiter, ChildProcess* app, const std::string& reason, int code) {
+    enter(Phase::Aborting);
+    spdlog::error("wrap: {}", reason);
+    if (app) {
+      const int app_code = app->stop(options_.grace);
+      spdlog::info("application stopped (status {})", app_code);
+    }
+    coord_.raise(signals::kAppFailed, reason);
+    // Let the sidecars unmount and stop their databases before the pod goes away.
+    const auto deadline = Clock::now() + options_.timeout;
+    for (auto& s : sidecars_) {
+      while (s.seen_alive && probe_liveness(coord_.path(s.lock)) == Liveness::Alive && Clock::now() < deadline) {
+        waiter.wait(kProbePeriod);
+      }
+    }
+    return {code == 0 ? 1 : code, reason};
+  }
+
+  const WrapOptions& options_;
+  CoordDir coord_;
+  std::vector<SidecarView> sidecars_;
+};
+
+}  // namespace
+
+WrapOutcome run_wrapper(const WrapOptions& options) {
+  if (options.coord.empty()) throw Error(ErrorKind::InvalidArgument, "wrap: --coord is required");
+  if (options.command.empty()) throw Error(ErrorKind::InvalidArgument, "wrap: no application given after --");
+  std::set<std::string> seen;
+  for (const auto& db : options.databases) {
+    if (db.empty() || db.find('/') != std::string::npos || db == "." || db == "..") {
+      throw Error(ErrorKind::InvalidArgument, "wrap: --pg '" + db + "' is not a database name");
+    }
+    if (!seen.insert(db).second) throw Error(ErrorKind::InvalidArgument, "wrap: --pg '" + db + "' given twice");
+  }
+  Wrapper wrapper(options);
+  return wrapper.run();
+}
+
+}  // namespace dm::sidecar

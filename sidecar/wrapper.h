@@ -1,0 +1,38 @@
+// `datamon wrap`: the application side of the pod protocol (format spec §9.3, issue 5).
+//
+// States: WaitingForSidecars (every declared sidecar raises its ready signal) → RunningApp
+// (SIGTERM/SIGINT forwarded to the app's process group) → WaitingForOutputs (only if the app
+// exited 0: initupload / {db}/initdbupload raised, then uploaddone / {db}/dbuploaddone awaited)
+// → Done. From any state, a sidecar's failure signal, its death (its liveness lock released
+// without a final signal), a timeout or an app failure leads to Aborting: the app is stopped
+// (SIGTERM, SIGKILL after the grace period), `appfailed` is raised with the reason so that
+// every sidecar ends without saving, and the wrapper waits (bounded) for the live sidecars to
+// end. Every wait is bounded by `timeout`, except the application's own run time.
+#pragma once
+
+#include <chrono>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+namespace dm::sidecar {
+
+struct WrapOptions {
+  std::filesystem::path coord;
+  bool fuse = false;
+  std::vector<std::string> databases;                        // pg sidecars, by database.name
+  std::chrono::milliseconds timeout = std::chrono::minutes(30);  // each wait on the sidecars
+  std::chrono::milliseconds grace = std::chrono::seconds(10);    // SIGTERM → SIGKILL for the app
+  std::chrono::milliseconds poll_interval = std::chrono::seconds(1);  // fallback without inotify
+  std::vector<std::string> command;                          // the application and its arguments
+};
+
+struct WrapOutcome {
+  int exit_code = 0;   // the app's own code when it failed; 1 for a sidecar failure or timeout
+  std::string error;   // empty on success; one line naming the sidecar or the app otherwise
+};
+
+// Validates the options (InvalidArgument), then runs the whole protocol.
+WrapOutcome run_wrapper(const WrapOptions& options);
+
+}  // namespace dm::sidecar

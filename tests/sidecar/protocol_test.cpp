@@ -1,0 +1,185 @@
+// The building blocks of the pod protocol: atomic signal files, liveness locks, the event
+// waiter (inotify and signals) and supervised children.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <thread>
+
+#include "common/util/error.h"
+#include "sidecar/child_process.h"
+#include "sidecar/event_waiter.h"
+#include "sidecar/liveness_lock.h"
+#include "sidecar/signal_files.h"
+#include "support/test_support.h"
+
+namespace dm::sidecar {
+namespace {
+
+using namespace std::chrono_literals;
+using Clock = std::chrono::steady_clock;
+using ::testing::HasSubstr;
+
+// Gone, or a zombie waiting for init to reap it (it no longer runs).
+bool test_process_gone(pid_t pid) {
+  if (::kill(pid, 0) != 0) return true;
+  std::string stat;
+  try {
+    stat = test::read_file("/proc/" + std::to_string(pid) + "/stat");
+  } catch (const std::exception&) {
+    return true;
+  }
+  const auto close = stat.rfind(')');
+  return close != std::string::npos && close + 2 < stat.size() && stat[close + 2] == 'Z';
+}
+
+TEST(CoordDir, RaisesSignalsWithTheirReason) {
+  test::TempDir dir;
+  CoordDir coord(dir / "coord");
+  coord.ensure("db1");
+  EXPECT_FALSE(coord.is_raised(signals::kMountDone));
+  EXPECT_FALSE(coord.reason(signals::kFuseFailed));
+  coord.raise(signals::kMountDone);
+  coord.raise(signals::db_failed("db1"), "restore failed:\nlabel 'x' not found");
+  EXPECT_TRUE(coord.is_raised("mountdone"));
+  EXPECT_EQ(*coord.reason(signals::kMountDone), "");
+  EXPECT_EQ(*coord.reason("db1/dbfailed"), "restore failed: label 'x' not found");
+  // Only the signals themselves are left in the folder: no temporary files.
+  size_t files = 0;
+  for (auto& e : std::filesystem::recursive_directory_iterator(coord.root())) files += e.is_regular_file();
+  EXPECT_EQ(files, 2U);
+  coord.clear(signals::kMountDone);
+  coord.clear(signals::kMountDone);  // absent is fine
+  EXPECT_FALSE(coord.is_raised(signals::kMountDone));
+}
+
+TEST(CoordDir, SignalNamesMatchTheOldProtocol) {
+  EXPECT_STREQ(signals::kMountDone, "mountdone");
+  EXPECT_STREQ(signals::kInitUpload, "initupload");
+  EXPECT_STREQ(signals::kUploadDone, "uploaddone");
+  EXPECT_EQ(signals::db_started("d"), "d/dbstarted");
+  EXPECT_EQ(signals::db_init_upload("d"), "d/initdbupload");
+  EXPECT_EQ(signals::db_upload_done("d"), "d/dbuploaddone");
+}
+
+TEST(LivenessLock, SeesAHolderDieEvenBySigkill) {
+  test::TempDir dir;
+  const auto file = dir / "x.lock";
+  EXPECT_EQ(probe_liveness(file), Liveness::NotStarted);
+  int ready[2];
+  ASSERT_EQ(::pipe(ready), 0);
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    LivenessLock lock(file);
+    char c = 1;
+    [[maybe_unused]] auto n = ::write(ready[1], &c, 1);
+    ::pause();
+    ::_exit(0);
+  }
+  char c;
+  ASSERT_EQ(::read(ready[0], &c, 1), 1);
+  EXPECT_EQ(probe_liveness(file), Liveness::Alive);
+  ::kill(pid, SIGKILL);
+  ::waitpid(pid, nullptr, 0);
+  EXPECT_EQ(probe_liveness(file), Liveness::Gone);
+  ::close(ready[0]);
+  ::close(ready[1]);
+}
+
+TEST(LivenessLock, RefusesASecondHolder) {
+  test::TempDir dir;
+  LivenessLock first(dir / "x.lock");
+  try {
+    LivenessLock second(dir / "x.lock");
+    FAIL() << "second lock taken";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::AlreadyExists);
+    EXPECT_THAT(e.what(), HasSubstr("x.lock"));
+  }
+}
+
+TEST(EventWaiter, WakesOnANewFileLongBeforeItsTimeLimit) {
+  test::TempDir dir;
+  EventWaiter waiter({dir.path()}, 10s);
+  ASSERT_TRUE(waiter.inotify_active());
+  CoordDir coord(dir.path());
+  std::thread writer([&] {
+    std::this_thread::sleep_for(100ms);
+    coord.raise(signals::kMountDone);
+  });
+  const auto start = Clock::now();
+  while (!coord.is_raised(signals::kMountDone) && Clock::now() - start < 5s) waiter.wait(5s);
+  const auto took = Clock::now() - start;
+  writer.join();
+  EXPECT_TRUE(coord.is_raised(signals::kMountDone));
+  EXPECT_LT(took, 4s);  // a correctness bound (not a speed claim): the 5 s limit was not what woke us
+}
+
+TEST(EventWaiter, ReportsSigterm) {
+  test::TempDir dir;
+  EventWaiter waiter({dir.path()}, 10s);
+  ::kill(::getpid(), SIGTERM);  // blocked: lands in the signalfd instead of killing us
+  std::optional<int> got;
+  for (int i = 0; i < 20 && !got; ++i) got = waiter.wait(1s);
+  ASSERT_TRUE(got);
+  EXPECT_EQ(*got, SIGTERM);
+  EXPECT_EQ(waiter.terminated_by(), SIGTERM);
+}
+
+TEST(EventWaiter, PollsWhenAFolderCannotBeWatched) {
+  test::TempDir dir;
+  EventWaiter waiter({dir / "missing"}, 20ms);
+  EXPECT_FALSE(waiter.inotify_active());
+  const auto start = Clock::now();
+  waiter.wait(10s);
+  EXPECT_LT(Clock::now() - start, 5s);
+}
+
+TEST(ChildProcess, ReportsTheDatamonErrorLine) {
+  ChildProcess child({"sh", "-c", "echo working; echo 'datamon: error: label \"nope\" not found in repo \"r\"' >&2; exit 1"},
+                     {.label = "t"});
+  ASSERT_EQ(child.wait_exit(10s), 1);
+  EXPECT_EQ(child.failure_reason(), "label \"nope\" not found in repo \"r\"");
+}
+
+TEST(ChildProcess, FallsBackToTheLastLineAndTheStatus) {
+  ChildProcess child({"sh", "-c", "echo first; echo last words; exit 7"}, {.label = "t"});
+  ASSERT_EQ(child.wait_exit(10s), 7);
+  EXPECT_EQ(child.failure_reason(), "last words (exited with status 7)");
+  ChildProcess quiet({"sh", "-c", "exit 4"}, {.label = "q"});
+  ASSERT_EQ(quiet.wait_exit(10s), 4);
+  EXPECT_EQ(quiet.failure_reason(), "exited with status 4");
+}
+
+TEST(ChildProcess, StopKillsAGroupThatIgnoresSigterm) {
+  test::TempDir dir;
+  const auto pidfile = dir / "grandchild.pid";
+  ChildProcess child({"sh", "-c", "trap '' TERM; sleep 60 & echo $! > " + pidfile.string() + "; wait"},
+                     {.label = "stubborn", .own_process_group = true});
+  for (int i = 0; i < 100 && !std::filesystem::exists(pidfile); ++i) std::this_thread::sleep_for(20ms);
+  const pid_t grandchild = std::stoi(test::read_file(pidfile));
+  EXPECT_EQ(child.stop(300ms), 128 + SIGKILL);
+  // The whole group went: no process is left behind.
+  bool gone = false;
+  for (int i = 0; i < 100 && !gone; ++i) {
+    gone = test_process_gone(grandchild);
+    if (!gone) std::this_thread::sleep_for(20ms);
+  }
+  EXPECT_TRUE(gone);
+}
+
+TEST(ChildProcess, UnknownProgramIsNamed) {
+  try {
+    ChildProcess child({"no-such-program-xyz"}, {});
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_THAT(e.what(), HasSubstr("no-such-program-xyz"));
+  }
+}
+
+}  // namespace
+}  // namespace dm::sidecar
