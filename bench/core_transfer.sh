@@ -47,7 +47,7 @@ for r in $(seq 1 "$RUNS"); do
   sync
   cp_t+=("$(time_cmd cp -r "$WORK/tree" "$WORK/cp")")
   sync
-  up_t+=("$(time_cmd "$DM" bundle upload --path "$WORK/tree" --repo bench --message run$r --label last)")
+  up_t+=("$(time_cmd "$DM" bundle upload --path "$WORK/tree" --repo bench --message "run$r" --label last)")
   sync
   down_t+=("$(time_cmd "$DM" bundle download --repo bench --label last --destination "$WORK/down")")
   diff -rq --exclude=.datamon "$WORK/tree" "$WORK/down" >/dev/null

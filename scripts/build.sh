@@ -3,5 +3,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD_DIR=${BUILD_DIR:-build}
-cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE="${BUILD_TYPE:-RelWithDebInfo}" ${CMAKE_ARGS:-} >/dev/null
-cmake --build "$BUILD_DIR" -j"$(nproc)" ${BUILD_TARGETS:+--target $BUILD_TARGETS}
+# CMAKE_ARGS and BUILD_TARGETS are space-separated lists.
+read -r -a cmake_args <<< "${CMAKE_ARGS:-}"
+read -r -a targets <<< "${BUILD_TARGETS:-}"
+cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE="${BUILD_TYPE:-RelWithDebInfo}" "${cmake_args[@]}" >/dev/null
+if [ "${#targets[@]}" -gt 0 ]; then
+  cmake --build "$BUILD_DIR" -j"$(nproc)" --target "${targets[@]}"
+else
+  cmake --build "$BUILD_DIR" -j"$(nproc)"
+fi

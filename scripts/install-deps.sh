@@ -5,13 +5,14 @@ set -euo pipefail
 
 build_pkgs=(
   build-essential cmake ninja-build pkg-config git ca-certificates
-  libfuse3-dev fuse3 libcurl4-openssl-dev libssl-dev libyaml-cpp-dev libpq-dev
+  libfuse3-dev fuse3 libcurl4-openssl-dev libssl-dev libyaml-cpp-dev libyaml-dev libpq-dev
   libb2-dev nlohmann-json3-dev libspdlog-dev libfmt-dev libcli11-dev prometheus-cpp-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   clang-format clang-tidy clang libclang-rt-14-dev
 )
 test_pkgs=(
-  postgresql postgresql-contrib procps psmisc util-linux inotify-tools ccache
+  postgresql postgresql-contrib procps psmisc util-linux inotify-tools ccache curl
+  shellcheck python3-yaml tini patchelf
 )
 
 want=("${build_pkgs[@]}" "${test_pkgs[@]}")
@@ -21,7 +22,7 @@ if [ "${WITH_OBJECT_SERVERS:-0}" = 1 ]; then
   command -v node >/dev/null 2>&1 || want+=(nodejs npm)
 fi
 if [ "${WITH_BENCH_TOOLS:-0}" = 1 ]; then
-  want+=(fio hyperfine gnuplot-nox s3fs rclone pgbackrest)
+  want+=(fio hyperfine gnuplot-nox s3fs rclone pgbackrest python3-matplotlib)
 fi
 
 missing=()
