@@ -18,11 +18,12 @@ test_pkgs=(
 want=("${build_pkgs[@]}" "${test_pkgs[@]}")
 if [ "${WITH_OBJECT_SERVERS:-0}" = 1 ]; then
   want+=(ceph-mon ceph-osd radosgw ceph-common)
-  # The machine image ships Node.js 20 (with npm); Debian's nodejs would conflict with it.
+  # The machine image ships Node.js 20 with npm; Debian's npm would pull in Debian's nodejs 18,
+  # which conflicts with it. Only a machine without node gets Debian's.
   command -v node >/dev/null 2>&1 || want+=(nodejs npm)
 fi
 if [ "${WITH_BENCH_TOOLS:-0}" = 1 ]; then
-  want+=(fio hyperfine gnuplot-nox s3fs rclone pgbackrest python3-matplotlib)
+  want+=(fio hyperfine gnuplot-nox s3fs rclone pgbackrest python3-matplotlib bc)
 fi
 
 missing=()

@@ -2,18 +2,65 @@
 
 #include <filesystem>
 
+#include "common/auth/aws_credentials.h"
+#include "common/auth/gcs_token_source.h"
+#include "common/config/config.h"
+#include "common/http/http_client.h"
+#include "common/store/gcs/gcs_store.h"
 #include "common/store/local_store.h"
+#include "common/store/s3/s3_store.h"
 #include "common/util/error.h"
 
 namespace dm::store {
 
 namespace {
 
-bool has_scheme(std::string_view url) { return url.find("://") != std::string_view::npos; }
+bool has_scheme(std::string_view url) {
+  return url.find("://") != std::string_view::npos;
+}
 
 std::string normalise(std::string_view url) {
   if (has_scheme(url)) return std::string(url);
   return "gs://" + std::string(url);
+}
+
+// "gs://bucket/some/prefix" -> {"bucket", "some/prefix/"}.
+std::pair<std::string, std::string> bucket_and_prefix(const std::string& url) {
+  const std::string rest = url.substr(5);
+  const auto slash = rest.find('/');
+  std::string bucket = rest.substr(0, slash);
+  std::string prefix = slash == std::string::npos ? "" : rest.substr(slash + 1);
+  while (!prefix.empty() && prefix.back() == '/') prefix.pop_back();
+  if (!prefix.empty()) prefix += '/';
+  if (bucket.empty()) throw Error(ErrorKind::InvalidArgument, "store URL '" + url + "' names no bucket");
+  return {bucket, prefix};
+}
+
+std::unique_ptr<Store> open_gcs(const std::string& url, const StoreOptions& options) {
+  auto [bucket, prefix] = bucket_and_prefix(url);
+  GcsLocation loc;
+  if (!options.gcs_endpoint.empty()) loc.endpoint = options.gcs_endpoint;
+  loc.bucket = bucket;
+  loc.prefix = prefix;
+  auto http = std::make_shared<http::HttpClient>();
+  auto tokens = auth::gcs_token_source(options, config::process_env(), http);
+  return std::make_unique<GcsStore>(std::move(loc), std::move(tokens), std::move(http));
+}
+
+std::unique_ptr<Store> open_s3(const std::string& url, const StoreOptions& options) {
+  auto [bucket, prefix] = bucket_and_prefix(url);
+  S3Location loc;
+  loc.region = options.s3_region.empty() ? "us-east-1" : options.s3_region;
+  loc.endpoint = options.s3_endpoint.empty() ? "https://s3." + loc.region + ".amazonaws.com" : options.s3_endpoint;
+  loc.bucket = bucket;
+  loc.prefix = prefix;
+  auto creds = auth::load_aws_credentials(config::process_env());
+  if (!creds) {
+    throw Error(ErrorKind::PermissionDenied, "no S3 credentials for s3://" + bucket +
+                                                 ": set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY or use "
+                                                 "~/.aws/credentials");
+  }
+  return std::make_unique<S3Store>(std::move(loc), std::move(*creds), std::make_shared<http::HttpClient>());
 }
 
 }  // namespace
@@ -27,10 +74,8 @@ std::unique_ptr<Store> open_store(std::string_view raw_url, const StoreOptions& 
     }
     return std::make_unique<LocalStore>(path, options.create_local);
   }
-  if (url.rfind("gs://", 0) == 0 || url.rfind("s3://", 0) == 0) {
-    throw Error(ErrorKind::InvalidArgument, "store URL '" + url + "': this build has no " + url.substr(0, 2) +
-                                                " backend yet (use file:///path)");
-  }
+  if (url.rfind("gs://", 0) == 0) return open_gcs(url, options);
+  if (url.rfind("s3://", 0) == 0) return open_s3(url, options);
   throw Error(ErrorKind::InvalidArgument, "store URL '" + url + "' has an unknown scheme (file://, gs://, s3://)");
 }
 

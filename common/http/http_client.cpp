@@ -1,0 +1,228 @@
+#include "common/http/http_client.h"
+
+#include <curl/curl.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <cctype>
+#include <mutex>
+#include <random>
+#include <thread>
+
+#include "common/util/error.h"
+
+namespace dm::http {
+
+namespace {
+
+std::once_flag curl_init_once;
+
+std::string lower(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return s;
+}
+
+std::string trim(std::string_view s) {
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
+  return std::string(s);
+}
+
+// Transport failures that a new attempt may cure.
+bool retryable_curl_error(CURLcode code) {
+  switch (code) {
+    case CURLE_COULDNT_CONNECT:
+    case CURLE_OPERATION_TIMEDOUT:
+    case CURLE_SEND_ERROR:
+    case CURLE_RECV_ERROR:
+    case CURLE_PARTIAL_FILE:
+    case CURLE_GOT_NOTHING:
+    case CURLE_HTTP2:
+    case CURLE_HTTP2_STREAM:
+    case CURLE_SSL_CONNECT_ERROR:
+      return true;
+    default:
+      return false;
+  }
+}
+
+struct Transfer {
+  Response* response;
+  bool head = false;
+};
+
+size_t on_header(char* data, size_t size, size_t count, void* user) {
+  auto* t = static_cast<Transfer*>(user);
+  const std::string_view line(data, size * count);
+  if (line.rfind("HTTP/", 0) == 0) {
+    t->response->headers.clear();  // a new response (after 100 Continue or a redirect)
+    return size * count;
+  }
+  const auto colon = line.find(':');
+  if (colon == std::string_view::npos) return size * count;
+  auto name = lower(std::string(line.substr(0, colon)));
+  auto value = trim(line.substr(colon + 1));
+  if (name == "content-length" && !t->head) {
+    try {
+      t->response->body.reserve(std::min<size_t>(std::stoull(value), size_t{1} << 31));
+    } catch (const std::exception&) {
+    }
+  }
+  t->response->headers.emplace_back(std::move(name), std::move(value));
+  return size * count;
+}
+
+size_t on_body(char* data, size_t size, size_t count, void* user) {
+  static_cast<Transfer*>(user)->response->body.append(data, size * count);
+  return size * count;
+}
+
+}  // namespace
+
+std::string Response::header(std::string_view lower_name) const {
+  for (const auto& [k, v] : headers) {
+    if (k == lower_name) return v;
+  }
+  return {};
+}
+
+bool retryable_status(long status) {
+  return status == 429 || (status >= 500 && status != 501);
+}
+
+struct HttpClient::Handle {
+  CURL* easy = nullptr;
+  char error[CURL_ERROR_SIZE] = {};
+  Handle() : easy(curl_easy_init()) {
+    if (!easy) throw Error(ErrorKind::Internal, "curl_easy_init failed");
+  }
+  ~Handle() { curl_easy_cleanup(easy); }
+  Handle(const Handle&) = delete;
+  Handle& operator=(const Handle&) = delete;
+};
+
+HttpClient::HttpClient(RetryPolicy policy) : policy_(policy) {
+  std::call_once(curl_init_once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+  if (policy_.max_attempts == 0) policy_.max_attempts = 1;
+}
+
+HttpClient::~HttpClient() = default;
+
+std::unique_ptr<HttpClient::Handle> HttpClient::acquire() {
+  {
+    std::lock_guard lock(pool_mutex_);
+    if (!idle_.empty()) {
+      auto h = std::move(idle_.back());
+      idle_.pop_back();
+      return h;
+    }
+  }
+  return std::make_unique<Handle>();
+}
+
+void HttpClient::release(std::unique_ptr<Handle> handle) {
+  std::lock_guard lock(pool_mutex_);
+  idle_.push_back(std::move(handle));
+}
+
+bool HttpClient::attempt(Handle& h, const Request& request, Response& response, std::string& error, bool& transient) {
+  CURL* c = h.easy;
+  curl_easy_reset(c);  // keeps the connection cache
+  h.error[0] = '\0';
+  response = Response{};
+  Transfer transfer{&response, request.method == "HEAD"};
+
+  curl_slist* list = nullptr;
+  bool has_content_type = false;
+  for (const auto& [k, v] : request.headers) {
+    if (lower(k) == "content-type") has_content_type = true;
+    list = curl_slist_append(list, (k + ": " + v).c_str());
+  }
+  list = curl_slist_append(list, "Expect:");  // no 100-continue round trip
+  if (!request.body.empty() && !has_content_type)
+    list = curl_slist_append(list, "Content-Type: application/octet-stream");
+  std::unique_ptr<curl_slist, decltype(&curl_slist_free_all)> headers(list, &curl_slist_free_all);
+
+  curl_easy_setopt(c, CURLOPT_URL, request.url.c_str());
+  curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers.get());
+  curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(c, CURLOPT_ERRORBUFFER, h.error);
+  curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(policy_.connect_timeout.count()));
+  curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
+  curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, static_cast<long>(policy_.stall_timeout.count()));
+  curl_easy_setopt(c, CURLOPT_TCP_NODELAY, 1L);
+  curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, &on_header);
+  curl_easy_setopt(c, CURLOPT_HEADERDATA, &transfer);
+  curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, &on_body);
+  curl_easy_setopt(c, CURLOPT_WRITEDATA, &transfer);
+  curl_easy_setopt(c, CURLOPT_BUFFERSIZE, 512L * 1024L);
+  curl_easy_setopt(c, CURLOPT_UPLOAD_BUFFERSIZE, 512L * 1024L);
+  if (request.method == "HEAD") {
+    curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
+  } else if (request.method == "PUT" || request.method == "POST") {
+    curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(request.body.size()));
+    curl_easy_setopt(c, CURLOPT_POSTFIELDS, request.body.data() ? request.body.data() : "");
+    if (request.method == "PUT") curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, "PUT");
+  } else if (request.method != "GET") {
+    curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, request.method.c_str());
+  }
+
+  const CURLcode code = curl_easy_perform(c);
+  if (code != CURLE_OK) {
+    error = h.error[0] ? std::string(h.error) : std::string(curl_easy_strerror(code));
+    transient = retryable_curl_error(code);
+    return false;
+  }
+  curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &response.status);
+  // libcurl reports most short bodies itself; this also catches a server that closes early
+  // on a connection it announced as "Connection: close".
+  if (!transfer.head && response.status != 204 && response.status != 304) {
+    const auto cl = response.header("content-length");
+    if (!cl.empty() && response.header("content-encoding").empty()) {
+      try {
+        if (std::stoull(cl) != response.body.size()) {
+          error = "short body: " + std::to_string(response.body.size()) + " of " + cl + " bytes";
+          transient = true;
+          return false;
+        }
+      } catch (const std::exception&) {
+      }
+    }
+  }
+  return true;
+}
+
+Response HttpClient::execute(const Request& request, const Authorizer& authorize) {
+  auto handle = acquire();
+  Response response;
+  for (unsigned attempt_no = 1;; ++attempt_no) {
+    Request signed_request = request;
+    if (authorize) authorize(signed_request);
+    std::string error;
+    bool transient = false;
+    const bool answered = attempt(*handle, signed_request, response, error, transient);
+    response.attempts = attempt_no;
+    const bool may_retry = request.idempotent && attempt_no < policy_.max_attempts;
+    if (answered && !(may_retry && retryable_status(response.status))) break;
+    if (!answered && !(may_retry && transient)) {
+      release(std::move(handle));
+      throw Error(ErrorKind::Unavailable, request.target + ": " + error + " (after " + std::to_string(attempt_no) +
+                                              (attempt_no == 1 ? " attempt)" : " attempts)"));
+    }
+    // Full jitter: a random wait in [0, min(max, initial * 2^(n-1))].
+    auto cap = policy_.initial_backoff * (1LL << std::min(attempt_no - 1, 20U));
+    cap = std::min(cap, std::chrono::duration_cast<decltype(cap)>(policy_.max_backoff));
+    std::chrono::milliseconds wait{0};
+    {
+      std::lock_guard lock(pool_mutex_);
+      wait = std::chrono::milliseconds(std::uniform_int_distribution<long long>(0, cap.count())(rng_));
+    }
+    spdlog::debug("http retry target={} attempt={} reason={} wait_ms={}", request.target, attempt_no,
+                  answered ? "HTTP " + std::to_string(response.status) : error, wait.count());
+    std::this_thread::sleep_for(wait);
+  }
+  release(std::move(handle));
+  return response;
+}
+
+}  // namespace dm::http

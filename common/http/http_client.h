@@ -1,0 +1,84 @@
+// HttpClient: the one libcurl layer of the project (object stores, token endpoints, metadata).
+//
+// Connections are reused through a pool of curl handles (one per concurrent request, kept for
+// the next). Transport failures (connect errors, timeouts, resets, bodies shorter than their
+// Content-Length) and HTTP 429/5xx are retried with exponential backoff and full jitter, but
+// only for requests marked idempotent, and only within the RetryPolicy. Thread-safe: any
+// number of threads may call execute() at once. execute() returns every HTTP status to the
+// caller (who maps it to an error kind); it throws dm::Error(Unavailable) only when no HTTP
+// answer came back, with a message naming Request::target and never a header value.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <random>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace dm::http {
+
+struct RetryPolicy {
+  unsigned max_attempts = 6;                       // first try included
+  std::chrono::milliseconds initial_backoff{100};  // doubled per attempt, full jitter
+  std::chrono::milliseconds max_backoff{3000};
+  std::chrono::milliseconds connect_timeout{10000};
+  std::chrono::seconds stall_timeout{60};  // no byte moved for this long
+};
+
+using Headers = std::vector<std::pair<std::string, std::string>>;
+
+struct Request {
+  std::string method = "GET";  // GET, HEAD, PUT, POST, DELETE
+  std::string url;
+  Headers headers;
+  std::string_view body;   // must outlive execute()
+  bool idempotent = true;  // retried only when true
+  std::string target;      // what messages name: "s3://bucket/object"
+};
+
+struct Response {
+  long status = 0;
+  Headers headers;  // names lower-cased
+  std::string body;
+  unsigned attempts = 0;  // how many tries it took
+
+  // The first header of that (lower-case) name, or "".
+  std::string header(std::string_view lower_name) const;
+  bool ok() const { return status >= 200 && status < 300; }
+};
+
+// Called before every attempt to add per-attempt headers (signatures, fresh tokens).
+using Authorizer = std::function<void(Request&)>;
+
+class HttpClient {
+ public:
+  explicit HttpClient(RetryPolicy policy = {});
+  ~HttpClient();
+  HttpClient(const HttpClient&) = delete;
+  HttpClient& operator=(const HttpClient&) = delete;
+
+  Response execute(const Request& request, const Authorizer& authorize = {});
+
+  const RetryPolicy& policy() const { return policy_; }
+
+ private:
+  struct Handle;
+  std::unique_ptr<Handle> acquire();
+  void release(std::unique_ptr<Handle> handle);
+  // One attempt; returns false with `error` set when no complete HTTP answer came back.
+  bool attempt(Handle& handle, const Request& request, Response& response, std::string& error, bool& transient);
+
+  RetryPolicy policy_;
+  std::mutex pool_mutex_;
+  std::vector<std::unique_ptr<Handle>> idle_;    // guarded by pool_mutex_
+  std::mt19937_64 rng_{std::random_device{}()};  // backoff jitter; guarded by pool_mutex_
+};
+
+// Whether a status is worth another try (429 and 5xx except 501).
+bool retryable_status(long status);
+
+}  // namespace dm::http

@@ -1,0 +1,56 @@
+// S3Store: a bucket of an S3-compatible service (AWS, Ceph RGW, MinIO), path-style addressing.
+//
+// Requests are signed with our own SigV4 (payload SHA-256 included) and sent through the shared
+// HttpClient, which retries transient failures. NoOverwrite is `If-None-Match: *` (412 →
+// AlreadyExists); listing is ListObjectsV2 with continuation tokens. S3 reports no CRC32C, so
+// stat() leaves ObjectInfo::crc32c empty. Thread-safe. Errors follow store.h and name the
+// bucket and object; credentials never appear in them.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "common/auth/aws_credentials.h"
+#include "common/auth/sigv4.h"
+#include "common/http/http_client.h"
+#include "common/store/store.h"
+
+namespace dm::store {
+
+struct S3Location {
+  std::string endpoint;  // scheme://host[:port], no trailing slash
+  std::string region = "us-east-1";
+  std::string bucket;
+  std::string prefix;  // "" or "some/prefix/" (object names are relative to it)
+};
+
+class S3Store final : public Store {
+ public:
+  S3Store(S3Location location, auth::AwsCredentials credentials, std::shared_ptr<http::HttpClient> http);
+
+  std::string describe() const override;
+  std::string get(std::string_view name) override;
+  std::string get_range(std::string_view name, uint64_t offset, uint64_t length) override;
+  std::optional<ObjectInfo> stat(std::string_view name) override;
+  void put(std::string_view name, std::string_view data, PutMode mode) override;
+  void list(std::string_view prefix, std::string_view delimiter,
+            const std::function<void(const ListEntry&)>& on_entry) override;
+  void remove(std::string_view name) override;
+
+  // Creates the bucket (tests and benchmarks; datamon itself never creates buckets).
+  void create_bucket();
+
+ private:
+  http::Response send(const std::string& method, std::string_view name,
+                      std::vector<std::pair<std::string, std::string>> query, std::string_view body,
+                      http::Headers headers, const std::string& target);
+  [[noreturn]] void fail(const http::Response& r, std::string_view name) const;
+
+  S3Location loc_;
+  auth::AwsCredentials creds_;
+  auth::SigV4Scope scope_;
+  std::string host_;  // Host header value
+  std::shared_ptr<http::HttpClient> http_;
+};
+
+}  // namespace dm::store

@@ -1,0 +1,18 @@
+// The few pieces of S3's XML answers we read (ListObjectsV2 pages and error codes). S3 XML is
+// flat and machine-written, so a tag scan with entity decoding is enough. Pure functions.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace dm::store::s3 {
+
+// Text of every <tag> directly inside each <parent> block, decoded.
+std::vector<std::string> xml_values_in(std::string_view xml, std::string_view parent, std::string_view tag);
+// Text of the first <tag>, decoded; "" when absent.
+std::string xml_first(std::string_view xml, std::string_view tag);
+// Decodes &amp; &lt; &gt; &quot; &apos; and &#N; / &#xN; references.
+std::string xml_unescape(std::string_view text);
+
+}  // namespace dm::store::s3

@@ -1,0 +1,320 @@
+// Credentials and signing: SigV4 against AWS's published examples, AWS credential sources,
+// the GCS service-account JWT flow against a fake token endpoint (FakeHttpServer), the
+// metadata server, and the choice of token source.
+#include <gtest/gtest.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/rsa.h>
+#include <sys/stat.h>
+
+#include <nlohmann/json.hpp>
+
+#include "common/auth/aws_credentials.h"
+#include "common/auth/gcs_token_source.h"
+#include "common/auth/sigv4.h"
+#include "common/http/encoding.h"
+#include "common/util/error.h"
+#include "stores/fake_http_server.h"
+#include "support/test_support.h"
+
+namespace dm::test {
+namespace {
+
+config::EnvLookup env_of(std::map<std::string, std::string> vars) {
+  return [vars](const std::string& name) -> std::optional<std::string> {
+    const auto it = vars.find(name);
+    if (it == vars.end()) return std::nullopt;
+    return it->second;
+  };
+}
+
+std::chrono::system_clock::time_point parse_utc(int y, int mo, int d) {
+  std::tm tm{};
+  tm.tm_year = y - 1900;
+  tm.tm_mon = mo - 1;
+  tm.tm_mday = d;
+  return std::chrono::system_clock::from_time_t(timegm(&tm));
+}
+
+std::string header(const http::Headers& h, const std::string& name) {
+  for (const auto& [k, v] : h) {
+    if (k == name) return v;
+  }
+  return {};
+}
+
+const auth::AwsCredentials kDocCreds{"AKIAIOSFODNN7EXAMPLE", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", ""};
+const std::string kEmptyHash = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+
+// "Example: GET Object" of the S3 SigV4 header-auth documentation.
+TEST(SigV4, MatchesTheAwsGetObjectExample) {
+  auth::SigV4Request req{"GET", "examplebucket.s3.amazonaws.com", "/test.txt",
+                         {},    {{"Range", "bytes=0-9"}},         kEmptyHash};
+  const auto h = auth::sigv4_sign(req, kDocCreds, {"us-east-1", "s3"}, parse_utc(2013, 5, 24));
+  EXPECT_EQ(header(h, "Authorization"),
+            "AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20130524/us-east-1/s3/aws4_request, "
+            "SignedHeaders=host;range;x-amz-content-sha256;x-amz-date, "
+            "Signature=f0e8bdb87c964420e857bd35b5d6ed310bd44f0170aba48dd91039c6036bdb41");
+  EXPECT_EQ(header(h, "x-amz-date"), "20130524T000000Z");
+}
+
+// "Example: GET Bucket (List Objects)": the query is sorted and encoded by the signer.
+TEST(SigV4, MatchesTheAwsListObjectsExampleWithUnsortedQuery) {
+  auth::SigV4Request req{"GET",     "examplebucket.s3.amazonaws.com", "/", {{"prefix", "J"}, {"max-keys", "2"}}, {},
+                         kEmptyHash};
+  const auto h = auth::sigv4_sign(req, kDocCreds, {"us-east-1", "s3"}, parse_utc(2013, 5, 24));
+  EXPECT_NE(
+      header(h, "Authorization").find("Signature=34b48302e7b5fa45bde8084f4b7868a86f0a534bc59db6670ed5711ef69dc6f7"),
+      std::string::npos)
+      << header(h, "Authorization");
+}
+
+TEST(SigV4, CanonicalQueryEncodesPerAwsRules) {
+  EXPECT_EQ(auth::sigv4_canonical_query({{"prefix", "pg/a b+c"}, {"list-type", "2"}, {"uploads", ""}}),
+            "list-type=2&prefix=pg%2Fa%20b%2Bc&uploads=");
+}
+
+TEST(SigV4, SessionTokenIsSentAndSigned) {
+  auth::AwsCredentials creds = kDocCreds;
+  creds.session_token = "session-xyz";
+  auth::SigV4Request req{"GET", "h", "/b/k", {}, {}, kEmptyHash};
+  const auto h = auth::sigv4_sign(req, creds, {}, parse_utc(2020, 1, 1));
+  EXPECT_EQ(header(h, "x-amz-security-token"), "session-xyz");
+  EXPECT_NE(header(h, "Authorization").find("x-amz-security-token"), std::string::npos);
+}
+
+TEST(AwsCredentials, EnvironmentWins) {
+  const auto c = auth::load_aws_credentials(
+      env_of({{"AWS_ACCESS_KEY_ID", "id"}, {"AWS_SECRET_ACCESS_KEY", "sk"}, {"AWS_SESSION_TOKEN", "st"}}));
+  ASSERT_TRUE(c);
+  EXPECT_EQ(c->access_key_id, "id");
+  EXPECT_EQ(c->secret_access_key, "sk");
+  EXPECT_EQ(c->session_token, "st");
+}
+
+TEST(AwsCredentials, ProfileOfTheSharedCredentialsFile) {
+  TempDir dir;
+  write_file(dir / "credentials",
+             "# comment\n[default]\naws_access_key_id = DEF\naws_secret_access_key = DEFSECRET\n\n"
+             "[ci]\naws_access_key_id=CIKEY\naws_secret_access_key = CISECRET\naws_session_token = T\n");
+  const auto file = (dir / "credentials").string();
+  auto c = auth::load_aws_credentials(env_of({{"AWS_SHARED_CREDENTIALS_FILE", file}}));
+  ASSERT_TRUE(c);
+  EXPECT_EQ(c->access_key_id, "DEF");
+  c = auth::load_aws_credentials(env_of({{"AWS_SHARED_CREDENTIALS_FILE", file}, {"AWS_PROFILE", "ci"}}));
+  ASSERT_TRUE(c);
+  EXPECT_EQ(c->secret_access_key, "CISECRET");
+  EXPECT_EQ(c->session_token, "T");
+  EXPECT_FALSE(auth::load_aws_credentials(env_of({{"AWS_SHARED_CREDENTIALS_FILE", file}, {"AWS_PROFILE", "nope"}})));
+  EXPECT_FALSE(auth::load_aws_credentials(env_of({{"HOME", dir.path().string()}})));  // no ~/.aws/credentials
+}
+
+TEST(AwsCredentials, IncompleteProfileNamesFileAndProfileButNoSecret) {
+  TempDir dir;
+  write_file(dir / "credentials", "[p]\naws_secret_access_key = VERYSECRET\n");
+  try {
+    auth::load_aws_credentials(
+        env_of({{"AWS_SHARED_CREDENTIALS_FILE", (dir / "credentials").string()}, {"AWS_PROFILE", "p"}}));
+    FAIL() << "an incomplete profile was accepted";
+  } catch (const Error& e) {
+    const std::string msg = e.what();
+    EXPECT_NE(msg.find("'p'"), std::string::npos) << msg;
+    EXPECT_NE(msg.find("credentials"), std::string::npos) << msg;
+    EXPECT_EQ(msg.find("VERYSECRET"), std::string::npos) << msg;
+  }
+}
+
+// An RSA key made for the test, as PEM, and its public half for verification.
+struct TestKey {
+  std::string private_pem;
+  EVP_PKEY* key = nullptr;
+  TestKey() {
+    key = EVP_RSA_gen(2048);
+    BIO* bio = BIO_new(BIO_s_mem());
+    PEM_write_bio_PrivateKey(bio, key, nullptr, nullptr, 0, nullptr, nullptr);
+    char* data = nullptr;
+    const long len = BIO_get_mem_data(bio, &data);
+    private_pem.assign(data, static_cast<size_t>(len));
+    BIO_free(bio);
+  }
+  ~TestKey() { EVP_PKEY_free(key); }
+  bool verify(const std::string& signed_part, const std::string& signature) const {
+    EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+    const bool ok =
+        EVP_DigestVerifyInit(ctx, nullptr, EVP_sha256(), nullptr, key) == 1 &&
+        EVP_DigestVerify(ctx, reinterpret_cast<const unsigned char*>(signature.data()), signature.size(),
+                         reinterpret_cast<const unsigned char*>(signed_part.data()), signed_part.size()) == 1;
+    EVP_MD_CTX_free(ctx);
+    return ok;
+  }
+};
+
+std::string base64url_decode(std::string s) {
+  for (auto& c : s) {
+    if (c == '-') c = '+';
+    if (c == '_') c = '/';
+  }
+  while (s.size() % 4) s += '=';
+  return http::base64_decode(s).value_or("");
+}
+
+// A fake OAuth token endpoint that checks the JWT bearer grant the way Google's does.
+struct FakeTokenEndpoint {
+  const TestKey& key;
+  int expires_in = 3600;
+  int status = 200;
+  unsigned issued = 0;
+  std::string last_error;
+  FakeHttpServer server;
+  explicit FakeTokenEndpoint(const TestKey& k) : key(k), server([this](const FakeRequest& r) { return handle(r); }) {}
+  FakeResponse handle(const FakeRequest& r) {
+    if (status != 200) return {status, {{"Content-Type", "application/json"}}, R"({"error":"invalid_grant"})"};
+    FakeRequest form = r;
+    form.query = r.body;
+    if (r.method != "POST" || r.path != "/token" ||
+        form.param("grant_type") != "urn:ietf:params:oauth:grant-type:jwt-bearer") {
+      last_error = "bad grant";
+      return {400, {}, R"({"error":"unsupported_grant_type"})"};
+    }
+    const auto jwt = form.param("assertion");
+    const auto d1 = jwt.find('.'), d2 = jwt.rfind('.');
+    const auto header = nlohmann::json::parse(base64url_decode(jwt.substr(0, d1)));
+    const auto claims = nlohmann::json::parse(base64url_decode(jwt.substr(d1 + 1, d2 - d1 - 1)));
+    if (header["alg"] != "RS256" || !key.verify(jwt.substr(0, d2), base64url_decode(jwt.substr(d2 + 1))) ||
+        claims["iss"] != "robot@proj.iam.gserviceaccount.com" || claims["aud"] != server.url() + "/token" ||
+        claims["scope"].get<std::string>().find("devstorage") == std::string::npos ||
+        claims["exp"].get<long long>() - claims["iat"].get<long long>() != 3600) {
+      last_error = "bad assertion";
+      return {400, {}, R"({"error":"invalid_grant"})"};
+    }
+    ++issued;
+    return {200,
+            {{"Content-Type", "application/json"}},
+            nlohmann::json{
+                {"access_token", "tok-" + std::to_string(issued)}, {"expires_in", expires_in}, {"token_type", "Bearer"}}
+                .dump()};
+  }
+  std::string key_json(const std::string& pem) const {
+    return nlohmann::json{{"type", "service_account"},
+                          {"client_email", "robot@proj.iam.gserviceaccount.com"},
+                          {"private_key", pem},
+                          {"private_key_id", "kid1"},
+                          {"token_uri", server.url() + "/token"}}
+        .dump();
+  }
+};
+
+TEST(ServiceAccount, SignsAJwtAndCachesTheToken) {
+  TestKey key;
+  FakeTokenEndpoint endpoint(key);
+  auth::ServiceAccountTokenSource source(endpoint.key_json(key.private_pem), "sa.json",
+                                         std::make_shared<http::HttpClient>());
+  EXPECT_EQ(source.token(), "tok-1") << endpoint.last_error;
+  EXPECT_EQ(source.token(), "tok-1");
+  EXPECT_EQ(source.fetches(), 1u);
+  source.invalidate();
+  EXPECT_EQ(source.token(), "tok-2");
+  EXPECT_EQ(endpoint.server.requests(), 2u);
+}
+
+TEST(ServiceAccount, RefreshesTokensThatAreAboutToExpire) {
+  TestKey key;
+  FakeTokenEndpoint endpoint(key);
+  endpoint.expires_in = 30;  // inside the one-minute refresh margin
+  auth::ServiceAccountTokenSource source(endpoint.key_json(key.private_pem), "sa.json",
+                                         std::make_shared<http::HttpClient>());
+  EXPECT_EQ(source.token(), "tok-1");
+  EXPECT_EQ(source.token(), "tok-2");
+}
+
+TEST(ServiceAccount, RejectedGrantIsPermissionDeniedWithoutSecrets) {
+  TestKey key;
+  FakeTokenEndpoint endpoint(key);
+  endpoint.status = 400;
+  auth::ServiceAccountTokenSource source(endpoint.key_json(key.private_pem), "sa.json",
+                                         std::make_shared<http::HttpClient>());
+  try {
+    source.token();
+    FAIL() << "a rejected grant gave a token";
+  } catch (const Error& e) {
+    const std::string msg = e.what();
+    EXPECT_EQ(e.kind(), ErrorKind::PermissionDenied);
+    EXPECT_NE(msg.find("robot@proj.iam.gserviceaccount.com"), std::string::npos) << msg;
+    EXPECT_NE(msg.find("invalid_grant"), std::string::npos) << msg;
+    EXPECT_EQ(msg.find("PRIVATE KEY"), std::string::npos) << msg;
+  }
+}
+
+TEST(ServiceAccount, BadKeyFileNamesTheFile) {
+  auto http = std::make_shared<http::HttpClient>();
+  try {
+    auth::ServiceAccountTokenSource s(R"({"type":"service_account","client_email":"a@b"})", "/etc/sa.json", http);
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("/etc/sa.json"), std::string::npos) << e.what();
+  }
+  auth::ServiceAccountTokenSource garbled(
+      R"({"type":"service_account","client_email":"a@b","private_key":"-----BEGIN PRIVATE KEY-----\nxx\n-----END PRIVATE KEY-----\n","token_uri":"http://127.0.0.1:1/t"})",
+      "/etc/sa.json", http);
+  try {
+    garbled.token();
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::InvalidArgument);
+    EXPECT_NE(std::string(e.what()).find("/etc/sa.json"), std::string::npos) << e.what();
+  }
+}
+
+TEST(MetadataServer, AsksWithTheMetadataFlavorHeader) {
+  FakeHttpServer server([](const FakeRequest& r) -> FakeResponse {
+    if (r.header("metadata-flavor") != "Google" ||
+        r.path != "/computeMetadata/v1/instance/service-accounts/default/token") {
+      return {403, {}, ""};
+    }
+    return {200, {}, R"({"access_token":"meta-token","expires_in":3599,"token_type":"Bearer"})"};
+  });
+  auth::MetadataServerTokenSource source("127.0.0.1:" + std::to_string(server.port()),
+                                         std::make_shared<http::HttpClient>());
+  EXPECT_EQ(source.token(), "meta-token");
+  EXPECT_EQ(source.token(), "meta-token");
+  EXPECT_EQ(server.requests(), 1u);
+}
+
+TEST(GcsTokenSource, PicksCredentialFileThenEnvTokenThenEmulatorThenMetadata) {
+  TestKey key;
+  FakeTokenEndpoint endpoint(key);
+  TempDir dir;
+  write_file(dir / "sa.json", endpoint.key_json(key.private_pem));
+  auto http = std::make_shared<http::HttpClient>();
+  store::StoreOptions opts;
+  auto s = auth::gcs_token_source(
+      opts,
+      env_of({{"GOOGLE_APPLICATION_CREDENTIALS", (dir / "sa.json").string()}, {"GOOGLE_OAUTH_ACCESS_TOKEN", "static"}}),
+      http);
+  EXPECT_EQ(s->token(), "tok-1");
+  s = auth::gcs_token_source(opts, env_of({{"GOOGLE_OAUTH_ACCESS_TOKEN", "static"}}), http);
+  EXPECT_EQ(s->token(), "static");
+  opts.gcs_endpoint = "http://127.0.0.1:9199";
+  s = auth::gcs_token_source(opts, env_of({}), http);
+  EXPECT_EQ(s->token(), "");
+  opts.gcs_endpoint.clear();
+  s = auth::gcs_token_source(opts, env_of({{"GCE_METADATA_HOST", "127.0.0.1:1"}}), http);
+  EXPECT_NE(s->describe().find("metadata"), std::string::npos);
+  write_file(dir / "odd.json", R"({"type":"external_account"})");
+  opts.credential_file = (dir / "odd.json").string();
+  EXPECT_THROW(auth::gcs_token_source(opts, env_of({}), http), Error);
+}
+
+TEST(Encoding, Base64AndPercentEncoding) {
+  EXPECT_EQ(http::base64("hello"), "aGVsbG8=");
+  EXPECT_EQ(http::base64_decode("aGVsbG8="), "hello");
+  EXPECT_EQ(http::base64_decode("aGVsbA=="), "hell");
+  EXPECT_FALSE(http::base64_decode("abc").has_value());
+  EXPECT_EQ(http::base64url("\xfb\xff"), "-_8");
+  EXPECT_EQ(http::percent_encode("a b/c~_.-\xc3\xa4"), "a%20b%2Fc~_.-%C3%A4");
+  EXPECT_EQ(http::percent_encode("a b/c", true), "a%20b/c");
+  EXPECT_EQ(http::percent_decode("a%20b%2Fc"), "a b/c");
+}
+
+}  // namespace
+}  // namespace dm::test

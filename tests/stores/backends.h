@@ -1,0 +1,46 @@
+// The store backends the stores suite runs against: LocalStore in a temp folder, S3Store on
+// the Ceph RGW and GcsStore on the Firebase emulator that the ctest fixtures start (fixed
+// 127.0.0.1 ports, overridable with DM_TEST_S3_ENDPOINT / DM_TEST_GCS_ENDPOINT), and GcsStore
+// on FakeGcsServer. Every harness gets a fresh bucket of its own.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <ostream>
+#include <string>
+
+#include "common/store/store.h"
+
+namespace dm::test {
+
+std::string s3_endpoint();   // http://127.0.0.1:7480
+std::string gcs_endpoint();  // http://127.0.0.1:9199
+inline constexpr const char* kS3AccessKey = "TESTKEY";
+inline constexpr const char* kS3SecretKey = "TESTSECRET";
+
+// A bucket name no other test (or earlier run) uses.
+std::string unique_bucket(const std::string& tag);
+
+// Creates bucket `bucket` on the RGW.
+void create_s3_bucket(const std::string& bucket);
+
+struct StoreHarness {
+  std::shared_ptr<void> keep_alive;  // a temp dir or a fake server
+  std::unique_ptr<store::Store> store;
+};
+
+struct Backend {
+  std::string name;
+  std::function<StoreHarness()> make;
+};
+
+inline void PrintTo(const Backend& b, std::ostream* os) {
+  *os << b.name;
+}
+
+Backend local_backend();
+Backend s3_rgw_backend();
+Backend gcs_emulator_backend();
+Backend gcs_fake_backend();
+
+}  // namespace dm::test

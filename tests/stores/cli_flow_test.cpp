@@ -1,0 +1,251 @@
+// The whole CLI flow (context, repo, upload, download, labels, bundle list) through the real
+// `datamon` binary on each backend, and the one-line errors for broken stores.
+#include <gtest/gtest.h>
+
+#include <sstream>
+
+#include "stores/backends.h"
+#include "stores/fake_gcs_server.h"
+#include "support/test_support.h"
+
+namespace dm::test {
+namespace {
+
+struct CliBackend {
+  std::string name;
+  // Environment for datamon with a fresh config bucket and blob/meta/vmeta buckets named in
+  // `buckets` (created where the backend needs it).
+  std::function<std::vector<std::string>(const TempDir& dir, const std::vector<std::string>& buckets,
+                                         std::shared_ptr<void>& keep_alive)>
+      env;
+};
+
+void PrintTo(const CliBackend& b, std::ostream* os) {
+  *os << b.name;
+}
+
+std::vector<std::string> common_env(const TempDir& dir) {
+  return {"HOME=" + dir.path().string(), "DATAMON_CONTEXT=flow", "GOOGLE_APPLICATION_CREDENTIALS=",
+          "DATAMON_CREDENTIAL=",         "DATAMON_NAME=Tester",  "DATAMON_EMAIL=t@example.com"};
+}
+
+CliBackend local_cli() {
+  return {"local", [](const TempDir& dir, const std::vector<std::string>&, std::shared_ptr<void>&) {
+            auto env = common_env(dir);
+            env.push_back("DATAMON_GLOBAL_CONFIG=file://" + (dir / "stores/config").string());
+            return env;
+          }};
+}
+
+CliBackend s3_cli() {
+  return {"s3_rgw", [](const TempDir& dir, const std::vector<std::string>& buckets, std::shared_ptr<void>&) {
+            for (const auto& b : buckets) create_s3_bucket(b);
+            auto env = common_env(dir);
+            env.insert(env.end(), {"DATAMON_GLOBAL_CONFIG=s3://" + buckets[0], "DATAMON_S3_ENDPOINT=" + s3_endpoint(),
+                                   std::string("AWS_ACCESS_KEY_ID=") + kS3AccessKey,
+                                   std::string("AWS_SECRET_ACCESS_KEY=") + kS3SecretKey});
+            return env;
+          }};
+}
+
+CliBackend gcs_cli() {
+  return {
+      "gcs_emulator", [](const TempDir& dir, const std::vector<std::string>& buckets, std::shared_ptr<void>&) {
+        auto env = common_env(dir);
+        env.insert(env.end(), {"DATAMON_GLOBAL_CONFIG=gs://" + buckets[0], "STORAGE_EMULATOR_HOST=" + gcs_endpoint()});
+        return env;
+      }};
+}
+
+// GcsStore on FakeGcsServer: the emulator has no preconditions, so refusals are checked here.
+CliBackend gcs_fake_cli() {
+  return {"gcs_fake", [](const TempDir& dir, const std::vector<std::string>& buckets, std::shared_ptr<void>& keep) {
+            auto server = std::make_shared<FakeGcsServer>();
+            for (const auto& b : buckets) server->add_bucket(b);
+            auto env = common_env(dir);
+            env.insert(env.end(), {"DATAMON_GLOBAL_CONFIG=gs://" + buckets[0], "DATAMON_GCS_ENDPOINT=" + server->url(),
+                                   "GOOGLE_OAUTH_ACCESS_TOKEN="});
+            keep = server;
+            return env;
+          }};
+}
+
+std::string bundle_id_of(const std::string& out) {
+  const std::string tag = "Uploaded bundle id:";
+  const auto pos = out.find(tag);
+  if (pos == std::string::npos) return {};
+  return out.substr(pos + tag.size(), 27);
+}
+
+size_t lines(const std::string& s) {
+  return static_cast<size_t>(std::count(s.begin(), s.end(), '\n'));
+}
+
+class CliFlow : public ::testing::TestWithParam<CliBackend> {};
+
+TEST_P(CliFlow, ContextRepoUploadDownloadLabelsAndList) {
+  TempDir dir;
+  const std::vector<std::string> buckets{unique_bucket("cfg"), unique_bucket("blob"), unique_bucket("meta"),
+                                         unique_bucket("vmeta")};
+  std::shared_ptr<void> keep_alive;
+  const auto env = GetParam().env(dir, buckets, keep_alive);
+  auto dm = [&](std::vector<std::string> args) { return datamon(args, env); };
+
+  auto r = dm({"context", "create", "--blob", buckets[1], "--meta", buckets[2], "--vmeta", buckets[3], "--wal", "w",
+               "--read-log", "rl"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  r = dm({"repo", "create", "--repo", "flow-repo", "--description", "a repo"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+
+  const auto src = dir / "src";
+  write_file(src / "empty", "");
+  write_file(src / "hello.txt", "hello");
+  write_file(src / "deep/er/two-leaves.bin", random_bytes(2 * 1024 * 1024 + 7, 9));
+  write_file(src / "deep/small", gen_bytes(1000));
+  r = dm(
+      {"bundle", "upload", "--path", src.string(), "--repo", "flow-repo", "--message", "first", "--label", "latest"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto id = bundle_id_of(r.out);
+  ASSERT_EQ(id.size(), 27u) << r.out;
+
+  r = dm({"bundle", "download", "--repo", "flow-repo", "--label", "latest", "--destination", (dir / "dst").string()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(tree_contents(dir / "dst", {".datamon"}), tree_contents(src));
+  r = dm({"bundle", "download", "--repo", "flow-repo", "--bundle", id, "--destination", (dir / "dst2").string()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(tree_contents(dir / "dst2", {".datamon"}), tree_contents(src));
+
+  r = dm({"label", "set", "--repo", "flow-repo", "--label", "other", "--bundle", id});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  r = dm({"label", "get", "--repo", "flow-repo", "--label", "other"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find(id), std::string::npos) << r.out;
+  r = dm({"label", "list", "--repo", "flow-repo"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("latest"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("other"), std::string::npos) << r.out;
+
+  // The same tree again: a second bundle, every leaf already stored.
+  r = dm({"bundle", "upload", "--path", src.string(), "--repo", "flow-repo", "--message", "second"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  r = dm({"bundle", "list", "--repo", "flow-repo"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(lines(r.out), 2u) << r.out;
+  EXPECT_NE(r.out.find(id), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("first"), std::string::npos) << r.out;
+}
+
+INSTANTIATE_TEST_SUITE_P(Stores, CliFlow, ::testing::Values(local_cli(), s3_cli(), gcs_cli(), gcs_fake_cli()),
+                         [](const auto& info) { return info.param.name; });
+
+// Creating what exists is refused through the backend's precondition (not the Firebase
+// emulator, which ignores ifGenerationMatch).
+class CliRefusals : public CliFlow {};
+
+TEST_P(CliRefusals, SecondContextAndRepoCreateAreRefused) {
+  TempDir dir;
+  const std::vector<std::string> buckets{unique_bucket("cfg"), unique_bucket("blob"), unique_bucket("meta"),
+                                         unique_bucket("vmeta")};
+  std::shared_ptr<void> keep_alive;
+  const auto env = GetParam().env(dir, buckets, keep_alive);
+  const std::vector<std::string> create{"context", "create",   "--blob", buckets[1], "--meta",     buckets[2],
+                                        "--vmeta", buckets[3], "--wal",  "w",        "--read-log", "rl"};
+  ASSERT_EQ(datamon(create, env).exit_code, 0);
+  auto r = datamon(create, env);
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("already exists"), std::string::npos) << r.err;
+  ASSERT_EQ(datamon({"repo", "create", "--repo", "r", "--description", "d"}, env).exit_code, 0);
+  r = datamon({"repo", "create", "--repo", "r", "--description", "d"}, env);
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("already exists"), std::string::npos) << r.err;
+}
+
+INSTANTIATE_TEST_SUITE_P(Stores, CliRefusals, ::testing::Values(local_cli(), s3_cli(), gcs_fake_cli()),
+                         [](const auto& info) { return info.param.name; });
+
+// One line on stderr, "datamon: error: ...", exit 1.
+void expect_one_line_error(const RunResult& r, const std::vector<std::string>& must_name,
+                           const std::string& must_not_contain) {
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  const auto pos = r.err.find("datamon: error: ");
+  ASSERT_NE(pos, std::string::npos) << r.err;
+  const auto line = r.err.substr(pos, r.err.find('\n', pos) - pos);
+  EXPECT_EQ(r.err.find("datamon: error: ", pos + 1), std::string::npos) << r.err;
+  for (const auto& name : must_name)
+    EXPECT_NE(line.find(name), std::string::npos) << "no '" << name << "' in: " << line;
+  EXPECT_EQ(r.err.find(must_not_contain), std::string::npos) << r.err;
+  EXPECT_EQ(r.out.find(must_not_contain), std::string::npos) << r.out;
+}
+
+TEST(CliStoreErrors, WrongS3SecretIsOneLineNamingBucketWithoutTheSecret) {
+  TempDir dir;
+  const auto bucket = unique_bucket("cfg");
+  create_s3_bucket(bucket);
+  auto env = common_env(dir);
+  env.insert(env.end(), {"DATAMON_GLOBAL_CONFIG=s3://" + bucket, "DATAMON_S3_ENDPOINT=" + s3_endpoint(),
+                         std::string("AWS_ACCESS_KEY_ID=") + kS3AccessKey, "AWS_SECRET_ACCESS_KEY=Wr0ngS3cretValue"});
+  const auto r = datamon({"repo", "list"}, env);
+  expect_one_line_error(r, {"s3://" + bucket, "contexts/flow/context.yaml", "denied"}, "Wr0ngS3cretValue");
+}
+
+TEST(CliStoreErrors, MissingS3BucketIsOneLineNamingIt) {
+  TempDir dir;
+  auto env = common_env(dir);
+  env.insert(env.end(),
+             {"DATAMON_GLOBAL_CONFIG=s3://dmt-no-such-bucket", "DATAMON_S3_ENDPOINT=" + s3_endpoint(),
+              std::string("AWS_ACCESS_KEY_ID=") + kS3AccessKey, std::string("AWS_SECRET_ACCESS_KEY=") + kS3SecretKey});
+  const auto r = datamon({"repo", "list"}, env);
+  expect_one_line_error(r, {"s3://dmt-no-such-bucket"}, kS3SecretKey);
+}
+
+TEST(CliStoreErrors, UnreachableEndpointIsOneLineNamingBucketAndObject) {
+  TempDir dir;
+  auto env = common_env(dir);
+  env.insert(env.end(),
+             {"DATAMON_GLOBAL_CONFIG=s3://cfg-bucket", "DATAMON_S3_ENDPOINT=http://127.0.0.1:1",
+              std::string("AWS_ACCESS_KEY_ID=") + kS3AccessKey, std::string("AWS_SECRET_ACCESS_KEY=") + kS3SecretKey});
+  const auto r = datamon({"repo", "list"}, env);
+  expect_one_line_error(r, {"s3://cfg-bucket/contexts/flow/context.yaml"}, kS3SecretKey);
+}
+
+TEST(CliStoreErrors, WrongGcsTokenIsOneLineWithoutTheToken) {
+  TempDir dir;
+  FakeGcsServer gcs;
+  gcs.add_bucket("cfg");
+  gcs.require_token("the-good-token");
+  auto env = common_env(dir);
+  env.insert(env.end(), {"DATAMON_GLOBAL_CONFIG=gs://cfg", "DATAMON_GCS_ENDPOINT=" + gcs.url(),
+                         "GOOGLE_OAUTH_ACCESS_TOKEN=Wr0ngT0kenValue"});
+  const auto r = datamon({"repo", "list"}, env);
+  expect_one_line_error(r, {"gs://cfg/contexts/flow/context.yaml", "denied"}, "Wr0ngT0kenValue");
+}
+
+// A 5xx storm longer than the retry budget during an upload: one line naming the object, and
+// no bundle visible afterwards.
+TEST(CliStoreErrors, ServerErrorStormFailsTheUploadWithoutAPartialBundle) {
+  TempDir dir;
+  FakeGcsServer gcs;
+  for (const char* b : {"cfg", "blob", "meta", "vmeta"}) gcs.add_bucket(b);
+  auto env = common_env(dir);
+  env.insert(env.end(),
+             {"DATAMON_GLOBAL_CONFIG=gs://cfg", "DATAMON_GCS_ENDPOINT=" + gcs.url(), "GOOGLE_OAUTH_ACCESS_TOKEN="});
+  auto r = datamon(
+      {"context", "create", "--blob", "blob", "--meta", "meta", "--vmeta", "vmeta", "--wal", "w", "--read-log", "rl"},
+      env);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  r = datamon({"repo", "create", "--repo", "storm", "--description", "d"}, env);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  write_file(dir / "src/a", random_bytes(3000, 1));
+  write_file(dir / "src/b", random_bytes(5000, 2));
+  // Every write fails (reads still work): the budget is 6 attempts per request.
+  gcs.fail_next(100000, 503, "POST");
+  r = datamon({"bundle", "upload", "--path", (dir / "src").string(), "--repo", "storm", "--message", "m"}, env);
+  expect_one_line_error(r, {"gs://blob/", "503", "attempts"}, "Authorization");
+  gcs.fail_next(0, 503);
+  r = datamon({"bundle", "list", "--repo", "storm"}, env);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "");
+}
+
+}  // namespace
+}  // namespace dm::test

@@ -1,0 +1,49 @@
+// FakeGcsServer: an in-memory GCS JSON API subset on FakeHttpServer, for what the Firebase
+// emulator lacks: ifGenerationMatch preconditions (412), 416 for ranges past the end, bearer
+// token checks (401), missing buckets (404), CRC32C checks on upload, and 5xx storms. It is a
+// test double, not a GCS; the conformance suite also runs GcsStore on the real emulator.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+
+#include "stores/fake_http_server.h"
+
+namespace dm::test {
+
+class FakeGcsServer {
+ public:
+  FakeGcsServer();
+  std::string url() const { return http_->url(); }
+  unsigned requests() const { return http_->requests(); }
+
+  // Buckets that exist (others answer 404 "The specified bucket does not exist.").
+  void add_bucket(const std::string& bucket);
+  // When set, requests without "Authorization: Bearer <token>" get 401.
+  void require_token(const std::string& token);
+  // The next `n` requests (of `method` only, when given) get `status` (503 storm, 429...).
+  void fail_next(unsigned n, int status, const std::string& method = "");
+  // Page size of object listings (small, to exercise page tokens).
+  void set_page_size(unsigned n);
+
+ private:
+  FakeResponse handle(const FakeRequest& req);
+
+  struct Object {
+    std::string data;
+    long long generation = 0;
+  };
+  std::set<std::string> buckets_;
+  std::map<std::string, std::map<std::string, Object>> objects_;  // bucket -> name -> object
+  std::string token_;
+  unsigned failures_left_ = 0;
+  int failure_status_ = 503;
+  std::string failure_method_;
+  unsigned page_size_ = 3;
+  long long next_generation_ = 1;
+  std::unique_ptr<FakeHttpServer> http_;  // last: stops before the state above goes
+};
+
+}  // namespace dm::test

@@ -1,0 +1,147 @@
+// HttpClient against FakeHttpServer: retries (and their limits), connection reuse, short bodies.
+#include "common/http/http_client.h"
+
+#include <gtest/gtest.h>
+
+#include "common/util/error.h"
+#include "stores/fake_http_server.h"
+
+namespace dm::test {
+namespace {
+
+http::RetryPolicy quick_policy(unsigned attempts = 4) {
+  http::RetryPolicy p;
+  p.max_attempts = attempts;
+  p.initial_backoff = std::chrono::milliseconds(5);
+  p.max_backoff = std::chrono::milliseconds(20);
+  return p;
+}
+
+http::Request get(const FakeHttpServer& server, const std::string& path = "/x") {
+  http::Request r;
+  r.url = server.url() + path;
+  r.target = "test://object";
+  return r;
+}
+
+TEST(HttpClient, RetriesServerErrorsUntilSuccess) {
+  unsigned calls = 0;
+  FakeHttpServer server([&](const FakeRequest&) -> FakeResponse {
+    ++calls;
+    if (calls <= 2) return {503, {}, "busy"};
+    if (calls == 3) return {429, {}, "slow down"};
+    return {200, {}, "finally"};
+  });
+  http::HttpClient client(quick_policy(5));
+  const auto r = client.execute(get(server));
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.body, "finally");
+  EXPECT_EQ(r.attempts, 4u);
+  EXPECT_EQ(calls, 4u);
+}
+
+TEST(HttpClient, GivesUpAfterTheBudgetAndReturnsTheLastStatus) {
+  FakeHttpServer server([](const FakeRequest&) -> FakeResponse { return {503, {}, "storm"}; });
+  http::HttpClient client(quick_policy(3));
+  const auto r = client.execute(get(server));
+  EXPECT_EQ(r.status, 503);
+  EXPECT_EQ(r.attempts, 3u);
+  EXPECT_EQ(server.requests(), 3u);
+}
+
+TEST(HttpClient, NeverRetriesANonIdempotentRequest) {
+  FakeHttpServer server([](const FakeRequest&) -> FakeResponse { return {503, {}, ""}; });
+  http::HttpClient client(quick_policy(5));
+  auto req = get(server);
+  req.method = "POST";
+  req.idempotent = false;
+  EXPECT_EQ(client.execute(req).status, 503);
+  EXPECT_EQ(server.requests(), 1u);
+}
+
+TEST(HttpClient, DoesNotRetryClientErrors) {
+  FakeHttpServer server([](const FakeRequest&) -> FakeResponse { return {404, {}, "nope"}; });
+  http::HttpClient client(quick_policy(5));
+  EXPECT_EQ(client.execute(get(server)).status, 404);
+  EXPECT_EQ(server.requests(), 1u);
+}
+
+TEST(HttpClient, RetriesDroppedConnectionsAndShortBodies) {
+  unsigned calls = 0;
+  FakeHttpServer server([&](const FakeRequest&) -> FakeResponse {
+    ++calls;
+    FakeResponse r{200, {}, std::string(10000, 'z')};
+    if (calls == 1) r.fault = FakeResponse::Fault::CloseWithoutAnswer;
+    if (calls == 2) r.fault = FakeResponse::Fault::ShortBody;
+    return r;
+  });
+  http::HttpClient client(quick_policy(5));
+  const auto r = client.execute(get(server));
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.body.size(), 10000u);
+  EXPECT_EQ(calls, 3u);
+}
+
+TEST(HttpClient, ShortBodyBeyondTheBudgetIsUnavailable) {
+  FakeHttpServer server([](const FakeRequest&) -> FakeResponse {
+    return {200, {}, std::string(1000, 'z'), FakeResponse::Fault::ShortBody};
+  });
+  http::HttpClient client(quick_policy(2));
+  try {
+    client.execute(get(server));
+    FAIL() << "a short body was accepted";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::Unavailable);
+    EXPECT_NE(std::string(e.what()).find("test://object"), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(server.requests(), 2u);
+}
+
+TEST(HttpClient, UnreachableEndpointIsUnavailableNamingTheTarget) {
+  uint16_t closed_port;
+  {
+    FakeHttpServer probe([](const FakeRequest&) { return FakeResponse{}; });
+    closed_port = probe.port();
+  }
+  http::HttpClient client(quick_policy(2));
+  http::Request req;
+  req.url = "http://127.0.0.1:" + std::to_string(closed_port) + "/x";
+  req.target = "s3://bucket/object";
+  try {
+    client.execute(req);
+    FAIL() << "no error for a closed port";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::Unavailable);
+    EXPECT_EQ(std::string(e.what()).rfind("s3://bucket/object: ", 0), 0u) << e.what();
+    EXPECT_NE(std::string(e.what()).find("after 2 attempts"), std::string::npos) << e.what();
+  }
+}
+
+TEST(HttpClient, ReusesOneConnectionForSequentialRequests) {
+  FakeHttpServer server([](const FakeRequest&) -> FakeResponse { return {200, {}, "ok"}; });
+  http::HttpClient client(quick_policy());
+  for (int i = 0; i < 5; ++i) EXPECT_EQ(client.execute(get(server)).status, 200);
+  EXPECT_EQ(server.requests(), 5u);
+  EXPECT_EQ(server.connections(), 1u);
+}
+
+TEST(HttpClient, SendsBodiesHeadersAndAuthorizerOnEveryAttempt) {
+  std::vector<std::string> seen;
+  FakeHttpServer server([&](const FakeRequest& r) -> FakeResponse {
+    seen.push_back(r.method + " " + r.body + " " + r.header("x-attempt") + " " + r.header("x-fixed"));
+    return {seen.size() < 2 ? 500 : 200, {}, ""};
+  });
+  http::HttpClient client(quick_policy());
+  auto req = get(server);
+  req.method = "PUT";
+  req.body = "payload";
+  req.headers = {{"X-Fixed", "f"}};
+  int n = 0;
+  const auto r =
+      client.execute(req, [&](http::Request& q) { q.headers.emplace_back("X-Attempt", std::to_string(++n)); });
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(seen, (std::vector<std::string>{"PUT payload 1 f", "PUT payload 2 f"}));
+}
+
+}  // namespace
+}  // namespace dm::test
