@@ -86,14 +86,17 @@ std::string read_file(const std::filesystem::path& path) {
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) throw_errno("cannot open", path.string());
   // Read straight into the result: leaves are megabytes, and a bounce buffer doubled the copying.
+  // The size comes from fstat; a final small read confirms the end (or finds growth).
   struct stat st {};
-  size_t capacity = ::fstat(fd, &st) == 0 && st.st_size > 0 ? static_cast<size_t>(st.st_size) : 65536;
-  std::string out;
-  out.resize(capacity);
+  const size_t expected = ::fstat(fd, &st) == 0 && st.st_size > 0 ? static_cast<size_t>(st.st_size) : 0;
+  std::string out(expected, '\0');
   size_t size = 0;
+  char tail[65536];
   for (;;) {
-    if (size == out.size()) out.resize(out.size() * 2);
-    const ssize_t n = ::read(fd, out.data() + size, out.size() - size);
+    const bool into_out = size < out.size();
+    char* dst = into_out ? out.data() + size : tail;
+    const size_t room = into_out ? out.size() - size : sizeof tail;
+    const ssize_t n = ::read(fd, dst, room);
     if (n < 0) {
       if (errno == EINTR) continue;
       const int err = errno;
@@ -101,7 +104,12 @@ std::string read_file(const std::filesystem::path& path) {
       throw_errno(err, "cannot read", path.string());
     }
     if (n == 0) break;
-    size += static_cast<size_t>(n);
+    if (into_out) {
+      size += static_cast<size_t>(n);
+    } else {
+      out.append(tail, static_cast<size_t>(n));
+      size = out.size();
+    }
   }
   ::close(fd);
   out.resize(size);
