@@ -1,0 +1,255 @@
+#include "pgmover/restore.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <spdlog/spdlog.h>
+
+#include <cerrno>
+#include <map>
+#include <set>
+
+#include "common/cafs/reader.h"
+#include "common/transfer/download.h"
+#include "common/util/error.h"
+#include "common/util/files.h"
+#include "pgmover/exclusions.h"
+#include "pgmover/file_key.h"
+#include "pgmover/layout_manifest.h"
+#include "pgmover/restore_state.h"
+
+namespace fs = std::filesystem;
+
+namespace dm::pgmover {
+
+namespace {
+
+constexpr const char* kPgControl = "global/pg_control";
+
+std::string read_entry(cafs::Reader& reader, const model::BundleEntry& e, const std::string& bundle_id) {
+  const auto root = cafs::Key::from_hex(e.hash);
+  if (!root) throw Error(ErrorKind::Corrupt, "bundle '" + bundle_id + "' entry '" + e.name + "' has an invalid hash");
+  const auto keys = reader.leaf_keys(*root);
+  std::string data;
+  for (size_t i = 0; i < keys.size(); ++i) data += reader.fetch_leaf(keys, i);
+  if (data.size() != e.size) {
+    throw Error(ErrorKind::Corrupt, "bundle '" + bundle_id + "' entry '" + e.name + "' has the wrong size");
+  }
+  return data;
+}
+
+void remove_path(const fs::path& p, uint64_t& removed) {
+  std::error_code ec;
+  fs::remove_all(p, ec);
+  if (ec) throw Error(ErrorKind::Io, "cannot remove '" + p.string() + "': " + ec.message());
+  ++removed;
+}
+
+struct Expected {
+  std::set<std::string> files;
+  std::set<std::string> dirs;
+  std::map<std::string, std::string> symlinks;
+};
+
+// Removes whatever under `dir` the bundle does not hold (pgmover's own folder aside).
+void remove_extras(const fs::path& pgdata, const fs::path& dir, const Expected& want, uint64_t& removed) {
+  std::vector<fs::path> children;
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(dir, ec)) children.push_back(entry.path());
+  if (ec) throw Error(ErrorKind::Io, "cannot read '" + dir.string() + "': " + ec.message());
+  for (const auto& path : children) {
+    const auto rel = path.lexically_relative(pgdata).generic_string();
+    if (rel == kOwnDir) continue;
+    struct stat st {};
+    if (::lstat(path.c_str(), &st) != 0) {
+      if (errno == ENOENT) continue;
+      throw_errno("cannot stat", path.string());
+    }
+    if (S_ISLNK(st.st_mode)) {
+      auto it = want.symlinks.find(rel);
+      std::error_code lec;
+      if (it != want.symlinks.end() && fs::read_symlink(path, lec).string() == it->second && !lec) continue;
+      remove_path(path, removed);
+    } else if (S_ISDIR(st.st_mode)) {
+      if (want.dirs.count(rel)) {
+        remove_extras(pgdata, path, want, removed);
+      } else {
+        remove_path(path, removed);
+      }
+    } else if (!(S_ISREG(st.st_mode) && want.files.count(rel))) {
+      remove_path(path, removed);
+    }
+  }
+}
+
+void set_mode_and_owner(const fs::path& p, unsigned mode, const OsUser& owner) {
+  struct stat st {};
+  if (::lstat(p.c_str(), &st) != 0) throw_errno("cannot stat", p.string());
+  if ((st.st_mode & 07777) != mode && ::chmod(p.c_str(), mode) != 0) throw_errno("cannot chmod", p.string());
+  if (::geteuid() == 0 && (st.st_uid != owner.uid || st.st_gid != owner.gid) &&
+      ::lchown(p.c_str(), owner.uid, owner.gid) != 0) {
+    throw_errno("cannot give to user '" + owner.name + "'", p.string());
+  }
+}
+
+void sync_filesystem(const fs::path& pgdata) {
+  const int fd = ::open(pgdata.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) throw_errno("cannot open", pgdata.string());
+  const int rc = ::syncfs(fd);
+  const int err = errno;
+  ::close(fd);
+  if (rc != 0) throw_errno(err, "cannot sync the file system of", pgdata.string());
+}
+
+}  // namespace
+
+RestoreResult restore(model::Catalog& catalog, store::Store& blobs, const RestoreOptions& o) {
+  const fs::path pgdata = fs::absolute(o.pgdata).lexically_normal();
+  std::error_code ec;
+  if (fs::exists(pgdata, ec)) {
+    if (auto pid = running_postmaster(pgdata)) {
+      throw Error(ErrorKind::InvalidArgument, "a server is running on '" + pgdata.string() + "' (pid " +
+                                                  std::to_string(*pid) + "); stop it before restoring");
+    }
+    if (!fs::is_empty(pgdata, ec) && !fs::exists(pgdata / "PG_VERSION") && !fs::exists(pgdata / std::string(kOwnDir))) {
+      throw Error(ErrorKind::InvalidArgument, "'" + pgdata.string() +
+                                                  "' is not empty and not a PostgreSQL data directory; refusing to "
+                                                  "replace its content");
+    }
+  }
+
+  RestoreResult result;
+  result.bundle_id = catalog.resolve_bundle(o.repo, o.bundle_id, o.label);
+  const auto bundle = catalog.get_bundle(o.repo, result.bundle_id);
+  const auto entries = catalog.get_entries(o.repo, bundle, o.concurrency);
+  const auto names = transfer::checked_entry_names(entries, bundle.id);
+  const std::string what = "bundle '" + bundle.id + "'";
+
+  cafs::Reader reader(blobs, bundle.leaf_size, bundle.version < 1, o.verify);
+  const model::BundleEntry* layout_entry = nullptr;
+  const model::BundleEntry* version_entry = nullptr;
+  const model::BundleEntry* control_entry = nullptr;
+  std::vector<model::BundleEntry> data_entries;
+  Expected want;
+  for (size_t i = 0; i < entries.size(); ++i) {
+    if (names[i] == kLayoutEntryName) {
+      layout_entry = &entries[i];
+      continue;
+    }
+    if (names[i] == "PG_VERSION") version_entry = &entries[i];
+    if (names[i] == kPgControl) {
+      control_entry = &entries[i];
+    } else {
+      data_entries.push_back(entries[i]);
+      data_entries.back().name = names[i];
+    }
+    want.files.insert(names[i]);
+  }
+  if (!layout_entry) {
+    throw Error(ErrorKind::InvalidArgument, what + " has no " + kLayoutEntryName + ": it was not made by datamon pg commit");
+  }
+  if (!version_entry || !control_entry) {
+    throw Error(ErrorKind::InvalidArgument, what + " has no PG_VERSION or global/pg_control: not a PostgreSQL cluster");
+  }
+  const auto layout = parse_layout(read_entry(reader, *layout_entry, bundle.id), what);
+  check_version(parse_major(read_entry(reader, *version_entry, bundle.id), what), o.binaries, what);
+  for (const auto& d : layout.directories) {
+    if (!d.path.empty()) want.dirs.insert(d.path);
+  }
+  for (const auto& s : layout.symlinks) want.symlinks[s.path] = s.target;
+
+  // From here on the directory is ours: mark it so that a rerun after a crash is accepted.
+  fs::create_directories(pgdata / std::string(kOwnDir), ec);
+  if (ec) throw Error(ErrorKind::Io, "cannot create '" + pgdata.string() + "': " + ec.message());
+  if (::chmod(pgdata.c_str(), 0700) != 0) throw_errno("cannot chmod", pgdata.string());
+  if (::unlink((pgdata / kPgControl).c_str()) == 0) {
+    fsync_path(pgdata / "global");
+  } else if (errno != ENOENT) {
+    throw_errno("cannot remove", (pgdata / kPgControl).string());
+  }
+
+  remove_extras(pgdata, pgdata, want, result.removed);
+  for (const auto& d : layout.directories) {  // sorted: parents first
+    if (d.path.empty()) continue;
+    fs::create_directory(pgdata / d.path, ec);
+    if (ec) throw Error(ErrorKind::Io, "cannot create '" + (pgdata / d.path).string() + "': " + ec.message());
+  }
+  for (const auto& s : layout.symlinks) {
+    const auto link = pgdata / s.path;
+    if (fs::is_symlink(fs::symlink_status(link, ec))) continue;  // remove_extras kept only right ones
+    fs::create_symlink(s.target, link, ec);
+    if (ec) throw Error(ErrorKind::Io, "cannot create symlink '" + link.string() + "': " + ec.message());
+  }
+
+  const auto record = load_state(pgdata);
+  std::atomic<uint64_t> hashed{0};
+  transfer::DownloadOptions dl;
+  dl.concurrency = o.concurrency;
+  dl.verify = o.verify;
+  dl.write_metadata_copies = false;
+  dl.show_progress = o.show_progress;
+  dl.needs_fetch = [&](const model::BundleEntry& e, const fs::path& dest) {
+    struct stat st {};
+    if (::lstat(dest.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) return true;
+    if (static_cast<uint64_t>(st.st_size) != e.size) return true;
+    if (record) {
+      // A file the record vouches for holds the recorded key: no need to hash it either way.
+      auto it = record->files.find(e.name);
+      if (it != record->files.end() && unchanged(st, it->second)) return it->second.key != e.hash;
+    }
+    ++hashed;
+    if (local_file_key(dest, bundle.leaf_size).hex() != e.hash) return true;
+    return false;
+  };
+  const auto data = transfer::download_bundle(bundle, data_entries, blobs, pgdata, dl);
+  result.files_written = data.files;
+  result.files_kept = data.skipped;
+  result.files_hashed = hashed;
+  result.bytes_written = data.bytes;
+
+  for (const auto& e : data_entries) set_mode_and_owner(pgdata / e.name, e.mode & 07777 ? e.mode & 07777 : 0600, o.owner);
+  for (auto it = layout.directories.rbegin(); it != layout.directories.rend(); ++it) {
+    set_mode_and_owner(pgdata / it->path, it->mode, o.owner);
+  }
+  for (const auto& s : layout.symlinks) {
+    if (::geteuid() == 0 && ::lchown((pgdata / s.path).c_str(), o.owner.uid, o.owner.gid) != 0) {
+      throw_errno("cannot give to user '" + o.owner.name + "'", (pgdata / s.path).string());
+    }
+  }
+  set_mode_and_owner(pgdata / std::string(kOwnDir), 0700, o.owner);
+  sync_filesystem(pgdata);
+
+  // Last: pg_control. Until it is there, PostgreSQL refuses to start on a half-restored tree.
+  transfer::DownloadOptions last;
+  last.concurrency = 1;
+  last.verify = o.verify;
+  last.write_metadata_copies = false;
+  last.show_progress = false;
+  model::BundleEntry control = *control_entry;
+  control.name = kPgControl;
+  const auto written = transfer::download_bundle(bundle, {control}, blobs, pgdata, last);
+  set_mode_and_owner(pgdata / kPgControl, control.mode & 07777 ? control.mode & 07777 : 0600, o.owner);
+  fsync_path(pgdata / kPgControl);
+  fsync_path(pgdata / "global");
+  result.files_written += written.files;
+  result.bytes_written += written.bytes;
+
+  RestoreState state;
+  state.repo = o.repo;
+  state.bundle = bundle.id;
+  for (size_t i = 0; i < entries.size(); ++i) {
+    if (names[i] == kLayoutEntryName) continue;
+    struct stat st {};
+    if (::lstat((pgdata / names[i]).c_str(), &st) != 0) throw_errno("cannot stat", (pgdata / names[i]).string());
+    state.files[names[i]] = facts_of(st, entries[i].hash);
+  }
+  save_state(pgdata, state);
+  set_mode_and_owner(state_path(pgdata), 0600, o.owner);
+  fsync_path(pgdata / std::string(kOwnDir));
+  spdlog::debug("restored bundle={} written={} kept={} hashed={} removed={}", bundle.id, result.files_written,
+                result.files_kept, result.files_hashed, result.removed);
+  return result;
+}
+
+}  // namespace dm::pgmover

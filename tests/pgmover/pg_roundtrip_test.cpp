@@ -1,0 +1,272 @@
+// Real PostgreSQL 15, driven through `datamon pg`, run as root with the privilege drop to
+// the postgres user: commit, restore elsewhere, start, and compare.
+#include <pwd.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <thread>
+
+#include "pgmover/exclusions.h"
+#include "pgmover/pg_harness.h"
+
+namespace fs = std::filesystem;
+
+namespace dm::test::pg {
+namespace {
+
+void expect_ok(const RunResult& r, const std::string& what) {
+  ASSERT_EQ(r.exit_code, 0) << what << "\nstdout: " << r.out << "\nstderr: " << r.err;
+}
+
+// init + start + pgbench -i: a cluster with data, running on `port`.
+void make_cluster(const Harness& h, const fs::path& pgdata, int port, int scale) {
+  expect_ok(h.dm({"pg", "init", "--pgdata", pgdata.string(), "--owner", "app"}), "pg init");
+  expect_ok(h.dm({"pg", "start", "--pgdata", pgdata.string(), "--port", std::to_string(port)}), "pg start");
+  expect_ok(Harness::as_postgres("pgbench", {"-h", "/tmp", "-p", std::to_string(port), "-U", "postgres", "-i", "-s",
+                                             std::to_string(scale), "-q", "postgres"}),
+            "pgbench -i");
+}
+
+// The entries in which two shapes differ, one per line; empty when equal.
+std::string shape_difference(const std::map<std::string, std::string>& got,
+                             const std::map<std::string, std::string>& want) {
+  std::string diff;
+  for (const auto& [k, v] : want) {
+    auto it = got.find(k);
+    if (it == got.end()) diff += "missing " + k + " (" + v + ")\n";
+    else if (it->second != v) diff += k + ": " + it->second + " instead of " + v + "\n";
+  }
+  for (const auto& [k, v] : got)
+    if (!want.count(k)) diff += "extra " + k + " (" + v + ")\n";
+  return diff;
+}
+
+// Dumps are compared whole; on a mismatch both are kept for a look (gtest's diff of two
+// large strings would need far too much memory).
+void expect_same_dump(const std::string& got, const std::string& want, const std::string& name) {
+  if (got == want) return;
+  write_file("/tmp/pgmover-" + name + ".got.sql", got);
+  write_file("/tmp/pgmover-" + name + ".want.sql", want);
+  ADD_FAILURE() << "pg_dumpall differs; see /tmp/pgmover-" << name << ".{got,want}.sql";
+}
+
+std::string commit(const Harness& h, const fs::path& pgdata, const std::string& message, RunResult* out = nullptr) {
+  auto r = h.dm({"pg", "commit", "--pgdata", pgdata.string(), "--repo", "pg", "--message", message});
+  if (out) *out = r;
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  return bundle_id(r.out);
+}
+
+TEST(PgMover, CommitRestoreElsewhereStartsWithoutRecoveryAndMatches) {
+  const int kPortRoundTrip = free_port();
+  const int kPortRoundTripCopy = free_port();
+  Harness h;
+  const auto a = h.dir("a"), b = h.dir("b");
+  ServerGuard guard_a(a), guard_b(b);
+  make_cluster(h, a, kPortRoundTrip, 1);
+  Harness::sql(kPortRoundTrip, "CREATE UNLOGGED TABLE kept_unlogged AS SELECT g AS id FROM generate_series(1, 500) g");
+  const auto dump = Harness::dumpall(kPortRoundTrip);
+  expect_ok(h.dm({"pg", "stop", "--pgdata", a.string()}), "pg stop");
+  ASSERT_EQ(controldata_state(a), "shut down");
+  // Shape that must survive: an empty directory with its own mode, a group-readable file, a symlink.
+  fs::create_directory(a / "extra_empty");
+  ::chmod((a / "extra_empty").c_str(), 0750);
+  ::chmod((a / "postgresql.conf").c_str(), 0640);
+  fs::create_symlink("postgresql.conf", a / "conf-link");
+  ::lchown((a / "conf-link").c_str(), 0, 0);
+  write_file(a / "postmaster.opts", "left behind");  // excluded by PostgreSQL's list
+
+  RunResult committed;
+  const auto id = commit(h, a, "first", &committed);
+  ASSERT_FALSE(id.empty()) << committed.out;
+  EXPECT_EQ(fields(committed.out)["parent"], "none");
+
+  const auto listing = h.dm({"bundle", "list", "files", "--repo", "pg", "--bundle", id});
+  expect_ok(listing, "bundle list files");
+  EXPECT_NE(listing.out.find("name:.datamon-pg/layout.json,"), std::string::npos);
+  EXPECT_NE(listing.out.find("name:global/pg_control,"), std::string::npos);
+  EXPECT_EQ(listing.out.find("postmaster.opts"), std::string::npos);
+  EXPECT_EQ(listing.out.find("pg_stat_tmp/"), std::string::npos);
+
+  const auto restored = h.dm({"pg", "restore", "--pgdata", b.string(), "--repo", "pg", "--bundle", id});
+  expect_ok(restored, "pg restore");
+  EXPECT_EQ(number(fields(restored.out), "kept"), 0U);
+
+  auto want = shape(a);
+  for (auto it = want.begin(); it != want.end();) {  // PostgreSQL's exclusion list
+    if (pgmover::is_excluded(it->first)) it = want.erase(it);
+    else ++it;
+  }
+  for (auto it = want.begin(); it != want.end();) {  // recycled WAL segments are left out
+    if (it->first.starts_with("pg_wal/0") && !fs::exists(b / it->first)) it = want.erase(it);
+    else ++it;
+  }
+  EXPECT_EQ(shape_difference(shape(b), want), "");
+  EXPECT_EQ(controldata_state(b), "shut down");
+  struct stat st {};
+  ASSERT_EQ(::stat((b / "PG_VERSION").c_str(), &st), 0);
+  EXPECT_EQ(st.st_uid, ::getpwnam("postgres")->pw_uid);
+
+  expect_ok(h.dm({"pg", "start", "--pgdata", b.string(), "--port", std::to_string(kPortRoundTripCopy)}), "start copy");
+  expect_same_dump(Harness::dumpall(kPortRoundTripCopy), dump, "kPortRoundTripCopy");
+  EXPECT_EQ(Harness::sql(kPortRoundTripCopy, "SELECT count(*) FROM kept_unlogged"), "500\n");
+  const auto amcheck = Harness::as_postgres(
+      "pg_amcheck", {"-h", "/tmp", "-p", std::to_string(kPortRoundTripCopy), "-U", "postgres", "--all",
+                     "--install-missing", "--heapallindexed"});
+  EXPECT_EQ(amcheck.exit_code, 0) << amcheck.out << amcheck.err;
+  const auto log = read_file(b / ".datamon-pg" / "server.log");
+  EXPECT_EQ(log.find("redo starts"), std::string::npos) << log;
+  EXPECT_EQ(log.find("not properly shut down"), std::string::npos) << log;
+  expect_ok(h.dm({"pg", "stop", "--pgdata", b.string()}), "stop copy");
+}
+
+TEST(PgMover, DeltaCommitUploadsAndRestoreRewritesOnlyWhatChanged) {
+  const int kPortDelta = free_port();
+  const int kPortDeltaCopy = free_port();
+  Harness h;
+  const auto a = h.dir("a"), b = h.dir("b");
+  ServerGuard guard_a(a), guard_b(b);
+  make_cluster(h, a, kPortDelta, 2);
+  expect_ok(h.dm({"pg", "stop", "--pgdata", a.string()}), "stop");
+  const auto v1 = commit(h, a, "v1");
+  expect_ok(h.dm({"pg", "restore", "--pgdata", b.string(), "--repo", "pg", "--bundle", v1}), "restore v1");
+
+  // An unchanged cluster: the commit sends nothing new and asks nothing about the parent's leaves.
+  RunResult same;
+  const auto v1b = commit(h, a, "unchanged", &same);
+  auto f = fields(same.out);
+  EXPECT_EQ(f["parent"], v1);
+  EXPECT_LE(number(f, "leaves_stored"), 1U) << same.out;  // the layout manifest names a new parent
+  EXPECT_GT(number(f, "known_leaves"), 0U);
+
+  // 1% of the rows in one contiguous range.
+  expect_ok(h.dm({"pg", "start", "--pgdata", a.string(), "--port", std::to_string(kPortDelta)}), "start");
+  Harness::sql(kPortDelta, "UPDATE pgbench_accounts SET abalance = abalance + 7 WHERE aid <= 2000");
+  const auto dump = Harness::dumpall(kPortDelta);
+  expect_ok(h.dm({"pg", "stop", "--pgdata", a.string()}), "stop");
+  RunResult delta;
+  const auto v2 = commit(h, a, "v2", &delta);
+  f = fields(delta.out);
+  EXPECT_EQ(f["parent"], v1b);
+  const auto leaves = number(f, "leaves"), stored = number(f, "leaves_stored");
+  std::cout << "delta commit: " << delta.out;
+  EXPECT_GT(stored, 0U);
+  EXPECT_LT(stored * 20, leaves) << "more than 5% of the leaves were uploaded: " << delta.out;
+
+  const auto restored = h.dm({"pg", "restore", "--pgdata", b.string(), "--repo", "pg", "--bundle", v2});
+  expect_ok(restored, "restore v2 over v1");
+  std::cout << "delta restore: " << restored.out;
+  const auto r = fields(restored.out);
+  const auto written = number(r, "written"), kept = number(r, "kept");
+  EXPECT_GT(written, 0U);
+  EXPECT_LT(written * 20, written + kept) << "more than 5% of the files were rewritten: " << restored.out;
+  EXPECT_EQ(number(r, "hashed"), 0U) << "the local record should vouch for untouched files";
+
+  expect_ok(h.dm({"pg", "start", "--pgdata", b.string(), "--port", std::to_string(kPortDeltaCopy)}), "start copy");
+  expect_same_dump(Harness::dumpall(kPortDeltaCopy), dump, "kPortDeltaCopy");
+  expect_ok(h.dm({"pg", "stop", "--pgdata", b.string()}), "stop copy");
+
+  // The same restore again: nothing to do.
+  const auto again = fields(h.dm({"pg", "restore", "--pgdata", b.string(), "--repo", "pg", "--bundle", v2}).out);
+  EXPECT_LE(number(again, "written"), 1U + 4U);  // pg_control always, plus what the server's start/stop touched
+}
+
+TEST(PgMover, RefusesARunningServerAndUncleanCommits) {
+  const int kPortRunning = free_port();
+  Harness h;
+  const auto a = h.dir("a");
+  ServerGuard guard(a);
+  make_cluster(h, a, kPortRunning, 1);
+  expect_ok(h.dm({"pg", "stop", "--pgdata", a.string()}), "stop");
+  const auto id = commit(h, a, "base");
+  expect_ok(h.dm({"pg", "start", "--pgdata", a.string(), "--port", std::to_string(kPortRunning)}), "start");
+
+  const auto restore = h.dm({"pg", "restore", "--pgdata", a.string(), "--repo", "pg", "--bundle", id});
+  EXPECT_EQ(restore.exit_code, 1);
+  EXPECT_NE(restore.err.find("server is running on '" + a.string() + "'"), std::string::npos) << restore.err;
+  const auto c = h.dm({"pg", "commit", "--pgdata", a.string(), "--repo", "pg", "--message", "m"});
+  EXPECT_EQ(c.exit_code, 1);
+  EXPECT_NE(c.err.find("server is running"), std::string::npos) << c.err;
+  EXPECT_EQ(Harness::sql(kPortRunning, "SELECT count(*) FROM pgbench_branches"), "1\n");  // untouched
+
+  // A folder that is not a data directory is never emptied.
+  const auto other = h.dir("not-pg");
+  write_file(other / "precious.txt", "keep me");
+  const auto r = h.dm({"pg", "restore", "--pgdata", other.string(), "--repo", "pg", "--bundle", id});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("not a PostgreSQL data directory"), std::string::npos) << r.err;
+  EXPECT_EQ(read_file(other / "precious.txt"), "keep me");
+}
+
+TEST(PgMover, RestoreKilledHalfWayCannotStartAndARerunEndsCorrect) {
+  const int kPortKill = free_port();
+  const int kPortKillCopy = free_port();
+  Harness h;
+  const auto a = h.dir("a"), c = h.dir("c");
+  ServerGuard guard_a(a), guard_c(c);
+  make_cluster(h, a, kPortKill, 5);
+  const auto dump = Harness::dumpall(kPortKill);
+  expect_ok(h.dm({"pg", "stop", "--pgdata", a.string()}), "stop");
+  const auto id = commit(h, a, "big");
+
+  const pid_t pid = ::fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    const std::string config = "--config=file://" + (h.root() / "config").string();
+    ::freopen("/dev/null", "w", stdout);
+    ::freopen("/dev/null", "w", stderr);
+    ::execl(DATAMON_BIN, DATAMON_BIN, config.c_str(), "pg", "restore", "--pgdata", c.c_str(), "--repo", "pg",
+            "--bundle", id.c_str(), "--concurrency", "1", static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+  // Kill it once the first data files have landed (bounded wait).
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (!fs::exists(c / "base") && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  ::kill(pid, SIGKILL);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  ASSERT_TRUE(WIFSIGNALED(status)) << "the restore finished before it could be killed";
+  EXPECT_FALSE(fs::exists(c / "global" / "pg_control")) << "a half-restored directory must not be startable";
+  const auto start = h.dm({"pg", "start", "--pgdata", c.string(), "--port", std::to_string(kPortKillCopy), "--timeout",
+                           "20"});
+  EXPECT_NE(start.exit_code, 0);
+
+  const auto rerun = h.dm({"pg", "restore", "--pgdata", c.string(), "--repo", "pg", "--bundle", id});
+  expect_ok(rerun, "restore again");
+  expect_ok(h.dm({"pg", "start", "--pgdata", c.string(), "--port", std::to_string(kPortKillCopy)}), "start");
+  expect_same_dump(Harness::dumpall(kPortKillCopy), dump, "kPortKillCopy");
+  expect_ok(h.dm({"pg", "stop", "--pgdata", c.string()}), "stop");
+}
+
+TEST(PgMover, StopAfterACrashRecoversAndShutsDownCleanly) {
+  const int kPortCrash = free_port();
+  Harness h;
+  const auto a = h.dir("a");
+  ServerGuard guard(a);
+  make_cluster(h, a, kPortCrash, 1);
+  Harness::sql(kPortCrash, "CREATE TABLE after_crash AS SELECT 1 AS one");
+  const long pid = std::stol(read_file(a / "postmaster.pid"));
+  ASSERT_EQ(::kill(static_cast<pid_t>(pid), SIGKILL), 0);
+  for (int i = 0; i < 500 && ::kill(static_cast<pid_t>(pid), 0) == 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  // Let the orphaned backends notice the postmaster is gone.
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  EXPECT_EQ(controldata_state(a), "in production");
+  const auto c = h.dm({"pg", "commit", "--pgdata", a.string(), "--repo", "pg", "--message", "m"});
+  EXPECT_EQ(c.exit_code, 1);
+  EXPECT_NE(c.err.find("not shut down cleanly"), std::string::npos) << c.err;
+  expect_ok(h.dm({"pg", "stop", "--pgdata", a.string()}), "stop after crash");
+  EXPECT_EQ(controldata_state(a), "shut down");
+  EXPECT_FALSE(commit(h, a, "after recovery").empty());
+}
+
+}  // namespace
+}  // namespace dm::test::pg
