@@ -25,6 +25,7 @@ struct MountFlags {
   bool verify_hash = true;
   bool daemonize = false;
   bool stream = true;
+  bool allow_other = false;
   unsigned concurrency = 100;
   std::string disk_cache, disk_cache_size = "10GB", metrics_addr;
 };
@@ -44,6 +45,7 @@ void serve(GlobalOptions& global, const MountFlags& f, const std::function<void(
   o.disk_cache = f.disk_cache;
   o.disk_cache_bytes = fusefs::parse_byte_size(f.disk_cache_size, "--disk-cache-size");
   o.metrics_address = f.metrics_addr;
+  o.allow_other = f.allow_other;
   const auto config = global.load();
   auto ctx = config::open_context(config);
   o.bundle_id = ctx.catalog().resolve_bundle(f.repo, f.bundle, f.label);
@@ -119,6 +121,8 @@ void add_mount_command(CLI::App& bundle, GlobalOptions& global) {
   mount->add_option("--disk-cache", f->disk_cache, "folder for a persistent leaf cache shared across mounts");
   mount->add_option("--disk-cache-size", f->disk_cache_size, "bound of the disk cache")->default_val("10GB");
   mount->add_option("--metrics-addr", f->metrics_addr, "serve Prometheus metrics on host:port");
+  mount->add_flag("--allow-other", f->allow_other,
+                  "let users other than the mounting one read (permission bits still apply); off by default");
   mount->callback([&global, f] {
     if (f->daemonize) {
       serve_in_background(global, *f);

@@ -105,7 +105,7 @@ void mount_bundle(config::ContextStores& context, const MountOptions& options, c
   server_options.bundle_id = id;
   server_options.uid = ::getuid();
   server_options.gid = ::getgid();
-  server_options.allow_other = ::geteuid() == 0;  // root mounts serve the pod's other users
+  server_options.allow_other = options.allow_other;
   FuseServer server(index, content, metrics, server_options);
   server.run(on_ready);
 }

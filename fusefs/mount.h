@@ -29,6 +29,7 @@ struct MountOptions {
   uint64_t disk_cache_bytes = 10ull << 30;
   std::string metrics_address;          // empty: no metrics endpoint
   unsigned index_concurrency = 8;       // index files fetched at once
+  bool allow_other = false;             // let other users in (always with default_permissions)
 };
 
 // Serves the bundle; `on_ready` runs once the mount is visible. Returns after an unmount or
