@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdio>
 #include <random>
 #include <thread>
 
@@ -119,6 +120,7 @@ TEST_F(CrashSafety, UploadKilledAnywhereNeverExposesAPartialBundle) {
   check_store_invariants();
   EXPECT_GT(killed, 50);
   RecordProperty("upload_kills", killed);
+  std::printf("reliability: upload runs=100 killed mid-run=%d\n", killed);
   // A re-run after all of that finishes and is exact.
   ASSERT_EQ(test::datamon(args, env_).exit_code, 0);
   check_store_invariants();
@@ -149,6 +151,7 @@ TEST_F(CrashSafety, DownloadKilledAnywhereLeavesNoTornFileAndReRunFinishes) {
   }
   EXPECT_GT(killed, 50);
   RecordProperty("download_kills", killed);
+  std::printf("reliability: download runs=100 killed mid-run=%d\n", killed);
   ASSERT_EQ(test::datamon(args, env_).exit_code, 0);
   EXPECT_EQ(test::tree_contents(dest, {".datamon"}), want);
 }
