@@ -40,6 +40,7 @@ class FaultInjectingStore final : public Store {
   void list(std::string_view prefix, std::string_view delimiter,
             const std::function<void(const ListEntry&)>& on_entry) override;
   void remove(std::string_view name) override;
+  void flush() override { inner_.flush(); }
 
   void set_plan(FaultPlan plan);
   uint64_t calls() const { return calls_.load(); }
@@ -74,6 +75,7 @@ class CountingStore final : public Store {
   void list(std::string_view prefix, std::string_view delimiter,
             const std::function<void(const ListEntry&)>& on_entry) override;
   void remove(std::string_view name) override;
+  void flush() override { inner_.flush(); }
 
   std::atomic<uint64_t> gets{0}, stats{0}, puts{0}, lists{0}, removes{0}, bytes_in{0}, bytes_out{0};
 

@@ -72,7 +72,7 @@ std::unique_ptr<Store> open_store(std::string_view raw_url, const StoreOptions& 
     if (path.empty() || path.front() != '/') {
       throw Error(ErrorKind::InvalidArgument, "store URL '" + url + "' must name an absolute path (file:///abs/path)");
     }
-    return std::make_unique<LocalStore>(path, options.create_local);
+    return std::make_unique<LocalStore>(path, options.create_local, options.defer_local_directory_sync);
   }
   if (url.rfind("gs://", 0) == 0) return open_gcs(url, options);
   if (url.rfind("s3://", 0) == 0) return open_s3(url, options);

@@ -20,6 +20,7 @@ struct StoreOptions {
   std::string s3_endpoint;      // e.g. http://127.0.0.1:7480
   std::string s3_region = "us-east-1";
   bool create_local = true;     // create missing local bucket folders
+  bool defer_local_directory_sync = false;  // the flat blob bucket: see LocalStore
 };
 
 std::unique_ptr<Store> open_store(std::string_view url, const StoreOptions& options);

@@ -64,6 +64,11 @@ class Store {
 
   virtual void remove(std::string_view name) = 0;
 
+  // Makes every object written to this bucket so far durable, whoever wrote it. Remote stores
+  // are durable when put() returns; a local folder may defer syncing its directory to here.
+  // Writers call it before they publish anything that refers to the objects (index files).
+  virtual void flush() {}
+
   bool exists(std::string_view name) { return stat(name).has_value(); }
 };
 

@@ -62,6 +62,8 @@ UploadResult upload_bundle(const std::vector<SourceFile>& files, model::Catalog&
   });
   progress.finish();
 
+  // Every blob the index will name, ours or found already there, is durable before the index.
+  blobs.flush();
   catalog.write_bundle(options.repo, bundle, std::move(entries));
   result.bundle_id = bundle.id;
   result.files = files.size();

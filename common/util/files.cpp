@@ -46,7 +46,7 @@ void fsync_path(const std::filesystem::path& path) {
 }
 
 bool write_file_atomic(const std::filesystem::path& path, std::string_view data, unsigned mode, AtomicWrite how,
-                       const std::filesystem::path& temp_dir) {
+                       const std::filesystem::path& temp_dir, bool sync_directory) {
   const auto tmp = temp_dir.empty() ? temp_sibling(path) : temp_name_in(temp_dir, path);
   const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
   if (fd < 0) throw_errno("cannot create", tmp.string());
@@ -77,8 +77,10 @@ bool write_file_atomic(const std::filesystem::path& path, std::string_view data,
     }
     ::unlink(tmp.c_str());
   }
-  const auto dir = path.parent_path().empty() ? std::filesystem::path(".") : path.parent_path();
-  fsync_path(dir);
+  if (sync_directory) {
+    const auto dir = path.parent_path().empty() ? std::filesystem::path(".") : path.parent_path();
+    fsync_path(dir);
+  }
   return published;
 }
 

@@ -16,9 +16,11 @@ enum class AtomicWrite { Replace, NoReplace };
 // Returns false (and writes nothing) for NoReplace when `path` already exists; the check and
 // the publication are one atomic step (link(2)), so two writers can never both win.
 // `temp_dir`, when given, holds the temporary file instead of the target's folder (it must be
-// on the same file system).
+// on the same file system). With `sync_directory` false the caller takes over making the new
+// name durable (an fsync of the target's folder later); the content is fsynced either way.
 bool write_file_atomic(const std::filesystem::path& path, std::string_view data, unsigned mode = 0644,
-                       AtomicWrite how = AtomicWrite::Replace, const std::filesystem::path& temp_dir = {});
+                       AtomicWrite how = AtomicWrite::Replace, const std::filesystem::path& temp_dir = {},
+                       bool sync_directory = true);
 
 std::string read_file(const std::filesystem::path& path);
 

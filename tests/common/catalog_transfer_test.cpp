@@ -4,6 +4,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <mutex>
+
 #include "common/model/catalog.h"
 #include "common/model/paths.h"
 #include "common/store/local_store.h"
@@ -266,6 +269,87 @@ TEST_F(LocalContext, GoLayoutBundleWithOddIndexSizesAndModeZeroDownloads) {
             store::PutMode::NoOverwrite);
   const auto out = download(id, "out");
   EXPECT_EQ(test::tree_contents(out, {".datamon"}), test::tree_contents(src));
+}
+
+}  // namespace
+}  // namespace dm
+
+namespace dm {
+namespace {
+
+// Records the order of blob puts, flushes and metadata puts across two stores.
+class OrderLog {
+ public:
+  void add(std::string e) {
+    std::lock_guard lock(mutex_);
+    events_.push_back(std::move(e));
+  }
+  std::vector<std::string> events() {
+    std::lock_guard lock(mutex_);
+    return events_;
+  }
+
+ private:
+  std::mutex mutex_;
+  std::vector<std::string> events_;
+};
+
+class RecordingStore final : public store::Store {
+ public:
+  RecordingStore(store::Store& inner, OrderLog& log, std::string tag) : inner_(inner), log_(log), tag_(std::move(tag)) {}
+  std::string describe() const override { return inner_.describe(); }
+  std::string get(std::string_view n) override { return inner_.get(n); }
+  std::string get_range(std::string_view n, uint64_t o, uint64_t l) override { return inner_.get_range(n, o, l); }
+  std::optional<store::ObjectInfo> stat(std::string_view n) override { return inner_.stat(n); }
+  void put(std::string_view n, std::string_view d, store::PutMode m) override {
+    log_.add(tag_ + " put " + std::string(n));
+    inner_.put(n, d, m);
+  }
+  void list(std::string_view p, std::string_view d, const std::function<void(const store::ListEntry&)>& f) override {
+    inner_.list(p, d, f);
+  }
+  void remove(std::string_view n) override { inner_.remove(n); }
+  void flush() override {
+    log_.add(tag_ + " flush");
+    inner_.flush();
+  }
+
+ private:
+  store::Store& inner_;
+  OrderLog& log_;
+  std::string tag_;
+};
+
+TEST(UploadOrder, BlobsAreFlushedBeforeTheIndexThenDescriptorThenLabel) {
+  test::TempDir dir;
+  store::LocalStore meta(dir / "meta"), vmeta(dir / "vmeta"), blobs(dir / "blob", true, true);
+  OrderLog log;
+  RecordingStore rmeta(meta, log, "meta"), rvmeta(vmeta, log, "vmeta"), rblobs(blobs, log, "blob");
+  model::Catalog catalog(rmeta, rvmeta);
+  model::RepoDescriptor r;
+  r.name = "repo";
+  r.description = "d";
+  catalog.create_repo(r);
+  test::write_file(dir / "src" / "a", test::random_bytes(3 * 1024 * 1024, 1));
+  test::write_file(dir / "src" / "b", "b");
+  transfer::UploadOptions o;
+  o.repo = "repo";
+  o.message = "m";
+  o.label = "l";
+  o.show_progress = false;
+  transfer::upload_bundle(transfer::scan_tree(dir / "src"), catalog, rblobs, o);
+  const auto events = log.events();
+  auto first = [&](const std::string& needle) {
+    return std::find_if(events.begin(), events.end(), [&](auto& e) { return e.find(needle) != std::string::npos; }) -
+           events.begin();
+  };
+  auto last_blob_put = std::find_if(events.rbegin(), events.rend(), [](auto& e) { return e.rfind("blob put", 0) == 0; });
+  ASSERT_NE(last_blob_put, events.rend());
+  const auto last_blob = events.rend() - last_blob_put - 1;
+  EXPECT_LT(last_blob, first("blob flush"));
+  EXPECT_LT(first("blob flush"), first("bundle-files-0.yaml"));
+  EXPECT_LT(first("bundle-files-0.yaml"), first("bundle.yaml"));
+  EXPECT_LT(first("bundle.yaml"), first("label.yaml"));
 }
 
 }  // namespace
