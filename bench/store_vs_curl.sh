@@ -3,7 +3,7 @@
 #   bench/store_vs_curl.sh BUILD_DIR [TOTAL_MIB=1024] [PARALLEL=8]
 # Starts the RGW (scripts/servers/rgw.sh) if it is not running; leaves it running.
 set -euo pipefail
-BUILD=${1:?build dir}
+BUILD=$(realpath "${1:?build dir}")
 TOTAL=${2:-1024}
 PAR=${3:-8}
 HERE=$(cd "$(dirname "$0")" && pwd)
