@@ -15,7 +15,7 @@
 #include "common/util/error.h"
 #include "common/util/files.h"
 #include "pgmover/exclusions.h"
-#include "pgmover/file_key.h"
+#include "common/cafs/file_key.h"
 #include "pgmover/layout_manifest.h"
 #include "pgmover/restore_state.h"
 
@@ -199,7 +199,7 @@ RestoreResult restore(model::Catalog& catalog, store::Store& blobs, const Restor
       if (it != record->files.end() && unchanged(st, it->second)) return it->second.key != e.hash;
     }
     ++hashed;
-    if (local_file_key(dest, bundle.leaf_size).hex() != e.hash) return true;
+    if (cafs::file_root_key(dest, bundle.leaf_size).hex() != e.hash) return true;
     return false;
   };
   const auto data = transfer::download_bundle(bundle, data_entries, blobs, pgdata, dl);

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include "common/cafs/file_key.h"
 #include "common/cafs/hasher.h"
 #include "common/cafs/reader.h"
 #include "common/cafs/root_blob.h"
@@ -178,6 +179,24 @@ TEST(Cafs, LegacyTruncatedLeavesAreReadWithTheShortStride) {
   Reader reader(blobs, L, /*legacy=*/true);
   EXPECT_EQ(reader.stride(), stride);
   EXPECT_EQ(read_back(reader, root, data.size(), dir), data);
+}
+
+}  // namespace
+}  // namespace dm::cafs
+
+namespace dm::cafs {
+namespace {
+
+TEST(Cafs, FileRootKeyMatchesWhatTheWriterStores) {
+  test::TempDir dir;
+  store::LocalStore blobs(dir / "blobs");
+  ThreadPool pool(2);
+  Writer writer(blobs, kLeaf, pool);
+  for (const size_t size : {size_t{0}, size_t{5}, size_t{kLeaf}, size_t{3 * kLeaf + 7}}) {
+    const auto path = dir / ("f" + std::to_string(size));
+    test::write_file(path, test::random_bytes(size, size + 1));
+    EXPECT_EQ(file_root_key(path, kLeaf), writer.put_file(path).root) << size;
+  }
 }
 
 }  // namespace

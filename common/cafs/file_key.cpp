@@ -1,4 +1,4 @@
-#include "pgmover/file_key.h"
+#include "common/cafs/file_key.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -11,9 +11,9 @@
 #include "common/cafs/hasher.h"
 #include "common/util/error.h"
 
-namespace dm::pgmover {
+namespace dm::cafs {
 
-cafs::Key local_file_key(const std::filesystem::path& path, uint32_t leaf_size) {
+Key file_root_key(const std::filesystem::path& path, uint32_t leaf_size) {
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) throw_errno("cannot open", path.string());
   struct Closer {
@@ -24,7 +24,7 @@ cafs::Key local_file_key(const std::filesystem::path& path, uint32_t leaf_size) 
   if (::fstat(fd, &st) != 0) throw_errno("cannot stat", path.string());
   const auto size = static_cast<uint64_t>(st.st_size);
   const uint64_t count = (size + leaf_size - 1) / leaf_size;
-  std::vector<cafs::Key> keys;
+  std::vector<Key> keys;
   keys.reserve(count);
   std::string leaf;
   for (uint64_t i = 0; i < count; ++i) {
@@ -37,9 +37,9 @@ cafs::Key local_file_key(const std::filesystem::path& path, uint32_t leaf_size) 
       if (n == 0) throw Error(ErrorKind::Io, "file '" + path.string() + "' shrank while it was hashed");
       got += static_cast<size_t>(n);
     }
-    keys.push_back(cafs::leaf_key_at({reinterpret_cast<const uint8_t*>(leaf.data()), leaf.size()}, leaf_size, i, count));
+    keys.push_back(leaf_key_at({reinterpret_cast<const uint8_t*>(leaf.data()), leaf.size()}, leaf_size, i, count));
   }
-  return cafs::root_key(keys, leaf_size);
+  return root_key(keys, leaf_size);
 }
 
-}  // namespace dm::pgmover
+}  // namespace dm::cafs
