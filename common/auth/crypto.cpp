@@ -18,6 +18,13 @@ std::string sha256_hex(std::string_view data) {
   return to_hex(std::span<const uint8_t>(md, len));
 }
 
+std::string md5(std::string_view data) {
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  EVP_Digest(data.data(), data.size(), md, &len, EVP_md5(), nullptr);
+  return std::string(reinterpret_cast<const char*>(md), len);
+}
+
 std::string hmac_sha256(std::string_view key, std::string_view data) {
   unsigned char md[EVP_MAX_MD_SIZE];
   unsigned int len = 0;

@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/auth/crypto.h"
+#include "common/auth/token_source_cache.h"
 #include "common/http/encoding.h"
 #include "common/util/error.h"
 #include "common/util/files.h"
@@ -59,9 +60,9 @@ std::string FetchedTokenSource::token() {
   return token_;
 }
 
-void FetchedTokenSource::invalidate() {
+void FetchedTokenSource::invalidate(const std::string& rejected) {
   std::lock_guard lock(mutex_);
-  token_.clear();
+  if (token_ == rejected) token_.clear();
 }
 
 unsigned FetchedTokenSource::fetches() const {
@@ -159,23 +160,29 @@ FetchedTokenSource::Fetched MetadataServerTokenSource::fetch() {
 }
 
 std::shared_ptr<TokenSource> gcs_token_source(const store::StoreOptions& options, const config::EnvLookup& env,
-                                              std::shared_ptr<http::HttpClient> http) {
+                                              std::shared_ptr<http::HttpClient> http, TokenSourceCache* cache) {
+  auto shared = [cache](const std::string& key, const std::function<std::shared_ptr<TokenSource>()>& make) {
+    return cache ? cache->get_or_make(key, make) : make();
+  };
   std::string file = options.credential_file;
   if (file.empty()) file = env("GOOGLE_APPLICATION_CREDENTIALS").value_or("");
   if (!file.empty()) {
     const std::string text = read_file(file);
-    const std::string what = "credentials file '" + file + "'";
-    const auto type = field(parse_json(text, what), "type", what);
-    if (type == "service_account") return std::make_shared<ServiceAccountTokenSource>(text, file, std::move(http));
-    if (type == "authorized_user") return std::make_shared<AuthorizedUserTokenSource>(text, file, std::move(http));
-    throw Error(ErrorKind::InvalidArgument, what + " has type '" + type + "' (service_account or authorized_user)");
+    // The content's digest is part of the key: a rewritten (rotated) key file gets a new source.
+    return shared("credentials file " + file + " sha256 " + sha256_hex(text), [&]() -> std::shared_ptr<TokenSource> {
+      const std::string what = "credentials file '" + file + "'";
+      const auto type = field(parse_json(text, what), "type", what);
+      if (type == "service_account") return std::make_shared<ServiceAccountTokenSource>(text, file, http);
+      if (type == "authorized_user") return std::make_shared<AuthorizedUserTokenSource>(text, file, http);
+      throw Error(ErrorKind::InvalidArgument, what + " has type '" + type + "' (service_account or authorized_user)");
+    });
   }
   if (auto token = env("GOOGLE_OAUTH_ACCESS_TOKEN")) {
     return std::make_shared<StaticTokenSource>(*token, "the token in GOOGLE_OAUTH_ACCESS_TOKEN");
   }
   if (!options.gcs_endpoint.empty()) return std::make_shared<StaticTokenSource>("", "no credentials (emulator)");
-  return std::make_shared<MetadataServerTokenSource>(env("GCE_METADATA_HOST").value_or("metadata.google.internal"),
-                                                     std::move(http));
+  const auto host = env("GCE_METADATA_HOST").value_or("metadata.google.internal");
+  return shared("metadata server " + host, [&] { return std::make_shared<MetadataServerTokenSource>(host, http); });
 }
 
 }  // namespace dm::auth

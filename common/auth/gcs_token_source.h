@@ -5,8 +5,9 @@
 // RS256 JWT exchanged at token_uri) or authorized_user (a refresh token); a static token in
 // GOOGLE_OAUTH_ACCESS_TOKEN; none when an emulator endpoint is set; else the GCE/GKE metadata
 // server (GCE_METADATA_HOST overrides its address). Fetched tokens are cached and fetched
-// again a minute before they expire, or after invalidate(). Thread-safe. Errors name the
-// credentials file or account, never a key or token.
+// again a minute before they expire, or after invalidate() of the current one; given a TokenSourceCache, stores
+// with the same credentials share one source. Thread-safe. Errors name the credentials file
+// or account, never a key or token.
 #pragma once
 
 #include <chrono>
@@ -25,8 +26,10 @@ class TokenSource {
   virtual ~TokenSource() = default;
   // The current token; "" means send no Authorization header (emulators).
   virtual std::string token() = 0;
-  // Forget a token the server rejected, so that the next token() fetches a new one.
-  virtual void invalidate() {}
+  // The server rejected `rejected`: forget it, if it is still the current token, so that the
+  // next token() fetches a new one. (Many requests sharing a source may see the same rejection;
+  // only the first one's report makes it fetch again.)
+  virtual void invalidate(const std::string& rejected) { (void)rejected; }
   // For messages: "service account x@y", "metadata server", never the secret.
   virtual std::string describe() const = 0;
 };
@@ -46,7 +49,7 @@ class StaticTokenSource final : public TokenSource {
 class FetchedTokenSource : public TokenSource {
  public:
   std::string token() override;
-  void invalidate() override;
+  void invalidate(const std::string& rejected) override;
   unsigned fetches() const;  // how many tokens were fetched (for tests)
 
  protected:
@@ -103,7 +106,12 @@ class MetadataServerTokenSource final : public FetchedTokenSource {
   std::shared_ptr<http::HttpClient> http_;
 };
 
+class TokenSourceCache;
+
+// The token source for `options` and `env`; with a `cache`, the one already made there for the
+// same credentials file (path and content) or metadata server.
 std::shared_ptr<TokenSource> gcs_token_source(const store::StoreOptions& options, const config::EnvLookup& env,
-                                              std::shared_ptr<http::HttpClient> http);
+                                              std::shared_ptr<http::HttpClient> http,
+                                              TokenSourceCache* cache = nullptr);
 
 }  // namespace dm::auth

@@ -22,28 +22,8 @@ std::string lower(std::string s) {
   return s;
 }
 
-// Flattened file keys, lower-cased: "metrics.enabled" etc.
 std::map<std::string, std::string> read_file_keys(const fs::path& path) {
-  std::map<std::string, std::string> keys;
-  YAML::Node root;
-  try {
-    root = YAML::Load(read_file(path));
-  } catch (const YAML::Exception& e) {
-    throw Error(ErrorKind::InvalidArgument, "config file '" + path.string() + "' is not valid YAML (line " +
-                                                std::to_string(e.mark.line + 1) + "): " + e.msg);
-  }
-  if (root.IsNull()) return keys;
-  if (!root.IsMap()) throw Error(ErrorKind::InvalidArgument, "config file '" + path.string() + "' is not a mapping");
-  for (const auto& kv : root) {
-    const auto key = lower(kv.first.as<std::string>());
-    if (kv.second.IsScalar()) keys[key] = kv.second.Scalar();
-    if (kv.second.IsMap()) {
-      for (const auto& sub : kv.second) {
-        if (sub.second.IsScalar()) keys[key + "." + lower(sub.first.as<std::string>())] = sub.second.Scalar();
-      }
-    }
-  }
-  return keys;
+  return parse_config_keys(read_file(path), path.string());
 }
 
 std::string os_user_name() {
@@ -52,6 +32,38 @@ std::string os_user_name() {
 }
 
 }  // namespace
+
+std::map<std::string, std::string> parse_config_keys(const std::string& text, const std::string& origin) {
+  std::map<std::string, std::string> keys;
+  YAML::Node root;
+  try {
+    root = YAML::Load(text);
+  } catch (const YAML::Exception& e) {
+    throw Error(ErrorKind::InvalidArgument, "config file '" + origin + "' is not valid YAML (line " +
+                                                std::to_string(e.mark.line + 1) + "): " + e.msg);
+  }
+  if (root.IsNull()) return keys;
+  if (!root.IsMap()) throw Error(ErrorKind::InvalidArgument, "config file '" + origin + "' is not a mapping");
+  // A key that is itself a list or mapping names no setting: yaml-cpp would throw its own
+  // BadConversion from as<std::string>(), so it is refused here by name instead.
+  auto key_text = [&](const YAML::Node& key) {
+    if (!key.IsScalar()) {
+      throw Error(ErrorKind::InvalidArgument, "config file '" + origin + "' has a key that is not a string (line " +
+                                                  std::to_string(key.Mark().line + 1) + ")");
+    }
+    return lower(key.Scalar());
+  };
+  for (const auto& kv : root) {
+    const auto key = key_text(kv.first);
+    if (kv.second.IsScalar()) keys[key] = kv.second.Scalar();
+    if (kv.second.IsMap()) {
+      for (const auto& sub : kv.second) {
+        if (sub.second.IsScalar()) keys[key + "." + key_text(sub.first)] = sub.second.Scalar();
+      }
+    }
+  }
+  return keys;
+}
 
 EnvLookup process_env() {
   return [](const std::string& name) -> std::optional<std::string> {

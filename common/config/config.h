@@ -18,6 +18,7 @@
 
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 
@@ -44,6 +45,11 @@ struct Config {
   std::string log_level = "info";
   std::filesystem::path file;  // the config file read, if any
 };
+
+// The keys of a config file's text, lower-cased and flattened one level ("metrics.enabled");
+// non-scalar values are left out. Bad YAML, a non-mapping or a non-scalar key is an
+// InvalidArgument naming `origin`. Pure: the config file reader and the fuzzer call it.
+std::map<std::string, std::string> parse_config_keys(const std::string& text, const std::string& origin);
 
 // The config file to read: DATAMON_CONFIG if set, else the first datamon.yaml found.
 std::optional<std::filesystem::path> find_config_file(const EnvLookup& env);

@@ -77,6 +77,15 @@ size_t on_body(char* data, size_t size, size_t count, void* user) {
   return size * count;
 }
 
+// The wait a server asked for in Retry-After, as delay-seconds or an HTTP-date (libcurl parses
+// both and gives seconds from now); nullopt when it sent none.
+std::optional<std::chrono::seconds> retry_after_of(CURL* easy, const Response& r) {
+  if (r.header("retry-after").empty()) return std::nullopt;
+  curl_off_t seconds = 0;
+  if (curl_easy_getinfo(easy, CURLINFO_RETRY_AFTER, &seconds) != CURLE_OK) return std::nullopt;
+  return std::chrono::seconds(std::max<curl_off_t>(seconds, 0));
+}
+
 }  // namespace
 
 std::string Response::header(std::string_view lower_name) const {
@@ -88,6 +97,12 @@ std::string Response::header(std::string_view lower_name) const {
 
 bool retryable_status(long status) {
   return status == 429 || (status >= 500 && status != 501);
+}
+
+std::string retry_after_note(const Response& response) {
+  if (!response.retry_after_beyond_budget) return {};
+  return "; the server asked to retry after " + std::to_string(response.retry_after_beyond_budget->count()) +
+         " s, beyond the retry budget";
 }
 
 struct HttpClient::Handle {
@@ -192,9 +207,20 @@ bool HttpClient::attempt(Handle& h, const Request& request, Response& response, 
   return true;
 }
 
+std::chrono::milliseconds HttpClient::backoff(unsigned attempt_no, std::chrono::milliseconds left) {
+  // Full jitter: a random wait in [0, min(max, initial * 2^(n-1))].
+  auto cap = policy_.initial_backoff * (1LL << std::min(attempt_no - 1, 20U));
+  cap = std::min({cap, std::chrono::duration_cast<decltype(cap)>(policy_.max_backoff),
+                  std::chrono::duration_cast<decltype(cap)>(left)});
+  std::lock_guard lock(pool_mutex_);
+  return std::chrono::milliseconds(
+      std::uniform_int_distribution<long long>(0, std::max<long long>(cap.count(), 0))(rng_));
+}
+
 Response HttpClient::execute(const Request& request, const Authorizer& authorize) {
   auto handle = acquire();
   Response response;
+  std::chrono::milliseconds waited{0};
   for (unsigned attempt_no = 1;; ++attempt_no) {
     Request signed_request = request;
     if (authorize) authorize(signed_request);
@@ -209,14 +235,18 @@ Response HttpClient::execute(const Request& request, const Authorizer& authorize
       throw Error(ErrorKind::Unavailable, request.target + ": " + error + " (after " + std::to_string(attempt_no) +
                                               (attempt_no == 1 ? " attempt)" : " attempts)"));
     }
-    // Full jitter: a random wait in [0, min(max, initial * 2^(n-1))].
-    auto cap = policy_.initial_backoff * (1LL << std::min(attempt_no - 1, 20U));
-    cap = std::min(cap, std::chrono::duration_cast<decltype(cap)>(policy_.max_backoff));
-    std::chrono::milliseconds wait{0};
-    {
-      std::lock_guard lock(pool_mutex_);
-      wait = std::chrono::milliseconds(std::uniform_int_distribution<long long>(0, cap.count())(rng_));
+    const auto left = policy_.max_total_wait - waited;
+    auto wait = backoff(attempt_no, left);
+    if (answered && (response.status == 429 || response.status == 503)) {
+      if (const auto asked = retry_after_of(handle->easy, response)) {
+        if (*asked > left) {  // waiting less than asked would only meet the same answer
+          response.retry_after_beyond_budget = *asked;
+          break;
+        }
+        wait = std::max(wait, std::chrono::duration_cast<std::chrono::milliseconds>(*asked));
+      }
     }
+    waited += wait;
     spdlog::debug("http retry target={} attempt={} reason={} wait_ms={}", request.target, attempt_no,
                   answered ? "HTTP " + std::to_string(response.status) : error, wait.count());
     std::this_thread::sleep_for(wait);

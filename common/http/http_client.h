@@ -3,7 +3,9 @@
 // Connections are reused through a pool of curl handles (one per concurrent request, kept for
 // the next). Transport failures (connect errors, timeouts, resets, bodies shorter than their
 // Content-Length) and HTTP 429/5xx are retried with exponential backoff and full jitter, but
-// only for requests marked idempotent, and only within the RetryPolicy. Thread-safe: any
+// only for requests marked idempotent, and only within the RetryPolicy. A Retry-After on a 429
+// or 503 (seconds or HTTP-date) lengthens the wait to what the server asked, unless that would
+// take the waiting past the policy's budget: then the answer is returned at once. Thread-safe: any
 // number of threads may call execute() at once. execute() returns every HTTP status to the
 // caller (who maps it to an error kind); it throws dm::Error(Unavailable) only when no HTTP
 // answer came back, with a message naming Request::target and never a header value.
@@ -13,6 +15,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <random>
 #include <string>
 #include <string_view>
@@ -25,6 +28,8 @@ struct RetryPolicy {
   unsigned max_attempts = 6;                       // first try included
   std::chrono::milliseconds initial_backoff{100};  // doubled per attempt, full jitter
   std::chrono::milliseconds max_backoff{3000};
+  // All waits between the attempts of one request together, Retry-After included.
+  std::chrono::milliseconds max_total_wait{30000};
   std::chrono::milliseconds connect_timeout{10000};
   std::chrono::seconds stall_timeout{60};  // no byte moved for this long
 };
@@ -45,6 +50,8 @@ struct Response {
   Headers headers;  // names lower-cased
   std::string body;
   unsigned attempts = 0;  // how many tries it took
+  // The server's Retry-After (429/503) when it asked for more than the retry budget had left.
+  std::optional<std::chrono::seconds> retry_after_beyond_budget;
 
   // The first header of that (lower-case) name, or "".
   std::string header(std::string_view lower_name) const;
@@ -71,6 +78,8 @@ class HttpClient {
   void release(std::unique_ptr<Handle> handle);
   // One attempt; returns false with `error` set when no complete HTTP answer came back.
   bool attempt(Handle& handle, const Request& request, Response& response, std::string& error, bool& transient);
+  // The wait after failed attempt number `attempt_no` (full jitter), at most `left`.
+  std::chrono::milliseconds backoff(unsigned attempt_no, std::chrono::milliseconds left);
 
   RetryPolicy policy_;
   std::mutex pool_mutex_;
@@ -80,5 +89,8 @@ class HttpClient {
 
 // Whether a status is worth another try (429 and 5xx except 501).
 bool retryable_status(long status);
+
+// "; the server asked to retry after N s, beyond the retry budget" when it did, else "".
+std::string retry_after_note(const Response& response);
 
 }  // namespace dm::http

@@ -1,9 +1,11 @@
 #include "common/store/open_store.h"
 
 #include <filesystem>
+#include <tuple>
 
 #include "common/auth/aws_credentials.h"
 #include "common/auth/gcs_token_source.h"
+#include "common/auth/token_source_cache.h"
 #include "common/config/config.h"
 #include "common/http/http_client.h"
 #include "common/store/gcs/gcs_store.h"
@@ -36,47 +38,66 @@ std::pair<std::string, std::string> bucket_and_prefix(const std::string& url) {
   return {bucket, prefix};
 }
 
-std::unique_ptr<Store> open_gcs(const std::string& url, const StoreOptions& options) {
-  auto [bucket, prefix] = bucket_and_prefix(url);
+// One HttpClient for every store of the process: the buckets of a context live on one endpoint,
+// so their requests share a pool of open connections (and TLS sessions) instead of one each.
+std::shared_ptr<http::HttpClient> process_http_client() {
+  static const auto client = std::make_shared<http::HttpClient>();
+  return client;
+}
+
+std::unique_ptr<Store> open_gcs(const StoreUrl& url, const StoreOptions& options) {
   GcsLocation loc;
   if (!options.gcs_endpoint.empty()) loc.endpoint = options.gcs_endpoint;
-  loc.bucket = bucket;
-  loc.prefix = prefix;
-  auto http = std::make_shared<http::HttpClient>();
-  auto tokens = auth::gcs_token_source(options, config::process_env(), http);
+  loc.bucket = url.bucket;
+  loc.prefix = url.prefix;
+  auto http = process_http_client();
+  auto tokens = auth::gcs_token_source(options, config::process_env(), http, &auth::TokenSourceCache::process());
   return std::make_unique<GcsStore>(std::move(loc), std::move(tokens), std::move(http));
 }
 
-std::unique_ptr<Store> open_s3(const std::string& url, const StoreOptions& options) {
-  auto [bucket, prefix] = bucket_and_prefix(url);
+std::unique_ptr<Store> open_s3(const StoreUrl& url, const StoreOptions& options) {
+  const std::string& bucket = url.bucket;
   S3Location loc;
   loc.region = options.s3_region.empty() ? "us-east-1" : options.s3_region;
   loc.endpoint = options.s3_endpoint.empty() ? "https://s3." + loc.region + ".amazonaws.com" : options.s3_endpoint;
   loc.bucket = bucket;
-  loc.prefix = prefix;
+  loc.prefix = url.prefix;
   auto creds = auth::load_aws_credentials(config::process_env());
   if (!creds) {
     throw Error(ErrorKind::PermissionDenied, "no S3 credentials for s3://" + bucket +
                                                  ": set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY or use "
                                                  "~/.aws/credentials");
   }
-  return std::make_unique<S3Store>(std::move(loc), std::move(*creds), std::make_shared<http::HttpClient>());
+  return std::make_unique<S3Store>(std::move(loc), std::move(*creds), process_http_client());
 }
 
 }  // namespace
 
-std::unique_ptr<Store> open_store(std::string_view raw_url, const StoreOptions& options) {
+StoreUrl parse_store_url(std::string_view raw_url) {
   const std::string url = normalise(raw_url);
+  StoreUrl parsed;
   if (url.rfind("file://", 0) == 0) {
-    const std::string path = url.substr(7);
-    if (path.empty() || path.front() != '/') {
+    parsed.scheme = "file";
+    parsed.path = url.substr(7);
+    if (parsed.path.empty() || parsed.path.front() != '/') {
       throw Error(ErrorKind::InvalidArgument, "store URL '" + url + "' must name an absolute path (file:///abs/path)");
     }
-    return std::make_unique<LocalStore>(path, options.create_local, options.defer_local_directory_sync);
+    return parsed;
   }
-  if (url.rfind("gs://", 0) == 0) return open_gcs(url, options);
-  if (url.rfind("s3://", 0) == 0) return open_s3(url, options);
-  throw Error(ErrorKind::InvalidArgument, "store URL '" + url + "' has an unknown scheme (file://, gs://, s3://)");
+  if (url.rfind("gs://", 0) == 0) parsed.scheme = "gs";
+  else if (url.rfind("s3://", 0) == 0) parsed.scheme = "s3";
+  else throw Error(ErrorKind::InvalidArgument, "store URL '" + url + "' has an unknown scheme (file://, gs://, s3://)");
+  std::tie(parsed.bucket, parsed.prefix) = bucket_and_prefix(url);
+  return parsed;
+}
+
+std::unique_ptr<Store> open_store(std::string_view raw_url, const StoreOptions& options) {
+  const StoreUrl url = parse_store_url(raw_url);
+  if (url.scheme == "file") {
+    return std::make_unique<LocalStore>(url.path, options.create_local, options.defer_local_directory_sync);
+  }
+  if (url.scheme == "gs") return open_gcs(url, options);
+  return open_s3(url, options);
 }
 
 std::string sibling_bucket_url(std::string_view config_raw, std::string_view bucket) {

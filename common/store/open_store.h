@@ -23,6 +23,17 @@ struct StoreOptions {
   bool defer_local_directory_sync = false;  // the flat blob bucket: see LocalStore
 };
 
+// A store URL taken apart, without touching any store. Pure: open_store and the fuzzer use it.
+struct StoreUrl {
+  std::string scheme;  // "file", "gs" or "s3" (a bare name is gs)
+  std::string path;    // file:// only: the absolute folder
+  std::string bucket;  // gs:// and s3:// only: never empty
+  std::string prefix;  // gs:// and s3:// only: "" or "some/prefix/"
+};
+// InvalidArgument naming the URL for an unknown scheme, a file:// path that is not absolute,
+// or a bucket URL without a bucket.
+StoreUrl parse_store_url(std::string_view url);
+
 std::unique_ptr<Store> open_store(std::string_view url, const StoreOptions& options);
 
 // The URL of bucket `bucket` on the same backend as `config_url`: for file:// a sibling

@@ -4,13 +4,16 @@
 #   gcs-emulator.sh stop   -> SIGTERM by pid file (the emulator deletes its blobs)
 # The npm packages are installed with `npm ci` from this folder's package.json and
 # package-lock.json into GCS_EMU_DIR (default /var/tmp/dm-gcs-emulator), once per lock file.
+# Each port has its own pid file, log and blob folder there, so that a private instance (a
+# benchmark's) can run beside the tests' one.
 set -euo pipefail
 
 HERE=$(cd "$(dirname "$0")" && pwd)
 EMU_DIR=${GCS_EMU_DIR:-/var/tmp/dm-gcs-emulator}
 PORT=${GCS_PORT:-9199}
-PID_FILE=$EMU_DIR/emulator.pid
-LOG_FILE=$EMU_DIR/emulator.log
+PID_FILE=$EMU_DIR/emulator-$PORT.pid
+LOG_FILE=$EMU_DIR/emulator-$PORT.log
+BLOB_TMP=$EMU_DIR/tmp-$PORT  # the emulator keeps its blobs under $TMPDIR/firebase
 
 log() { echo "gcs-emulator.sh: $*" >&2; }
 answers() { curl -s -o /dev/null --max-time 2 "http://127.0.0.1:$PORT/storage/v1/b/probe/o"; }
@@ -41,6 +44,7 @@ stop() {
     kill -9 "$pid" 2>/dev/null || true
     rm -f "$PID_FILE"
   fi
+  rm -rf "$BLOB_TMP"
 }
 
 start() {
@@ -50,7 +54,8 @@ start() {
     return 0
   fi
   stop
-  FIREBASE_TOOLS_DIR=$EMU_DIR/node_modules/firebase-tools GCS_HOST=127.0.0.1 GCS_PORT=$PORT \
+  mkdir -p "$BLOB_TMP"
+  TMPDIR=$BLOB_TMP FIREBASE_TOOLS_DIR=$EMU_DIR/node_modules/firebase-tools GCS_HOST=127.0.0.1 GCS_PORT=$PORT \
     setsid node "$HERE/gcs-emulator.js" >"$LOG_FILE" 2>&1 </dev/null &
   echo $! >"$PID_FILE"
   for i in $(seq 1 100); do

@@ -3,11 +3,13 @@
 # 1 radosgw (beast, tcp_nodelay). Installs the Debian packages if missing.
 #   rgw.sh start   -> S3 on http://127.0.0.1:${RGW_PORT:-7480}, user TESTKEY / TESTSECRET
 #   rgw.sh stop    -> kills the three daemons by their pid files, deletes the run folder
-# RGW_RUN_DIR (default /tmp/dm-rgw) holds ceph.conf, keyrings, data, logs and pid files.
+# RGW_RUN_DIR (default /tmp/dm-rgw) holds ceph.conf, keyrings, data, logs and pid files. A second
+# instance (a private one for a benchmark) needs its own RGW_RUN_DIR, RGW_PORT and RGW_MON_PORT.
 set -euo pipefail
 
 RUN_DIR=${RGW_RUN_DIR:-/tmp/dm-rgw}
 PORT=${RGW_PORT:-7480}
+MON_PORT=${RGW_MON_PORT:-3300}
 ACCESS_KEY=${RGW_ACCESS_KEY:-TESTKEY}
 SECRET_KEY=${RGW_SECRET_KEY:-TESTSECRET}
 MEMSTORE_BYTES=${MEMSTORE_BYTES:-4294967296}
@@ -56,7 +58,7 @@ start() {
   cat >"$CEPH_CONF" <<CONF
 [global]
 fsid = $fsid
-mon host = v2:127.0.0.1:3300
+mon host = v2:127.0.0.1:$MON_PORT
 public network = 127.0.0.0/8
 auth cluster required = cephx
 auth service required = cephx
@@ -93,7 +95,7 @@ CONF
   ceph-authtool "$kr" --gen-key -n osd.0 --cap mon 'allow profile osd' --cap osd 'allow *' \
     --cap mgr 'allow profile osd' >/dev/null
   ceph-authtool "$kr" --gen-key -n client.rgw.a --cap mon 'allow rw' --cap osd 'allow rwx' --cap mgr 'allow rw' >/dev/null
-  monmaptool --create --addv a '[v2:127.0.0.1:3300]' --fsid "$fsid" "$RUN_DIR/monmap" >/dev/null
+  monmaptool --create --addv a "[v2:127.0.0.1:$MON_PORT]" --fsid "$fsid" "$RUN_DIR/monmap" >/dev/null
   ceph-mon --mkfs -i a --monmap "$RUN_DIR/monmap" --keyring "$kr"
   ceph-mon -i a
   ceph --connect-timeout 20 osd new "$osd_uuid" 0 >/dev/null

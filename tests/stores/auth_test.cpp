@@ -2,12 +2,7 @@
 // the GCS service-account JWT flow against a fake token endpoint (FakeHttpServer), the
 // metadata server, and the choice of token source.
 #include <gtest/gtest.h>
-#include <openssl/evp.h>
-#include <openssl/pem.h>
-#include <openssl/rsa.h>
 #include <sys/stat.h>
-
-#include <nlohmann/json.hpp>
 
 #include "common/auth/aws_credentials.h"
 #include "common/auth/gcs_token_source.h"
@@ -15,6 +10,7 @@
 #include "common/http/encoding.h"
 #include "common/util/error.h"
 #include "stores/fake_http_server.h"
+#include "stores/fake_token_endpoint.h"
 #include "support/test_support.h"
 
 namespace dm::test {
@@ -124,95 +120,16 @@ TEST(AwsCredentials, IncompleteProfileNamesFileAndProfileButNoSecret) {
   }
 }
 
-// An RSA key made for the test, as PEM, and its public half for verification.
-struct TestKey {
-  std::string private_pem;
-  EVP_PKEY* key = nullptr;
-  TestKey() {
-    key = EVP_RSA_gen(2048);
-    BIO* bio = BIO_new(BIO_s_mem());
-    PEM_write_bio_PrivateKey(bio, key, nullptr, nullptr, 0, nullptr, nullptr);
-    char* data = nullptr;
-    const long len = BIO_get_mem_data(bio, &data);
-    private_pem.assign(data, static_cast<size_t>(len));
-    BIO_free(bio);
-  }
-  ~TestKey() { EVP_PKEY_free(key); }
-  bool verify(const std::string& signed_part, const std::string& signature) const {
-    EVP_MD_CTX* ctx = EVP_MD_CTX_new();
-    const bool ok =
-        EVP_DigestVerifyInit(ctx, nullptr, EVP_sha256(), nullptr, key) == 1 &&
-        EVP_DigestVerify(ctx, reinterpret_cast<const unsigned char*>(signature.data()), signature.size(),
-                         reinterpret_cast<const unsigned char*>(signed_part.data()), signed_part.size()) == 1;
-    EVP_MD_CTX_free(ctx);
-    return ok;
-  }
-};
-
-std::string base64url_decode(std::string s) {
-  for (auto& c : s) {
-    if (c == '-') c = '+';
-    if (c == '_') c = '/';
-  }
-  while (s.size() % 4) s += '=';
-  return http::base64_decode(s).value_or("");
-}
-
-// A fake OAuth token endpoint that checks the JWT bearer grant the way Google's does.
-struct FakeTokenEndpoint {
-  const TestKey& key;
-  int expires_in = 3600;
-  int status = 200;
-  unsigned issued = 0;
-  std::string last_error;
-  FakeHttpServer server;
-  explicit FakeTokenEndpoint(const TestKey& k) : key(k), server([this](const FakeRequest& r) { return handle(r); }) {}
-  FakeResponse handle(const FakeRequest& r) {
-    if (status != 200) return {status, {{"Content-Type", "application/json"}}, R"({"error":"invalid_grant"})"};
-    FakeRequest form = r;
-    form.query = r.body;
-    if (r.method != "POST" || r.path != "/token" ||
-        form.param("grant_type") != "urn:ietf:params:oauth:grant-type:jwt-bearer") {
-      last_error = "bad grant";
-      return {400, {}, R"({"error":"unsupported_grant_type"})"};
-    }
-    const auto jwt = form.param("assertion");
-    const auto d1 = jwt.find('.'), d2 = jwt.rfind('.');
-    const auto header = nlohmann::json::parse(base64url_decode(jwt.substr(0, d1)));
-    const auto claims = nlohmann::json::parse(base64url_decode(jwt.substr(d1 + 1, d2 - d1 - 1)));
-    if (header["alg"] != "RS256" || !key.verify(jwt.substr(0, d2), base64url_decode(jwt.substr(d2 + 1))) ||
-        claims["iss"] != "robot@proj.iam.gserviceaccount.com" || claims["aud"] != server.url() + "/token" ||
-        claims["scope"].get<std::string>().find("devstorage") == std::string::npos ||
-        claims["exp"].get<long long>() - claims["iat"].get<long long>() != 3600) {
-      last_error = "bad assertion";
-      return {400, {}, R"({"error":"invalid_grant"})"};
-    }
-    ++issued;
-    return {200,
-            {{"Content-Type", "application/json"}},
-            nlohmann::json{
-                {"access_token", "tok-" + std::to_string(issued)}, {"expires_in", expires_in}, {"token_type", "Bearer"}}
-                .dump()};
-  }
-  std::string key_json(const std::string& pem) const {
-    return nlohmann::json{{"type", "service_account"},
-                          {"client_email", "robot@proj.iam.gserviceaccount.com"},
-                          {"private_key", pem},
-                          {"private_key_id", "kid1"},
-                          {"token_uri", server.url() + "/token"}}
-        .dump();
-  }
-};
-
 TEST(ServiceAccount, SignsAJwtAndCachesTheToken) {
   TestKey key;
   FakeTokenEndpoint endpoint(key);
-  auth::ServiceAccountTokenSource source(endpoint.key_json(key.private_pem), "sa.json",
-                                         std::make_shared<http::HttpClient>());
+  auth::ServiceAccountTokenSource source(endpoint.key_json(), "sa.json", std::make_shared<http::HttpClient>());
   EXPECT_EQ(source.token(), "tok-1") << endpoint.last_error;
   EXPECT_EQ(source.token(), "tok-1");
   EXPECT_EQ(source.fetches(), 1u);
-  source.invalidate();
+  source.invalidate("tok-0");  // an older token: the current one stays
+  EXPECT_EQ(source.token(), "tok-1");
+  source.invalidate("tok-1");
   EXPECT_EQ(source.token(), "tok-2");
   EXPECT_EQ(endpoint.server.requests(), 2u);
 }
@@ -221,8 +138,7 @@ TEST(ServiceAccount, RefreshesTokensThatAreAboutToExpire) {
   TestKey key;
   FakeTokenEndpoint endpoint(key);
   endpoint.expires_in = 30;  // inside the one-minute refresh margin
-  auth::ServiceAccountTokenSource source(endpoint.key_json(key.private_pem), "sa.json",
-                                         std::make_shared<http::HttpClient>());
+  auth::ServiceAccountTokenSource source(endpoint.key_json(), "sa.json", std::make_shared<http::HttpClient>());
   EXPECT_EQ(source.token(), "tok-1");
   EXPECT_EQ(source.token(), "tok-2");
 }
@@ -231,8 +147,7 @@ TEST(ServiceAccount, RejectedGrantIsPermissionDeniedWithoutSecrets) {
   TestKey key;
   FakeTokenEndpoint endpoint(key);
   endpoint.status = 400;
-  auth::ServiceAccountTokenSource source(endpoint.key_json(key.private_pem), "sa.json",
-                                         std::make_shared<http::HttpClient>());
+  auth::ServiceAccountTokenSource source(endpoint.key_json(), "sa.json", std::make_shared<http::HttpClient>());
   try {
     source.token();
     FAIL() << "a rejected grant gave a token";
@@ -284,7 +199,7 @@ TEST(GcsTokenSource, PicksCredentialFileThenEnvTokenThenEmulatorThenMetadata) {
   TestKey key;
   FakeTokenEndpoint endpoint(key);
   TempDir dir;
-  write_file(dir / "sa.json", endpoint.key_json(key.private_pem));
+  write_file(dir / "sa.json", endpoint.key_json());
   auto http = std::make_shared<http::HttpClient>();
   store::StoreOptions opts;
   auto s = auth::gcs_token_source(

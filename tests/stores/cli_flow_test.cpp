@@ -6,6 +6,7 @@
 
 #include "stores/backends.h"
 #include "stores/fake_gcs_server.h"
+#include "stores/fake_token_endpoint.h"
 #include "support/test_support.h"
 
 namespace dm::test {
@@ -218,6 +219,110 @@ TEST(CliStoreErrors, WrongGcsTokenIsOneLineWithoutTheToken) {
                          "GOOGLE_OAUTH_ACCESS_TOKEN=Wr0ngT0kenValue"});
   const auto r = datamon({"repo", "list"}, env);
   expect_one_line_error(r, {"gs://cfg/contexts/flow/context.yaml", "denied"}, "Wr0ngT0kenValue");
+}
+
+TEST(CliStoreErrors, MissingGcsBucketIsOneLineNamingIt) {
+  TempDir dir;
+  FakeGcsServer gcs;  // no buckets at all
+  auto env = common_env(dir);
+  env.insert(env.end(), {"DATAMON_GLOBAL_CONFIG=gs://no-such-cfg", "DATAMON_GCS_ENDPOINT=" + gcs.url(),
+                         "GOOGLE_OAUTH_ACCESS_TOKEN=SomeT0kenValue"});
+  const auto r = datamon({"repo", "list"}, env);
+  expect_one_line_error(r, {"gs://no-such-cfg"}, "SomeT0kenValue");
+}
+
+TEST(CliStoreErrors, UnreachableGcsEndpointIsOneLineNamingBucketAndObject) {
+  TempDir dir;
+  auto env = common_env(dir);
+  env.insert(env.end(), {"DATAMON_GLOBAL_CONFIG=gs://cfg", "DATAMON_GCS_ENDPOINT=http://127.0.0.1:1",
+                         "GOOGLE_OAUTH_ACCESS_TOKEN=SomeT0kenValue"});
+  const auto r = datamon({"repo", "list"}, env);
+  expect_one_line_error(r, {"gs://cfg/contexts/flow/context.yaml"}, "SomeT0kenValue");
+}
+
+// A service account whose grant the token endpoint refuses (a revoked key, say).
+TEST(CliStoreErrors, RefusedServiceAccountIsOneLineNamingObjectAndAccountWithoutTheKey) {
+  TempDir dir;
+  TestKey key;
+  FakeTokenEndpoint tokens(key);
+  tokens.status = 400;
+  write_file(dir / "sa.json", tokens.key_json());
+  FakeGcsServer gcs;
+  gcs.add_bucket("cfg");
+  auto env = common_env(dir);
+  env.insert(env.end(), {"DATAMON_GLOBAL_CONFIG=gs://cfg", "DATAMON_GCS_ENDPOINT=" + gcs.url(),
+                         "GOOGLE_APPLICATION_CREDENTIALS=" + (dir / "sa.json").string()});
+  const auto r = datamon({"repo", "list"}, env);
+  expect_one_line_error(r, {"gs://cfg/contexts/flow/context.yaml", FakeTokenEndpoint::kClientEmail, "invalid_grant"},
+                        "PRIVATE KEY");
+  EXPECT_EQ(gcs.requests(), 0u);  // nothing was sent without a token
+}
+
+// The blob bucket named by the context does not exist: the upload stops at the first leaf.
+TEST(CliStoreErrors, MissingS3BlobBucketFailsTheUploadNamingItWithoutABundle) {
+  TempDir dir;
+  const auto cfg = unique_bucket("cfg"), meta = unique_bucket("meta"), vmeta = unique_bucket("vmeta");
+  const auto blob = unique_bucket("blob-missing");
+  for (const auto& b : {cfg, meta, vmeta}) create_s3_bucket(b);
+  auto env = common_env(dir);
+  env.insert(env.end(),
+             {"DATAMON_GLOBAL_CONFIG=s3://" + cfg, "DATAMON_S3_ENDPOINT=" + s3_endpoint(),
+              std::string("AWS_ACCESS_KEY_ID=") + kS3AccessKey, std::string("AWS_SECRET_ACCESS_KEY=") + kS3SecretKey});
+  auto r = datamon(
+      {"context", "create", "--blob", blob, "--meta", meta, "--vmeta", vmeta, "--wal", "w", "--read-log", "rl"}, env);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  ASSERT_EQ(datamon({"repo", "create", "--repo", "r", "--description", "d"}, env).exit_code, 0);
+  write_file(dir / "src/a", random_bytes(3000, 1));
+  r = datamon({"bundle", "upload", "--path", (dir / "src").string(), "--repo", "r", "--message", "m"}, env);
+  expect_one_line_error(r, {"s3://" + blob + "/", "does not exist"}, kS3SecretKey);
+  r = datamon({"bundle", "list", "--repo", "r"}, env);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "");
+}
+
+// A context, a repo and two files to upload on a fresh FakeGcsServer.
+std::vector<std::string> gcs_upload_setup(const TempDir& dir, FakeGcsServer& gcs) {
+  for (const char* b : {"cfg", "blob", "meta", "vmeta"}) gcs.add_bucket(b);
+  auto env = common_env(dir);
+  env.insert(env.end(),
+             {"DATAMON_GLOBAL_CONFIG=gs://cfg", "DATAMON_GCS_ENDPOINT=" + gcs.url(), "GOOGLE_OAUTH_ACCESS_TOKEN="});
+  auto r = datamon(
+      {"context", "create", "--blob", "blob", "--meta", "meta", "--vmeta", "vmeta", "--wal", "w", "--read-log", "rl"},
+      env);
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  r = datamon({"repo", "create", "--repo", "storm", "--description", "d"}, env);
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  write_file(dir / "src/a", random_bytes(3000, 1));
+  write_file(dir / "src/b", random_bytes(5000, 2));
+  return env;
+}
+
+// Every blob stored, then the storm hits only the bundle descriptor: still no bundle.
+TEST(CliStoreErrors, StormOnTheBundleDescriptorLeavesNoBundle) {
+  TempDir dir;
+  FakeGcsServer gcs;
+  const auto env = gcs_upload_setup(dir, gcs);
+  gcs.fail_objects_matching("bundle.yaml", 503);
+  auto r = datamon({"bundle", "upload", "--path", (dir / "src").string(), "--repo", "storm", "--message", "m"}, env);
+  expect_one_line_error(r, {"gs://meta/", "bundle.yaml", "503", "6 attempts"}, "Authorization");
+  gcs.fail_objects_matching("", 503);
+  r = datamon({"bundle", "list", "--repo", "storm"}, env);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "");
+}
+
+// A server that asks for an hour's pause is not waited for: the upload fails at once, saying so.
+TEST(CliStoreErrors, RetryAfterBeyondTheBudgetFailsTheUploadAtOnceSayingSo) {
+  TempDir dir;
+  FakeGcsServer gcs;
+  const auto env = gcs_upload_setup(dir, gcs);
+  gcs.fail_next(100000, 503, "POST", "3600");
+  auto r = datamon({"bundle", "upload", "--path", (dir / "src").string(), "--repo", "storm", "--message", "m"}, env);
+  expect_one_line_error(r, {"gs://blob/", "503", "retry after 3600 s"}, "Authorization");
+  gcs.fail_next(0, 503);
+  r = datamon({"bundle", "list", "--repo", "storm"}, env);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "");
 }
 
 // A 5xx storm longer than the retry budget during an upload: one line naming the object, and

@@ -38,10 +38,15 @@ void FakeGcsServer::add_bucket(const std::string& bucket) {
 void FakeGcsServer::require_token(const std::string& token) {
   token_ = token;
 }
-void FakeGcsServer::fail_next(unsigned n, int status, const std::string& method) {
+void FakeGcsServer::fail_next(unsigned n, int status, const std::string& method, const std::string& retry_after) {
   failures_left_ = n;
   failure_method_ = method;
   failure_status_ = status;
+  failure_retry_after_ = retry_after;
+}
+void FakeGcsServer::fail_objects_matching(const std::string& name_part, int status) {
+  failing_name_part_ = name_part;
+  failing_name_status_ = status;
 }
 void FakeGcsServer::set_page_size(unsigned n) {
   page_size_ = n;
@@ -50,8 +55,13 @@ void FakeGcsServer::set_page_size(unsigned n) {
 FakeResponse FakeGcsServer::handle(const FakeRequest& req) {
   if (failures_left_ > 0 && (failure_method_.empty() || failure_method_ == req.method)) {
     --failures_left_;
-    return json_error(failure_status_, "backendError", "injected failure");
+    auto r = json_error(failure_status_, "backendError", "injected failure");
+    if (!failure_retry_after_.empty()) r.headers.emplace_back("Retry-After", failure_retry_after_);
+    return r;
   }
+  auto injected_for = [this](const std::string& object) {
+    return !failing_name_part_.empty() && object.find(failing_name_part_) != std::string::npos;
+  };
   if (!token_.empty() && req.header("authorization") != "Bearer " + token_) {
     return json_error(401, "authError", "Invalid Credentials");
   }
@@ -81,6 +91,7 @@ FakeResponse FakeGcsServer::handle(const FakeRequest& req) {
     const auto data_end = req.body.rfind("\r\n" + boundary + "--");
     const std::string data = req.body.substr(data_start, data_end - data_start);
     const std::string obj_name = meta.at("name").get<std::string>();
+    if (injected_for(obj_name)) return json_error(failing_name_status_, "backendError", "injected failure");
     if (meta.contains("crc32c") && meta["crc32c"].get<std::string>() != store::encode_gcs_crc32c(crc32c(data))) {
       return json_error(400, "invalid", "Provided CRC32C does not match");
     }
@@ -129,6 +140,7 @@ FakeResponse FakeGcsServer::handle(const FakeRequest& req) {
     if (!next.empty()) j["nextPageToken"] = next;
     return {200, {{"Content-Type", "application/json"}}, j.dump()};
   }
+  if (injected_for(name)) return json_error(failing_name_status_, "backendError", "injected failure");
   const auto it = objects.find(name);
   if (it == objects.end()) return json_error(404, "notFound", "No such object: " + bucket + "/" + name);
   if (req.method == "DELETE") {

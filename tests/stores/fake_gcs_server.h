@@ -1,6 +1,7 @@
 // FakeGcsServer: an in-memory GCS JSON API subset on FakeHttpServer, for what the Firebase
 // emulator lacks: ifGenerationMatch preconditions (412), 416 for ranges past the end, bearer
-// token checks (401), missing buckets (404), CRC32C checks on upload, and 5xx storms. It is a
+// token checks (401), missing buckets (404), CRC32C checks on upload, 5xx storms (with or without
+// Retry-After, on every object or on the objects matching a name). It is a
 // test double, not a GCS; the conformance suite also runs GcsStore on the real emulator.
 #pragma once
 
@@ -23,8 +24,11 @@ class FakeGcsServer {
   void add_bucket(const std::string& bucket);
   // When set, requests without "Authorization: Bearer <token>" get 401.
   void require_token(const std::string& token);
-  // The next `n` requests (of `method` only, when given) get `status` (503 storm, 429...).
-  void fail_next(unsigned n, int status, const std::string& method = "");
+  // The next `n` requests (of `method` only, when given) get `status` (503 storm, 429...),
+  // with a Retry-After header when `retry_after` is not empty.
+  void fail_next(unsigned n, int status, const std::string& method = "", const std::string& retry_after = "");
+  // Every request on an object whose name contains `name_part` gets `status` ("" stops it).
+  void fail_objects_matching(const std::string& name_part, int status);
   // Page size of object listings (small, to exercise page tokens).
   void set_page_size(unsigned n);
 
@@ -41,6 +45,9 @@ class FakeGcsServer {
   unsigned failures_left_ = 0;
   int failure_status_ = 503;
   std::string failure_method_;
+  std::string failure_retry_after_;
+  std::string failing_name_part_;
+  int failing_name_status_ = 503;
   unsigned page_size_ = 3;
   long long next_generation_ = 1;
   std::unique_ptr<FakeHttpServer> http_;  // last: stops before the state above goes

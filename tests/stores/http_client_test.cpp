@@ -1,7 +1,10 @@
-// HttpClient against FakeHttpServer: retries (and their limits), connection reuse, short bodies.
+// HttpClient against FakeHttpServer: retries (and their limits), Retry-After, connection reuse,
+// short bodies.
 #include "common/http/http_client.h"
 
 #include <gtest/gtest.h>
+
+#include <ctime>
 
 #include "common/util/error.h"
 #include "stores/fake_http_server.h"
@@ -47,6 +50,89 @@ TEST(HttpClient, GivesUpAfterTheBudgetAndReturnsTheLastStatus) {
   EXPECT_EQ(r.status, 503);
   EXPECT_EQ(r.attempts, 3u);
   EXPECT_EQ(server.requests(), 3u);
+}
+
+// Records when each request arrived; answers the first with `first`, later ones with 200.
+struct TimedServer {
+  FakeResponse first;
+  std::vector<std::chrono::steady_clock::time_point> arrivals;
+  FakeHttpServer server;
+  explicit TimedServer(FakeResponse first_answer)
+      : first(std::move(first_answer)), server([this](const FakeRequest&) -> FakeResponse {
+          arrivals.push_back(std::chrono::steady_clock::now());
+          return arrivals.size() == 1 ? first : FakeResponse{200, {}, "ok"};
+        }) {}
+  std::chrono::milliseconds gap() const {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(arrivals.at(1) - arrivals.at(0));
+  }
+};
+
+http::RetryPolicy slow_retry_policy() {
+  http::RetryPolicy p = quick_policy(3);  // backoff alone would wait at most 5 ms
+  p.max_total_wait = std::chrono::seconds(10);
+  return p;
+}
+
+TEST(HttpClient, HonoursRetryAfterInSecondsOn503) {
+  TimedServer t({503, {{"Retry-After", "1"}}, "busy"});
+  http::HttpClient client(slow_retry_policy());
+  const auto r = client.execute(get(t.server));
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.attempts, 2u);
+  EXPECT_GE(t.gap(), std::chrono::milliseconds(1000));
+}
+
+TEST(HttpClient, HonoursRetryAfterAsAnHttpDateOn429) {
+  // Two seconds ahead, at one-second resolution: the wait is more than one second.
+  const std::time_t when = std::time(nullptr) + 2;
+  std::tm tm{};
+  gmtime_r(&when, &tm);
+  char date[64];
+  std::strftime(date, sizeof date, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+  TimedServer t({429, {{"Retry-After", date}}, "slow down"});
+  http::HttpClient client(slow_retry_policy());
+  const auto r = client.execute(get(t.server));
+  EXPECT_EQ(r.status, 200);
+  EXPECT_GE(t.gap(), std::chrono::milliseconds(1000)) << date;
+}
+
+TEST(HttpClient, RetryAfterBeyondTheBudgetEndsTheRetriesAtOnce) {
+  TimedServer t({503, {{"Retry-After", "3600"}}, "come back in an hour"});
+  http::HttpClient client(slow_retry_policy());
+  const auto r = client.execute(get(t.server));
+  EXPECT_EQ(r.status, 503);
+  EXPECT_EQ(r.attempts, 1u);
+  EXPECT_EQ(t.server.requests(), 1u);
+  ASSERT_TRUE(r.retry_after_beyond_budget.has_value());
+  EXPECT_EQ(*r.retry_after_beyond_budget, std::chrono::seconds(3600));
+  EXPECT_NE(http::retry_after_note(r).find("3600 s"), std::string::npos) << http::retry_after_note(r);
+}
+
+TEST(HttpClient, RetryAfterCountsAgainstTheTotalWaitBudget) {
+  // 1 s asked twice; the budget holds only one such wait: the second 503 is the answer.
+  unsigned calls = 0;
+  FakeHttpServer server([&](const FakeRequest&) -> FakeResponse {
+    ++calls;
+    return {503, {{"Retry-After", "1"}}, "busy"};
+  });
+  auto policy = slow_retry_policy();
+  policy.max_attempts = 5;
+  policy.max_total_wait = std::chrono::milliseconds(1500);
+  http::HttpClient client(policy);
+  const auto r = client.execute(get(server));
+  EXPECT_EQ(r.status, 503);
+  EXPECT_EQ(calls, 2u);
+  EXPECT_TRUE(r.retry_after_beyond_budget.has_value());
+}
+
+TEST(HttpClient, RetryAfterOnOtherStatusesIsNotAWait) {
+  // A 500 with Retry-After: plain backoff (at most 5 ms here), not the hour it asks for.
+  TimedServer t({500, {{"Retry-After", "3600"}}, "oops"});
+  http::HttpClient client(slow_retry_policy());
+  const auto r = client.execute(get(t.server));
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.attempts, 2u);
+  EXPECT_FALSE(r.retry_after_beyond_budget.has_value());
 }
 
 TEST(HttpClient, NeverRetriesANonIdempotentRequest) {

@@ -8,6 +8,7 @@
 #include "common/util/error.h"
 #include "stores/backends.h"
 #include "stores/fake_gcs_server.h"
+#include "stores/fake_http_server.h"
 #include "support/test_support.h"
 
 namespace dm::test {
@@ -17,7 +18,9 @@ namespace {
 class FakeRotatingTokenSource final : public auth::TokenSource {
  public:
   std::string token() override { return "tok-" + std::to_string(generation_); }
-  void invalidate() override { ++generation_; }
+  void invalidate(const std::string& rejected) override {
+    if (rejected == token()) ++generation_;
+  }
   std::string describe() const override { return "rotating test tokens"; }
 
  private:
@@ -146,6 +149,49 @@ TEST(S3StoreFaults, WrongSecretIsPermissionDeniedWithoutTheSecret) {
     EXPECT_EQ(e.kind(), ErrorKind::PermissionDenied);
     EXPECT_NE(std::string(e.what()).find("s3://" + bucket + "/o"), std::string::npos) << e.what();
     EXPECT_EQ(std::string(e.what()).find("Wr0ngS3cret"), std::string::npos) << e.what();
+  }
+}
+
+// Both ways of having RGW check the payload work; a body the server did not get intact is
+// refused (next test).
+TEST(S3Store, SignedSha256AndContentMd5UploadsAreAccepted) {
+  const auto bucket = unique_bucket("payload");
+  create_s3_bucket(bucket);
+  for (auto check : {store::S3PayloadCheck::SignedSha256, store::S3PayloadCheck::ContentMd5}) {
+    store::S3Location loc;
+    loc.endpoint = s3_endpoint();
+    loc.bucket = bucket;
+    loc.payload_check = check;
+    store::S3Store store(loc, {kS3AccessKey, kS3SecretKey, ""}, std::make_shared<http::HttpClient>());
+    const auto name = "obj-" + std::to_string(static_cast<int>(check));
+    const auto data = random_bytes(3 * 1024 * 1024 + 5, 11);
+    store.put(name, data, store::PutMode::NoOverwrite);
+    EXPECT_EQ(store.get(name), data);
+    store.put(name + "-empty", "", store::PutMode::Overwrite);
+    EXPECT_EQ(store.get(name + "-empty"), "");
+  }
+}
+
+// A fake S3 endpoint that reports the body it got as damaged: no real server does so on demand.
+TEST(S3StoreFaults, DamagedUploadIsCorruptNamingTheObject) {
+  FakeHttpServer server([](const FakeRequest& r) -> FakeResponse {
+    const bool md5 = !r.header("content-md5").empty();
+    return {
+        400, {}, std::string("<Error><Code>") + (md5 ? "BadDigest" : "XAmzContentSHA256Mismatch") + "</Code></Error>"};
+  });
+  for (auto check : {store::S3PayloadCheck::SignedSha256, store::S3PayloadCheck::ContentMd5}) {
+    store::S3Location loc;
+    loc.endpoint = server.url();
+    loc.bucket = "b";
+    loc.payload_check = check;
+    store::S3Store store(loc, {kS3AccessKey, kS3SecretKey, ""}, std::make_shared<http::HttpClient>());
+    try {
+      store.put("dir/obj", "data", store::PutMode::Overwrite);
+      FAIL() << "a damaged upload was accepted";
+    } catch (const Error& e) {
+      EXPECT_EQ(e.kind(), ErrorKind::Corrupt);
+      EXPECT_NE(std::string(e.what()).find("s3://b/dir/obj"), std::string::npos) << e.what();
+    }
   }
 }
 

@@ -5,6 +5,7 @@
 #include <random>
 
 #include "common/http/encoding.h"
+#include "common/store/gcs/gcs_json.h"
 #include "common/util/crc32c.h"
 #include "common/util/error.h"
 
@@ -12,28 +13,9 @@ namespace dm::store {
 
 namespace {
 
-struct GcsErrorInfo {
-  std::string message;
-  std::string reason;
-};
-
-GcsErrorInfo parse_error(const std::string& body) {
-  GcsErrorInfo info;
-  try {
-    const auto j = nlohmann::json::parse(body);
-    const auto& e = j.at("error");
-    info.message = e.value("message", "");
-    if (e.contains("errors") && e["errors"].is_array() && !e["errors"].empty()) {
-      info.reason = e["errors"][0].value("reason", "");
-    }
-  } catch (const std::exception&) {
-  }
-  return info;
-}
-
 // GCS says "The specified bucket does not exist." for a missing bucket and "No such object:
 // bucket/name" for a missing object.
-bool bucket_missing(const GcsErrorInfo& info) {
+bool bucket_missing(const gcs::ErrorInfo& info) {
   return info.message.find("specified bucket does not exist") != std::string::npos;
 }
 
@@ -80,13 +62,15 @@ std::string GcsStore::object_path(std::string_view name) const {
 }
 
 http::Response GcsStore::send(http::Request request) {
-  auto authorize = [this](http::Request& r) {
-    if (auto token = tokens_->token(); !token.empty()) r.headers.emplace_back("Authorization", "Bearer " + token);
+  std::string sent_token;  // of the last attempt
+  auto authorize = [this, &sent_token](http::Request& r) {
+    sent_token = tokens_->token();
+    if (!sent_token.empty()) r.headers.emplace_back("Authorization", "Bearer " + sent_token);
   };
   try {
     auto r = http_->execute(request, authorize);
     if (r.status == 401) {  // an expired or revoked token: fetch a new one, once
-      tokens_->invalidate();
+      tokens_->invalidate(sent_token);
       r = http_->execute(request, authorize);
     }
     return r;
@@ -100,7 +84,7 @@ http::Response GcsStore::send(http::Request request) {
 
 void GcsStore::fail(const http::Response& r, std::string_view name) const {
   const std::string what = name.empty() ? describe() : object_url(*this, name);
-  const auto info = parse_error(r.body);
+  const auto info = gcs::parse_error(r.body);
   const std::string detail =
       " (HTTP " + std::to_string(r.status) + (info.reason.empty() ? "" : " " + info.reason) + ")";
   if (r.status == 404 && bucket_missing(info)) {
@@ -112,8 +96,8 @@ void GcsStore::fail(const http::Response& r, std::string_view name) const {
   }
   if (r.status == 412) throw Error(ErrorKind::AlreadyExists, "object " + what + " already exists");
   if (http::retryable_status(r.status)) {
-    throw Error(ErrorKind::Unavailable,
-                what + ": GCS endpoint failing" + detail + " after " + std::to_string(r.attempts) + " attempts");
+    throw Error(ErrorKind::Unavailable, what + ": GCS endpoint failing" + detail + " after " +
+                                            std::to_string(r.attempts) + " attempts" + http::retry_after_note(r));
   }
   throw Error(ErrorKind::Unavailable, what + ": unexpected answer" + detail);
 }
@@ -122,9 +106,9 @@ std::string GcsStore::get(std::string_view name) {
   http::Request req;
   req.url = object_path(name) + "?alt=media";
   req.target = object_url(*this, name);
-  const auto r = send(std::move(req));
+  auto r = send(std::move(req));
   if (r.status != 200) fail(r, name);
-  return r.body;
+  return std::move(r.body);  // leaves are megabytes: no copy
 }
 
 std::string GcsStore::get_range(std::string_view name, uint64_t offset, uint64_t length) {
@@ -136,8 +120,8 @@ std::string GcsStore::get_range(std::string_view name, uint64_t offset, uint64_t
   req.url = object_path(name) + "?alt=media";
   req.target = object_url(*this, name);
   req.headers = {{"Range", "bytes=" + std::to_string(offset) + "-" + std::to_string(offset + length - 1)}};
-  const auto r = send(std::move(req));
-  if (r.status == 206) return r.body;
+  auto r = send(std::move(req));
+  if (r.status == 206) return std::move(r.body);
   if (r.status == 416) return {};
   if (r.status == 200) {  // the emulator answers a range past the end with the whole object
     if (offset >= r.body.size()) return {};
@@ -151,18 +135,12 @@ std::optional<ObjectInfo> GcsStore::stat(std::string_view name) {
   req.url = object_path(name) + "?fields=size%2Ccrc32c";
   req.target = object_url(*this, name);
   const auto r = send(std::move(req));
-  if (r.status == 404 && !bucket_missing(parse_error(r.body))) return std::nullopt;
+  if (r.status == 404 && !bucket_missing(gcs::parse_error(r.body))) return std::nullopt;
   if (r.status != 200) fail(r, name);
+  const auto meta = gcs::parse_object_metadata(r.body, object_url(*this, name));
   ObjectInfo info;
-  try {
-    const auto j = nlohmann::json::parse(r.body);
-    const auto& size = j.at("size");
-    info.size = size.is_string() ? std::stoull(size.get<std::string>()) : size.get<uint64_t>();
-    if (j.contains("crc32c") && j["crc32c"].is_string())
-      info.crc32c = decode_gcs_crc32c(j["crc32c"].get<std::string>());
-  } catch (const std::exception&) {
-    throw Error(ErrorKind::Unavailable, object_url(*this, name) + ": object metadata without a size");
-  }
+  info.size = meta.size;
+  info.crc32c = meta.crc32c;
   return info;
 }
 
@@ -217,20 +195,11 @@ void GcsStore::list(std::string_view prefix, std::string_view delimiter,
     req.target = describe() + " (list '" + std::string(prefix) + "')";
     const auto r = send(std::move(req));
     if (r.status != 200) fail(r, "");
+    auto parsed = gcs::parse_list_page(r.body, describe());
     std::vector<ListEntry> page;
-    token.clear();
-    try {
-      const auto j = nlohmann::json::parse(r.body);
-      if (j.contains("items")) {
-        for (const auto& item : j["items"]) page.push_back({item.at("name").get<std::string>(), false});
-      }
-      if (j.contains("prefixes")) {
-        for (const auto& p : j["prefixes"]) page.push_back({p.get<std::string>(), true});
-      }
-      if (j.contains("nextPageToken") && j["nextPageToken"].is_string()) token = j["nextPageToken"].get<std::string>();
-    } catch (const nlohmann::json::exception&) {
-      throw Error(ErrorKind::Unavailable, describe() + ": list answer is not valid JSON");
-    }
+    for (auto& name : parsed.items) page.push_back({std::move(name), false});
+    for (auto& p : parsed.prefixes) page.push_back({std::move(p), true});
+    token = std::move(parsed.next_page_token);
     // Items and prefixes of one page lie within that page's range: merging per page keeps the
     // whole listing in byte order.
     std::sort(page.begin(), page.end(), [](const ListEntry& a, const ListEntry& b) { return a.name < b.name; });

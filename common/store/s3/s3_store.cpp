@@ -40,7 +40,13 @@ http::Response S3Store::send(const std::string& method, std::string_view name,
   // Bucket-level requests (list, create) address "/bucket"; object requests "/bucket/key".
   std::string path = "/" + loc_.bucket;
   if (!name.empty()) path += "/" + http::percent_encode(loc_.prefix + std::string(name), true);
-  const std::string payload_hash = body.empty() ? kEmptySha256 : auth::sha256_hex(body);
+  std::string payload_hash = kEmptySha256;
+  if (!body.empty() && loc_.payload_check == S3PayloadCheck::SignedSha256) {
+    payload_hash = auth::sha256_hex(body);
+  } else if (!body.empty()) {
+    payload_hash = "UNSIGNED-PAYLOAD";
+    headers.emplace_back("Content-MD5", http::base64(auth::md5(body)));
+  }
   http::Request req;
   req.method = method;
   const auto canonical_query = auth::sigv4_canonical_query(query);
@@ -65,18 +71,21 @@ void S3Store::fail(const http::Response& r, std::string_view name) const {
     throw Error(ErrorKind::PermissionDenied, what + ": access denied, check the S3 credentials" + detail);
   }
   if (r.status == 412) throw Error(ErrorKind::AlreadyExists, "object " + what + " already exists");
+  if (r.status == 400 && (code == "BadDigest" || code == "XAmzContentSHA256Mismatch")) {
+    throw Error(ErrorKind::Corrupt, what + ": the server received other bytes than were sent" + detail);
+  }
   if (http::retryable_status(r.status)) {
-    throw Error(ErrorKind::Unavailable,
-                what + ": S3 endpoint failing" + detail + " after " + std::to_string(r.attempts) + " attempts");
+    throw Error(ErrorKind::Unavailable, what + ": S3 endpoint failing" + detail + " after " +
+                                            std::to_string(r.attempts) + " attempts" + http::retry_after_note(r));
   }
   throw Error(ErrorKind::Unavailable, what + ": unexpected answer" + detail);
 }
 
 std::string S3Store::get(std::string_view name) {
   if (name.empty()) throw Error(ErrorKind::InvalidArgument, "empty object name in " + describe());
-  const auto r = send("GET", name, {}, {}, {}, object_url(*this, name));
+  auto r = send("GET", name, {}, {}, {}, object_url(*this, name));
   if (r.status != 200) fail(r, name);
-  return r.body;
+  return std::move(r.body);  // leaves are megabytes: no copy
 }
 
 std::string S3Store::get_range(std::string_view name, uint64_t offset, uint64_t length) {
@@ -85,9 +94,9 @@ std::string S3Store::get_range(std::string_view name, uint64_t offset, uint64_t 
     return {};
   }
   const auto last = offset + length - 1;
-  const auto r = send("GET", name, {}, {}, {{"Range", "bytes=" + std::to_string(offset) + "-" + std::to_string(last)}},
-                      object_url(*this, name));
-  if (r.status == 206) return r.body;
+  auto r = send("GET", name, {}, {}, {{"Range", "bytes=" + std::to_string(offset) + "-" + std::to_string(last)}},
+                object_url(*this, name));
+  if (r.status == 206) return std::move(r.body);
   if (r.status == 416) return {};  // offset at or past the end
   if (r.status == 200) {           // a server that ignores Range sends the whole object
     if (offset >= r.body.size()) return {};

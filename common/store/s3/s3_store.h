@@ -1,8 +1,10 @@
 // S3Store: a bucket of an S3-compatible service (AWS, Ceph RGW, MinIO), path-style addressing.
 //
-// Requests are signed with our own SigV4 (payload SHA-256 included) and sent through the shared
-// HttpClient, which retries transient failures. NoOverwrite is `If-None-Match: *` (412 →
-// AlreadyExists); listing is ListObjectsV2 with continuation tokens. S3 reports no CRC32C, so
+// Requests are signed with our own SigV4 and sent through the shared HttpClient, which retries
+// transient failures. The server checks that it got the bytes sent, through the signed SHA-256
+// of the payload (the default) or Content-MD5 with an unsigned payload; a mismatch is Corrupt.
+// NoOverwrite is `If-None-Match: *` (412 → AlreadyExists); listing is ListObjectsV2 with
+// continuation tokens. S3 reports no CRC32C, so
 // stat() leaves ObjectInfo::crc32c empty. Thread-safe. Errors follow store.h and name the
 // bucket and object; credentials never appear in them.
 #pragma once
@@ -17,11 +19,20 @@
 
 namespace dm::store {
 
+// How the server checks that it received the bytes sent; RGW, MinIO and AWS check both.
+// Measured on RGW (bench/store_results.md): with SHA-NI, SHA-256 costs the client less than MD5
+// and the server's total CPU is the same (it computes the MD5 of its ETag either way).
+enum class S3PayloadCheck {
+  SignedSha256,  // x-amz-content-sha256: hex SHA-256 of the body
+  ContentMd5,    // x-amz-content-sha256: UNSIGNED-PAYLOAD, Content-MD5 (a signed header)
+};
+
 struct S3Location {
   std::string endpoint;  // scheme://host[:port], no trailing slash
   std::string region = "us-east-1";
   std::string bucket;
   std::string prefix;  // "" or "some/prefix/" (object names are relative to it)
+  S3PayloadCheck payload_check = S3PayloadCheck::SignedSha256;
 };
 
 class S3Store final : public Store {

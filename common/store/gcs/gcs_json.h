@@ -1,0 +1,35 @@
+// The pieces of GCS JSON API answers we read: error bodies, list pages and object metadata.
+// Pure functions over the body text, so the store and the fuzzer share them. A body that is
+// not the expected JSON is an Unavailable error naming `what` (never a crash or a foreign
+// exception); error bodies never fail, they just yield empty fields.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace dm::store::gcs {
+
+struct ErrorInfo {
+  std::string message;
+  std::string reason;  // errors[0].reason
+};
+ErrorInfo parse_error(std::string_view body);
+
+struct ListPage {
+  std::vector<std::string> items;     // object names
+  std::vector<std::string> prefixes;  // "folders" under a delimiter
+  std::string next_page_token;        // "" on the last page
+};
+ListPage parse_list_page(std::string_view body, const std::string& what);
+
+struct ObjectMetadata {
+  uint64_t size = 0;
+  std::optional<uint32_t> crc32c;
+};
+// {"size": "123" or 123, "crc32c": "<base64>"}: a missing or malformed size is an error.
+ObjectMetadata parse_object_metadata(std::string_view body, const std::string& what);
+
+}  // namespace dm::store::gcs
