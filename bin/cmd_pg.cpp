@@ -18,7 +18,8 @@ struct PgFlags {
   std::string pgdata, run_as = "postgres", pg_bin;
   // restore / commit
   std::string repo, bundle, label, message;
-  bool verify_hash = true, keep_all_wal = false;
+  bool verify_hash = true, keep_all_wal = false, upgrade = false;
+  std::string old_bindir;
   unsigned concurrency = 8;
   // init / start
   std::string owner, listen = "127.0.0.1", socket_dir = "/tmp";
@@ -55,9 +56,15 @@ void restore(GlobalOptions& global, const PgFlags& f) {
   o.binaries = pgmover::find_binaries(f.pg_bin);
   o.concurrency = std::max(1U, f.concurrency);
   o.verify = f.verify_hash;
+  o.upgrade = f.upgrade;
+  o.old_bindir = f.old_bindir;
   const auto r = pgmover::restore(catalog, *ctx.blob, o);
+  if (r.upgraded_from != 0) {
+    std::cout << "Upgraded from PostgreSQL " << r.upgraded_from << " to " << o.binaries.version << " with pg_upgrade\n";
+  }
   std::cout << "Restored bundle " << r.bundle_id << " into " << f.pgdata << ": written=" << r.files_written
-            << " kept=" << r.files_kept << " hashed=" << r.files_hashed << " removed=" << r.removed
+            << " patched=" << r.files_patched << " kept=" << r.files_kept << " hashed=" << r.files_hashed
+            << " removed=" << r.removed << " leaves_fetched=" << r.leaves_fetched << " leaves_total=" << r.leaves_total
             << " bytes_written=" << r.bytes_written << "\n";
 }
 
@@ -78,7 +85,7 @@ void commit(GlobalOptions& global, const PgFlags& f) {
   std::cout << "parent=" << (r.parent.empty() ? "none" : r.parent) << " files=" << r.upload.files
             << " bytes=" << r.upload.bytes << " leaves=" << r.upload.leaves
             << " leaves_stored=" << r.upload.leaves_stored << " bytes_stored=" << r.upload.bytes_stored
-            << " known_leaves=" << r.known_leaves << " excluded=" << r.excluded << " omitted_wal=" << r.omitted_wal
+            << " known_leaves=" << r.known_leaves << " trusted_files=" << r.trusted_files << " excluded=" << r.excluded << " omitted_wal=" << r.omitted_wal
             << " omitted_wal_bytes=" << r.omitted_wal_bytes << "\n";
   if (!f.label.empty()) std::cout << "set label '" << f.label << "'\n";
 }
@@ -98,6 +105,9 @@ void add_pg_commands(CLI::App& app, GlobalOptions& global) {
   b->excludes(l);
   rs->add_option("--verify-hash", rf->verify_hash, "verify every leaf (default true)")->default_val(true);
   rs->add_option("--concurrency", rf->concurrency, "files and leaves in flight")->default_val(8);
+  rs->add_flag("--upgrade", rf->upgrade, "a bundle of an older PostgreSQL major: run pg_upgrade to the server's");
+  rs->add_option("--old-bindir", rf->old_bindir,
+                 "binaries of the bundle's major for --upgrade (default: /usr/lib/postgresql/<major>/bin)");
   rs->callback([&global, rf] { restore(global, *rf); });
 
   auto inf = std::make_shared<PgFlags>();

@@ -1,9 +1,11 @@
 // Commit: a cleanly shut down PostgreSQL data directory → a new datamon bundle.
 //
 // Refuses a running or uncleanly stopped cluster. Uploads through transfer::upload_bundle the
-// files DataDir selects (exclusions, pg_wal trimmed) plus the layout manifest; leaves of the
-// parent bundle (the one the directory was restored from or last committed as) are passed as
-// known, so they cost no request at all. Records the parent, then updates the local record so
+// files DataDir selects (exclusions, pg_wal trimmed) plus the layout manifest. A file the local
+// record vouches for (same stat facts, same key as the parent's entry: the parent is the bundle
+// the directory was restored from or last committed as) is taken by its key, neither read nor
+// hashed; the others are hashed, and leaves of their parent entries are passed as known, so
+// they cost no request at all. Records the parent, then updates the local record so
 // that the next commit has this bundle as parent. The result is a plain datamon bundle.
 #pragma once
 
@@ -30,6 +32,7 @@ struct CommitResult {
   transfer::UploadResult upload;
   std::string parent;             // empty: none
   uint64_t known_leaves = 0;      // leaves of the parent, sent without any request
+  uint64_t trusted_files = 0;     // taken by the record's key: not read, not hashed
   uint64_t excluded = 0;          // files and folders left out by PostgreSQL's list
   uint64_t omitted_wal = 0;       // recycled WAL segments left out
   uint64_t omitted_wal_bytes = 0;

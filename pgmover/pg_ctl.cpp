@@ -105,7 +105,7 @@ int parse_major(const std::string& text, const std::string& what) {
   return std::atoi(t.c_str());
 }
 
-void check_version(int data_major, const PgBinaries& server, const std::string& what) {
+void check_version(int data_major, const PgBinaries& server, const std::string& what, const fs::path& old_bindir) {
   if (data_major == server.major) return;
   const std::string both = what + " holds PostgreSQL " + std::to_string(data_major) +
                            " data but the server binaries are PostgreSQL " + std::to_string(server.major) + " (" +
@@ -113,13 +113,15 @@ void check_version(int data_major, const PgBinaries& server, const std::string& 
   if (data_major > server.major) {
     throw Error(ErrorKind::InvalidArgument, both + "; a newer cluster cannot be run by older binaries");
   }
-  if (!installed_bindir(data_major)) {
+  std::error_code ec;
+  const bool have_old = old_bindir.empty() ? installed_bindir(data_major).has_value()
+                                           : fs::exists(old_bindir / "postgres", ec);
+  if (!have_old) {
     throw Error(ErrorKind::InvalidArgument,
-                both + "; PostgreSQL " + std::to_string(data_major) + " binaries are not installed, so it cannot be upgraded");
+                both + "; PostgreSQL " + std::to_string(data_major) + " binaries are not installed" +
+                    (old_bindir.empty() ? "" : " in '" + old_bindir.string() + "'") + ", so it cannot be upgraded");
   }
-  throw Error(ErrorKind::InvalidArgument,
-              both + "; run pg_upgrade with /usr/lib/postgresql/" + std::to_string(data_major) +
-                  "/bin first (datamon pg does not upgrade yet)");
+  throw Error(ErrorKind::InvalidArgument, both + "; restore with --upgrade to run pg_upgrade");
 }
 
 std::optional<long> running_postmaster(const fs::path& pgdata) {
@@ -192,7 +194,7 @@ std::map<std::string, std::string> PgCtl::controldata() {
   return facts;
 }
 
-void PgCtl::init(const std::string& owner) {
+void PgCtl::init(const std::string& owner, bool data_checksums) {
   std::error_code ec;
   if (fs::exists(pgdata_, ec) && !fs::is_empty(pgdata_, ec)) {
     throw Error(ErrorKind::AlreadyExists, "'" + pgdata_.string() + "' is not empty; initdb needs an empty directory");
@@ -201,8 +203,10 @@ void PgCtl::init(const std::string& owner) {
   if (ec) throw Error(ErrorKind::Io, "cannot create '" + pgdata_.string() + "': " + ec.message());
   if (::chmod(pgdata_.c_str(), 0700) != 0) throw_errno("cannot chmod", pgdata_.string());
   fix_ownership();
-  const auto out = run("initdb", {"-D", pgdata_.string(), "--encoding=UTF8", "--no-locale", "--data-checksums",
-                                  "--auth=trust", "--username=" + user_.name});
+  std::vector<std::string> args = {"-D", pgdata_.string(), "--encoding=UTF8", "--no-locale", "--auth=trust",
+                                   "--username=" + user_.name};
+  if (data_checksums) args.push_back("--data-checksums");
+  const auto out = run("initdb", args);
   if (out.exit_code != 0) {
     throw Error(ErrorKind::Io, "initdb failed for '" + pgdata_.string() + "': " + last_line(out.output));
   }
@@ -310,7 +314,7 @@ void PgCtl::stop() {
   }
 }
 
-void PgCtl::require_clean_shutdown() {
+std::map<std::string, std::string> PgCtl::require_clean_shutdown() {
   if (auto pid = running_postmaster(pgdata_)) {
     throw Error(ErrorKind::InvalidArgument, "a server is running on '" + pgdata_.string() + "' (pid " +
                                                 std::to_string(*pid) + "); stop it first (datamon pg stop)");
@@ -320,11 +324,13 @@ void PgCtl::require_clean_shutdown() {
                                                 "' has a postmaster.pid but no server: it was not shut down cleanly "
                                                 "(run datamon pg stop)");
   }
-  const auto state = controldata()["Database cluster state"];
+  auto facts = controldata();
+  const auto state = facts["Database cluster state"];
   if (state != "shut down") {
     throw Error(ErrorKind::InvalidArgument, "'" + pgdata_.string() + "' is '" + state +
                                                 "', not cleanly shut down (run datamon pg stop)");
   }
+  return facts;
 }
 
 }  // namespace dm::pgmover

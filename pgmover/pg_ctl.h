@@ -31,9 +31,11 @@ std::optional<std::filesystem::path> installed_bindir(int major);
 // The major version in a PG_VERSION text ("15\n" → 15, "9.6\n" → 9); InvalidArgument naming `what`.
 int parse_major(const std::string& pg_version_text, const std::string& what);
 
-// Same major: returns. Newer data, and older data (whether or not its binaries are installed:
-// pg_upgrade is not driven yet), are an error naming both versions and `what`.
-void check_version(int data_major, const PgBinaries& server, const std::string& what);
+// Same major: returns. Newer data, and older data (with or without its binaries installed,
+// which the message says), are an error naming both versions and `what`. `old_bindir`: where
+// older binaries would be looked for (empty: /usr/lib/postgresql/<major>/bin).
+void check_version(int data_major, const PgBinaries& server, const std::string& what,
+                   const std::filesystem::path& old_bindir = {});
 
 // pid of a live postmaster that owns `pgdata` (from postmaster.pid), or nullopt.
 std::optional<long> running_postmaster(const std::filesystem::path& pgdata);
@@ -49,16 +51,18 @@ class PgCtl {
  public:
   PgCtl(std::filesystem::path pgdata, OsUser user, PgBinaries binaries);
 
-  // initdb: UTF8, no locale, data checksums; then the `owner` role as superuser if non-empty.
-  void init(const std::string& owner);
+  // initdb: UTF8, no locale, data checksums (unless told otherwise, for pg_upgrade's sake);
+  // then the `owner` role as superuser if non-empty.
+  void init(const std::string& owner, bool data_checksums = true);
   // Ownership and the 0700/0750 rule fixed (when root), versions checked, pg_ctl start -w,
   // then ready only when a real query answers and recovery is over.
   void start(const StartOptions& options);
   // pg_ctl stop -m fast -w, then pg_controldata must say "shut down"; a cluster left unclean
   // is started (Unix socket only) and stopped again, or the error says why.
   void stop();
-  // Throws unless the cluster is cleanly shut down and no server runs (what commit needs).
-  void require_clean_shutdown();
+  // Throws unless the cluster is cleanly shut down and no server runs (what commit needs);
+  // returns pg_controldata's facts.
+  std::map<std::string, std::string> require_clean_shutdown();
 
   std::map<std::string, std::string> controldata();
   // Recursively give the data directory to the server's user and make its mode 0700/0750.

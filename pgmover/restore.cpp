@@ -6,6 +6,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <map>
 #include <set>
@@ -14,10 +15,12 @@
 #include "common/transfer/download.h"
 #include "common/util/error.h"
 #include "common/util/files.h"
+#include "common/util/progress.h"
 #include "pgmover/exclusions.h"
-#include "common/cafs/file_key.h"
+#include "pgmover/file_sync.h"
 #include "pgmover/layout_manifest.h"
 #include "pgmover/restore_state.h"
+#include "pgmover/upgrade.h"
 
 namespace fs = std::filesystem;
 
@@ -153,7 +156,13 @@ RestoreResult restore(model::Catalog& catalog, store::Store& blobs, const Restor
     throw Error(ErrorKind::InvalidArgument, what + " has no PG_VERSION or global/pg_control: not a PostgreSQL cluster");
   }
   const auto layout = parse_layout(read_entry(reader, *layout_entry, bundle.id), what);
-  check_version(parse_major(read_entry(reader, *version_entry, bundle.id), what), o.binaries, what);
+  const int data_major = parse_major(read_entry(reader, *version_entry, bundle.id), what);
+  if (o.upgrade && data_major < o.binaries.major) {
+    RestoreOptions exact = o;
+    exact.bundle_id = bundle.id;
+    return restore_with_upgrade(catalog, blobs, exact, data_major);
+  }
+  check_version(data_major, o.binaries, what, o.old_bindir);
   for (const auto& d : layout.directories) {
     if (!d.path.empty()) want.dirs.insert(d.path);
   }
@@ -183,30 +192,30 @@ RestoreResult restore(model::Catalog& catalog, store::Store& blobs, const Restor
   }
 
   const auto record = load_state(pgdata);
-  std::atomic<uint64_t> hashed{0};
-  transfer::DownloadOptions dl;
-  dl.concurrency = o.concurrency;
-  dl.verify = o.verify;
-  dl.write_metadata_copies = false;
-  dl.show_progress = o.show_progress;
-  dl.needs_fetch = [&](const model::BundleEntry& e, const fs::path& dest) {
+  // The record vouches for a file's key only while its stat facts are unchanged.
+  auto vouched = [&](const std::string& name) -> std::string {
+    if (!record) return {};
+    auto it = record->files.find(name);
     struct stat st {};
-    if (::lstat(dest.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) return true;
-    if (static_cast<uint64_t>(st.st_size) != e.size) return true;
-    if (record) {
-      // A file the record vouches for holds the recorded key: no need to hash it either way.
-      auto it = record->files.find(e.name);
-      if (it != record->files.end() && unchanged(st, it->second)) return it->second.key != e.hash;
-    }
-    ++hashed;
-    if (cafs::file_root_key(dest, bundle.leaf_size).hex() != e.hash) return true;
-    return false;
+    if (it == record->files.end() || ::lstat((pgdata / name).c_str(), &st) != 0 || !unchanged(st, it->second)) return {};
+    return it->second.key;
   };
-  const auto data = transfer::download_bundle(bundle, data_entries, blobs, pgdata, dl);
-  result.files_written = data.files;
-  result.files_kept = data.skipped;
-  result.files_hashed = hashed;
-  result.bytes_written = data.bytes;
+  auto task_of = [&](const model::BundleEntry& e) {
+    return SyncTask{e, pgdata / e.name, vouched(e.name), e.mode & 07777 ? e.mode & 07777 : 0600};
+  };
+  std::vector<SyncTask> tasks;
+  tasks.reserve(data_entries.size());
+  uint64_t total = 0;
+  for (const auto& e : data_entries) {
+    tasks.push_back(task_of(e));
+    total += e.size;
+  }
+  SyncStats data;
+  {
+    Progress progress("restore", total, tasks.size(), !o.show_progress);
+    data = sync_files(tasks, reader, o.owner, o.concurrency, &progress);
+    progress.finish();
+  }
 
   for (const auto& e : data_entries) set_mode_and_owner(pgdata / e.name, e.mode & 07777 ? e.mode & 07777 : 0600, o.owner);
   for (auto it = layout.directories.rbegin(); it != layout.directories.rend(); ++it) {
@@ -218,37 +227,52 @@ RestoreResult restore(model::Catalog& catalog, store::Store& blobs, const Restor
     }
   }
   set_mode_and_owner(pgdata / std::string(kOwnDir), 0700, o.owner);
+  // One sync of everything written (started in the background file by file) instead of an
+  // fsync per file.
   sync_filesystem(pgdata);
 
   // Last: pg_control. Until it is there, PostgreSQL refuses to start on a half-restored tree.
-  transfer::DownloadOptions last;
-  last.concurrency = 1;
-  last.verify = o.verify;
-  last.write_metadata_copies = false;
-  last.show_progress = false;
   model::BundleEntry control = *control_entry;
   control.name = kPgControl;
-  const auto written = transfer::download_bundle(bundle, {control}, blobs, pgdata, last);
-  set_mode_and_owner(pgdata / kPgControl, control.mode & 07777 ? control.mode & 07777 : 0600, o.owner);
-  fsync_path(pgdata / kPgControl);
+  const auto control_path = pgdata / kPgControl;
+  const auto written = sync_files({task_of(control)}, reader, o.owner, 1);
+  set_mode_and_owner(control_path, control.mode & 07777 ? control.mode & 07777 : 0600, o.owner);
+  fsync_path(control_path);
   fsync_path(pgdata / "global");
-  result.files_written += written.files;
-  result.bytes_written += written.bytes;
+  result.files_written = data.files_written + written.files_written;
+  result.files_patched = data.files_patched + written.files_patched;
+  result.files_kept = data.files_kept;
+  result.files_hashed = data.files_hashed + written.files_hashed;
+  result.leaves_total = data.leaves_total + written.leaves_total;
+  result.leaves_fetched = data.leaves_fetched + written.leaves_fetched;
+  result.bytes_written = data.bytes_written + written.bytes_written;
 
+  // The record: stat facts of what was just written, once no write can share their clock tick.
   RestoreState state;
   state.repo = o.repo;
   state.bundle = bundle.id;
+  int64_t newest = 0;
   for (size_t i = 0; i < entries.size(); ++i) {
     if (names[i] == kLayoutEntryName) continue;
     struct stat st {};
     if (::lstat((pgdata / names[i]).c_str(), &st) != 0) throw_errno("cannot stat", (pgdata / names[i]).string());
-    state.files[names[i]] = facts_of(st, entries[i].hash);
+    newest = std::max(newest, facts_of(st, "").ctime_ns);
+  }
+  wait_until_settled(newest);
+  const int64_t stat_begin = now_ns();
+  for (size_t i = 0; i < entries.size(); ++i) {
+    if (names[i] == kLayoutEntryName) continue;
+    struct stat st {};
+    if (::lstat((pgdata / names[i]).c_str(), &st) != 0) throw_errno("cannot stat", (pgdata / names[i]).string());
+    const auto facts = facts_of(st, entries[i].hash);
+    if (settled(facts, stat_begin)) state.files[names[i]] = facts;
   }
   save_state(pgdata, state);
   set_mode_and_owner(state_path(pgdata), 0600, o.owner);
   fsync_path(pgdata / std::string(kOwnDir));
-  spdlog::debug("restored bundle={} written={} kept={} hashed={} removed={}", bundle.id, result.files_written,
-                result.files_kept, result.files_hashed, result.removed);
+  spdlog::debug("restored bundle={} written={} patched={} kept={} hashed={} removed={} leaves_fetched={}", bundle.id,
+                result.files_written, result.files_patched, result.files_kept, result.files_hashed, result.removed,
+                result.leaves_fetched);
   return result;
 }
 

@@ -5,6 +5,9 @@
 // commit's parent) and, per file, the stat facts and the root key seen then. A file whose
 // device, inode, size, mtime and ctime are all unchanged still has that key: any write,
 // rename or chmod changes ctime, which no program can set back. Anything else is hashed.
+// A file is recorded only once its ctime is older than the moment its stat was taken by more
+// than a clock tick (racy-git rule): a write in the same tick as the recorded ctime would
+// otherwise go unseen. Records of an older format vouch for nothing.
 #pragma once
 
 #include <sys/stat.h>
@@ -28,6 +31,15 @@ struct FileFacts {
 FileFacts facts_of(const struct stat& st, const std::string& key);
 // True when `st` is the same file, unchanged, as `recorded`.
 bool unchanged(const struct stat& st, const FileFacts& recorded);
+
+// Nanoseconds of the real-time clock (the clock file times come from).
+int64_t now_ns();
+// True when `facts`, taken by a stat that started at `stat_begin_ns`, may be recorded: its
+// ctime is far enough in the past that any later write gets a different one.
+bool settled(const FileFacts& facts, int64_t stat_begin_ns);
+// Sleeps (at most a few clock ticks) until files whose newest ctime is `newest_ctime_ns` are
+// settled for a stat that starts after the return.
+void wait_until_settled(int64_t newest_ctime_ns);
 
 struct RestoreState {
   std::string repo;

@@ -54,7 +54,8 @@ OsUser current_user() {
   return from_passwd(pw);
 }
 
-RunOutput run_program(const std::vector<std::string>& argv, const OsUser& as, const std::string& input) {
+RunOutput run_program(const std::vector<std::string>& argv, const OsUser& as, const std::string& input,
+                      const std::string& cwd) {
   int out_pipe[2];
   int in_pipe[2];
   if (::pipe2(out_pipe, O_CLOEXEC) != 0) throw_errno("cannot create a pipe for", argv[0]);
@@ -75,6 +76,7 @@ RunOutput run_program(const std::vector<std::string>& argv, const OsUser& as, co
   std::vector<char*> cenv;
   for (auto& e : env) cenv.push_back(e.data());
   cenv.push_back(nullptr);
+  const std::string workdir = cwd.empty() ? "/" : cwd;
   const bool drop = ::geteuid() == 0 && as.uid != 0;
   std::vector<gid_t> groups(64);
   int ngroups = static_cast<int>(groups.size());
@@ -94,7 +96,11 @@ RunOutput run_program(const std::vector<std::string>& argv, const OsUser& as, co
         ::_exit(126);
       }
     }
-    if (::chdir("/") != 0) ::_exit(126);
+    if (::chdir(workdir.c_str()) != 0) {
+      static const char msg[] = "datamon: cannot enter the working directory\n";
+      (void)!::write(2, msg, sizeof msg - 1);
+      ::_exit(126);
+    }
     ::umask(077);
     ::execve(cargv[0], cargv.data(), cenv.data());
     static const char msg[] = "datamon: cannot execute the program\n";

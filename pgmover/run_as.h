@@ -29,9 +29,10 @@ struct RunOutput {
   std::string output;  // stdout and stderr, interleaved
 };
 
-// Runs argv[0] (an absolute path) with argv. When this process is root and `as` is not root,
-// the child switches to `as` first.
-RunOutput run_program(const std::vector<std::string>& argv, const OsUser& as, const std::string& input = {});
+// Runs argv[0] (an absolute path) with argv in `cwd` (default "/"). When this process is root
+// and `as` is not root, the child switches to `as` first.
+RunOutput run_program(const std::vector<std::string>& argv, const OsUser& as, const std::string& input = {},
+                      const std::string& cwd = {});
 
 // The last line of a program's output that says something, for one-line error messages.
 std::string last_line(const std::string& output);

@@ -1,5 +1,6 @@
 // Real PostgreSQL 15, driven through `datamon pg`, run as root with the privilege drop to
 // the postgres user: commit, restore elsewhere, start, and compare.
+#include <fcntl.h>
 #include <pwd.h>
 #include <signal.h>
 #include <sys/stat.h>
@@ -131,33 +132,47 @@ TEST(PgMover, DeltaCommitUploadsAndRestoreRewritesOnlyWhatChanged) {
   Harness h;
   const auto a = h.dir("a"), b = h.dir("b");
   ServerGuard guard_a(a), guard_b(b);
-  make_cluster(h, a, kPortDelta, 2);
+  make_cluster(h, a, kPortDelta, 5);
   expect_ok(h.dm({"pg", "stop", "--pgdata", a.string()}), "stop");
-  const auto v1 = commit(h, a, "v1");
+  RunResult first;
+  const auto v1 = commit(h, a, "v1", &first);
+  EXPECT_EQ(number(fields(first.out), "trusted_files"), 0U) << "no parent: every file is hashed";
   expect_ok(h.dm({"pg", "restore", "--pgdata", b.string(), "--repo", "pg", "--bundle", v1}), "restore v1");
 
-  // An unchanged cluster: the commit sends nothing new and asks nothing about the parent's leaves.
+  // An unchanged cluster: the commit reads no file the record vouches for and asks nothing
+  // about the parent's leaves.
   RunResult same;
   const auto v1b = commit(h, a, "unchanged", &same);
   auto f = fields(same.out);
   EXPECT_EQ(f["parent"], v1);
   EXPECT_LE(number(f, "leaves_stored"), 1U) << same.out;  // the layout manifest names a new parent
+  // Every file but the layout manifest is taken by the record's key.
+  EXPECT_EQ(number(f, "trusted_files") + 1, number(f, "files")) << same.out;
   EXPECT_GT(number(f, "known_leaves"), 0U);
+  // And the record is renewed: the next commit trusts them too.
+  RunResult same_again;
+  const auto v1c = commit(h, a, "unchanged again", &same_again);
+  EXPECT_EQ(fields(same_again.out)["parent"], v1b);
+  EXPECT_EQ(number(fields(same_again.out), "trusted_files") + 1, number(fields(same_again.out), "files"))
+      << same_again.out;
 
   // 1% of the rows in one contiguous range.
   expect_ok(h.dm({"pg", "start", "--pgdata", a.string(), "--port", std::to_string(kPortDelta)}), "start");
-  Harness::sql(kPortDelta, "UPDATE pgbench_accounts SET abalance = abalance + 7 WHERE aid <= 2000");
+  Harness::sql(kPortDelta, "UPDATE pgbench_accounts SET abalance = abalance + 7 WHERE aid <= 5000");
   const auto dump = Harness::dumpall(kPortDelta);
   expect_ok(h.dm({"pg", "stop", "--pgdata", a.string()}), "stop");
   RunResult delta;
   const auto v2 = commit(h, a, "v2", &delta);
   f = fields(delta.out);
-  EXPECT_EQ(f["parent"], v1b);
+  EXPECT_EQ(f["parent"], v1c);
   const auto leaves = number(f, "leaves"), stored = number(f, "leaves_stored");
   std::cout << "delta commit: " << delta.out;
   EXPECT_GT(stored, 0U);
-  EXPECT_LT(stored * 20, leaves) << "more than 5% of the leaves were uploaded: " << delta.out;
+  EXPECT_LT(stored * 10, leaves) << "more than 10% of the leaves were uploaded: " << delta.out;
+  EXPECT_GT(number(f, "trusted_files"), 0U) << "files the server did not touch need no hashing";
 
+  // b still holds v1 (restored, never started): the record vouches for every file, and of
+  // the changed ones only the leaves that differ are fetched and written, in place.
   const auto restored = h.dm({"pg", "restore", "--pgdata", b.string(), "--repo", "pg", "--bundle", v2});
   expect_ok(restored, "restore v2 over v1");
   std::cout << "delta restore: " << restored.out;
@@ -166,14 +181,67 @@ TEST(PgMover, DeltaCommitUploadsAndRestoreRewritesOnlyWhatChanged) {
   EXPECT_GT(written, 0U);
   EXPECT_LT(written * 20, written + kept) << "more than 5% of the files were rewritten: " << restored.out;
   EXPECT_EQ(number(r, "hashed"), 0U) << "the local record should vouch for untouched files";
+  EXPECT_GT(number(r, "patched"), 0U) << "a changed relation should be patched, not rewritten: " << restored.out;
+  EXPECT_LT(number(r, "leaves_fetched"), number(r, "leaves_total")) << restored.out;
+  EXPECT_LT(number(r, "leaves_fetched") * 4, leaves) << "more than a quarter of the leaves were fetched";
+  EXPECT_LT(number(r, "bytes_written") * 4, number(f, "bytes")) << "more than a quarter of the bytes were written";
 
   expect_ok(h.dm({"pg", "start", "--pgdata", b.string(), "--port", std::to_string(kPortDeltaCopy)}), "start copy");
   expect_same_dump(Harness::dumpall(kPortDeltaCopy), dump, "kPortDeltaCopy");
   expect_ok(h.dm({"pg", "stop", "--pgdata", b.string()}), "stop copy");
 
-  // The same restore again: nothing to do.
+  // What the server's start and stop touched (how many depends on autovacuum's timing): the
+  // files a commit of b cannot take by the record's key, the layout manifest aside.
+  RunResult touched_commit;
+  commit(h, b, "after a start and stop", &touched_commit);
+  const auto tc = fields(touched_commit.out);
+  const auto touched = number(tc, "files") - number(tc, "trusted_files") - 1;
+  EXPECT_LE(touched * 20, number(tc, "files")) << touched_commit.out;
+  // The same restore again: nothing to do but pg_control (always) and what the server touched.
   const auto again = fields(h.dm({"pg", "restore", "--pgdata", b.string(), "--repo", "pg", "--bundle", v2}).out);
-  EXPECT_LE(number(again, "written"), 1U + 4U);  // pg_control always, plus what the server's start/stop touched
+  EXPECT_LE(number(again, "written"), 1U + touched);
+  EXPECT_EQ(number(again, "hashed"), 0U);
+
+  // The patched cluster passes pg_amcheck (which installs amcheck, so it runs last).
+  expect_ok(h.dm({"pg", "start", "--pgdata", b.string(), "--port", std::to_string(kPortDeltaCopy)}), "start copy");
+  const auto amcheck = Harness::as_postgres(
+      "pg_amcheck", {"-h", "/tmp", "-p", std::to_string(kPortDeltaCopy), "-U", "postgres", "--all",
+                     "--install-missing", "--heapallindexed"});
+  EXPECT_EQ(amcheck.exit_code, 0) << amcheck.out << amcheck.err;
+  expect_ok(h.dm({"pg", "stop", "--pgdata", b.string()}), "stop copy");
+}
+
+TEST(PgMover, CommitHashesAFileRewrittenInPlaceEvenWithItsOldMtime) {
+  const int kPortSneaky = free_port();
+  Harness h;
+  const auto a = h.dir("a"), b = h.dir("b");
+  ServerGuard guard(a);
+  make_cluster(h, a, kPortSneaky, 1);
+  expect_ok(h.dm({"pg", "stop", "--pgdata", a.string()}), "stop");
+  commit(h, a, "v1");
+
+  // Same size, same mtime, other content: only ctime (and the inode's change) can tell.
+  const auto conf = a / "postgresql.conf";
+  auto text = read_file(conf);
+  const auto at = text.find("# - Connection Settings -");
+  ASSERT_NE(at, std::string::npos);
+  text[at + 2] = 'c';
+  struct stat before {};
+  ASSERT_EQ(::stat(conf.c_str(), &before), 0);
+  {
+    const int fd = ::open(conf.c_str(), O_WRONLY);
+    ASSERT_GE(fd, 0);
+    ASSERT_EQ(::pwrite(fd, text.data(), text.size(), 0), static_cast<ssize_t>(text.size()));
+    ::close(fd);
+  }
+  const timespec times[2] = {before.st_atim, before.st_mtim};
+  ASSERT_EQ(::utimensat(AT_FDCWD, conf.c_str(), times, 0), 0);
+
+  RunResult out;
+  const auto v2 = commit(h, a, "v2", &out);
+  EXPECT_GE(number(fields(out.out), "leaves_stored"), 2U) << out.out;  // the file's leaf and the manifest
+  expect_ok(h.dm({"pg", "restore", "--pgdata", b.string(), "--repo", "pg", "--bundle", v2}), "restore v2");
+  EXPECT_EQ(read_file(b / "postgresql.conf"), text);
 }
 
 TEST(PgMover, RefusesARunningServerAndUncleanCommits) {
@@ -242,6 +310,55 @@ TEST(PgMover, RestoreKilledHalfWayCannotStartAndARerunEndsCorrect) {
   expect_ok(rerun, "restore again");
   expect_ok(h.dm({"pg", "start", "--pgdata", c.string(), "--port", std::to_string(kPortKillCopy)}), "start");
   expect_same_dump(Harness::dumpall(kPortKillCopy), dump, "kPortKillCopy");
+  expect_ok(h.dm({"pg", "stop", "--pgdata", c.string()}), "stop");
+}
+
+TEST(PgMover, DeltaRestoreKilledInPlaceCannotStartAndARerunEndsCorrect) {
+  const int kPortInPlace = free_port();
+  const int kPortInPlaceCopy = free_port();
+  Harness h;
+  const auto a = h.dir("a"), c = h.dir("c");
+  ServerGuard guard_a(a), guard_c(c);
+  make_cluster(h, a, kPortInPlace, 5);
+  expect_ok(h.dm({"pg", "stop", "--pgdata", a.string()}), "stop");
+  const auto v1 = commit(h, a, "v1");
+  expect_ok(h.dm({"pg", "restore", "--pgdata", c.string(), "--repo", "pg", "--bundle", v1}), "restore v1");
+  expect_ok(h.dm({"pg", "start", "--pgdata", a.string(), "--port", std::to_string(kPortInPlace)}), "start");
+  Harness::sql(kPortInPlace, "UPDATE pgbench_accounts SET abalance = abalance - 3 WHERE aid % 10 = 0");
+  const auto dump = Harness::dumpall(kPortInPlace);
+  expect_ok(h.dm({"pg", "stop", "--pgdata", a.string()}), "stop");
+  const auto v2 = commit(h, a, "v2");
+
+  const pid_t pid = ::fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    const std::string config = "--config=file://" + (h.root() / "config").string();
+    ::freopen("/dev/null", "w", stdout);
+    ::freopen("/dev/null", "w", stderr);
+    ::execl(DATAMON_BIN, DATAMON_BIN, config.c_str(), "pg", "restore", "--pgdata", c.c_str(), "--repo", "pg",
+            "--bundle", v2.c_str(), "--concurrency", "1", static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+  // Kill it once it has taken pg_control away, i.e. while it patches files in place (bounded wait).
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (fs::exists(c / "global" / "pg_control") && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::microseconds(200));
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  ::kill(pid, SIGKILL);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  ASSERT_TRUE(WIFSIGNALED(status)) << "the restore finished before it could be killed";
+  EXPECT_FALSE(fs::exists(c / "global" / "pg_control")) << "a half-patched directory must not be startable";
+  const auto start = h.dm({"pg", "start", "--pgdata", c.string(), "--port", std::to_string(kPortInPlaceCopy),
+                           "--timeout", "20"});
+  EXPECT_NE(start.exit_code, 0);
+
+  const auto rerun = h.dm({"pg", "restore", "--pgdata", c.string(), "--repo", "pg", "--bundle", v2});
+  expect_ok(rerun, "restore again");
+  std::cout << "rerun: " << rerun.out;
+  expect_ok(h.dm({"pg", "start", "--pgdata", c.string(), "--port", std::to_string(kPortInPlaceCopy)}), "start");
+  expect_same_dump(Harness::dumpall(kPortInPlaceCopy), dump, "kPortInPlaceCopy");
   expect_ok(h.dm({"pg", "stop", "--pgdata", c.string()}), "stop");
 }
 

@@ -1,0 +1,220 @@
+#include "pgmover/file_sync.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <spdlog/spdlog.h>
+
+#include <atomic>
+#include <cerrno>
+
+#include "common/cafs/hasher.h"
+#include "common/util/error.h"
+#include "common/util/thread_pool.h"
+
+namespace fs = std::filesystem;
+
+namespace dm::pgmover {
+
+namespace {
+
+struct Fd {
+  int fd = -1;
+  ~Fd() {
+    if (fd >= 0) ::close(fd);
+  }
+};
+
+void read_exactly(int fd, char* buf, size_t want, uint64_t offset, const fs::path& path) {
+  size_t got = 0;
+  while (got < want) {
+    const ssize_t n = ::pread(fd, buf + got, want - got, static_cast<off_t>(offset + got));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) throw_errno("cannot read", path.string());
+    if (n == 0) throw Error(ErrorKind::Io, "file '" + path.string() + "' shrank while it was hashed");
+    got += static_cast<size_t>(n);
+  }
+}
+
+void write_exactly(int fd, const std::string& data, uint64_t offset, const fs::path& path) {
+  size_t done = 0;
+  while (done < data.size()) {
+    const ssize_t n = ::pwrite(fd, data.data() + done, data.size() - done, static_cast<off_t>(offset + done));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) throw_errno("cannot write", path.string());
+    done += static_cast<size_t>(n);
+  }
+}
+
+struct Counters {
+  std::atomic<uint64_t> written{0}, patched{0}, kept{0}, hashed{0}, leaves_total{0}, leaves_fetched{0}, bytes{0};
+};
+
+// The leaf keys the local file holds (empty: treat it as missing), hashing it when nothing
+// vouches for it. `kept` is set when it already holds the wanted content.
+std::vector<cafs::Key> local_keys(const SyncTask& t, const cafs::Key& root, cafs::Reader& reader, ThreadPool& pool,
+                                  Counters& c, bool& kept) {
+  const bool legacy = reader.stride() != reader.leaf_size();
+  if (!t.vouched_key.empty()) {
+    if (auto old = cafs::Key::from_hex(t.vouched_key); old && !legacy) {
+      try {
+        return reader.leaf_keys(*old);
+      } catch (const Error& e) {
+        // The old content's root blob is not in this store: fall back to reading the file.
+        spdlog::debug("no root blob for the recorded key of file={}: {}", t.dest.string(), e.what());
+      }
+    }
+  }
+  if (legacy) return {};  // legacy leaves overlap; their keys cannot be compared with a local split
+  ++c.hashed;
+  auto keys = local_leaf_keys(t.dest, reader.leaf_size(), pool);
+  struct stat st {};
+  if (::stat(t.dest.c_str(), &st) != 0) throw_errno("cannot stat", t.dest.string());
+  if (static_cast<uint64_t>(st.st_size) == t.entry.size && cafs::root_key(keys, reader.leaf_size()) == root) {
+    kept = true;
+  }
+  return keys;
+}
+
+void sync_one(const SyncTask& t, cafs::Reader& reader, const OsUser& owner, ThreadPool& pool, Counters& c,
+              Progress* progress) {
+  const auto& e = t.entry;
+  const auto root = cafs::Key::from_hex(e.hash);
+  if (!root) throw Error(ErrorKind::Corrupt, "entry '" + e.name + "' has an invalid hash '" + e.hash + "'");
+  struct stat st {};
+  bool exists = ::lstat(t.dest.c_str(), &st) == 0;
+  if (!exists && errno != ENOENT) throw_errno("cannot stat", t.dest.string());
+  if (exists && !S_ISREG(st.st_mode)) throw Error(ErrorKind::Io, "'" + t.dest.string() + "' is not a regular file");
+  if (exists && t.vouched_key == e.hash && static_cast<uint64_t>(st.st_size) == e.size) {
+    ++c.kept;
+    if (progress) progress->add_bytes(e.size);
+    return;
+  }
+
+  std::vector<cafs::Key> old;
+  if (exists) {
+    bool kept = false;
+    old = local_keys(t, *root, reader, pool, c, kept);
+    if (kept) {
+      ++c.kept;
+      if (progress) progress->add_bytes(e.size);
+      return;
+    }
+    if (st.st_nlink > 1) {  // patching would change the other names' content too
+      if (::unlink(t.dest.c_str()) != 0) throw_errno("cannot remove", t.dest.string());
+      exists = false;
+      old.clear();
+    }
+  }
+  const auto keys = reader.leaf_keys(*root);
+  const uint64_t stride = reader.stride();
+  const uint64_t expected_count = e.size == 0 ? 0 : (e.size + stride - 1) / stride;
+  if (keys.size() != expected_count) {
+    throw Error(ErrorKind::Corrupt, "entry '" + e.name + "' (root " + e.hash + ") has " + std::to_string(keys.size()) +
+                                        " leaves for " + std::to_string(e.size) + " bytes");
+  }
+
+  Fd file;
+  if (exists) {
+    file.fd = ::open(t.dest.c_str(), O_WRONLY | O_CLOEXEC);
+    if (file.fd < 0) throw_errno("cannot open", t.dest.string());
+  } else {
+    file.fd = ::open(t.dest.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (file.fd < 0 && errno == ENOENT) {  // a folder the layout manifest does not list
+      std::error_code ec;
+      fs::create_directories(t.dest.parent_path(), ec);
+      if (ec) throw Error(ErrorKind::Io, "cannot create '" + t.dest.parent_path().string() + "': " + ec.message());
+      file.fd = ::open(t.dest.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    }
+    if (file.fd < 0) throw_errno("cannot create", t.dest.string());
+    if (::fchmod(file.fd, t.mode) != 0) throw_errno("cannot chmod", t.dest.string());
+    if (::geteuid() == 0 && ::fchown(file.fd, owner.uid, owner.gid) != 0) {
+      throw_errno("cannot give to user '" + owner.name + "'", t.dest.string());
+    }
+    // One extent reservation instead of growth leaf by leaf; not every file system can.
+    if (e.size > 0 && ::fallocate(file.fd, 0, 0, static_cast<off_t>(e.size)) != 0 && errno != EOPNOTSUPP) {
+      throw_errno("cannot preallocate", t.dest.string());
+    }
+  }
+
+  std::atomic<uint64_t> fetched{0}, bytes{0};
+  TaskGroup group(pool);
+  for (size_t i = 0; i < keys.size(); ++i) {
+    if (i < old.size() && old[i] == keys[i]) {
+      if (progress) progress->add_bytes(i + 1 == keys.size() ? e.size - i * stride : stride);
+      continue;
+    }
+    group.run([&, i] {
+      const auto data = reader.fetch_leaf(keys, i);
+      const uint64_t want = i + 1 == keys.size() ? e.size - i * stride : stride;
+      if (data.size() != want) {
+        throw Error(ErrorKind::Corrupt, "leaf " + keys[i].hex() + " of entry '" + e.name + "' has " +
+                                            std::to_string(data.size()) + " bytes where " + std::to_string(want) +
+                                            " were expected");
+      }
+      write_exactly(file.fd, data, i * stride, t.dest);
+      ++fetched;
+      bytes += data.size();
+      if (progress) progress->add_bytes(data.size());
+    });
+  }
+  group.wait();
+  if (::ftruncate(file.fd, static_cast<off_t>(e.size)) != 0) throw_errno("cannot truncate", t.dest.string());
+  // Start the write-back now so that the one sync at the end has little left to wait for.
+  if (bytes > 0 && ::sync_file_range(file.fd, 0, 0, SYNC_FILE_RANGE_WRITE) != 0) {
+    throw_errno("cannot start writing back", t.dest.string());
+  }
+  const int fd = file.fd;
+  file.fd = -1;
+  if (::close(fd) != 0) throw_errno("cannot close", t.dest.string());
+  ++c.written;
+  if (exists) ++c.patched;
+  c.leaves_total += keys.size();
+  c.leaves_fetched += fetched;
+  c.bytes += bytes;
+}
+
+}  // namespace
+
+std::vector<cafs::Key> local_leaf_keys(const fs::path& path, uint32_t leaf_size, ThreadPool& pool) {
+  Fd file{::open(path.c_str(), O_RDONLY | O_CLOEXEC)};
+  if (file.fd < 0) throw_errno("cannot open", path.string());
+  struct stat st {};
+  if (::fstat(file.fd, &st) != 0) throw_errno("cannot stat", path.string());
+  const auto size = static_cast<uint64_t>(st.st_size);
+  const uint64_t count = (size + leaf_size - 1) / leaf_size;
+  std::vector<cafs::Key> keys(count);
+  TaskGroup group(pool);
+  for (uint64_t i = 0; i < count; ++i) {
+    group.run([&, i] {
+      std::string leaf(std::min<uint64_t>(leaf_size, size - i * leaf_size), '\0');
+      read_exactly(file.fd, leaf.data(), leaf.size(), i * leaf_size, path);
+      keys[i] = cafs::leaf_key_at({reinterpret_cast<const uint8_t*>(leaf.data()), leaf.size()}, leaf_size, i, count);
+    });
+  }
+  group.wait();
+  return keys;
+}
+
+SyncStats sync_files(const std::vector<SyncTask>& tasks, cafs::Reader& reader, const OsUser& owner,
+                     unsigned concurrency, Progress* progress) {
+  const unsigned width = std::max(1U, concurrency);
+  ThreadPool leaf_pool(width);
+  Counters c;
+  parallel_for(tasks.size(), width, [&](size_t i) {
+    sync_one(tasks[i], reader, owner, leaf_pool, c, progress);
+    if (progress) progress->file_done();
+  });
+  SyncStats s;
+  s.files_written = c.written;
+  s.files_patched = c.patched;
+  s.files_kept = c.kept;
+  s.files_hashed = c.hashed;
+  s.leaves_total = c.leaves_total;
+  s.leaves_fetched = c.leaves_fetched;
+  s.bytes_written = c.bytes;
+  return s;
+}
+
+}  // namespace dm::pgmover
