@@ -3,13 +3,16 @@
 #include <spdlog/spdlog.h>
 
 #include <chrono>
+#include <cstring>
 
 #include "common/util/error.h"
 
 namespace dm::fusefs {
 
 BlockCache::BlockCache(cafs::Reader& reader, ThreadPool& pool, Metrics& metrics, const BlockCacheOptions& options)
-    : reader_(reader), pool_(pool), metrics_(metrics), options_(options),
+    : reader_(reader), source_(reader), pool_(pool), metrics_(metrics), options_(options),
+      // Enough idle buffers for every fetch the pool runs at once, plus the reads waiting on them.
+      buffers_(LeafPool::create(reader.leaf_size(), 2 * size_t{pool.size()} + 4)),
       background_(std::make_shared<TaskGroup>(pool)) {
   if (!options_.disk_dir.empty()) {
     disk_ = std::make_unique<DiskCache>(options_.disk_dir, options_.disk_bytes);
@@ -51,24 +54,30 @@ LeafData BlockCache::fetch(const LeafList& leaves, size_t index) {
   const auto& key = (*leaves)[index];
   if (disk_) {
     if (auto data = disk_->get(key)) {
-      metrics_.leaf_served(CacheTier::Disk);
-      return std::make_shared<const std::string>(std::move(*data));
+      if (data->size() <= buffers_->buffer_capacity()) {
+        metrics_.leaf_served(CacheTier::Disk);
+        auto leaf = buffers_->take(data->size());
+        std::memcpy(leaf->data(), data->data(), data->size());
+        leaf->set_size(data->size());
+        return buffers_->share(std::move(leaf));
+      }
+      // Longer than a leaf can be: fall through to the store (the disk file will be replaced).
     }
   }
   const auto start = std::chrono::steady_clock::now();
-  std::string data;
+  std::unique_ptr<LeafBuffer> data;
   try {
-    data = reader_.fetch_leaf(*leaves, index);
+    data = source_.fetch(*leaves, index, *buffers_);
   } catch (const Error& e) {
     if (e.kind() == ErrorKind::Corrupt) metrics_.verification_failure();
     throw;
   }
-  metrics_.leaf_fetched(data.size(), std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+  metrics_.leaf_fetched(data->size(), std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
   metrics_.leaf_served(CacheTier::Store);
-  auto leaf = std::make_shared<const std::string>(std::move(data));
+  auto leaf = buffers_->share(std::move(data));
   if (disk_) {
     try {
-      const size_t evicted = disk_->put(key, *leaf);
+      const size_t evicted = disk_->put(key, leaf->view());
       for (size_t i = 0; i < evicted; ++i) metrics_.eviction(true);
       metrics_.set_disk_cache_bytes(disk_->bytes());
     } catch (const Error& e) {

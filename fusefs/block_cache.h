@@ -4,7 +4,8 @@
 // it. However many readers want a leaf at once, it is fetched once (single-flight) and every
 // leaf from the store is BLAKE2b-verified by cafs::Reader before it is cached or handed out.
 // Failures are never cached: the next read of the leaf tries again. Prefetches run on the
-// shared dm::ThreadPool, so leaves of one read or of readahead arrive in parallel.
+// shared dm::ThreadPool, so leaves of one read or of readahead arrive in parallel. Leaf
+// buffers are recycled through a LeafPool (an evicted leaf's buffer holds the next fetch).
 // Thread-safe. get() must not be called from a task of the same pool (it may wait on one).
 #pragma once
 
@@ -22,12 +23,14 @@
 #include "common/cafs/reader.h"
 #include "common/util/thread_pool.h"
 #include "fusefs/disk_cache.h"
+#include "fusefs/leaf_buffer.h"
+#include "fusefs/leaf_pool.h"
+#include "fusefs/leaf_source.h"
 #include "fusefs/metrics.h"
 
 namespace dm::fusefs {
 
 using LeafList = std::shared_ptr<const std::vector<cafs::Key>>;
-using LeafData = std::shared_ptr<const std::string>;
 
 struct BlockCacheOptions {
   uint64_t ram_bytes = 256ull << 20;
@@ -64,10 +67,12 @@ class BlockCache {
   void insert_ram(const cafs::Key& key, const LeafData& data);
 
   cafs::Reader& reader_;
+  LeafSource source_;
   ThreadPool& pool_;
   Metrics& metrics_;
   BlockCacheOptions options_;
   std::unique_ptr<DiskCache> disk_;
+  std::shared_ptr<LeafPool> buffers_;
 
   mutable std::mutex mutex_;
   std::list<cafs::Key> lru_;  // front = most recently used
