@@ -2,8 +2,10 @@
 // documented in sidecar/fuse_config.h, sidecar/pg_config.h and sidecar/README.md.
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
+#include <sstream>
 
 #include "bin/cli.h"
 #include "common/util/error.h"
@@ -30,8 +32,38 @@ struct WrapFlags {
   bool fuse = false;
   std::vector<std::string> databases;
   std::string timeout = "30m", grace = "10s";
+  // wrap_application.sh's own flags (format spec §9.3)
+  std::vector<std::string> batteries;  // -b fuse|postgres
+  std::optional<std::string> db_list;  // -d "db1 db2"
+  bool sleep_after = false;            // -s
   std::vector<std::string> command;
 };
+
+// wrap_application.sh's sleep after finishing (-s).
+constexpr std::chrono::seconds kOldWrapperSleep{600};
+
+// Folds wrap_application.sh's -b/-d into --fuse/--pg, with its validation: -b is fuse or
+// postgres, -d is required with postgres (and ignored without it, as the script did).
+void apply_old_wrapper_flags(const WrapFlags& f, sidecar::WrapOptions& o) {
+  bool postgres = false;
+  for (const auto& b : f.batteries) {
+    if (b == "fuse") o.fuse = true;
+    else if (b == "postgres") postgres = true;
+    else throw Error(ErrorKind::InvalidArgument, "wrap: unknown battery type '" + b + "' for -b (fuse or postgres)");
+  }
+  if (!postgres) return;
+  std::vector<std::string> names;
+  if (f.db_list) {
+    std::istringstream words(*f.db_list);
+    for (std::string db; words >> db;) names.push_back(db);
+  }
+  if (names.empty()) {
+    throw Error(ErrorKind::InvalidArgument, "wrap: -b postgres needs -d with the list of databases waited for");
+  }
+  for (auto& db : names) {
+    if (std::find(o.databases.begin(), o.databases.end(), db) == o.databases.end()) o.databases.push_back(db);
+  }
+}
 
 // The datamon binary with the global flags this process was given, for its child commands.
 std::vector<std::string> datamon_command(const config::ConfigOverrides& o, const std::string& log_level) {
@@ -95,10 +127,18 @@ void run_pg(GlobalOptions& global, const PgFlags& f) {
 }
 
 void run_wrap(const WrapFlags& f) {
+  // Checked here rather than by CLI11, so that a missing one exits 1 as wrap_application.sh did.
+  if (f.coord.empty()) throw Error(ErrorKind::InvalidArgument, "wrap: coordination point not set (-c/--coord)");
+  const bool old_style = !f.batteries.empty() || f.db_list || f.sleep_after;
+  if (old_style && f.batteries.empty() && !f.fuse && f.databases.empty()) {
+    throw Error(ErrorKind::InvalidArgument, "wrap: set the type of sidecar with -b fuse or -b postgres");
+  }
   sidecar::WrapOptions o;
   o.coord = f.coord;
   o.fuse = f.fuse;
   o.databases = f.databases;
+  apply_old_wrapper_flags(f, o);
+  if (f.sleep_after) o.linger = kOldWrapperSleep;
   o.timeout = sidecar::parse_duration(f.timeout, "--timeout");
   o.grace = sidecar::parse_duration(f.grace, "--grace");
   o.command = f.command;
@@ -134,13 +174,21 @@ void add_sidecar_commands(CLI::App& app, GlobalOptions& global) {
 
   auto wf = std::make_shared<WrapFlags>();
   auto* wrap = app.add_subcommand("wrap", "Run an application once its sidecars are ready; let them save its outputs");
-  wrap->add_option("--coord", wf->coord, "coordination folder shared with the sidecars")->required();
+  wrap->add_option("-c,--coord", wf->coord, "coordination folder shared with the sidecars (required)");
   wrap->add_flag("--fuse", wf->fuse, "wait for a fuse sidecar");
   wrap->add_option("--pg", wf->databases, "wait for the pg sidecar of this database (repeatable)")->allow_extra_args(false);
   wrap->add_option("--timeout", wf->timeout, "longest wait for the sidecars, before and after the app (default 30m)");
   wrap->add_option("--grace", wf->grace, "SIGTERM to SIGKILL delay when stopping the app (default 10s)");
-  wrap->add_option("command", wf->command, "-- APP ARGS...")->required();
-  wrap->callback([wf] { run_wrap(*wf); });
+  wrap->add_option("-b", wf->batteries, "wrap_application.sh: fuse or postgres (repeatable)")->allow_extra_args(false);
+  add_optional(*wrap, "-d", wf->db_list, "wrap_application.sh: the databases waited for with -b postgres (\"db1 db2\")");
+  wrap->add_flag("-s", wf->sleep_after, "wrap_application.sh: sleep up to 600 s after finishing (debug)");
+  wrap->add_option("command", wf->command, "[--] APP ARGS...");
+  // As getopts did: the first non-option word starts the application's command line.
+  wrap->positionals_at_end(true);
+  wrap->callback([wf] {
+    if (wf->command.empty()) throw Error(ErrorKind::InvalidArgument, "wrap: no application given after --");
+    run_wrap(*wf);
+  });
 }
 
 }  // namespace dm::cli

@@ -1,6 +1,7 @@
 #include "sidecar/child_process.h"
 
 #include <fcntl.h>
+#include <grp.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/eventfd.h>
@@ -117,6 +118,16 @@ ChildProcess::ChildProcess(const std::vector<std::string>& argv, SpawnOptions op
   for (const auto& a : argv) cargv.push_back(const_cast<char*>(a.c_str()));
   cargv.push_back(nullptr);
 
+  std::vector<std::string> env_storage;
+  std::vector<char*> cenv;
+  if (options_.environment) {
+    env_storage = *options_.environment;
+    for (auto& e : env_storage) cenv.push_back(e.data());
+    cenv.push_back(nullptr);
+  }
+  char** child_env = options_.environment ? cenv.data() : environ;
+  const Credentials* creds = options_.run_as ? &*options_.run_as : nullptr;
+
   std::array<int, 2> pipe_fds{-1, -1};
   if (options_.tap_output && ::pipe2(pipe_fds.data(), O_CLOEXEC) != 0) throw_errno("cannot create pipe for", program);
   const pid_t parent = ::getpid();
@@ -127,16 +138,25 @@ ChildProcess::ChildProcess(const std::vector<std::string>& argv, SpawnOptions op
     sigset_t none;
     sigemptyset(&none);
     pthread_sigmask(SIG_SETMASK, &none, nullptr);
-    if (options_.die_with_parent) {
-      ::prctl(PR_SET_PDEATHSIG, SIGTERM);
-      if (::getppid() != parent) ::_exit(127);
-    }
     if (options_.own_process_group) ::setpgid(0, 0);
     if (options_.tap_output) {
       ::dup2(pipe_fds[1], STDOUT_FILENO);
       ::dup2(pipe_fds[1], STDERR_FILENO);
     }
-    ::execve(program.c_str(), cargv.data(), environ);
+    if (creds) {
+      if (::setgroups(creds->groups.size(), creds->groups.data()) != 0 || ::setgid(creds->gid) != 0 ||
+          ::setuid(creds->uid) != 0 || ::chdir("/") != 0) {
+        const char msg[] = "datamon: error: cannot switch to the child's user\n";
+        [[maybe_unused]] auto n = ::write(STDERR_FILENO, msg, sizeof msg - 1);
+        ::_exit(126);
+      }
+    }
+    // After the user switch (which clears it), just before exec.
+    if (options_.die_with_parent) {
+      ::prctl(PR_SET_PDEATHSIG, options_.death_signal);
+      if (::getppid() != parent) ::_exit(127);  // the parent died before the line above
+    }
+    ::execve(program.c_str(), cargv.data(), child_env);
     const char msg[] = "datamon: error: cannot execute child program\n";
     [[maybe_unused]] auto n = ::write(STDERR_FILENO, msg, sizeof msg - 1);
     ::_exit(127);
@@ -233,6 +253,12 @@ std::string ChildProcess::failure_reason() {
     if (!it->empty()) return *it + " (" + status + ")";
   }
   return status;
+}
+
+std::vector<std::string> ChildProcess::output_tail() {
+  if (!tap_) return {};
+  std::lock_guard lock(tap_->mutex);
+  return {tap_->tail.begin(), tap_->tail.end()};
 }
 
 std::string self_executable() {

@@ -1,14 +1,18 @@
 // A supervised child process: the mount, the pg mover steps, the wrapped application.
 //
 // The child starts with the default signal mask (the parent blocks SIGTERM/SIGINT for its
-// EventWaiter), optionally in its own process group (so that a stop reaches its children too)
-// and optionally bound to the parent's life (PR_SET_PDEATHSIG: a killed sidecar does not leave
-// a mount or a restore running). With `tap_output`, its stdout and stderr are copied line by
+// EventWaiter), optionally in its own process group (so that a stop reaches its children too),
+// optionally as another user (we are root; PostgreSQL refuses root) with its own environment,
+// and optionally bound to the parent's life (PR_SET_PDEATHSIG, set after the user switch,
+// which would clear it: a killed sidecar does not leave a mount, a restore or a server
+// running). The kernel sends that signal when the *thread* that forked exits, so children
+// bound to the parent's life are started from the main thread. With `tap_output`, its stdout and stderr are copied line by
 // line to ours with a "[label] " prefix, and the last lines are kept to explain a failure.
 // The destructor stops a child that is still running (SIGTERM, then SIGKILL) and reaps it.
 // Errors are dm::Error naming the program. Methods are called from one thread.
 #pragma once
 
+#include <signal.h>
 #include <sys/types.h>
 
 #include <chrono>
@@ -22,11 +26,21 @@
 
 namespace dm::sidecar {
 
+// Who a child runs as, when not as us.
+struct Credentials {
+  uid_t uid = 0;
+  gid_t gid = 0;
+  std::vector<gid_t> groups;
+};
+
 struct SpawnOptions {
   std::string label;               // names the child in logs and errors
   bool tap_output = true;          // copy its output to our stderr and keep the tail
   bool own_process_group = false;  // signals then go to the whole group
-  bool die_with_parent = true;     // SIGTERM to the child when we die
+  bool die_with_parent = true;     // `death_signal` to the child when we die
+  int death_signal = SIGTERM;
+  std::optional<Credentials> run_as{};                  // switch user before exec (then cwd is /)
+  std::optional<std::vector<std::string>> environment{};  // "K=V" entries; default: ours
 };
 
 class ChildProcess {
@@ -55,6 +69,8 @@ class ChildProcess {
   // Why it failed, for a one-line error: its last "datamon: error: ..." line, else its last
   // output line, else "exited with status N".
   std::string failure_reason();
+  // The last lines of its output (with tap_output), oldest first.
+  std::vector<std::string> output_tail();
 
  private:
   struct OutputTap;

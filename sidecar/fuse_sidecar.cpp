@@ -50,6 +50,7 @@ class FuseSidecar {
     for (const char* stale : {signals::kMountDone, signals::kUploadDone, signals::kFuseFailed, signals::kInitUpload}) {
       coord_.clear(stale);
     }
+    const timespec started = alive.mark_started();
     EventWaiter waiter({coord_.root()}, c.poll_interval);
     bool finished = false;
     try {
@@ -58,7 +59,7 @@ class FuseSidecar {
       spdlog::info("fuse sidecar: {} source(s) mounted; waiting for the application", mounts_.size());
       std::vector<int> fds;
       for (auto& m : mounts_) fds.push_back(m.server->exit_fd());
-      const auto outcome = wait_for_app(waiter, {coord_, signals::kInitUpload, c.app_timeout,
+      const auto outcome = wait_for_app(waiter, {coord_, started, signals::kInitUpload, c.app_timeout,
                                                  [this] { return broken_mount(); }, fds});
       unmount_all();
       if (outcome.verdict == AppVerdict::Discard) {
@@ -79,6 +80,8 @@ class FuseSidecar {
     } catch (const std::exception& e) {
       unmount_all_quietly();
       coord_.raise(signals::kFuseFailed, e.what());
+      spdlog::error("fuse sidecar: {}", e.what());
+      wait_for_failure_heard(waiter, coord_, started, c.app_timeout);
       throw;
     }
   }

@@ -2,19 +2,33 @@
 
 #include <fcntl.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <chrono>
+#include <string>
 #include <thread>
 
 #include "common/util/error.h"
 
 namespace dm::sidecar {
 
-LivenessLock::LivenessLock(const std::filesystem::path& file) {
+LivenessLock::LivenessLock(const std::filesystem::path& file) : file_(file) {
+  // A live holder's stamp must not be erased by a second instance that is about to be refused.
+  if (probe_lock(file).liveness == Liveness::Alive) {
+    throw Error(ErrorKind::AlreadyExists,
+                "lock '" + file.string() + "' is held by another live process (same sidecar started twice?)");
+  }
   fd_ = ::open(file.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
   if (fd_ < 0) throw_errno("cannot open lock file", file.string());
+  // Emptied before the lock is taken: whoever sees us holding it can no longer read the stamp
+  // of an earlier run, so it waits for ours.
+  if (::ftruncate(fd_, 0) != 0) {
+    const int err = errno;
+    ::close(fd_);
+    throw_errno(err, "cannot empty lock file", file.string());
+  }
   // A prober holds the lock only between two system calls; 2 s is far more than that.
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);
   while (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
@@ -36,16 +50,37 @@ LivenessLock::~LivenessLock() {
   if (fd_ >= 0) ::close(fd_);
 }
 
-LivenessLock::LivenessLock(LivenessLock&& other) noexcept : fd_(other.fd_) { other.fd_ = -1; }
+LivenessLock::LivenessLock(LivenessLock&& other) noexcept : file_(std::move(other.file_)), fd_(other.fd_) {
+  other.fd_ = -1;
+}
 
-Liveness probe_liveness(const std::filesystem::path& file) {
+timespec LivenessLock::mark_started() {
+  const std::string stamp = "pid " + std::to_string(::getpid()) + "\n";
+  if (::pwrite(fd_, stamp.data(), stamp.size(), 0) != static_cast<ssize_t>(stamp.size())) {
+    throw_errno("cannot stamp lock file", file_.string());
+  }
+  struct stat st {};
+  if (::fstat(fd_, &st) != 0) throw_errno("cannot stat lock file", file_.string());
+  return st.st_mtim;
+}
+
+LockProbe probe_lock(const std::filesystem::path& file) {
+  LockProbe probe;
   const int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return Liveness::NotStarted;
+  if (fd < 0) return probe;
   // A shared lock is refused only while the holder's exclusive lock stands, and never makes
   // the holder's own (already taken) lock fail.
   const bool free = ::flock(fd, LOCK_SH | LOCK_NB) == 0;
+  probe.liveness = free ? Liveness::Gone : Liveness::Alive;
+  // Read after the lock: a holder empties the file before locking it, so an old stamp is
+  // never taken for the current holder's.
+  struct stat st {};
+  if (::fstat(fd, &st) == 0 && st.st_size > 0) {
+    probe.stamped = true;
+    probe.stamped_at = st.st_mtim;
+  }
   ::close(fd);
-  return free ? Liveness::Gone : Liveness::Alive;
+  return probe;
 }
 
 }  // namespace dm::sidecar

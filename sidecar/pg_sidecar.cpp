@@ -5,8 +5,7 @@
 
 #include <spdlog/spdlog.h>
 
-#include <cerrno>
-#include <fstream>
+#include <memory>
 
 #include "common/util/error.h"
 #include "sidecar/app_gate.h"
@@ -14,6 +13,7 @@
 #include "sidecar/duration.h"
 #include "sidecar/event_waiter.h"
 #include "sidecar/liveness_lock.h"
+#include "sidecar/postmaster.h"
 #include "sidecar/signal_files.h"
 
 namespace dm::sidecar {
@@ -23,7 +23,9 @@ namespace {
 using Clock = std::chrono::steady_clock;
 using std::chrono::milliseconds;
 
-constexpr milliseconds kStepGrace{30'000};  // SIGTERM → SIGKILL for a pg mover step
+constexpr milliseconds kStepGrace{30'000};   // SIGTERM → SIGKILL for a pg mover step
+constexpr milliseconds kServerStop{120'000};  // a fast shutdown, as `pg_ctl stop -t 120`
+constexpr milliseconds kReadyPoll{200};
 
 class PgSidecar {
  public:
@@ -36,6 +38,7 @@ class PgSidecar {
                               signals::db_failed(c_.name), signals::db_init_upload(c_.name)}) {
       coord_.clear(stale);
     }
+    const timespec started = alive.mark_started();
     EventWaiter waiter({coord_.root(), coord_.path(c_.name)}, c_.poll_interval);
     bool finished = false;
     try {
@@ -43,8 +46,8 @@ class PgSidecar {
       start(waiter);
       coord_.raise(signals::db_started(c_.name));
       spdlog::info("pg sidecar '{}': database up on port {}; waiting for the application", c_.name, c_.port);
-      const auto outcome = wait_for_app(waiter, {coord_, signals::db_init_upload(c_.name), c_.app_timeout,
-                                                 [this] { return server_gone(); }, {}});
+      const auto outcome = wait_for_app(waiter, {coord_, started, signals::db_init_upload(c_.name), c_.app_timeout,
+                                                 [this] { return server_gone(); }, {server_->exit_fd()}});
       stop(waiter);
       if (outcome.verdict == AppVerdict::Discard) {
         spdlog::warn("pg sidecar '{}': nothing saved: {}", c_.name, outcome.reason);
@@ -64,6 +67,8 @@ class PgSidecar {
     } catch (const std::exception& e) {
       stop_quietly();
       coord_.raise(signals::db_failed(c_.name), e.what());
+      spdlog::error("pg sidecar '{}': {}", c_.name, e.what());
+      wait_for_failure_heard(waiter, coord_, started, c_.app_timeout);
       throw;
     }
   }
@@ -126,52 +131,68 @@ class PgSidecar {
     step("init of a fresh database", args, waiter);
   }
 
+  // The server is our child (postmaster.h): if we die, even by SIGKILL, it shuts down.
   void start(EventWaiter& waiter) {
-    std::vector<std::string> args{"start", "--pgdata", cluster().string(), "--port", c_.port};
-    if (!c_.listen.empty()) args.insert(args.end(), {"--listen", c_.listen});
-    started_ = true;  // from here on, a failure must try to stop the server
-    step("start on port " + c_.port, args, waiter);
-  }
-
-  void stop(EventWaiter& waiter) {
-    if (!started_) return;
-    step("clean stop", {"stop", "--pgdata", cluster().string()}, waiter);
-    started_ = false;
-  }
-
-  void stop_quietly() {
-    if (!started_) return;
+    const std::string what = "start on port " + c_.port;
+    spdlog::info("pg sidecar '{}': {}", c_.name, what);
+    auto failed = [&](const std::string& why) {
+      return Error(ErrorKind::Unavailable, "database '" + c_.name + "': " + what + " failed: " + why);
+    };
+    PostmasterOptions o{.pgdata = cluster(), .port = c_.port, .listen = c_.listen.empty() ? "127.0.0.1" : c_.listen,
+                        .socket_dir = "/tmp", .run_as = c_.run_as, .label = "postgres " + c_.name};
     try {
-      ChildProcess child(pg_argv({"stop", "--pgdata", cluster().string()}), {.label = "pg stop " + c_.name});
-      if (!child.wait_exit(kStepGrace) || child.poll_exit() != 0) {
-        spdlog::error("pg sidecar '{}': clean stop failed: {}", c_.name, child.failure_reason());
-        kill_server();
+      server_ = std::make_unique<Postmaster>(o);
+    } catch (const Error& e) {
+      throw failed(e.what());
+    }
+    const auto deadline = Clock::now() + c_.app_timeout;
+    for (;;) {
+      if (server_->exited()) throw failed(server_->failure_reason());
+      if (server_->ready()) return;
+      throw_if_interrupted(waiter, "during " + what + " of database '" + c_.name + "'");
+      if (Clock::now() > deadline) {
+        throw failed("not ready after " + format_duration(c_.app_timeout) + " (" + server_->failure_reason() + ")");
+      }
+      waiter.wait(kReadyPoll, {server_->exit_fd()});
+    }
+  }
+
+  // Fast shutdown, then `datamon pg stop` checks that pg_controldata says "shut down" (and
+  // brings an unclean cluster there, or says why).
+  void stop(EventWaiter& waiter) {
+    if (!server_) return;
+    spdlog::info("pg sidecar '{}': fast shutdown", c_.name);
+    const int code = server_->shut_down(kServerStop);
+    const std::string reason = code == 0 ? "" : server_->failure_reason();
+    server_.reset();
+    if (code != 0) {
+      throw Error(ErrorKind::Unavailable,
+                  "database '" + c_.name + "': the server exited with status " + std::to_string(code) + ": " + reason);
+    }
+    step("clean stop", {"stop", "--pgdata", cluster().string()}, waiter);
+  }
+
+  // The same, on the way out after a failure or a SIGTERM: never throws.
+  void stop_quietly() {
+    if (!server_) return;
+    try {
+      server_->shut_down(kServerStop);
+      server_.reset();
+      ChildProcess check(pg_argv({"stop", "--pgdata", cluster().string()}), {.label = "pg stop " + c_.name});
+      if (!check.wait_exit(kStepGrace) || check.poll_exit() != 0) {
+        spdlog::error("pg sidecar '{}': the database was not left cleanly shut down: {}", c_.name,
+                      check.failure_reason());
       }
     } catch (const std::exception& e) {
       spdlog::error("pg sidecar '{}': {}", c_.name, e.what());
-      kill_server();
     }
-    started_ = false;
+    server_.reset();
   }
 
-  // The postmaster's pid from postmaster.pid, if the file is there.
-  std::optional<pid_t> server_pid() const {
-    std::ifstream in(cluster() / "postmaster.pid");
-    long pid = 0;
-    if (!(in >> pid) || pid <= 0) return std::nullopt;
-    return static_cast<pid_t>(pid);
-  }
-
-  std::optional<std::string> server_gone() const {
-    const auto pid = server_pid();
-    if (pid && (::kill(*pid, 0) == 0 || errno == EPERM)) return std::nullopt;
-    return "database '" + c_.name + "': the server stopped while the application was running (see its log)";
-  }
-
-  void kill_server() {
-    if (auto pid = server_pid(); pid && ::kill(*pid, SIGQUIT) == 0) {
-      spdlog::warn("pg sidecar '{}': sent SIGQUIT to postmaster {}", c_.name, *pid);
-    }
+  std::optional<std::string> server_gone() {
+    if (!server_ || !server_->exited()) return std::nullopt;
+    return "database '" + c_.name + "': the server stopped while the application was running: " +
+           server_->failure_reason();
   }
 
   void commit(EventWaiter& waiter) {
@@ -192,7 +213,7 @@ class PgSidecar {
   const PgSidecarRun& run_;
   const PgSidecarConfig& c_;
   CoordDir coord_;
-  bool started_ = false;
+  std::unique_ptr<Postmaster> server_;
 };
 
 }  // namespace

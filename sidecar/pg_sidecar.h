@@ -3,9 +3,12 @@
 // it as a new bundle when a destination is set, and raises {db}/dbuploaddone. Without a
 // destination the database is thrown away: nothing is saved.
 //
-// Each step is a `datamon pg ...` child process (the pg mover's CLI contract). Any failure
-// raises {db}/dbfailed with a one-line reason, after stopping a started server; a SIGTERM
-// does the same unless the work was finished.
+// Restore, init, the clean-stop check and commit are `datamon pg ...` child processes (the pg
+// mover's CLI contract). The server itself is the sidecar's own child (postmaster.h), so it
+// shuts down (fast) when the sidecar dies, even by SIGKILL. Any failure raises {db}/dbfailed
+// with a one-line reason, after stopping a started server, and keeps the sidecar alive until
+// the wrapper heard of it (app_gate.h); a SIGTERM stops the server and signals failure unless
+// the work was finished.
 #pragma once
 
 #include <string>

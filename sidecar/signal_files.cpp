@@ -1,5 +1,7 @@
 #include "sidecar/signal_files.h"
 
+#include <sys/stat.h>
+
 #include <cerrno>
 #include <fstream>
 #include <sstream>
@@ -40,6 +42,12 @@ void CoordDir::raise(const std::string& name, const std::string& reason) const {
 bool CoordDir::is_raised(const std::string& name) const {
   std::error_code ec;
   return std::filesystem::exists(path(name), ec);
+}
+
+std::optional<timespec> CoordDir::raised_at(const std::string& name) const {
+  struct stat st {};
+  if (::stat(path(name).c_str(), &st) != 0) return std::nullopt;
+  return st.st_mtim;
 }
 
 std::optional<std::string> CoordDir::reason(const std::string& name) const {

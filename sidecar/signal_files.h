@@ -7,6 +7,8 @@
 // half-written reason. Methods throw dm::Error naming the file. Stateless, thread-safe.
 #pragma once
 
+#include <time.h>
+
 #include <filesystem>
 #include <optional>
 #include <string>
@@ -42,6 +44,8 @@ class CoordDir {
   // Publishes `name` atomically with `reason` as its content (one line, may be empty).
   void raise(const std::string& name, const std::string& reason = {}) const;
   bool is_raised(const std::string& name) const;
+  // When it was raised (its mtime), or nothing when it is not raised.
+  std::optional<timespec> raised_at(const std::string& name) const;
   // The content of a raised signal (trimmed), or nothing when it is not raised.
   std::optional<std::string> reason(const std::string& name) const;
   // Removes a stale signal left by an earlier run; absent is fine.

@@ -42,7 +42,8 @@ const char* phase_name(Phase p) {
 struct SidecarView {
   std::string title;  // "sidecar fuse", "sidecar pg 'db1'"
   std::string ready, start_upload, done, failed, lock;
-  bool seen_alive = false;
+  bool seen_alive = false;       // seen holding its stamped lock: an instance of this run
+  bool ignored_earlier = false;  // its files were ignored as an earlier run's
 };
 
 enum class SidecarState { Pending, Reached, Failed };
@@ -76,6 +77,7 @@ class Wrapper {
     // Our own signals from an earlier run would release the sidecars too early.
     coord_.clear(signals::kAppFailed);
     for (const auto& s : sidecars_) coord_.clear(s.start_upload);
+    started_ = alive.mark_started();
     EventWaiter waiter(watched, options_.poll_interval);
 
     enter(Phase::WaitingForSidecars);
@@ -113,18 +115,39 @@ class Wrapper {
       return abort(waiter, nullptr, *failure, 1);
     }
     enter(Phase::Done);
+    linger(waiter);
     return {};
   }
 
  private:
   void enter(Phase p) { spdlog::info("wrap: {}", phase_name(p)); }
 
+  // Whether the sidecar's files are of this run. A sidecar clears its earlier run's files
+  // before it stamps its lock, so they are when it holds a stamped lock, when it was seen doing
+  // so, or when it stamped after our own start (it ended before we looked). A failing sidecar
+  // keeps its lock until we heard of it, so a stamp older than our start on a released lock
+  // is an earlier run's. No lock file at all: an old sidecar (files only), trusted as before.
+  bool of_this_run(SidecarView& s, const LockProbe& probe) {
+    switch (probe.liveness) {
+      case Liveness::NotStarted: return true;
+      case Liveness::Alive:
+        if (probe.stamped) s.seen_alive = true;
+        return probe.stamped;
+      case Liveness::Gone: return s.seen_alive || (probe.stamped && at_or_after(probe.stamped_at, started_));
+    }
+    return false;
+  }
+
   Check check(SidecarView& s, const std::string SidecarView::*goal) {
-    const auto live = probe_liveness(coord_.path(s.lock));
-    if (live == Liveness::Alive) s.seen_alive = true;
+    const auto probe = probe_lock(coord_.path(s.lock));
+    const auto live = probe.liveness;
+    if (!of_this_run(s, probe)) {
+      s.ignored_earlier = s.ignored_earlier || coord_.is_raised(s.failed) || (goal && coord_.is_raised(s.*goal));
+      return {};
+    }
     if (auto reason = coord_.reason(s.failed)) return {SidecarState::Failed, s.title + " failed: " + *reason};
     if (goal && coord_.is_raised(s.*goal)) return {SidecarState::Reached, {}};
-    if (live == Liveness::Gone && s.seen_alive) {
+    if (live == Liveness::Gone) {
       // It may have signalled and exited between our two looks.
       if (auto reason = coord_.reason(s.failed)) return {SidecarState::Failed, s.title + " failed: " + *reason};
       if (goal && coord_.is_raised(s.*goal)) return {SidecarState::Reached, {}};
@@ -146,10 +169,14 @@ class Wrapper {
     const auto deadline = Clock::now() + options_.timeout;
     for (;;) {
       std::vector<std::string> pending;
+      const SidecarView* first_pending = nullptr;
       for (auto& s : sidecars_) {
         auto c = check(s, goal);
         if (c.state == SidecarState::Failed) return c.reason;
-        if (c.state == SidecarState::Pending) pending.push_back(s.title);
+        if (c.state == SidecarState::Pending) {
+          pending.push_back(s.title);
+          if (!first_pending) first_pending = &s;
+        }
       }
       if (pending.empty()) return std::nullopt;
       if (auto sig = waiter.terminated_by()) {
@@ -159,7 +186,9 @@ class Wrapper {
       const auto left = std::chrono::duration_cast<milliseconds>(deadline - Clock::now());
       if (left.count() <= 0) {
         return "timed out after " + format_duration(options_.timeout) + " waiting for " + pending.front() + " (" +
-               what + ")";
+               what + ")" +
+               (first_pending->ignored_earlier ? "; its signal files in the coordination folder are from an earlier run"
+                                               : "");
       }
       waiter.wait(std::min(left, kProbePeriod));
     }
@@ -183,9 +212,20 @@ class Wrapper {
     return {code == 0 ? 1 : code, reason};
   }
 
+  // wrap_application.sh -s: stay a while after finishing, for debugging; a signal ends it.
+  void linger(EventWaiter& waiter) {
+    if (options_.linger.count() <= 0) return;
+    spdlog::info("wrap: sleeping up to {} before exiting (-s)", format_duration(options_.linger));
+    const auto deadline = Clock::now() + options_.linger;
+    while (!waiter.terminated_by() && Clock::now() < deadline) {
+      waiter.wait(std::chrono::duration_cast<milliseconds>(deadline - Clock::now()));
+    }
+  }
+
   const WrapOptions& options_;
   CoordDir coord_;
   std::vector<SidecarView> sidecars_;
+  timespec started_{};  // our lock's stamp
 };
 
 }  // namespace

@@ -8,6 +8,11 @@
 // (SIGTERM, SIGKILL after the grace period), `appfailed` is raised with the reason so that
 // every sidecar ends without saving, and the wrapper waits (bounded) for the live sidecars to
 // end. Every wait is bounded by `timeout`, except the application's own run time.
+//
+// A reused coordination folder: the wrapper clears its own earlier signals before stamping
+// its lock, and ignores a sidecar's files until they are of this run (see of_this_run in
+// wrapper.cpp and liveness_lock.h), so an earlier run's files neither start the app early nor
+// fail the run.
 #pragma once
 
 #include <chrono>
@@ -24,6 +29,7 @@ struct WrapOptions {
   std::chrono::milliseconds timeout = std::chrono::minutes(30);  // each wait on the sidecars
   std::chrono::milliseconds grace = std::chrono::seconds(10);    // SIGTERM → SIGKILL for the app
   std::chrono::milliseconds poll_interval = std::chrono::seconds(1);  // fallback without inotify
+  std::chrono::milliseconds linger{0};  // after success, stay this long (wrap_application.sh -s)
   std::vector<std::string> command;                          // the application and its arguments
 };
 

@@ -5,7 +5,11 @@
 
 #include <signal.h>
 
+#include <algorithm>
+#include <thread>
+
 #include "pod_support.h"
+#include "sidecar/liveness_lock.h"
 #include "sidecar/signal_files.h"
 
 namespace dm::sidecar {
@@ -134,6 +138,62 @@ TEST_F(FuseSidecarTest, BadConfigFailsWithOneLineNamingTheEntry) {
   auto r = store.run({"sidecar", "fuse", "--config", file.string()});
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_THAT(r.err, HasSubstr("datamon: error: fuse sidecar config '" + file.string() + "': bundle 'in'"));
+}
+
+
+// A coordination folder reused by three runs of the real sidecar and wrapper. Run 1 fails (the
+// app exits 3: `appfailed` stays). Run 2 starts the sidecar first: run 1's `appfailed` must not
+// make it throw its outputs away. Run 3 starts the wrapper first: run 2's `mountdone` and
+// `uploaddone` must not let the app run before the new sidecar is ready.
+TEST_F(FuseSidecarTest, ASecondRunInTheSameFolderIgnoresTheFirstRunsSignals) {
+  const auto config = write_config();
+  const std::string c = coord.root().string();
+  const std::string write_out = "mkdir -p " + out.string() + " && echo run > " + out.string() + "/r.txt";
+  {
+    auto sidecar = start_datamon(store, {"sidecar", "fuse", "--config", config.string()}, "fuse run 1");
+    auto wrap = start_datamon(store, {"wrap", "--coord", c, "--fuse", "--", "sh", "-c", "exit 3"}, "wrap run 1");
+    ASSERT_EQ(wrap->wait_exit(60s), 3);
+    ASSERT_EQ(sidecar->wait_exit(30s), 0);
+    ASSERT_TRUE(coord.is_raised(signals::kAppFailed));
+  }
+  std::this_thread::sleep_for(50ms);  // file times are coarse: keep run 1 strictly earlier
+  {
+    auto sidecar = start_datamon(store, {"sidecar", "fuse", "--config", config.string()}, "fuse run 2");
+    const auto deadline = std::chrono::steady_clock::now() + 30s;
+    while (!(probe_lock(coord.path(signals::kFuseLock)).liveness == Liveness::Alive &&
+             probe_lock(coord.path(signals::kFuseLock)).stamped && coord.is_raised(signals::kMountDone)) &&
+           std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(20ms);
+    }
+    std::this_thread::sleep_for(1s);
+    EXPECT_FALSE(sidecar->wait_exit(0ms)) << "run 2's sidecar ended on run 1's appfailed";
+    auto wrap = start_datamon(store, {"wrap", "--coord", c, "--fuse", "--", "sh", "-c", write_out}, "wrap run 2");
+    ASSERT_EQ(wrap->wait_exit(60s), 0) << wrap->failure_reason();
+    ASSERT_EQ(sidecar->wait_exit(30s), 0) << sidecar->failure_reason();
+  }
+  const auto run2_id = test::read_file(dir / "bid.txt");
+  std::filesystem::remove(dir / "bid.txt");
+  std::filesystem::remove_all(out);
+  std::this_thread::sleep_for(50ms);
+  {
+    const auto ran = dir / "run3-app-ran";
+    auto wrap = start_datamon(store, {"wrap", "--coord", c, "--fuse", "--", "sh", "-c", "touch " + ran.string() + " && " + write_out},
+                              "wrap run 3");
+    std::this_thread::sleep_for(1500ms);
+    EXPECT_FALSE(std::filesystem::exists(ran)) << "run 3's app started on run 2's mountdone";
+    EXPECT_FALSE(wrap->wait_exit(0ms)) << "run 3's wrapper ended on run 2's signals: " << wrap->failure_reason();
+    auto sidecar = start_datamon(store, {"sidecar", "fuse", "--config", config.string()}, "fuse run 3");
+    ASSERT_EQ(wrap->wait_exit(60s), 0) << wrap->failure_reason();
+    ASSERT_EQ(sidecar->wait_exit(30s), 0) << sidecar->failure_reason();
+    EXPECT_TRUE(std::filesystem::exists(ran));
+  }
+  const auto run3_id = test::read_file(dir / "bid.txt");
+  EXPECT_NE(run2_id, run3_id);
+  const auto list = store.run({"bundle", "list", "--repo", "outputs"}).out;
+  EXPECT_THAT(list, HasSubstr(run2_id));
+  EXPECT_THAT(list, HasSubstr(run3_id));
+  EXPECT_EQ(std::count(list.begin(), list.end(), '\n'), 2) << list;  // run 1 saved nothing
+  EXPECT_THAT(store.run({"label", "get", "--repo", "outputs", "--label", "latest-run"}).out, HasSubstr(run3_id));
 }
 
 }  // namespace

@@ -1,5 +1,7 @@
 #include "pod_support.h"
 
+#include <fstream>
+#include <sstream>
 #include <stdexcept>
 #include <thread>
 
@@ -36,6 +38,38 @@ bool wait_for_file(const std::filesystem::path& p, std::chrono::milliseconds lim
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   return true;
+}
+
+namespace {
+
+std::vector<std::string> lines_of(const std::string& text) {
+  std::vector<std::string> lines;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) {
+    if (!line.empty()) lines.push_back(line);
+  }
+  return lines;
+}
+
+std::vector<std::string> left_behind_now(const std::filesystem::path& dir) {
+  auto found = lines_of(test::run({"/usr/bin/pgrep", "-a", "-f", dir.string()}).out);
+  for (auto& line : found) line = "process " + line;
+  std::ifstream mounts("/proc/mounts");
+  for (std::string device, point, rest; mounts >> device >> point && std::getline(mounts, rest);) {
+    if (point.rfind(dir.string(), 0) == 0) found.push_back("mount " + point + " (" + device + ")");
+  }
+  return found;
+}
+
+}  // namespace
+
+std::vector<std::string> left_behind(const std::filesystem::path& dir, std::chrono::milliseconds limit) {
+  const auto deadline = std::chrono::steady_clock::now() + limit;
+  for (;;) {
+    auto found = left_behind_now(dir);
+    if (found.empty() || std::chrono::steady_clock::now() > deadline) return found;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
 }
 
 }  // namespace dm::sidecar::podtest

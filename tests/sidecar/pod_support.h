@@ -33,4 +33,9 @@ std::unique_ptr<ChildProcess> start_datamon(const LocalStore& store, const std::
 
 bool wait_for_file(const std::filesystem::path& p, std::chrono::milliseconds limit);
 
+// What a pod left behind under `dir`: processes whose command line mentions it (pgrep -a -f:
+// mount servers, postmasters, sidecars) and mounts below it (/proc/mounts), one line each.
+// Waits up to `limit` for them to go (a killed sidecar's children end on their own).
+std::vector<std::string> left_behind(const std::filesystem::path& dir, std::chrono::milliseconds limit);
+
 }  // namespace dm::sidecar::podtest

@@ -137,11 +137,30 @@ class PodTest : public ::testing::Test {
     return out;
   }
 
+  // No mount, no server, no sidecar or mount server of this pod (pgrep, /proc/mounts): within
+  // seconds, since children of a killed sidecar end on their own.
   void expect_nothing_left_behind() {
+    for (const auto& what : podtest::left_behind(dir.path(), 10s)) ADD_FAILURE() << "left behind: " << what;
     for (const char* m : {"mnt1", "mnt2"}) EXPECT_FALSE(is_fuse_mounted(dir / m)) << m << " still mounted";
     for (const char* db : {"fresh", "restored", "db"}) {
       EXPECT_FALSE(postgres_running_in(dir / "pg" / db)) << "postgres still running for " << db;
     }
+  }
+
+  std::string cluster_state(const std::filesystem::path& pgdata) {
+    const auto r = test::run({pg_bin() + "/pg_controldata", "-D", pgdata.string()}, {"LC_ALL=C"});
+    const auto at = r.out.find("Database cluster state:");
+    if (at == std::string::npos) return "(pg_controldata failed: " + r.err + ")";
+    const auto value = r.out.substr(at + 23, r.out.find('\n', at) - at - 23);
+    return value.substr(value.find_first_not_of(' '));
+  }
+
+  static std::string pg_bin() {
+    for (const char* v : {"17", "16", "15", "14", "13"}) {
+      const std::string bin = std::string("/usr/lib/postgresql/") + v + "/bin";
+      if (std::filesystem::exists(bin + "/pg_controldata")) return bin;
+    }
+    return "/usr/lib/postgresql/15/bin";
   }
 
   void TearDown() override {
@@ -207,13 +226,34 @@ TEST_F(PodTest, UnknownLabelFailsTheWrapperWithinSecondsNamingTheBundle) {
   expect_nothing_left_behind();
 }
 
+// The failed sidecar keeps its liveness lock until the wrapper heard of it, so a wrapper that
+// starts late still takes the failure as this run's (and not as an earlier run's leftover).
+TEST_F(PodTest, AWrapperStartingAfterASidecarFailedStillHearsOfIt) {
+  auto fuse = start_datamon(store, {"sidecar", "fuse", "--config", fuse_yaml("no-such-label")}, "fuse");
+  ASSERT_TRUE(wait_for_file(coord.path(signals::kFuseFailed), 60s));
+  std::this_thread::sleep_for(1s);
+  EXPECT_FALSE(fuse->wait_exit(0ms)) << "the failed sidecar did not wait for the wrapper to hear of it";
+  const auto ran = dir / "app-ran";
+  auto wrap = start_datamon(store, {"wrap", "--coord", coord.root().string(), "--fuse", "--", "touch", ran.string()}, "wrap");
+  const auto t0 = std::chrono::steady_clock::now();
+  EXPECT_EQ(wrap->wait_exit(60s), 1);
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, 15s);
+  EXPECT_THAT(wrap->failure_reason(), HasSubstr("sidecar fuse failed: mount of bundle 'in1'"));
+  EXPECT_EQ(fuse->wait_exit(30s), 1);
+  EXPECT_FALSE(std::filesystem::exists(ran));
+  expect_nothing_left_behind();
+}
+
 TEST_F(PodTest, AppExitingThreeSavesNothingAndStopsEverything) {
   auto fuse = start_datamon(store, {"sidecar", "fuse", "--config", fuse_yaml("v1")}, "fuse");
   auto db = start_datamon(store, {"sidecar", "pg", "--config", pg_yaml("db", free_port(), "", "never")}, "pg db");
   auto wrap = start_datamon(store, {"wrap", "--coord", coord.root().string(), "--fuse", "--pg", "db", "--", "sh", "-c",
                                     "mkdir -p " + (dir / "out").string() + "; touch " + (dir / "out/x").string() + "; exit 3"},
                             "wrap");
-  EXPECT_EQ(wrap->wait_exit(120s), 3);
+  ASSERT_TRUE(wait_for_file(dir / "out/x", 120s));
+  const auto t0 = std::chrono::steady_clock::now();
+  EXPECT_EQ(wrap->wait_exit(60s), 3);
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, 30s);  // both sidecars ended (a database stopped) meanwhile
   EXPECT_THAT(wrap->failure_reason(), HasSubstr("exited with status 3"));
   EXPECT_EQ(fuse->wait_exit(30s), 0);
   EXPECT_EQ(db->wait_exit(60s), 0);
@@ -239,7 +279,10 @@ TEST_F(PodTest, DatabaseThatCannotStartFailsTheWrapperNamingIt) {
   const auto ran = dir / "app-ran";
   auto wrap = start_datamon(store, {"wrap", "--coord", coord.root().string(), "--fuse", "--pg", "db", "--", "touch", ran.string()},
                             "wrap");
-  EXPECT_EQ(wrap->wait_exit(120s), 1);
+  ASSERT_TRUE(wait_for_file(coord.path(signals::db_failed("db")), 120s));
+  const auto t0 = std::chrono::steady_clock::now();
+  EXPECT_EQ(wrap->wait_exit(60s), 1);
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, 15s);
   EXPECT_THAT(wrap->failure_reason(), HasSubstr("sidecar pg 'db' failed: database 'db': start on port " + port));
   EXPECT_EQ(db->wait_exit(60s), 1);
   EXPECT_EQ(fuse->wait_exit(30s), 0);  // released by `appfailed`: nothing to save
@@ -296,7 +339,61 @@ TEST_F(PodTest, SigtermStopsTheDatabaseCleanlyAndSignalsFailure) {
   ASSERT_TRUE(coord.reason("db/dbfailed"));
   EXPECT_THAT(*coord.reason("db/dbfailed"), HasSubstr("terminated by signal 15"));
   EXPECT_FALSE(postgres_running_in(dir / "pg/db"));
+  EXPECT_EQ(cluster_state(dir / "pg/db"), "shut down");  // -m fast semantics, not immediate
   EXPECT_EQ(store.run({"bundle", "list", "--repo", "pgdata"}).out, "");
+  expect_nothing_left_behind();
+}
+
+
+// Issue 5, item "a sidecar killed half-way", for a pg sidecar: its server is its own child with
+// a parent-death signal, so SIGKILLing the sidecar shuts the server down (fast, clean) instead
+// of leaving it running. Then a second run in the same coordination folder and data folder
+// (the wrapper started first, on the first run's files) restores and commits normally.
+TEST_F(PodTest, KilledPgSidecarLeavesNoServerAndTheNextRunInTheSameFolderWorks) {
+  const auto port = free_port();
+  auto db = start_datamon(store, {"sidecar", "pg", "--config", pg_yaml("db", port, "", "never")}, "pg db run 1");
+  const auto started = dir / "app-started";
+  const std::string psql_cmd = "psql -h 127.0.0.1 -U postgres -d postgres -v ON_ERROR_STOP=1 -p " + port;
+  auto wrap = start_datamon(store, {"wrap", "--coord", coord.root().string(), "--pg", "db", "--grace", "1s", "--", "sh",
+                                    "-c", "set -e; " + psql_cmd + " -c 'create table t(x int); insert into t values (1)'; touch " +
+                                              started.string() + "; sleep 60"},
+                            "wrap run 1");
+  ASSERT_TRUE(wait_for_file(started, 120s));
+  const auto pgdata = dir / "pg" / "db";
+  ASSERT_TRUE(postgres_running_in(pgdata));
+  db->signal(SIGKILL);
+  const auto t0 = std::chrono::steady_clock::now();
+  EXPECT_EQ(wrap->wait_exit(30s), 1);
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, 15s);
+  EXPECT_THAT(wrap->failure_reason(), HasSubstr("sidecar pg 'db' exited without signalling"));
+  EXPECT_EQ(db->wait_exit(5s), 128 + SIGKILL);
+  // Within seconds: no postgres of that folder (pgrep), no postmaster.pid owner, a clean cluster.
+  const auto left = podtest::left_behind(dir.path(), 10s);
+  EXPECT_TRUE(left.empty()) << "left behind: " << (left.empty() ? "" : left.front());
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, 15s);
+  EXPECT_FALSE(postgres_running_in(pgdata));
+  EXPECT_EQ(cluster_state(pgdata), "shut down");
+  // The folder is fit for the pg mover as it stands: commit it.
+  pg({"commit", "--pgdata", pgdata.string(), "--repo", "pgdata", "--message", "after kill", "--label", "after-kill"});
+  ASSERT_EQ(query_bundle("after-kill", "select x from t"), "1\n");
+
+  // Run 2, same coordination folder, same data folder; the wrapper first, on run 1's files
+  // (db/dbstarted, appfailed, the released locks).
+  std::this_thread::sleep_for(50ms);  // file times are coarse: keep run 1 strictly earlier
+  ASSERT_TRUE(coord.is_raised(signals::db_started("db")));
+  ASSERT_TRUE(coord.is_raised(signals::kAppFailed));
+  auto wrap2 = start_datamon(store, {"wrap", "--coord", coord.root().string(), "--pg", "db", "--timeout", "2m", "--", "sh", "-c",
+                                     psql_cmd + " -c 'insert into t values (2)'"},
+                             "wrap run 2");
+  std::this_thread::sleep_for(1s);
+  EXPECT_FALSE(wrap2->wait_exit(0ms)) << "run 2's wrapper acted on run 1's files: " << wrap2->failure_reason();
+  auto db2 = start_datamon(store, {"sidecar", "pg", "--config", pg_yaml("db", port, "after-kill", "second-run")},
+                           "pg db run 2");
+  ASSERT_EQ(wrap2->wait_exit(180s), 0) << wrap2->failure_reason();
+  EXPECT_EQ(db2->wait_exit(60s), 0) << db2->failure_reason();
+  expect_nothing_left_behind();
+  EXPECT_EQ(cluster_state(pgdata), "shut down");
+  EXPECT_EQ(query_bundle("second-run", "select string_agg(x::text, ',' order by x) from t"), "1,2\n");
 }
 
 }  // namespace

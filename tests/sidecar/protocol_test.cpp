@@ -3,6 +3,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <pwd.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -170,6 +171,55 @@ TEST(ChildProcess, StopKillsAGroupThatIgnoresSigterm) {
     if (!gone) std::this_thread::sleep_for(20ms);
   }
   EXPECT_TRUE(gone);
+}
+
+// The pg sidecar's server is started this way: as another user, bound to the sidecar's life
+// with SIGINT. A SIGKILLed parent must still deliver it (the user switch would clear it if it
+// were set before).
+TEST(ChildProcess, ABoundChildRunningAsAnotherUserGetsItsDeathSignalWhenTheParentIsKilled) {
+  ASSERT_EQ(::geteuid(), 0U) << "the suites run as root";
+  const passwd* nobody = ::getpwnam("nobody");
+  ASSERT_NE(nobody, nullptr);
+  test::TempDir dir;
+  std::filesystem::permissions(dir.path(), std::filesystem::perms::owner_all | std::filesystem::perms::group_exec |
+                                               std::filesystem::perms::others_exec);
+  const auto box = dir / "box";
+  std::filesystem::create_directories(box);
+  std::filesystem::permissions(box, std::filesystem::perms::all);
+  const auto ready = box / "ready";
+  const auto got = box / "got-int";
+  const uid_t uid = nobody->pw_uid;
+  const gid_t gid = nobody->pw_gid;
+  const pid_t parent = ::fork();
+  ASSERT_GE(parent, 0);
+  if (parent == 0) {
+    try {
+      ChildProcess child({"/bin/sh", "-c",
+                          "trap 'echo int > " + got.string() + "; exit 0' INT; echo $$ > " + (box / "pid").string() + "; id -u > " + ready.string() +
+                              ".tmp && mv " + ready.string() + ".tmp " + ready.string() + "; while :; do sleep 0.05; done"},
+                         {.label = "bound", .tap_output = false, .die_with_parent = true, .death_signal = SIGINT,
+                          .run_as = Credentials{uid, gid, {gid}}});
+      ::pause();
+    } catch (...) {
+    }
+    ::_exit(1);
+  }
+  bool up = false;
+  for (int i = 0; i < 500 && !up; ++i) {
+    up = std::filesystem::exists(ready);
+    if (!up) std::this_thread::sleep_for(20ms);
+  }
+  ASSERT_TRUE(up);
+  EXPECT_EQ(test::read_file(ready), std::to_string(uid) + "\n");
+  ::kill(parent, SIGKILL);
+  ::waitpid(parent, nullptr, 0);
+  bool signalled = false;
+  for (int i = 0; i < 500 && !signalled; ++i) {
+    signalled = std::filesystem::exists(got);
+    if (!signalled) std::this_thread::sleep_for(20ms);
+  }
+  EXPECT_TRUE(signalled) << "the child outlived its killed parent without SIGINT";
+  if (!signalled) ::kill(std::stoi(test::read_file(box / "pid")), SIGKILL);  // leave nothing behind
 }
 
 TEST(ChildProcess, UnknownProgramIsNamed) {

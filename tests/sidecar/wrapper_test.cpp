@@ -31,6 +31,14 @@ bool wait_for_file(const std::filesystem::path& p, std::chrono::milliseconds lim
   return true;
 }
 
+// A sidecar played by the test: its liveness lock, taken and stamped as a real sidecar does
+// once it has cleared its earlier run's files.
+std::unique_ptr<LivenessLock> stamped_lock(const std::filesystem::path& file) {
+  auto lock = std::make_unique<LivenessLock>(file);
+  lock->mark_started();
+  return lock;
+}
+
 class WrapTest : public ::testing::Test {
  protected:
   std::unique_ptr<ChildProcess> wrap(const std::vector<std::string>& flags, const std::vector<std::string>& app) {
@@ -49,8 +57,9 @@ class WrapTest : public ::testing::Test {
 TEST_F(WrapTest, RunsTheAppOnlyOnceEverySidecarIsReadyThenWaitsForOutputs) {
   coord.ensure("db1");
   coord.ensure("db2");
-  LivenessLock fuse(coord.path(signals::kFuseLock)), db1(coord.path(signals::db_lock("db1"))),
-      db2(coord.path(signals::db_lock("db2")));
+  auto fuse = stamped_lock(coord.path(signals::kFuseLock));
+  auto db1 = stamped_lock(coord.path(signals::db_lock("db1")));
+  auto db2 = stamped_lock(coord.path(signals::db_lock("db2")));
   const auto out = dir / "app-ran";
   auto w = wrap({"--fuse", "--pg", "db1", "--pg", "db2"},
                 {"sh", "-c", "test -f " + coord.path("mountdone").string() + " && test -f " +
@@ -76,7 +85,7 @@ TEST_F(WrapTest, RunsTheAppOnlyOnceEverySidecarIsReadyThenWaitsForOutputs) {
 
 TEST_F(WrapTest, AppFailureKeepsItsExitCodeAndReleasesTheSidecarsWithoutSaving) {
   coord.ensure();
-  LivenessLock fuse(coord.path(signals::kFuseLock));
+  auto fuse = stamped_lock(coord.path(signals::kFuseLock));
   coord.raise(signals::kMountDone);
   auto w = wrap({"--fuse"}, {"sh", "-c", "exit 3"});
   // The wrapper waits for the live sidecar to end after `appfailed`.
@@ -84,14 +93,14 @@ TEST_F(WrapTest, AppFailureKeepsItsExitCodeAndReleasesTheSidecarsWithoutSaving) 
   EXPECT_THAT(*coord.reason(signals::kAppFailed), HasSubstr("exited with status 3"));
   EXPECT_FALSE(coord.is_raised(signals::kInitUpload));
   EXPECT_FALSE(w->wait_exit(300ms)) << "did not wait for the sidecar to end";
-  { LivenessLock gone = std::move(fuse); }
+  fuse.reset();
   EXPECT_EQ(w->wait_exit(10s), 3);
   EXPECT_THAT(w->failure_reason(), HasSubstr("application sh exited with status 3"));
 }
 
 TEST_F(WrapTest, SidecarFailureStopsTheAppAndNamesTheSidecar) {
   coord.ensure("db1");
-  auto lock = std::make_unique<LivenessLock>(coord.path(signals::db_lock("db1")));
+  auto lock = stamped_lock(coord.path(signals::db_lock("db1")));
   coord.raise(signals::db_started("db1"));
   const auto started = dir / "started";
   // The app ignores SIGTERM: the wrapper must SIGKILL it after the grace period.
@@ -109,7 +118,7 @@ TEST_F(WrapTest, SidecarFailureStopsTheAppAndNamesTheSidecar) {
 
 TEST_F(WrapTest, KilledSidecarIsNoticedWithinSeconds) {
   coord.ensure();
-  auto lock = std::make_unique<LivenessLock>(coord.path(signals::kFuseLock));
+  auto lock = stamped_lock(coord.path(signals::kFuseLock));
   coord.raise(signals::kMountDone);
   const auto started = dir / "started";
   auto w = wrap({"--fuse"}, {"sh", "-c", "touch " + started.string() + "; sleep 60"});
@@ -154,6 +163,133 @@ TEST_F(WrapTest, RejectsBadArguments) {
   r = test::datamon({"wrap", "--coord", coord.root().string(), "--", "no-such-app-xyz"});
   EXPECT_NE(r.exit_code, 0);
   EXPECT_THAT(r.err, HasSubstr("no-such-app-xyz"));
+}
+
+
+// wrap_application.sh's command line (format spec §9.3), unchanged: -c, -b twice, -d, and an
+// application whose own flags follow without `--` (getopts stops at the first word).
+TEST_F(WrapTest, OldWrapperFlagsWaitForFuseAndEveryDatabase) {
+  coord.ensure("db1");
+  coord.ensure("db2");
+  auto fuse = stamped_lock(coord.path(signals::kFuseLock));
+  auto db1 = stamped_lock(coord.path(signals::db_lock("db1")));
+  auto db2 = stamped_lock(coord.path(signals::db_lock("db2")));
+  coord.raise(signals::kMountDone);
+  coord.raise(signals::db_started("db1"));
+  const auto out = dir / "app-ran";
+  ChildProcess w({DATAMON_BIN, "wrap", "-c", coord.root().string(), "-b", "fuse", "-b", "postgres", "-d", "db1 db2", "sh",
+                  "-c", "echo ran > " + out.string()},
+                 {.label = "wrap"});
+  std::this_thread::sleep_for(300ms);
+  EXPECT_FALSE(std::filesystem::exists(out)) << "the app started before db2 (from -d) was ready";
+  coord.raise(signals::db_started("db2"));
+  ASSERT_TRUE(wait_for_file(coord.path(signals::kInitUpload)));
+  ASSERT_TRUE(wait_for_file(coord.path(signals::db_init_upload("db1"))));
+  ASSERT_TRUE(wait_for_file(coord.path(signals::db_init_upload("db2"))));
+  EXPECT_EQ(test::read_file(out), "ran\n");  // `sh -c` was the app's, not a second -c
+  coord.raise(signals::kUploadDone);
+  coord.raise(signals::db_upload_done("db1"));
+  EXPECT_FALSE(w.wait_exit(300ms)) << "the wrapper ended before db2 saved its outputs";
+  coord.raise(signals::db_upload_done("db2"));
+  EXPECT_EQ(w.wait_exit(10s), 0) << w.failure_reason();
+}
+
+TEST_F(WrapTest, OldWrapperFlagsAreValidatedAsTheScriptDid) {
+  const auto ran = dir / "app-ran";
+  const std::string c = coord.root().string();
+  struct Case {
+    std::vector<std::string> args;
+    std::string error;
+  };
+  const std::vector<Case> cases{
+      {{"-b", "fuse", "--", "touch", ran.string()}, "coordination point not set"},
+      {{"-c", c, "-s", "--", "touch", ran.string()}, "-b fuse or -b postgres"},
+      {{"-c", c, "-d", "db1", "--", "touch", ran.string()}, "-b fuse or -b postgres"},
+      {{"-c", c, "-b", "nfs", "--", "touch", ran.string()}, "unknown battery type 'nfs'"},
+      {{"-c", c, "-b", "fuse", "-b", "postgres", "--", "touch", ran.string()}, "-b postgres needs -d"},
+      {{"-c", c, "-b", "postgres", "-d", "  ", "--", "touch", ran.string()}, "-b postgres needs -d"},
+      {{"-c", c, "-b", "fuse"}, "no application"},
+  };
+  for (const auto& k : cases) {
+    std::vector<std::string> argv{"wrap"};
+    argv.insert(argv.end(), k.args.begin(), k.args.end());
+    const auto r = test::datamon(argv);
+    EXPECT_EQ(r.exit_code, 1) << k.error;
+    EXPECT_THAT(r.err, HasSubstr("datamon: error: wrap: ")) << k.error;
+    EXPECT_THAT(r.err, HasSubstr(k.error));
+  }
+  EXPECT_FALSE(std::filesystem::exists(ran));
+}
+
+TEST_F(WrapTest, OldSleepFlagLingersAfterSuccessUntilSigterm) {
+  coord.ensure();
+  auto fuse = stamped_lock(coord.path(signals::kFuseLock));
+  coord.raise(signals::kMountDone);
+  auto w = wrap({"-b", "fuse", "-s"}, {"true"});
+  ASSERT_TRUE(wait_for_file(coord.path(signals::kInitUpload)));
+  coord.raise(signals::kUploadDone);
+  EXPECT_FALSE(w->wait_exit(1s)) << "did not sleep after finishing (-s)";
+  w->signal(SIGTERM);
+  EXPECT_EQ(w->wait_exit(10s), 0);
+}
+
+// A coordination folder reused: an earlier run left every signal, failures included, and the
+// released locks of its sidecars. The wrapper, started first, must neither run the app on
+// them nor fail on them; it waits for this run's sidecars.
+TEST_F(WrapTest, EarlierRunsFilesNeitherStartTheAppNorFailTheRun) {
+  coord.ensure("db1");
+  stamped_lock(coord.path(signals::kFuseLock)).reset();
+  stamped_lock(coord.path(signals::db_lock("db1"))).reset();
+  for (const std::string& f : {std::string(signals::kMountDone), std::string(signals::kUploadDone),
+                               signals::db_started("db1"), signals::db_upload_done("db1"), std::string(signals::kInitUpload),
+                               signals::db_init_upload("db1")}) {
+    coord.raise(f);
+  }
+  coord.raise(signals::kFuseFailed, "run 1: mount failed");
+  coord.raise(signals::db_failed("db1"), "run 1: restore failed");
+  coord.raise(signals::kAppFailed, "run 1: app failed");
+  std::this_thread::sleep_for(50ms);  // file times are coarse: keep run 1 strictly earlier
+
+  const auto out = dir / "app-ran";
+  auto w = wrap({"--fuse", "--pg", "db1", "--timeout", "30s"}, {"sh", "-c", "echo ran > " + out.string()});
+  std::this_thread::sleep_for(700ms);
+  EXPECT_FALSE(std::filesystem::exists(out)) << "the app started on an earlier run's signals";
+  EXPECT_FALSE(w->wait_exit(0ms)) << "the wrapper ended on an earlier run's failure: " << w->failure_reason();
+  EXPECT_FALSE(coord.is_raised(signals::kAppFailed)) << "the wrapper did not clear its own earlier signal";
+
+  // This run's sidecars: lock, clear what their earlier run left, stamp, get ready.
+  auto fuse = std::make_unique<LivenessLock>(coord.path(signals::kFuseLock));
+  for (const char* f : {signals::kMountDone, signals::kUploadDone, signals::kFuseFailed}) coord.clear(f);
+  fuse->mark_started();
+  auto db1 = std::make_unique<LivenessLock>(coord.path(signals::db_lock("db1")));
+  for (const auto& f : {signals::db_started("db1"), signals::db_upload_done("db1"), signals::db_failed("db1")}) {
+    coord.clear(f);
+  }
+  db1->mark_started();
+  std::this_thread::sleep_for(300ms);
+  EXPECT_FALSE(std::filesystem::exists(out)) << "the app started before this run's sidecars were ready";
+  coord.raise(signals::kMountDone);
+  coord.raise(signals::db_started("db1"));
+  ASSERT_TRUE(wait_for_file(coord.path(signals::kInitUpload)));
+  ASSERT_TRUE(wait_for_file(coord.path(signals::db_init_upload("db1"))));
+  EXPECT_TRUE(std::filesystem::exists(out));
+  coord.raise(signals::kUploadDone);
+  coord.raise(signals::db_upload_done("db1"));
+  EXPECT_EQ(w->wait_exit(10s), 0) << w->failure_reason();
+}
+
+TEST_F(WrapTest, AFailureOfThisRunRaisedBeforeTheWrapperStartedIsBelieved) {
+  coord.ensure();
+  // A failed sidecar keeps its lock until the wrapper heard of it (app_gate.h).
+  auto fuse = stamped_lock(coord.path(signals::kFuseLock));
+  coord.raise(signals::kFuseFailed, "mount of bundle 'in' failed: label 'x' not found");
+  const auto out = dir / "app-ran";
+  auto w = wrap({"--fuse"}, {"touch", out.string()});
+  ASSERT_TRUE(wait_for_file(coord.path(signals::kAppFailed)));  // the sidecar's cue to end
+  fuse.reset();
+  EXPECT_EQ(w->wait_exit(10s), 1);
+  EXPECT_THAT(w->failure_reason(), HasSubstr("sidecar fuse failed: mount of bundle 'in' failed"));
+  EXPECT_FALSE(std::filesystem::exists(out));
 }
 
 }  // namespace

@@ -1,0 +1,103 @@
+#include "sidecar/postmaster.h"
+
+#include <grp.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <spdlog/spdlog.h>
+
+#include "common/util/error.h"
+#include "common/util/files.h"
+#include "pgmover/pg_ctl.h"
+#include "pgmover/run_as.h"
+
+namespace dm::sidecar {
+
+namespace {
+
+constexpr std::chrono::milliseconds kImmediateGrace{5'000};  // SIGQUIT → SIGKILL
+
+std::vector<gid_t> groups_of(const pgmover::OsUser& user) {
+  std::vector<gid_t> groups(64);
+  int n = static_cast<int>(groups.size());
+  if (::getgrouplist(user.name.c_str(), user.gid, groups.data(), &n) < 0) return {user.gid};
+  groups.resize(static_cast<size_t>(n));
+  return groups;
+}
+
+}  // namespace
+
+Postmaster::Postmaster(const PostmasterOptions& options) : options_(options) {
+  const auto user = ::geteuid() == 0 ? pgmover::lookup_user(options_.run_as.empty() ? "postgres" : options_.run_as)
+                                     : pgmover::current_user();
+  user_name_ = user.name;
+  pgmover::PgCtl pg(options_.pgdata, user, pgmover::find_binaries());
+  const auto what = "'" + pg.pgdata().string() + "'";
+  if (auto pid = pgmover::running_postmaster(pg.pgdata())) {
+    throw Error(ErrorKind::InvalidArgument, "a server is already running on " + what + " (pid " + std::to_string(*pid) + ")");
+  }
+  pgmover::check_version(pgmover::parse_major(read_file(pg.pgdata() / "PG_VERSION"), what), pg.binaries(), what);
+  pg.fix_ownership();
+  psql_ = pg.binaries().bindir / "psql";
+
+  // As `pg_ctl start` would run it, but as our child: no shell, so no quoting of the values.
+  const std::vector<std::string> argv{(pg.binaries().bindir / "postgres").string(),
+                                      "-D", pg.pgdata().string(),
+                                      "-p", options_.port,
+                                      "-c", "listen_addresses=" + options_.listen,
+                                      "-k", options_.socket_dir.string()};
+  SpawnOptions spawn{.label = options_.label.empty() ? "postgres" : options_.label,
+                     .tap_output = true,
+                     .own_process_group = false,
+                     .die_with_parent = true,
+                     .death_signal = SIGINT,  // fast shutdown: a clean stop, whatever clients are connected
+                     .run_as = std::nullopt,
+                     .environment = std::vector<std::string>{"HOME=" + user.home, "USER=" + user.name,
+                                                             "LOGNAME=" + user.name,
+                                                             "PATH=" + pg.binaries().bindir.string() + ":/usr/bin:/bin",
+                                                             "LC_ALL=C", "LANG=C"}};
+  if (::geteuid() == 0 && user.uid != 0) spawn.run_as = Credentials{user.uid, user.gid, groups_of(user)};
+  server_ = std::make_unique<ChildProcess>(argv, std::move(spawn));
+  spdlog::info("{}: postmaster pid {} on '{}', port {}", server_->label(), server_->pid(), pg.pgdata().string(),
+               options_.port);
+}
+
+Postmaster::~Postmaster() {
+  try {
+    if (!server_->poll_exit()) shut_down(std::chrono::seconds(60));
+  } catch (...) {
+  }
+}
+
+bool Postmaster::ready() {
+  if (server_->poll_exit()) return false;
+  const auto user = ::geteuid() == 0 ? pgmover::lookup_user(user_name_) : pgmover::current_user();
+  const auto out = pgmover::run_program({psql_.string(), "-h", options_.socket_dir.string(), "-p", options_.port, "-U",
+                                         user_name_, "-d", "postgres", "-XAtqc", "select pg_is_in_recovery()"},
+                                        user);
+  return out.exit_code == 0 && out.output.rfind("f", 0) == 0;
+}
+
+std::string Postmaster::failure_reason() {
+  const auto tail = server_->output_tail();
+  for (const char* level : {"FATAL:", "PANIC:"}) {
+    for (const auto& line : tail) {
+      const auto at = line.find(level);
+      if (at != std::string::npos) return line.substr(at);
+    }
+  }
+  return server_->failure_reason();
+}
+
+int Postmaster::shut_down(std::chrono::milliseconds limit) {
+  if (auto code = server_->poll_exit()) return *code;
+  server_->signal(SIGINT);
+  if (auto code = server_->wait_exit(limit)) return *code;
+  spdlog::warn("{}: no fast shutdown within {}ms; immediate shutdown", server_->label(), limit.count());
+  server_->signal(SIGQUIT);
+  if (auto code = server_->wait_exit(kImmediateGrace)) return *code;
+  server_->signal(SIGKILL);
+  return server_->wait_exit(kImmediateGrace).value_or(128 + SIGKILL);
+}
+
+}  // namespace dm::sidecar
