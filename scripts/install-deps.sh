@@ -12,7 +12,7 @@ build_pkgs=(
 )
 test_pkgs=(
   postgresql postgresql-contrib procps psmisc util-linux inotify-tools ccache curl
-  shellcheck python3-yaml tini patchelf
+  shellcheck python3-yaml tini patchelf nftables iproute2 time
 )
 
 want=("${build_pkgs[@]}" "${test_pkgs[@]}")
@@ -23,7 +23,7 @@ if [ "${WITH_OBJECT_SERVERS:-0}" = 1 ]; then
   command -v node >/dev/null 2>&1 || want+=(nodejs npm)
 fi
 if [ "${WITH_BENCH_TOOLS:-0}" = 1 ]; then
-  want+=(fio hyperfine gnuplot-nox s3fs rclone pgbackrest python3-matplotlib bc)
+  want+=(fio s3fs rclone pgbackrest python3-matplotlib bc linux-perf)
 fi
 
 missing=()

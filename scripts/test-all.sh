@@ -8,8 +8,7 @@ cd "$(dirname "$0")/.."
 WITH_OBJECT_SERVERS=1 bash scripts/install-deps.sh
 bash scripts/build.sh
 ctest --test-dir build --output-on-failure --timeout 900 "$@"
-# The core again under AddressSanitizer + UndefinedBehaviorSanitizer (clang), and a bounded run
-# of every libFuzzer target over its checked-in corpus.
-CC=clang CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DDM_FUZZ=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-cmake --build build-fuzz -j"$(nproc)"
-ctest --test-dir build-fuzz --output-on-failure --timeout 900 -j"$(nproc)"
+# Sanitizers and fuzzing (owned by reliability): the core, CLI and mount suites again under
+# clang ASan+UBSan, a bounded run of every libFuzzer target over its checked-in corpus, and
+# ThreadSanitizer on the block cache and mount tests. See tests/reliability/sanitizers.sh.
+bash tests/reliability/sanitizers.sh all
