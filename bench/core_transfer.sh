@@ -2,15 +2,16 @@
 # Upload and download throughput on the local store against `cp -r` of the same tree, and leaf
 # hashing against single-threaded `b2sum`, all in one run (issue 2's benchmark).
 #
-#   bench/core_transfer.sh [--quick]     # needs ./build (scripts/build.sh)
+#   [BUILD_DIR=build] bench/core_transfer.sh [--quick]     # needs a build (scripts/build.sh)
 #
 # The tree: 4 files of 200 MiB and 10 000 files of 20 KiB (about 1 GiB) in a folder on the
 # same disk as the store. Each figure is the median of RUNS runs (3, or 1 with --quick);
 # ratios compare figures measured in this same run. Results: stdout and bench/results/core.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-DM="$PWD/build/bin/datamon"
-HASH_BENCH="$PWD/build/bench/hash_bench"
+BUILD_DIR=${BUILD_DIR:-build}
+DM="$PWD/$BUILD_DIR/bin/datamon"
+HASH_BENCH="$PWD/$BUILD_DIR/bench/hash_bench"
 RUNS=3 BIG_MIB=200 SMALL=10000
 if [ "${1:-}" = --quick ]; then RUNS=1 BIG_MIB=50 SMALL=2000; fi
 WORK=${BENCH_DIR:-/var/tmp/datamon-bench-core}

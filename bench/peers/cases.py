@@ -1,0 +1,58 @@
+"""What the mount benchmark measures: the cases, the comparisons whose ratios it reports, and
+the targets of issue 4 that its figures decide. Definitions only, no measuring."""
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Case:
+    name: str
+    label: str  # {big}, {small}, {entries}, {ttfb} are filled in from the sizes
+    unit: str
+    higher_is_better: bool
+    fuse_only: bool = False
+
+
+CASES = [
+    Case("seq_cold", "sequential read of a {big} file, cold", "MiB/s", True),
+    Case("seq_warm", "sequential re-read of the {big} file, warm", "MiB/s", True),
+    Case("rand4k_cold", "4 KiB random reads, cold (first half of the file)", "IOPS", True),
+    Case("rand256k_cold", "256 KiB random reads, cold (second half)", "MiB/s", True),
+    Case("rand4k_warm", "4 KiB random reads, warm (whole file read before)", "IOPS", True),
+    Case("rand256k_warm", "256 KiB random reads, warm", "MiB/s", True),
+    Case("small_cold", "{small} files of 4 KiB opened and read, cold", "files/s", True),
+    Case("small_warm", "{small} files of 4 KiB opened and read, warm", "files/s", True),
+    Case("ls_cold", "`ls -l` of {entries} entries, cold", "s", False),
+    Case("ls_warm", "`ls -l` of {entries} entries, warm", "s", False),
+    Case("ttfb", "time to first byte: open + first 4 KiB of a 4 MiB file never read (median of {ttfb})", "ms",
+         False),
+    Case("mem_meta", "peak RSS: ls, small files, cold random reads, {hold} files held open", "MiB", False, True),
+    Case("mem_big", "peak RSS: the {big} file read twice and randomly", "MiB", False, True),
+]
+
+# (candidate, baseline): each ratio is the candidate's speed over the baseline's, in one run.
+COMPARISONS = [
+    ("datamon-local", "local"),
+    ("datamon-local", "tmpfs"),
+    ("datamon-rgw", "s3fs"),
+    ("datamon-rgw", "rclone"),
+]
+
+# Issue 4's targets. kind "speed": the speed ratio candidate/baseline must reach `threshold`;
+# "time": the candidate's time over the baseline's must stay at or under it.
+TARGETS = [
+    {"what": "cold sequential read, store on local disk, vs single-core b2sum of the same file read cold",
+     "candidate": "datamon-local", "case": "seq_cold", "baseline": "b2sum_cold", "kind": "speed", "threshold": 0.8},
+    {"what": "warm re-read vs the local page-cache read", "candidate": "datamon-local", "case": "seq_warm",
+     "baseline": "local", "kind": "speed", "threshold": 0.9},
+    {"what": "warm small-file open+read vs local", "candidate": "datamon-local", "case": "small_warm",
+     "baseline": "local", "kind": "speed", "threshold": 0.75},
+    {"what": "cold `ls -l` of the big folder: time within 2x of local", "candidate": "datamon-local",
+     "case": "ls_cold", "baseline": "local", "kind": "time", "threshold": 2.0},
+]
+
+
+def label(case, sizes):
+    big = f"{sizes.big_mib // 1024} GiB" if sizes.big_mib % 1024 == 0 else f"{sizes.big_mib} MiB"
+    return case.label.format(big=big, small=f"{sizes.small_files:,}".replace(",", " "),
+                             entries=f"{sizes.entries:,}".replace(",", " "), ttfb=sizes.ttfb_files,
+                             hold=f"{min(1000, sizes.small_files):,}".replace(",", " "))

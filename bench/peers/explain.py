@@ -1,0 +1,76 @@
+"""Where datamon's mount loses to a baseline or a peer in a run, and why: the cause of each loss
+comes from how the mount works (leaf fetch and verification, FUSE), not from the run's numbers,
+so the report can say it next to the figure. A loss with no known cause says so."""
+
+# A loss is a median speed ratio under this (more than 5% slower): smaller gaps are noise here.
+LOSS_BELOW = 0.95
+
+_LEAF = ("datamon fetches and BLAKE2b-verifies a whole leaf (up to 2 MiB) before it serves any byte of it: "
+         "the hash covers the leaf, so nothing unverified is ever returned")
+
+WHY = {
+    ("seq_cold", "physical"): "every byte is fetched from the store, verified (one core hashes about as fast as "
+                              "b2sum) and copied through FUSE in 1 MiB requests; a local folder only copies "
+                              "pages from disk or RAM. The floor for a verified read is the b2sum target.",
+    ("seq_cold", "peer"): _LEAF + "; s3fs and rclone stream the object unverified. Verification costs a core "
+                          "per ~1 GB/s.",
+    ("seq_warm", "physical"): "warm reads come from the kernel page cache (keep_cache) as a local file's do, "
+                              "so a gap that stays on an idle machine means pages were evicted: those reads cross "
+                              "FUSE again and come from the mount's RAM cache (256 MB by default) or the store.",
+    ("seq_warm", "peer"): "warm reads come from the page cache; a peer that keeps it too is even.",
+    ("rand4k_cold", "physical"): _LEAF + ", so a cold 4 KiB read costs a 2 MiB fetch (512x the bytes); the disk "
+                                 "reads 4 KiB plus the kernel's readahead.",
+    ("rand4k_cold", "peer"): _LEAF + ", so a cold 4 KiB read costs a 2 MiB GET; s3fs and rclone ask RGW for a "
+                             "range near the bytes asked and do not verify. The price of verification; bundles "
+                             "with a smaller leaf size would pay less.",
+    ("rand256k_cold", "physical"): _LEAF + ": a cold 256 KiB read fetches 2 MiB (8x).",
+    ("rand256k_cold", "peer"): _LEAF + ": a cold 256 KiB read costs a 2 MiB GET (8x the bytes); the peers fetch "
+                               "ranges without verifying them.",
+    ("rand4k_warm", "physical"): "leaves no longer in the page cache or the 256 MB RAM cache are fetched again; "
+                                 "every cached read still crosses FUSE once per page-cache miss.",
+    ("rand4k_warm", "peer"): "leaves no longer in the page cache or the 256 MB RAM cache are fetched again.",
+    ("rand256k_warm", "physical"): "as for 4 KiB: page-cache misses cross FUSE and may refetch a leaf.",
+    ("rand256k_warm", "peer"): "as for 4 KiB: page-cache misses may refetch a leaf.",
+    ("small_cold", "physical"): "each file is its own blob: opening and reading a never-read file fetches and "
+                                "verifies that blob from the store; a local folder reads a disk block.",
+    ("small_cold", "peer"): "each file is its own blob, one GET each, like the peers; the gap is per-request "
+                            "latency in the mount (lookup, fetch, verify) and deserves a profile.",
+    ("small_warm", "physical"): "opens do not reach the daemon (no-open) and reads come from the page cache; "
+                                "the gap is the kernel's FUSE lookup path for entries it dropped.",
+    ("small_warm", "peer"): "both are served from the kernel's caches once read; the gap is noise or FUSE lookups.",
+    ("ls_cold", "physical"): "the listing and every attribute cross FUSE (READDIRPLUS, then cached forever); "
+                             "a local `ls -l` reads the directory from disk.",
+    ("ls_cold", "peer"): "the whole index is fetched when the mount starts, so a cold listing is served from "
+                         "memory; a loss here deserves a profile.",
+    ("ls_warm", "physical"): "entries and attributes are cached by the kernel with infinite timeouts; the gap "
+                             "is FUSE's readdir round trips, which the kernel does not cache.",
+    ("ls_warm", "peer"): "readdir is answered from memory; the gap is FUSE round trips.",
+    ("ttfb", "physical"): _LEAF + ", so the first byte of a file waits until its first leaf (up to 2 MiB) is "
+                          "fetched and hashed, while the readahead that starts with it competes for the same cores; "
+                          "a local file returns its first 4 KiB page.",
+    ("ttfb", "peer"): _LEAF + ", so the first byte waits until its first leaf (up to 2 MiB) is fetched and hashed "
+                      "(and the readahead started with it shares the cores), where s3fs and rclone return the first "
+                      "bytes of a ranged GET unverified. A file of one small leaf answers far sooner.",
+}
+
+
+def _kind(baseline):
+    return "physical" if baseline in ("local", "tmpfs") else "peer"
+
+
+def losses(doc):
+    """Per case where datamon's median speed ratio is under LOSS_BELOW against something: the
+    comparisons it loses and the cause, once for the physical baselines and once for the peers."""
+    out = []
+    for case in doc["cases"]:
+        lost = []
+        for pair, ratio in doc["ratios"].get(case["name"], {}).items():
+            if ratio is not None and ratio["median"] < LOSS_BELOW:
+                candidate, baseline = pair.split("/")
+                lost.append({"candidate": candidate, "baseline": baseline, "ratio": ratio["median"],
+                             "kind": _kind(baseline)})
+        if lost:
+            kinds = sorted({x["kind"] for x in lost}, reverse=True)
+            out.append({"case": case["name"], "label": case["label"], "lost": lost,
+                        "why": {k: WHY.get((case["name"], k), "no known cause: this needs a profile.") for k in kinds}})
+    return out
