@@ -101,11 +101,16 @@ bench_case() {  # CASE BYTES OPS "ours args" CFG "curl args"
   local name=$1 bytes=$2 ops=$3 ours_args=$4 cfg=$5 curl_args=$6 r o c
   for r in $(seq 1 "$RUNS"); do
     if [ $((r % 2)) = 1 ]; then
+      # Word splitting is wanted: the args are lists of flags.
       # shellcheck disable=SC2086
-      o=$(ours $ours_args); c=$(curl_timed "$cfg" $curl_args)
+      o=$(ours $ours_args)
+      # shellcheck disable=SC2086
+      c=$(curl_timed "$cfg" $curl_args)
     else
       # shellcheck disable=SC2086
-      c=$(curl_timed "$cfg" $curl_args); o=$(ours $ours_args)
+      c=$(curl_timed "$cfg" $curl_args)
+      # shellcheck disable=SC2086
+      o=$(ours $ours_args)
     fi
     [ -n "$o" ] || { echo "store_vs_curl.sh: store_transfer_bench failed in $name" >&2; exit 1; }
     printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$name" "$r" "$o" "$c" "$bytes" "$ops" >>"$RESULTS"
