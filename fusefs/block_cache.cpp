@@ -10,7 +10,7 @@
 namespace dm::fusefs {
 
 BlockCache::BlockCache(cafs::Reader& reader, ThreadPool& pool, Metrics& metrics, const BlockCacheOptions& options)
-    : reader_(reader), source_(reader), pool_(pool), metrics_(metrics), options_(options),
+    : source_(reader), metrics_(metrics), options_(options),
       // Enough idle buffers for every fetch the pool runs at once, plus the reads waiting on them.
       buffers_(LeafPool::create(reader.leaf_size(), 2 * size_t{pool.size()} + 4)),
       background_(std::make_shared<TaskGroup>(pool)) {

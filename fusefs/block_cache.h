@@ -66,9 +66,7 @@ class BlockCache {
   LeafData fetch(const LeafList& leaves, size_t index);
   void insert_ram(const cafs::Key& key, const LeafData& data);
 
-  cafs::Reader& reader_;
   LeafSource source_;
-  ThreadPool& pool_;
   Metrics& metrics_;
   BlockCacheOptions options_;
   std::unique_ptr<DiskCache> disk_;

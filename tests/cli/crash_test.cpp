@@ -1,11 +1,7 @@
 // kill -9 at random points (seeded) of `bundle upload` and `bundle download`, many times: the
 // store never offers a half-written bundle or label, every committed bundle downloads
 // byte-exact, a re-run finishes, and a killed download never leaves a torn file in place.
-#include <fcntl.h>
 #include <gtest/gtest.h>
-#include <signal.h>
-#include <spawn.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -15,49 +11,13 @@
 
 #include "common/model/documents.h"
 #include "common/model/paths.h"
+#include "support/kill_points.h"
 #include "support/test_support.h"
-
-extern char** environ;
 
 namespace dm {
 namespace {
 
 namespace fs = std::filesystem;
-
-// Starts the datamon binary with `env` added; stdout/stderr to /dev/null.
-pid_t start(const std::vector<std::string>& args, const std::vector<std::string>& env) {
-  std::vector<std::string> argv{DATAMON_BIN};
-  argv.insert(argv.end(), args.begin(), args.end());
-  std::vector<std::string> envs;
-  for (char** e = environ; *e; ++e) envs.emplace_back(*e);
-  envs.insert(envs.end(), env.begin(), env.end());
-  std::vector<char*> cargv, cenv;
-  for (auto& a : argv) cargv.push_back(a.data());
-  cargv.push_back(nullptr);
-  for (auto& e : envs) cenv.push_back(e.data());
-  cenv.push_back(nullptr);
-  posix_spawn_file_actions_t fa;
-  posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
-  posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
-  pid_t pid = -1;
-  EXPECT_EQ(posix_spawn(&pid, argv[0].c_str(), &fa, nullptr, cargv.data(), cenv.data()), 0);
-  posix_spawn_file_actions_destroy(&fa);
-  return pid;
-}
-
-// Kills after `delay` unless the process ended first; returns true if it was killed.
-bool kill_after(pid_t pid, std::chrono::microseconds delay) {
-  const auto deadline = std::chrono::steady_clock::now() + delay;
-  int status = 0;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (::waitpid(pid, &status, WNOHANG) == pid) return false;
-    std::this_thread::sleep_for(std::chrono::microseconds(200));
-  }
-  ::kill(pid, SIGKILL);
-  ::waitpid(pid, &status, 0);
-  return WIFSIGNALED(status);
-}
 
 class CrashSafety : public ::testing::Test {
  protected:
@@ -114,7 +74,7 @@ TEST_F(CrashSafety, UploadKilledAnywhereNeverExposesAPartialBundle) {
   int killed = 0;
   for (int i = 0; i < 100; ++i) {
     std::uniform_int_distribution<int64_t> at(0, full.count() * 12 / 10);
-    if (kill_after(start(args, env_), std::chrono::microseconds(at(rng)))) ++killed;
+    if (test::kill_after(test::start_datamon(args, env_), std::chrono::microseconds(at(rng)))) ++killed;
     if (i % 20 == 19) check_store_invariants();
   }
   check_store_invariants();
@@ -139,7 +99,7 @@ TEST_F(CrashSafety, DownloadKilledAnywhereLeavesNoTornFileAndReRunFinishes) {
   for (int i = 0; i < 100; ++i) {
     fs::remove_all(dest);
     std::uniform_int_distribution<int64_t> at(0, full.count() * 12 / 10);
-    if (kill_after(start(args, env_), std::chrono::microseconds(at(rng)))) ++killed;
+    if (test::kill_after(test::start_datamon(args, env_), std::chrono::microseconds(at(rng)))) ++killed;
     // Every file present under its final name is complete and correct.
     if (!fs::exists(dest)) continue;
     for (const auto& [name, content] : test::tree_contents(dest, {".datamon"})) {

@@ -13,7 +13,7 @@
 
 #include "common/model/documents.h"
 #include "pgmover/pg_harness.h"
-#include "reliability/kill_points.h"
+#include "support/kill_points.h"
 
 namespace fs = std::filesystem;
 

@@ -1,6 +1,6 @@
 // kill -9 at seeded random points: starting the datamon binary detached from the test's
 // output, and killing it after a delay unless it finished first. Shared by the crash tests
-// of the reliability suite.
+// of the cli and reliability suites.
 #pragma once
 
 #include <sys/types.h>

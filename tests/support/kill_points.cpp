@@ -1,4 +1,4 @@
-#include "reliability/kill_points.h"
+#include "support/kill_points.h"
 
 #include <fcntl.h>
 #include <gtest/gtest.h>
