@@ -387,6 +387,8 @@ void FuseServer::run(const std::function<void()>& on_ready) {
   std::vector<char*> argv;
   for (auto& a : argv_storage) argv.push_back(a.data());
   fuse_args args = FUSE_ARGS_INIT(static_cast<int>(argv.size()), argv.data());
+  // Option parsing may copy argv into memory of libfuse's own, which only this frees.
+  const std::unique_ptr<fuse_args, void (*)(fuse_args*)> free_args(&args, fuse_opt_free_args);
   const auto ops = FuseOps::table();
   fuse_session* se = fuse_session_new(&args, &ops, sizeof ops, this);
   if (se == nullptr) throw Error(ErrorKind::Internal, "cannot create the FUSE session (options '" + opts + "')");

@@ -24,7 +24,12 @@ void flatten(const YAML::Node& node, const std::string& prefix, const std::strin
   if (node.IsNull()) return;
   if (node.IsMap()) {
     for (const auto& kv : node) {
-      const auto key = LegacyParams::key_part(kv.first.as<std::string>());
+      // A key that is itself a list or mapping (`? [a]: b`) has no name to look up.
+      if (!kv.first.IsScalar()) {
+        throw bad(origin, "a key under '" + (prefix.empty() ? std::string("the top level") : prefix) +
+                              "' is not a plain name (line " + std::to_string(kv.first.Mark().line + 1) + ")");
+      }
+      const auto key = LegacyParams::key_part(kv.first.Scalar());
       flatten(kv.second, prefix.empty() ? key : prefix + "_" + key, origin, values, lists);
     }
     return;

@@ -104,7 +104,8 @@ TEST_F(CrashSafety, DownloadKilledAnywhereLeavesNoTornFileAndReRunFinishes) {
     if (!fs::exists(dest)) continue;
     for (const auto& [name, content] : test::tree_contents(dest, {".datamon"})) {
       if (name.find(".tmp.") != std::string::npos) continue;  // a temporary, never under a final name
-      const auto it = std::find_if(want.begin(), want.end(), [&](auto& w) { return w.first == name; });
+      const std::string& file = name;  // clang 14 cannot capture a structured binding
+      const auto it = std::find_if(want.begin(), want.end(), [&](auto& w) { return w.first == file; });
       ASSERT_NE(it, want.end()) << name;
       ASSERT_EQ(it->second, content) << "torn file " << name << " after kill " << i;
     }
