@@ -1,5 +1,7 @@
 #include "pgmover/file_sync.h"
 
+#include "common/cafs/file_key.h"
+
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -25,17 +27,6 @@ struct Fd {
     if (fd >= 0) ::close(fd);
   }
 };
-
-void read_exactly(int fd, char* buf, size_t want, uint64_t offset, const fs::path& path) {
-  size_t got = 0;
-  while (got < want) {
-    const ssize_t n = ::pread(fd, buf + got, want - got, static_cast<off_t>(offset + got));
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) throw_errno("cannot read", path.string());
-    if (n == 0) throw Error(ErrorKind::Io, "file '" + path.string() + "' shrank while it was hashed");
-    got += static_cast<size_t>(n);
-  }
-}
 
 void write_exactly(int fd, const std::string& data, uint64_t offset, const fs::path& path) {
   size_t done = 0;
@@ -68,7 +59,7 @@ std::vector<cafs::Key> local_keys(const SyncTask& t, const cafs::Key& root, cafs
   }
   if (legacy) return {};  // legacy leaves overlap; their keys cannot be compared with a local split
   ++c.hashed;
-  auto keys = local_leaf_keys(t.dest, reader.leaf_size(), pool);
+  auto keys = cafs::file_leaf_keys(t.dest, reader.leaf_size(), &pool);
   struct stat st {};
   if (::stat(t.dest.c_str(), &st) != 0) throw_errno("cannot stat", t.dest.string());
   if (static_cast<uint64_t>(st.st_size) == t.entry.size && cafs::root_key(keys, reader.leaf_size()) == root) {
@@ -176,26 +167,6 @@ void sync_one(const SyncTask& t, cafs::Reader& reader, const OsUser& owner, Thre
 }
 
 }  // namespace
-
-std::vector<cafs::Key> local_leaf_keys(const fs::path& path, uint32_t leaf_size, ThreadPool& pool) {
-  Fd file{::open(path.c_str(), O_RDONLY | O_CLOEXEC)};
-  if (file.fd < 0) throw_errno("cannot open", path.string());
-  struct stat st {};
-  if (::fstat(file.fd, &st) != 0) throw_errno("cannot stat", path.string());
-  const auto size = static_cast<uint64_t>(st.st_size);
-  const uint64_t count = (size + leaf_size - 1) / leaf_size;
-  std::vector<cafs::Key> keys(count);
-  TaskGroup group(pool);
-  for (uint64_t i = 0; i < count; ++i) {
-    group.run([&, i] {
-      std::string leaf(std::min<uint64_t>(leaf_size, size - i * leaf_size), '\0');
-      read_exactly(file.fd, leaf.data(), leaf.size(), i * leaf_size, path);
-      keys[i] = cafs::leaf_key_at({reinterpret_cast<const uint8_t*>(leaf.data()), leaf.size()}, leaf_size, i, count);
-    });
-  }
-  group.wait();
-  return keys;
-}
 
 SyncStats sync_files(const std::vector<SyncTask>& tasks, cafs::Reader& reader, const OsUser& owner,
                      unsigned concurrency, Progress* progress) {

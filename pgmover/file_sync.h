@@ -40,8 +40,6 @@ struct SyncStats {
   uint64_t bytes_written = 0;
 };
 
-// The datamon leaf keys of a local file (leaves hashed in parallel on `pool`).
-std::vector<cafs::Key> local_leaf_keys(const std::filesystem::path& path, uint32_t leaf_size, ThreadPool& pool);
 
 SyncStats sync_files(const std::vector<SyncTask>& tasks, cafs::Reader& reader, const OsUser& owner,
                      unsigned concurrency, Progress* progress = nullptr);

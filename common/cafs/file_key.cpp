@@ -13,7 +13,22 @@
 
 namespace dm::cafs {
 
-Key file_root_key(const std::filesystem::path& path, uint32_t leaf_size) {
+namespace {
+
+void read_leaf(int fd, std::string& leaf, uint64_t offset, const std::filesystem::path& path) {
+  size_t got = 0;
+  while (got < leaf.size()) {
+    const ssize_t n = ::pread(fd, leaf.data() + got, leaf.size() - got, static_cast<off_t>(offset + got));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) throw_errno("cannot read", path.string());
+    if (n == 0) throw Error(ErrorKind::Io, "file '" + path.string() + "' shrank while it was hashed");
+    got += static_cast<size_t>(n);
+  }
+}
+
+}  // namespace
+
+std::vector<Key> file_leaf_keys(const std::filesystem::path& path, uint32_t leaf_size, ThreadPool* pool) {
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) throw_errno("cannot open", path.string());
   struct Closer {
@@ -24,22 +39,24 @@ Key file_root_key(const std::filesystem::path& path, uint32_t leaf_size) {
   if (::fstat(fd, &st) != 0) throw_errno("cannot stat", path.string());
   const auto size = static_cast<uint64_t>(st.st_size);
   const uint64_t count = (size + leaf_size - 1) / leaf_size;
-  std::vector<Key> keys;
-  keys.reserve(count);
-  std::string leaf;
-  for (uint64_t i = 0; i < count; ++i) {
-    leaf.resize(std::min<uint64_t>(leaf_size, size - i * leaf_size));
-    size_t got = 0;
-    while (got < leaf.size()) {
-      const ssize_t n = ::pread(fd, leaf.data() + got, leaf.size() - got, static_cast<off_t>(i * leaf_size + got));
-      if (n < 0 && errno == EINTR) continue;
-      if (n < 0) throw_errno("cannot read", path.string());
-      if (n == 0) throw Error(ErrorKind::Io, "file '" + path.string() + "' shrank while it was hashed");
-      got += static_cast<size_t>(n);
-    }
-    keys.push_back(leaf_key_at({reinterpret_cast<const uint8_t*>(leaf.data()), leaf.size()}, leaf_size, i, count));
+  std::vector<Key> keys(count);
+  const auto hash_leaf = [&](uint64_t i) {
+    std::string leaf(std::min<uint64_t>(leaf_size, size - i * leaf_size), '\0');
+    read_leaf(fd, leaf, i * leaf_size, path);
+    keys[i] = leaf_key_at({reinterpret_cast<const uint8_t*>(leaf.data()), leaf.size()}, leaf_size, i, count);
+  };
+  if (pool == nullptr) {
+    for (uint64_t i = 0; i < count; ++i) hash_leaf(i);
+    return keys;
   }
-  return root_key(keys, leaf_size);
+  TaskGroup group(*pool);
+  for (uint64_t i = 0; i < count; ++i) group.run([&hash_leaf, i] { hash_leaf(i); });
+  group.wait();
+  return keys;
+}
+
+Key file_root_key(const std::filesystem::path& path, uint32_t leaf_size) {
+  return root_key(file_leaf_keys(path, leaf_size), leaf_size);
 }
 
 }  // namespace dm::cafs
