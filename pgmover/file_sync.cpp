@@ -137,7 +137,10 @@ void sync_one(const SyncTask& t, cafs::Reader& reader, const OsUser& owner, Thre
       continue;
     }
     group.run([&, i] {
-      const auto data = reader.fetch_leaf(keys, i);
+      // One buffer per pool thread, kept between leaves and files: a fresh 2 MiB string per leaf
+      // cost a zero-fill and its page faults, a tenth of a restore's time (perf).
+      thread_local std::string data;
+      reader.fetch_leaf_into(keys, i, data);
       const uint64_t want = i + 1 == keys.size() ? e.size - i * stride : stride;
       if (data.size() != want) {
         throw Error(ErrorKind::Corrupt, "leaf " + keys[i].hex() + " of entry '" + e.name + "' has " +

@@ -43,18 +43,22 @@ void Reader::verify_leaf(std::string_view data, const Key& key, size_t index, si
 }
 
 std::string Reader::fetch_leaf(std::span<const Key> keys, size_t index) {
-  const auto name = keys[index].hex();
   std::string data;
+  fetch_leaf_into(keys, index, data);
+  return data;
+}
+
+void Reader::fetch_leaf_into(std::span<const Key> keys, size_t index, std::string& out) {
+  const auto name = keys[index].hex();
   try {
-    data = blobs_.get(name);
+    blobs_.get_into(name, out);
   } catch (const Error& e) {
     if (e.kind() == ErrorKind::NotFound) {
       throw Error(ErrorKind::NotFound, "leaf " + store::object_url(blobs_, name) + " is missing");
     }
     throw;
   }
-  if (verify_) verify_leaf(data, keys[index], index, keys.size());
-  return data;
+  if (verify_) verify_leaf(out, keys[index], index, keys.size());
 }
 
 void Reader::read_file_to(const Key& root, uint64_t expected_size, int fd, const std::string& path, ThreadPool& pool,
@@ -64,7 +68,9 @@ void Reader::read_file_to(const Key& root, uint64_t expected_size, int fd, const
   TaskGroup group(pool);
   for (size_t i = 0; i < keys.size(); ++i) {
     group.run([&, i] {
-      const auto data = fetch_leaf(keys, i);
+      // One buffer per pool thread, kept between leaves and files (see fetch_leaf_into).
+      thread_local std::string data;
+      fetch_leaf_into(keys, i, data);
       if (i + 1 < keys.size() && data.size() != stride_) {
         throw Error(ErrorKind::Corrupt, "leaf " + store::object_url(blobs_, keys[i].hex()) + " has " +
                                             std::to_string(data.size()) + " bytes where " + std::to_string(stride_) +

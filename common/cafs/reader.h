@@ -26,6 +26,10 @@ class Reader {
   // Fetches leaf `index` of `keys`, verified.
   std::string fetch_leaf(std::span<const Key> keys, size_t index);
 
+  // The same into `out` (replaced), reusing its memory where the store can: for callers that
+  // fetch leaf after leaf on one thread. `out` is unspecified after an error.
+  void fetch_leaf_into(std::span<const Key> keys, size_t index, std::string& out);
+
   // Writes the whole file (leaves fetched in parallel on `pool`) to the open descriptor `fd`
   // and truncates it to the content's length, which must equal `expected_size`.
   void read_file_to(const Key& root, uint64_t expected_size, int fd, const std::string& path, ThreadPool& pool,

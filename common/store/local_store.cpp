@@ -59,9 +59,15 @@ fs::path LocalStore::path_of(std::string_view name) const {
 }
 
 std::string LocalStore::get(std::string_view name) {
+  std::string out;
+  get_into(name, out);
+  return out;
+}
+
+void LocalStore::get_into(std::string_view name, std::string& out) {
   const auto path = path_of(name);
   try {
-    return read_file(path);
+    read_file_into(path, out);
   } catch (const Error& e) {
     if (e.kind() == ErrorKind::NotFound) throw Error(ErrorKind::NotFound, "object " + object_url(*this, name) + " not found");
     throw;

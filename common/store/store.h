@@ -48,6 +48,10 @@ class Store {
   // The whole object.
   virtual std::string get(std::string_view name) = 0;
 
+  // The whole object into `out`, replacing its content. A store that can fill the caller's
+  // buffer in place (a local folder) reuses its memory; the others assign get()'s result.
+  virtual void get_into(std::string_view name, std::string& out) { out = get(name); }
+
   // `length` bytes from `offset`; shorter only at the end of the object; empty at or past it.
   virtual std::string get_range(std::string_view name, uint64_t offset, uint64_t length) = 0;
 

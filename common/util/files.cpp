@@ -85,13 +85,20 @@ bool write_file_atomic(const std::filesystem::path& path, std::string_view data,
 }
 
 std::string read_file(const std::filesystem::path& path) {
+  std::string out;
+  read_file_into(path, out);
+  return out;
+}
+
+void read_file_into(const std::filesystem::path& path, std::string& out) {
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) throw_errno("cannot open", path.string());
   // Read straight into the result: leaves are megabytes, and a bounce buffer doubled the copying.
-  // The size comes from fstat; a final small read confirms the end (or finds growth).
+  // The size comes from fstat; a final small read confirms the end (or finds growth). Growing
+  // `out` zero-fills only the part beyond its current size, so a reused buffer mostly is not.
   struct stat st {};
   const size_t expected = ::fstat(fd, &st) == 0 && st.st_size > 0 ? static_cast<size_t>(st.st_size) : 0;
-  std::string out(expected, '\0');
+  out.resize(expected);
   size_t size = 0;
   char tail[65536];
   for (;;) {
@@ -115,7 +122,6 @@ std::string read_file(const std::filesystem::path& path) {
   }
   ::close(fd);
   out.resize(size);
-  return out;
 }
 
 }  // namespace dm

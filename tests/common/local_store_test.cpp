@@ -96,6 +96,33 @@ TEST(LocalStore, RangesAndMissingObjects) {
   }
 }
 
+TEST(LocalStore, GetIntoReusesTheBufferAndReplacesItsContent) {
+  test::TempDir dir;
+  LocalStore store(dir.path());
+  const std::string big = test::gen_bytes(3 << 20), small = "tail";
+  store.put("big", big, PutMode::NoOverwrite);
+  store.put("small", small, PutMode::NoOverwrite);
+  store.put("empty", "", PutMode::NoOverwrite);
+  std::string buffer = "stale content that must not survive";
+  store.get_into("big", buffer);
+  EXPECT_EQ(buffer, big);
+  const char* const memory = buffer.data();
+  store.get_into("small", buffer);  // shorter: replaced, not merged with the big one
+  EXPECT_EQ(buffer, small);
+  store.get_into("big", buffer);  // longer again: the same memory, no reallocation
+  EXPECT_EQ(buffer, big);
+  EXPECT_EQ(buffer.data(), memory);
+  store.get_into("empty", buffer);
+  EXPECT_TRUE(buffer.empty());
+  try {
+    store.get_into("missing", buffer);
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::NotFound);
+    EXPECT_NE(std::string(e.what()).find(store.describe() + "/missing"), std::string::npos) << e.what();
+  }
+}
+
 TEST(LocalStore, RejectsNamesThatEscapeTheBucket) {
   test::TempDir dir;
   LocalStore store(dir / "bucket");
