@@ -6,17 +6,20 @@
 #
 # The tree: 4 files of 200 MiB and 10 000 files of 20 KiB (about 1 GiB) in a folder on the
 # same disk as the store. Each figure is the median of RUNS runs (3, or 1 with --quick);
-# ratios compare figures measured in this same run. Results: stdout and bench/results/core.md.
+# ratios compare figures measured in this same run. Results: stdout and bench/results/core.md
+# (CORE_RESULTS_MD: another file).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD_DIR=${BUILD_DIR:-build}
-DM="$PWD/$BUILD_DIR/bin/datamon"
-HASH_BENCH="$PWD/$BUILD_DIR/bench/hash_bench"
+BUILD_DIR=$(realpath "$BUILD_DIR")  # relative to the repository root, or absolute (scripts/bench.sh)
+DM="$BUILD_DIR/bin/datamon"
+HASH_BENCH="$BUILD_DIR/bench/hash_bench"
 RUNS=3 BIG_MIB=200 SMALL=10000
-if [ "${1:-}" = --quick ]; then RUNS=1 BIG_MIB=50 SMALL=2000; fi
+if [ "${1:-}" = --quick ]; then RUNS=1 BIG_MIB=25 SMALL=1000; fi  # a smoke run: figures not comparable
+OUT_MD=${CORE_RESULTS_MD:-bench/results/core.md}
 WORK=${BENCH_DIR:-/var/tmp/datamon-bench-core}
 rm -rf "$WORK" && mkdir -p "$WORK/tree/small" "$WORK/results"
-mkdir -p bench/results
+mkdir -p "$(dirname "${CORE_RESULTS_MD:-bench/results/core.md}")"
 
 for i in 1 2 3 4; do head -c $((BIG_MIB * 1024 * 1024)) /dev/urandom > "$WORK/tree/big$i.bin"; done
 python3 - "$WORK/tree/small" "$SMALL" <<'PY'
@@ -81,5 +84,5 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN{printf "%.2f", a/b}'; }
   echo "|---|---|---|"
   echo "| b2sum (BLAKE2b-512) | $B2_MIBS | 1.00 |"
   echo "| datamon leaf hash (libb2, 2 MiB leaves) | $OURS_MIBS | $(ratio "$OURS_MIBS" "$B2_MIBS") |"
-} | tee bench/results/core.md
+} | tee "$OUT_MD"
 rm -rf "$WORK"

@@ -5,8 +5,17 @@
 # ratios measured in one run and writes bench/results/fuse.json (bench/peers/run.py does the work).
 #
 #   bench/fuse_bench.sh [--quick] [--runs N] [BUILD_DIR=build] [WORK=/var/tmp/dm-fusebench]
-#     --quick   64 MiB file, 1 000 small files, 10 000 entries, one run (about two minutes)
+#     --quick   a smoke run: 32 MiB file, 200 small files, 1 000 entries, one run (about a minute
+#               idle); its figures are not the targets' figures
 #     default   1 GiB file, 10 000 small files, 100 000 entries, 3 runs
+#   Environment (to try the full-size path on less data): DM_FUSE_BIG_MIB, DM_FUSE_SMALL_FILES,
+#   DM_FUSE_ENTRIES, DM_FUSE_TTFB_FILES, DM_FUSE_RAND_S (seconds per fio random case),
+#   DM_FUSE_CASE_TIMEOUT_S (every case stops after it: default 60, --quick 30; a peer that
+#   times out has lost the case and is not tried again), DM_FUSE_SMALL_BUDGET_S (a small-files
+#   pass stops after it: default 15, --quick 5).
+#   The RGW copies (plain objects, datamon bundle) are made once per tree: a marker object in the
+#   bucket dmbench-seeded names the tree's fingerprint, and a later run against the same RGW skips
+#   them. Each phase prints its duration ("phase: ..."), and fuse.json keeps them.
 #
 # Needs root (drop_caches, mount), fio, s3fs, rclone, python3 and the RGW packages (Debian;
 # scripts/install-deps.sh with WITH_BENCH_TOOLS=1 WITH_OBJECT_SERVERS=1). Starts a private RGW

@@ -14,9 +14,11 @@ WHY = {
                               "pages from disk or RAM. The floor for a verified read is the b2sum target.",
     ("seq_cold", "peer"): _LEAF + "; s3fs and rclone stream the object unverified. Verification costs a core "
                           "per ~1 GB/s.",
-    ("seq_warm", "physical"): "warm reads come from the kernel page cache (keep_cache) as a local file's do, "
-                              "so a gap that stays on an idle machine means pages were evicted: those reads cross "
-                              "FUSE again and come from the mount's RAM cache (256 MB by default) or the store.",
+    ("seq_warm", "physical"): "warm reads come from the kernel page cache (keep_cache) as a local file's do, but "
+                              "this kernel (6.18) keeps a FUSE file's page cache in 4 KiB folios where ext4 uses "
+                              "large folios (FUSE large folios landed upstream in 2026), so the same bytes take many "
+                              "more page-cache steps; against tmpfs, also 4 KiB pages, the gap is small on an idle "
+                              "machine. A gap against tmpfs too means pages were evicted and re-read through FUSE.",
     ("seq_warm", "peer"): "warm reads come from the page cache; a peer that keeps it too is even.",
     ("rand4k_cold", "physical"): _LEAF + ", so a cold 4 KiB read costs a 2 MiB fetch (512x the bytes); the disk "
                                  "reads 4 KiB plus the kernel's readahead.",

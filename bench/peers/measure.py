@@ -120,7 +120,7 @@ def hold_open(folder, count, while_open, timeout_s):
     try:
         # The child prints once every file is open.
         if not select.select([child.stdout], [], [], timeout_s)[0]:
-            raise CaseFailed(f"opening {count} files took longer than {timeout_s} s")
+            raise CaseFailed(f"opening {count} files took longer than {timeout_s} s", timeout_s)
         opened = child.stdout.readline().strip()
         if not opened:
             raise CaseFailed(f"holding {count} files open failed: {child.stderr.read().strip()[-200:]}")

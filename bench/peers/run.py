@@ -40,10 +40,27 @@ def parse_args():
     return p.parse_args()
 
 
+def _env_int(name, default):
+    """A size or count from the environment (DM_FUSE_*), so a full-size code path can be tried on
+    small data; a value that is not a positive integer is an error naming the variable."""
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    if not value.isdigit() or int(value) <= 0:
+        sys.exit(f"fuse bench: {name}={value!r} is not a positive integer")
+    return int(value)
+
+
 def sizes_for(quick):
-    if quick:
-        return dataset.Sizes(big_mib=32, small_files=300, entries=3000, ttfb_files=3), 1
-    return dataset.Sizes(big_mib=1024, small_files=10000, entries=100000, ttfb_files=10), 3
+    """(sizes, seconds each fio random case runs); DM_FUSE_BIG_MIB, DM_FUSE_SMALL_FILES,
+    DM_FUSE_ENTRIES, DM_FUSE_TTFB_FILES, DM_FUSE_RAND_S override the defaults of the mode."""
+    if quick:  # a smoke run: every case once on little data, not the targets' figures
+        big, small, entries, ttfb, rand_s = 32, 200, 1000, 3, 1
+    else:
+        big, small, entries, ttfb, rand_s = 1024, 10000, 100000, 10, 3
+    sizes = dataset.Sizes(big_mib=_env_int("DM_FUSE_BIG_MIB", big), small_files=_env_int("DM_FUSE_SMALL_FILES", small),
+                          entries=_env_int("DM_FUSE_ENTRIES", entries), ttfb_files=_env_int("DM_FUSE_TTFB_FILES", ttfb))
+    return sizes, _env_int("DM_FUSE_RAND_S", rand_s)
 
 
 def loadavg():
@@ -55,9 +72,16 @@ class Bench:
         self.args = args
         self.sizes, self.rand_runtime_s = sizes_for(args.quick)
         self.runs = args.runs or (1 if args.quick else 3)
-        self.timeout_s = 120 if args.quick else 300
-        self.small_budget_s = 10 if args.quick else 30
-        self.work = os.path.abspath(args.work)
+        # Every case of every file system stops after this; a peer that needs longer has lost the
+        # case (shown as "> T s (timed out)") and is not tried again in the later runs.
+        self.timeout_s = _env_int("DM_FUSE_CASE_TIMEOUT_S", 30 if args.quick else 60)
+        self.small_budget_s = _env_int("DM_FUSE_SMALL_BUDGET_S", 5 if args.quick else 15)
+        self.phases_s = []  # (phase, seconds), in order, printed as they end and kept in fuse.json
+        # One folder per size set: the quick and the full data (and their stores) are both kept,
+        # so switching between the modes does not rebuild 1.1 GiB and 110 000 files.
+        s = self.sizes
+        self.work = os.path.join(os.path.abspath(args.work),
+                                 f"data-{s.big_mib}m-{s.small_files}s-{s.entries}e-{s.ttfb_files}t")
         self.src = os.path.join(self.work, "src")
         self.values = {}  # case -> candidate -> [figure per run]
         self.b2sum = {"cold": [], "warm": []}
@@ -80,11 +104,12 @@ class Bench:
                                     lambda: dataset.local_store(self.args.datamon, self.work, self.src, made))
         key, secret = os.environ.get("RGW_ACCESS_KEY", "TESTKEY"), os.environ.get("RGW_SECRET_KEY", "TESTSECRET")
         rclone_env = dataset.rclone_env(self.args.endpoint, key, secret, os.path.join(self.work, "rclone.conf"))
-        self.peer_bucket, dm_buckets = dataset.rgw_buckets(f"{int(time.time())}-{os.getpid()}")
-        self.timed_step("rclone copy to RGW (plain objects for s3fs and rclone)",
-                        lambda: dataset.rgw_objects(rclone_env, self.src, self.peer_bucket, dm_buckets))
-        rgw_env = self.timed_step("datamon upload to RGW", lambda: dataset.rgw_store(
-            self.args.datamon, self.args.endpoint, key, secret, self.src, dm_buckets))
+        fingerprint = self.timed_step("tree fingerprint", lambda: dataset.tree_fingerprint(self.src))
+        self.peer_bucket, dm_buckets = dataset.rgw_buckets(fingerprint[:16])
+        self.timed_step("plain objects on RGW for s3fs and rclone (rclone copy, skipped if seeded)",
+                        lambda: dataset.rgw_objects(rclone_env, self.src, self.peer_bucket, fingerprint))
+        rgw_env = self.timed_step("datamon upload to RGW (skipped if seeded)", lambda: dataset.rgw_store(
+            self.args.datamon, self.args.endpoint, key, secret, self.src, dm_buckets, rclone_env, fingerprint))
         self.dm_config_bucket = dm_buckets["config"]
         self.tmpfs = os.path.join(self.work, "tmpfs")
         self.timed_step("copy to tmpfs", self.fill_tmpfs)
@@ -140,6 +165,11 @@ class Bench:
 
     # -- measuring ------------------------------------------------------------------------------
     def record(self, run, fs, case, fn):
+        earlier = self.timeouts.get(case, {}).get(fs.name)
+        if earlier:  # lost already: trying again would only cost another timeout
+            self.values.setdefault(case, {}).setdefault(fs.name, [None] * self.runs)[run - 1] = None
+            print(f"run {run} {fs.name:14} {case:14} skipped (> {earlier} s in an earlier run)", flush=True)
+            return
         try:
             value = fn()
         except M.CaseFailed as e:
@@ -156,8 +186,20 @@ class Bench:
         for case in names:
             self.values.setdefault(case, {}).setdefault(fs.name, [None] * self.runs)[run - 1] = None
 
-    def session(self, run, fs, steps):
+    def phase(self, name, fn):
+        t = time.perf_counter()
+        try:
+            return fn()
+        finally:
+            secs = round(time.perf_counter() - t, 1)
+            self.phases_s.append((name, secs))
+            print(f"phase: {name} {secs} s", flush=True)
+
+    def session(self, run, fs, steps, what):
         """A fresh instance of fs with the page cache dropped, then the steps in order."""
+        self.phase(f"run {run} {fs.name} {what}", lambda: self._session(run, fs, steps))
+
+    def _session(self, run, fs, steps):
         try:
             fs.start()
         except RuntimeError as e:
@@ -195,7 +237,7 @@ class Bench:
         if fs.is_fuse:
             steps.append(("mem_meta", lambda: M.hold_open(os.path.join(root, "small"), hold,
                                                           lambda: fs.peak_rss_kib() / 1024, t)))
-        self.session(run, fs, steps)
+        self.session(run, fs, steps, "metadata session (ttfb, ls, small files, cold random)")
 
     def big_file_session(self, run, fs):
         t, big = self.timeout_s, os.path.join(fs.root, "big.bin")
@@ -207,7 +249,7 @@ class Bench:
         ]
         if fs.is_fuse:
             steps.append(("mem_big", lambda: fs.peak_rss_kib() / 1024))
-        self.session(run, fs, steps)
+        self.session(run, fs, steps, "big-file session (sequential, warm random)")
 
     def b2sum_run(self, run):
         big = os.path.join(self.src, "big.bin")
@@ -225,7 +267,7 @@ class Bench:
     def measure(self):
         for run in range(1, self.runs + 1):
             print(f"== run {run} of {self.runs}, load {loadavg()}", flush=True)
-            self.b2sum_run(run)
+            self.phase(f"run {run} b2sum", lambda: self.b2sum_run(run))
             for fs in self.candidates:
                 self.metadata_session(run, fs)
                 self.big_file_session(run, fs)
@@ -257,6 +299,17 @@ class Bench:
                         "target": (">= " if t["kind"] == "speed" else "<= ") + str(t["threshold"]), "met": met})
         return out
 
+    def peer_timeouts(self):
+        """case -> "candidate/baseline" -> seconds, where the baseline (a peer) timed out and the
+        candidate did not: a loss for the peer, which no ratio can express."""
+        out = {}
+        for case in (c for c in C.CASES if not c.fuse_only):
+            for cand, base in C.COMPARISONS:
+                t = self.timeouts.get(case.name, {}).get(base)
+                if t and not self.timeouts.get(case.name, {}).get(cand):
+                    out.setdefault(case.name, {})[f"{cand}/{base}"] = t
+        return out
+
     def document(self, started, elapsed_s, load_start):
         ratios = {}
         for case in (c for c in C.CASES if not c.fuse_only):
@@ -277,7 +330,8 @@ class Bench:
             "b2sum": {k: stats.summary(v) for k, v in self.b2sum.items()},
             "comparisons": [f"{a}/{b}" for a, b in C.COMPARISONS],
             "ratios": ratios, "targets": self.targets(), "errors": self.errors, "timeouts": self.timeouts,
-            "small_budget_s": self.small_budget_s,
+            "small_budget_s": self.small_budget_s, "case_timeout_s": self.timeout_s,
+            "peer_timeouts": self.peer_timeouts(), "phases_s": self.phases_s,
         }
         doc["losses"] = explain.losses(doc)
         return doc
@@ -291,7 +345,7 @@ def main():
     started = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
     load_start, t0 = loadavg(), time.perf_counter()
     try:
-        bench.prepare()
+        bench.phase("set-up", bench.prepare)
         bench.measure()
     finally:
         if getattr(bench, "tmpfs", None):
@@ -304,6 +358,7 @@ def main():
         f.write("\n")
     os.replace(path + ".tmp", path)
     print(tables.fuse_markdown(doc, heading_level=2))
+    print("phases (seconds): " + "; ".join(f"{name} {secs}" for name, secs in bench.phases_s))
     print(f"wrote {path} in {doc['elapsed_s']} s")
 
 

@@ -19,10 +19,10 @@ def _cell(doc, case, cand):
         return "—"
     timeout = doc.get("timeouts", {}).get(case, {}).get(cand)
     if per[cand] is None and timeout:
-        return f"stopped after {timeout} s"
+        return f"> {timeout} s (timed out)"
     text = fmt_summary(per[cand])
     if timeout:
-        text += f" (a run stopped after {timeout} s)"
+        text += f" (another run: > {timeout} s, timed out)"
     return text
 
 
@@ -42,7 +42,9 @@ def ratios_table(doc):
         per = doc["ratios"].get(case["name"])
         if per is None:
             continue
-        rows.append([case["label"]] + [fmt_summary(per.get(p), 2) for p in pairs])
+        lost = doc.get("peer_timeouts", {}).get(case["name"], {})
+        rows.append([case["label"]] + [f"peer lost: > {lost[p]} s (timed out)" if p in lost and per.get(p) is None
+                                       else fmt_summary(per.get(p), 2) for p in pairs])
     return _table(["case"] + [f"`{p.replace('/', ' ÷ ')}`" for p in pairs], rows)
 
 
@@ -94,7 +96,8 @@ def fuse_markdown(doc, heading_level=2):
         "",
         ratios_table(doc),
         "",
-        f"{h}# Targets of the mount (issue 4) decided here",
+        f"{h}# Targets of the mount (issue 4) decided here" if not doc["quick"] else
+        f"{h}# Targets of the mount (issue 4): smoke-run figures (--quick, small data; not the targets' figures)",
         "",
         _table(["area", "target", "figure", "ratio", "target", "met"], [target_row_fuse(t) for t in doc["targets"]]),
         "",
@@ -115,6 +118,12 @@ def fuse_markdown(doc, heading_level=2):
         out.append(f"- `{c['name']}` ({names[c['name']]}): " + (f"`{c['command']}`" if c["command"] else "a folder"))
     out += ["", "Set-up (not measured against anything): " +
             ", ".join(f"{k} {v} s" for k, v in doc["setup_s"].items()) + ".", ""]
+    if doc.get("case_timeout_s"):
+        out += [f"Every case of every file system is stopped after {doc['case_timeout_s']} s; a file system that "
+                "needs longer shows \"> T s (timed out)\", has lost that case, and is not tried again in later runs.",
+                ""]
+    if doc.get("phases_s"):
+        out += ["Where the time went (seconds): " + "; ".join(f"{n} {s}" for n, s in doc["phases_s"]) + ".", ""]
     if doc["errors"]:
         out += [f"{h}# Failures in this run", ""] + [f"- {e}" for e in doc["errors"]] + [""]
     return "\n".join(out)
