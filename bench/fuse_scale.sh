@@ -2,7 +2,8 @@
 # Scale figures of `datamon bundle mount` (fusefs, issue 4), each with its baseline measured in
 # the same run: cold sequential read of a 1 GiB file against single-core b2sum of the same file
 # read cold, warm re-read against the local page cache, a 1 000 000-entry bundle (time to
-# ready, RSS per entry, `ls -lR`), and peak RSS with 1 000 files open.
+# ready, RSS per entry, `ls -lR`), and peak RSS with 1 000 files open. After the warm passes,
+# bench/folio_census.py counts the page-cache folios of the file on the mount and on disk.
 # Not a test. Needs root (drop_caches, mount), python3. Data is made once in WORK.
 # Usage: bench/fuse_scale.sh [build-dir] [work-dir] [sections: seq many open]
 set -euo pipefail
@@ -85,14 +86,18 @@ if [[ " $SECTIONS " == *" seq "* ]]; then
   FUSE_COLD=$(mibps "$SIZE" "$t0" "$t1"); MOUNT_CPU=$(calc "round($(cpu_s "$MOUNT_PID") - $c0, 3)")
   FUSE_WARM=$(warm_mibps "$MNT/big.bin" "$SIZE")
   MOUNT_HWM=$(status_kib "$MOUNT_PID" VmHWM)
+  # Folio sizes of what the warm passes left in the page cache: why the warm ratio is what it is.
+  FOLIOS_MOUNT=$(python3 "$(dirname "$0")/folio_census.py" "$MNT/big.bin" 64)
   unmount_bundle
   cat "$BIG" > /dev/null
   LOCAL_WARM=$(warm_mibps "$BIG" "$SIZE")
+  FOLIOS_EXT4=$(python3 "$(dirname "$0")/folio_census.py" "$BIG" 64)
   echo "cold sequential 1 GiB: mount $FUSE_COLD MiB/s, b2sum cold $B2_COLD MiB/s, ratio $(calc "round($FUSE_COLD / $B2_COLD, 2)") (target 0.8)"
   # On a busy machine wall time says little; CPU seconds per GiB say what a quiet core would do.
   echo "  CPU seconds for the GiB: b2sum $B2_CPU; mount $MOUNT_CPU + dd $DD_CPU = $(calc "round($MOUNT_CPU + $DD_CPU, 3)") (ratio b2sum/ours $(calc "round($B2_CPU / ($MOUNT_CPU + $DD_CPU), 2)"))"
   echo "warm re-read 1 GiB:    mount $FUSE_WARM MiB/s, local page cache $LOCAL_WARM MiB/s, ratio $(calc "round($FUSE_WARM / $LOCAL_WARM, 2)") (target 0.9)"
   echo "mount peak RSS during the reads: $((MOUNT_HWM / 1024)) MiB"
+  echo "page-cache folios of the 1 GiB file (first 64 MiB): mount $FOLIOS_MOUNT; $(findmnt -no FSTYPE -T "$BIG") $FOLIOS_EXT4"
 fi
 
 if [[ " $SECTIONS " == *" many "* ]]; then

@@ -4,8 +4,9 @@
 // live in one arena and each directory's children are a sorted run of one array, so a lookup
 // is a binary search and an entry costs well under 200 bytes. Directories are implied by the
 // entry names. Immutable after construction, so every method is safe from any thread.
-// Construction throws dm::Error naming the bundle and the entry at fault (unsafe name, bad
-// hash, a name that is both a file and a directory, a duplicate).
+// Built by BundleIndexBuilder (index file by index file, as a mount does) or from all the
+// entries at once; either throws dm::Error naming the bundle and the entry at fault (unsafe
+// name, bad hash, a name that is both a file and a directory, a duplicate).
 #pragma once
 
 #include <cstdint>
@@ -29,6 +30,8 @@ class BundleIndex {
   // `default_time` stands in for entries without a timestamp (all Go uploads): the bundle's time.
   BundleIndex(const std::vector<model::BundleEntry>& entries, const std::string& bundle_id,
               model::Timestamp default_time);
+  BundleIndex(BundleIndex&&) = default;
+  BundleIndex& operator=(BundleIndex&&) = default;
 
   size_t inode_count() const { return nodes_.size(); }
   size_t file_count() const { return keys_.size(); }
@@ -54,10 +57,14 @@ class BundleIndex {
   // Files only.
   const cafs::Key& root_key(Inode ino) const { return keys_[node(ino).first]; }
 
-  // Bytes held by the table (for the memory metric and the per-entry budget).
+  // Bytes the table uses (for the memory metric and the per-entry budget); capacity reserved
+  // ahead and never touched is address space only, so it is not counted.
   size_t memory_bytes() const;
 
  private:
+  friend class BundleIndexBuilder;
+  BundleIndex() = default;
+
   struct Node {
     uint64_t size = 0;           // files
     int64_t mtime_seconds = 0;

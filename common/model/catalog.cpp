@@ -3,6 +3,8 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <condition_variable>
+#include <mutex>
 
 #include "common/model/ksuid.h"
 #include "common/model/paths.h"
@@ -134,6 +136,39 @@ std::vector<BundleEntry> Catalog::get_entries(const std::string& repo, const Bun
   out.reserve(total);
   for (auto& p : parts) std::move(p.begin(), p.end(), std::back_inserter(out));
   return out;
+}
+
+void Catalog::for_each_index_file(const std::string& repo, const BundleDescriptor& bundle, unsigned concurrency,
+                                  const IndexFileConsumer& consume) {
+  std::mutex mutex;
+  std::condition_variable turn_changed;
+  size_t turn = 0;  // the next file to consume
+  bool failed = false;
+  // parallel_for hands out files in increasing order, so the file whose turn it is is always
+  // held by a worker that is not waiting: no deadlock, and at most `concurrency` parsed files.
+  parallel_for(bundle.count, concurrency, [&](size_t n) {
+    try {
+      const auto name = index_path(repo, bundle.id, n);
+      const auto url = store::object_url(metadata_, name);
+      auto entries = parse_bundle_entries(
+          get_or(metadata_, name, "index file " + url + " of bundle '" + bundle.id + "' is missing"), url);
+      std::unique_lock lock(mutex);
+      turn_changed.wait(lock, [&] { return failed || turn == n; });
+      if (failed) return;  // parallel_for rethrows the error that set it
+      lock.unlock();
+      consume(n, url, std::move(entries));
+      lock.lock();
+      ++turn;
+      turn_changed.notify_all();
+    } catch (...) {
+      {
+        std::lock_guard lock(mutex);
+        failed = true;
+      }
+      turn_changed.notify_all();
+      throw;
+    }
+  });
 }
 
 void Catalog::write_bundle(const std::string& repo, BundleDescriptor& bundle, std::vector<BundleEntry> entries) {

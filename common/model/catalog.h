@@ -6,6 +6,7 @@
 // bundle.yaml. Errors name the repo, bundle or label. Thread-safe (stateless over the stores).
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -37,6 +38,14 @@ class Catalog {
   // Index files 0..count-1, fetched `concurrency` at a time, concatenated in order.
   std::vector<BundleEntry> get_entries(const std::string& repo, const BundleDescriptor& bundle,
                                        unsigned concurrency = 8);
+  // get_entries without the whole index in memory: files are fetched and parsed `concurrency`
+  // at a time, and `consume` gets each file's entries in file order, one call at a time; a
+  // file's text and entries are released once consumed. The first error (fetch, parse, or
+  // thrown by `consume`) stops the rest and is rethrown.
+  using IndexFileConsumer =
+      std::function<void(size_t file, const std::string& object_url, std::vector<BundleEntry> entries)>;
+  void for_each_index_file(const std::string& repo, const BundleDescriptor& bundle, unsigned concurrency,
+                           const IndexFileConsumer& consume);
   // Sorts `entries` by name, writes them 1000 per index file, then the descriptor (its count
   // is set here). The descriptor's id must be set.
   void write_bundle(const std::string& repo, BundleDescriptor& bundle, std::vector<BundleEntry> entries);

@@ -1,0 +1,50 @@
+// A mount of a bundle whose index is bad fails at start with the bundle and the index file(s)
+// at fault named, and leaves no mount behind.
+#include <gtest/gtest.h>
+
+#include "fusefs/fuse_fixture.h"
+
+namespace dm::test {
+namespace {
+
+namespace fs = std::filesystem;
+
+class IndexErrorMount : public ::testing::Test {
+ protected:
+  TestContext ctx;
+  TempDir work;
+  fs::path mnt = work / "mnt";
+  void SetUp() override { fs::create_directories(mnt); }
+  void TearDown() override { force_unmount(mnt); }
+
+  RunResult mount(const std::string& id) {
+    return datamon({"bundle", "mount", "--repo", "repo", "--bundle", id, "--mount", mnt.string(), "--daemonize"},
+                   ctx.env());
+  }
+};
+
+TEST_F(IndexErrorMount, ADuplicateAcrossIndexFilesNamesBothFiles) {
+  // Two entries per index file: x/a in file 0 and again in file 1.
+  const auto id = ctx.write_bundle_by_hand({{"x/a", "one"}, {"x/b", "two"}, {"x/a", "three"}}, 1 << 21, 2, 2);
+  const auto r = mount(id);
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.err.find(id), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("'x/a' appears twice"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("bundle-files-0.yaml and "), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("bundle-files-1.yaml)"), std::string::npos) << r.err;
+  EXPECT_FALSE(find_mount(mnt));
+}
+
+TEST_F(IndexErrorMount, AnEscapingNameNamesItsIndexFile) {
+  const auto id = ctx.write_bundle_by_hand({{"ok.txt", "fine"}, {"sub/../../escape", "bad"}}, 1 << 21, 2, 1);
+  const auto r = mount(id);
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.err.find(id), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("'sub/../../escape'"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("(index file "), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("bundle-files-1.yaml)"), std::string::npos) << r.err;
+  EXPECT_FALSE(find_mount(mnt));
+}
+
+}  // namespace
+}  // namespace dm::test
