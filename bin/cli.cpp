@@ -8,9 +8,9 @@ config::Config GlobalOptions::load() const {
   return config::load_config(o, config::process_env());
 }
 
-void add_optional(CLI::App& app, const std::string& name, std::optional<std::string>& target,
-                  const std::string& help) {
-  app.add_option_function<std::string>(name, [&target](const std::string& v) { target = v; }, help);
+void add_optional(CLI::App& app, const std::string& name, std::optional<std::string>& target, const std::string& help) {
+  app.add_option_function<std::string>(
+      name, [&target](const std::string& v) { target = v; }, help);
 }
 
 }  // namespace dm::cli

@@ -21,8 +21,7 @@ struct GlobalOptions {
 };
 
 // Adds an optional string flag that fills `target` only when given.
-void add_optional(CLI::App& app, const std::string& name, std::optional<std::string>& target,
-                  const std::string& help);
+void add_optional(CLI::App& app, const std::string& name, std::optional<std::string>& target, const std::string& help);
 
 void add_context_commands(CLI::App& app, GlobalOptions& global);
 void add_repo_commands(CLI::App& app, GlobalOptions& global);

@@ -25,7 +25,9 @@ struct DownloadFlags {
 
 // Go's --concurrency-factor 100 means 20 files at a time on upload, 10 on download. We keep the
 // flag and scale it the same way, bounded to something a 2-core pod can use.
-unsigned from_factor(unsigned factor, unsigned divisor) { return std::max(2U, std::min(64U, factor / divisor)); }
+unsigned from_factor(unsigned factor, unsigned divisor) {
+  return std::max(2U, std::min(64U, factor / divisor));
+}
 
 void upload(GlobalOptions& global, const UploadFlags& f) {
   const auto config = global.load();
@@ -49,8 +51,7 @@ void download(GlobalOptions& global, const DownloadFlags& f) {
   auto catalog = ctx.catalog();
   const auto id = catalog.resolve_bundle(f.repo, f.bundle, f.label);
   std::error_code ec;
-  if (!f.force_dest && std::filesystem::exists(f.destination, ec) &&
-      !std::filesystem::is_empty(f.destination, ec)) {
+  if (!f.force_dest && std::filesystem::exists(f.destination, ec) && !std::filesystem::is_empty(f.destination, ec)) {
     throw Error(ErrorKind::InvalidArgument,
                 "destination '" + f.destination + "' is not empty (use --force-dest to write into it)");
   }

@@ -85,8 +85,8 @@ void commit(GlobalOptions& global, const PgFlags& f) {
   std::cout << "parent=" << (r.parent.empty() ? "none" : r.parent) << " files=" << r.upload.files
             << " bytes=" << r.upload.bytes << " leaves=" << r.upload.leaves
             << " leaves_stored=" << r.upload.leaves_stored << " bytes_stored=" << r.upload.bytes_stored
-            << " known_leaves=" << r.known_leaves << " trusted_files=" << r.trusted_files << " excluded=" << r.excluded << " omitted_wal=" << r.omitted_wal
-            << " omitted_wal_bytes=" << r.omitted_wal_bytes << "\n";
+            << " known_leaves=" << r.known_leaves << " trusted_files=" << r.trusted_files << " excluded=" << r.excluded
+            << " omitted_wal=" << r.omitted_wal << " omitted_wal_bytes=" << r.omitted_wal_bytes << "\n";
   if (!f.label.empty()) std::cout << "set label '" << f.label << "'\n";
 }
 

@@ -47,9 +47,12 @@ constexpr std::chrono::seconds kOldWrapperSleep{600};
 void apply_old_wrapper_flags(const WrapFlags& f, sidecar::WrapOptions& o) {
   bool postgres = false;
   for (const auto& b : f.batteries) {
-    if (b == "fuse") o.fuse = true;
-    else if (b == "postgres") postgres = true;
-    else throw Error(ErrorKind::InvalidArgument, "wrap: unknown battery type '" + b + "' for -b (fuse or postgres)");
+    if (b == "fuse")
+      o.fuse = true;
+    else if (b == "postgres")
+      postgres = true;
+    else
+      throw Error(ErrorKind::InvalidArgument, "wrap: unknown battery type '" + b + "' for -b (fuse or postgres)");
   }
   if (!postgres) return;
   std::vector<std::string> names;
@@ -69,8 +72,8 @@ void apply_old_wrapper_flags(const WrapFlags& f, sidecar::WrapOptions& o) {
 std::vector<std::string> datamon_command(const config::ConfigOverrides& o, const std::string& log_level) {
   std::vector<std::string> argv{sidecar::self_executable()};
   const std::pair<const char*, const std::optional<std::string>*> flags[] = {
-      {"--config", &o.config},           {"--context", &o.context},         {"--credential", &o.credential},
-      {"--s3-endpoint", &o.s3_endpoint}, {"--s3-region", &o.s3_region},     {"--gcs-endpoint", &o.gcs_endpoint}};
+      {"--config", &o.config},           {"--context", &o.context},     {"--credential", &o.credential},
+      {"--s3-endpoint", &o.s3_endpoint}, {"--s3-region", &o.s3_region}, {"--gcs-endpoint", &o.gcs_endpoint}};
   for (const auto& [flag, value] : flags) {
     if (*value) argv.insert(argv.end(), {flag, **value});
   }
@@ -122,7 +125,8 @@ void run_pg(GlobalOptions& global, const PgFlags& f) {
   sidecar::PgSidecarRun run{c, datamon_command(global.overrides, global.log_level)};
   const int code = sidecar::run_pg_sidecar(run);
   if (code != 0) {
-    exit_with(code, "pg sidecar '" + c.name + "' stopped by signal " + std::to_string(code - 128) + " before finishing");
+    exit_with(code,
+              "pg sidecar '" + c.name + "' stopped by signal " + std::to_string(code - 128) + " before finishing");
   }
 }
 
@@ -154,7 +158,8 @@ void add_sidecar_commands(CLI::App& app, GlobalOptions& global) {
 
   auto ff = std::make_shared<FuseFlags>();
   auto* fuse = sidecar->add_subcommand("fuse", "Mount source bundles, wait for the application, upload outputs");
-  add_optional(*fuse, "--config", ff->config_file, "fuse sidecar YAML (default: $dm_fuse_params, a path or inline YAML)");
+  add_optional(*fuse, "--config", ff->config_file,
+               "fuse sidecar YAML (default: $dm_fuse_params, a path or inline YAML)");
   add_optional(*fuse, "--coord", ff->coord, "coordination folder (globalOpts.coordPoint)");
   add_optional(*fuse, "--app-timeout", ff->app_timeout, "longest wait for the application (default 24h)");
   add_optional(*fuse, "--mount-timeout", ff->mount_timeout, "longest wait for each mount (default 2m)");
@@ -176,11 +181,13 @@ void add_sidecar_commands(CLI::App& app, GlobalOptions& global) {
   auto* wrap = app.add_subcommand("wrap", "Run an application once its sidecars are ready; let them save its outputs");
   wrap->add_option("-c,--coord", wf->coord, "coordination folder shared with the sidecars (required)");
   wrap->add_flag("--fuse", wf->fuse, "wait for a fuse sidecar");
-  wrap->add_option("--pg", wf->databases, "wait for the pg sidecar of this database (repeatable)")->allow_extra_args(false);
+  wrap->add_option("--pg", wf->databases, "wait for the pg sidecar of this database (repeatable)")
+      ->allow_extra_args(false);
   wrap->add_option("--timeout", wf->timeout, "longest wait for the sidecars, before and after the app (default 30m)");
   wrap->add_option("--grace", wf->grace, "SIGTERM to SIGKILL delay when stopping the app (default 10s)");
   wrap->add_option("-b", wf->batteries, "wrap_application.sh: fuse or postgres (repeatable)")->allow_extra_args(false);
-  add_optional(*wrap, "-d", wf->db_list, "wrap_application.sh: the databases waited for with -b postgres (\"db1 db2\")");
+  add_optional(*wrap, "-d", wf->db_list,
+               "wrap_application.sh: the databases waited for with -b postgres (\"db1 db2\")");
   wrap->add_flag("-s", wf->sleep_after, "wrap_application.sh: sleep up to 600 s after finishing (debug)");
   wrap->add_option("command", wf->command, "[--] APP ARGS...");
   // As getopts did: the first non-option word starts the application's command line.

@@ -33,8 +33,10 @@ int main(int argc, char** argv) {
 
   app.parse_complete_callback([&] {
     dm::LogOptions log;
-    if (!global.log_level.empty()) log.level = global.log_level;
-    else if (const char* env = std::getenv("DATAMON_LOGLEVEL")) log.level = env;
+    if (!global.log_level.empty())
+      log.level = global.log_level;
+    else if (const char* env = std::getenv("DATAMON_LOGLEVEL"))
+      log.level = env;
     log.structured = global.structured_logs;
     dm::init_logging(log);
   });

@@ -10,7 +10,9 @@
 namespace dm::fusefs {
 
 BlockCache::BlockCache(cafs::Reader& reader, ThreadPool& pool, Metrics& metrics, const BlockCacheOptions& options)
-    : source_(reader), metrics_(metrics), options_(options),
+    : source_(reader),
+      metrics_(metrics),
+      options_(options),
       // Enough idle buffers for every fetch the pool runs at once, plus the reads waiting on them.
       buffers_(LeafPool::create(reader.leaf_size(), 2 * size_t{pool.size()} + 4)),
       background_(std::make_shared<TaskGroup>(pool)) {
@@ -137,9 +139,7 @@ void BlockCache::prefetch(const LeafList& leaves, size_t index) {
     if (ram_.count(key) || pending_.count(key)) return;
     pending_.emplace(key, promise->get_future().share());
   }
-  background_->run([this, leaves, index, promise] {
-    load(leaves, index, *promise);
-  });
+  background_->run([this, leaves, index, promise] { load(leaves, index, *promise); });
 }
 
 }  // namespace dm::fusefs

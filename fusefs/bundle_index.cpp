@@ -32,7 +32,9 @@ BundleIndex::BundleIndex(const std::vector<model::BundleEntry>& entries, const s
         return std::move(builder).finish();
       }()) {}
 
-std::string_view BundleIndex::name(Inode ino) const { return name_of(node(ino)); }
+std::string_view BundleIndex::name(Inode ino) const {
+  return name_of(node(ino));
+}
 
 std::string BundleIndex::path(Inode ino) const {
   std::vector<std::string_view> parts;

@@ -66,17 +66,17 @@ class BundleIndex {
   BundleIndex() = default;
 
   struct Node {
-    uint64_t size = 0;           // files
+    uint64_t size = 0;  // files
     int64_t mtime_seconds = 0;
     uint32_t mtime_nanos = 0;
-    uint32_t parent = 0;         // row of the parent directory
-    uint32_t name_offset = 0;    // into names_
+    uint32_t parent = 0;       // row of the parent directory
+    uint32_t name_offset = 0;  // into names_
     uint16_t name_length = 0;
     bool is_dir = false;
     bool executable = false;
-    uint32_t first = 0;          // dirs: first child in children_; files: slot in keys_
-    uint32_t count = 0;          // dirs: number of children
-    uint32_t subdirs = 0;        // dirs
+    uint32_t first = 0;    // dirs: first child in children_; files: slot in keys_
+    uint32_t count = 0;    // dirs: number of children
+    uint32_t subdirs = 0;  // dirs
   };
 
   const Node& node(Inode ino) const { return nodes_[ino - 1]; }

@@ -24,10 +24,20 @@ uint64_t parse_byte_size(const std::string& text, const std::string& what) {
   unit.erase(std::remove(unit.begin(), unit.end(), ' '), unit.end());
   std::transform(unit.begin(), unit.end(), unit.begin(), [](unsigned char c) { return std::tolower(c); });
   static const std::pair<const char*, double> kUnits[] = {
-      {"", 1},        {"b", 1},
-      {"kb", 1e3},    {"mb", 1e6},          {"gb", 1e9},          {"tb", 1e12},
-      {"kib", 1024.0}, {"mib", 1048576.0},  {"gib", 1073741824.0}, {"tib", 1099511627776.0},
-      {"k", 1024.0},  {"m", 1048576.0},     {"g", 1073741824.0},  {"t", 1099511627776.0},
+      {"", 1},
+      {"b", 1},
+      {"kb", 1e3},
+      {"mb", 1e6},
+      {"gb", 1e9},
+      {"tb", 1e12},
+      {"kib", 1024.0},
+      {"mib", 1048576.0},
+      {"gib", 1073741824.0},
+      {"tib", 1099511627776.0},
+      {"k", 1024.0},
+      {"m", 1048576.0},
+      {"g", 1073741824.0},
+      {"t", 1099511627776.0},
   };
   for (const auto& [name, factor] : kUnits) {
     if (unit == name) {

@@ -19,7 +19,9 @@ size_t bounded_window(const ReadaheadOptions& o, uint64_t stride, uint64_t ram_b
 
 ContentReader::ContentReader(const BundleIndex& index, cafs::Reader& reader, BlockCache& cache,
                              const ReadaheadOptions& readahead)
-    : index_(index), reader_(reader), cache_(cache),
+    : index_(index),
+      reader_(reader),
+      cache_(cache),
       readahead_(readahead.initial_leaves, bounded_window(readahead, reader.stride(), cache.ram_budget()),
                  reader.stride()) {}
 

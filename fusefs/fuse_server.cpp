@@ -306,8 +306,8 @@ struct FuseOps {
   static void setxattr(fuse_req_t req, fuse_ino_t, const char*, const char*, size_t, int) { erofs(req); }
   static void removexattr(fuse_req_t req, fuse_ino_t, const char*) { erofs(req); }
   static void fallocate(fuse_req_t req, fuse_ino_t, int, off_t, off_t, fuse_file_info*) { erofs(req); }
-  static void copy_file_range(fuse_req_t req, fuse_ino_t, off_t, fuse_file_info*, fuse_ino_t, off_t,
-                              fuse_file_info*, size_t, int) {
+  static void copy_file_range(fuse_req_t req, fuse_ino_t, off_t, fuse_file_info*, fuse_ino_t, off_t, fuse_file_info*,
+                              size_t, int) {
     erofs(req);
   }
 
@@ -380,8 +380,8 @@ FuseServer::FuseServer(const BundleIndex& index, ContentReader& content, Metrics
     : index_(index), content_(content), metrics_(metrics), options_(std::move(options)) {}
 
 void FuseServer::run(const std::function<void()>& on_ready) {
-  std::string opts = "ro,default_permissions,fsname=" + options_.fsname + ",subtype=datamon,max_read=" +
-                     std::to_string(kMaxRead);
+  std::string opts =
+      "ro,default_permissions,fsname=" + options_.fsname + ",subtype=datamon,max_read=" + std::to_string(kMaxRead);
   if (options_.allow_other) opts += ",allow_other";
   std::vector<std::string> argv_storage{"datamon", "-o", opts};
   std::vector<char*> argv;
@@ -420,7 +420,8 @@ void FuseServer::run(const std::function<void()>& on_ready) {
   fuse_remove_signal_handlers(se);
   fuse_session_unmount(se);
   spdlog::info("unmounted '{}'", options_.mountpoint.string());
-  if (rc < 0) throw Error(ErrorKind::Io, "FUSE session on '" + options_.mountpoint.string() + "' failed: " + std::strerror(-rc));
+  if (rc < 0)
+    throw Error(ErrorKind::Io, "FUSE session on '" + options_.mountpoint.string() + "' failed: " + std::strerror(-rc));
 }
 
 }  // namespace dm::fusefs

@@ -55,7 +55,7 @@ class FuseServer {
   ContentReader& content_;
   Metrics& metrics_;
   FuseServerOptions options_;
-  bool no_open_ = false;     // negotiated in init: opens never reach us
+  bool no_open_ = false;  // negotiated in init: opens never reach us
   bool no_opendir_ = false;
 };
 

@@ -12,7 +12,7 @@ namespace dm::fusefs {
 namespace {
 
 constexpr std::array<const char*, kFuseOpCount> kOpNames{"lookup", "getattr", "readdir", "read",
-                                                          "open",   "statfs",  "write",   "other"};
+                                                         "open",   "statfs",  "write",   "other"};
 constexpr std::array<const char*, kCacheTierCount> kTierNames{"ram", "disk", "shared", "store"};
 
 // Resident set size, read from /proc at scrape time so it is never stale.
@@ -125,7 +125,9 @@ void Metrics::fuse_op(FuseOp op, double seconds, bool failed) {
   op_latency_[i]->Observe(seconds);
 }
 
-void Metrics::leaf_served(CacheTier tier) { served_[static_cast<size_t>(tier)]->Increment(); }
+void Metrics::leaf_served(CacheTier tier) {
+  served_[static_cast<size_t>(tier)]->Increment();
+}
 
 void Metrics::leaf_fetched(uint64_t bytes, double seconds) {
   leaves_fetched_->Increment();
@@ -133,12 +135,26 @@ void Metrics::leaf_fetched(uint64_t bytes, double seconds) {
   fetch_latency_->Observe(seconds);
 }
 
-void Metrics::verification_failure() { verify_failures_->Increment(); }
-void Metrics::read_error() { read_errors_->Increment(); }
-void Metrics::eviction(bool disk) { (disk ? disk_evictions_ : ram_evictions_)->Increment(); }
-void Metrics::set_ram_cache_bytes(uint64_t bytes) { ram_bytes_->Set(static_cast<double>(bytes)); }
-void Metrics::set_disk_cache_bytes(uint64_t bytes) { disk_bytes_->Set(static_cast<double>(bytes)); }
-void Metrics::set_index_bytes(uint64_t bytes) { index_bytes_->Set(static_cast<double>(bytes)); }
-double Metrics::served(CacheTier tier) const { return served_[static_cast<size_t>(tier)]->Value(); }
+void Metrics::verification_failure() {
+  verify_failures_->Increment();
+}
+void Metrics::read_error() {
+  read_errors_->Increment();
+}
+void Metrics::eviction(bool disk) {
+  (disk ? disk_evictions_ : ram_evictions_)->Increment();
+}
+void Metrics::set_ram_cache_bytes(uint64_t bytes) {
+  ram_bytes_->Set(static_cast<double>(bytes));
+}
+void Metrics::set_disk_cache_bytes(uint64_t bytes) {
+  disk_bytes_->Set(static_cast<double>(bytes));
+}
+void Metrics::set_index_bytes(uint64_t bytes) {
+  index_bytes_->Set(static_cast<double>(bytes));
+}
+double Metrics::served(CacheTier tier) const {
+  return served_[static_cast<size_t>(tier)]->Value();
+}
 
 }  // namespace dm::fusefs

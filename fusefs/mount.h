@@ -24,12 +24,12 @@ struct MountOptions {
   size_t prefetch = 1;                  // initial readahead window in leaves; 0: none
   size_t readahead_max = 16;            // bound of the window in leaves
   bool verify = true;
-  unsigned fetch_threads = 10;          // parallel leaf fetches
-  std::filesystem::path disk_cache;     // empty: no disk tier
+  unsigned fetch_threads = 10;       // parallel leaf fetches
+  std::filesystem::path disk_cache;  // empty: no disk tier
   uint64_t disk_cache_bytes = 10ull << 30;
-  std::string metrics_address;          // empty: no metrics endpoint
-  unsigned index_concurrency = 8;       // index files fetched at once
-  bool allow_other = false;             // let other users in (always with default_permissions)
+  std::string metrics_address;     // empty: no metrics endpoint
+  unsigned index_concurrency = 8;  // index files fetched at once
+  bool allow_other = false;        // let other users in (always with default_permissions)
 };
 
 // Serves the bundle; `on_ready` runs once the mount is visible. Returns after an unmount or

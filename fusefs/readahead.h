@@ -17,7 +17,8 @@ namespace dm::fusefs {
 class Readahead {
  public:
   Readahead(size_t initial_leaves, size_t max_leaves, uint64_t stride)
-      : initial_(initial_leaves), max_(initial_leaves == 0 ? 0 : std::max(initial_leaves, max_leaves)),
+      : initial_(initial_leaves),
+        max_(initial_leaves == 0 ? 0 : std::max(initial_leaves, max_leaves)),
         stride_(stride) {}
 
   // Records a read of [offset, end) of file `ino`; returns the window in leaves.

@@ -26,7 +26,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const auto cut = text.find('\n');
   if (cut != std::string::npos) {
     try {
-      (void)dm::store::sibling_bucket_url(std::string_view(text).substr(0, cut), std::string_view(text).substr(cut + 1));
+      (void)dm::store::sibling_bucket_url(std::string_view(text).substr(0, cut),
+                                          std::string_view(text).substr(cut + 1));
     } catch (const dm::Error&) {
     }
   }

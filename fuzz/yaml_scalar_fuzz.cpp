@@ -7,7 +7,6 @@
 #include "common/util/error.h"
 #include "common/util/utf8.h"
 
-
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string text(reinterpret_cast<const char*>(data), size);
   // YAML cannot carry invalid UTF-8, NUL, or CR/BOM/NEL line breaks in plain text; yaml.v2
@@ -25,8 +24,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const auto yaml = dm::model::to_yaml(b);
   try {
     const auto back = dm::model::parse_bundle(yaml, "fuzz");
-    if (back.message != text || back.id != text || back.contributors.size() != 1 ||
-        back.contributors[0].name != text) {
+    if (back.message != text || back.id != text || back.contributors.size() != 1 || back.contributors[0].name != text) {
       __builtin_trap();
     }
   } catch (const dm::Error&) {

@@ -1,9 +1,8 @@
 #include "pgmover/commit.h"
 
+#include <spdlog/spdlog.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-#include <spdlog/spdlog.h>
 
 #include <map>
 #include <mutex>
@@ -107,8 +106,8 @@ CommitResult commit(PgCtl& pg, model::Catalog& catalog, store::Store& blobs, con
       to_hash_in_parent.push_back(p->second);
     }
   }
-  const auto known = result.parent.empty() ? cafs::KeySet{}
-                                           : parent_leaves(blobs, parent_bundle, to_hash_in_parent, o.concurrency);
+  const auto known =
+      result.parent.empty() ? cafs::KeySet{} : parent_leaves(blobs, parent_bundle, to_hash_in_parent, o.concurrency);
   result.known_leaves += known.size();
   result.trusted_files = known_roots.size();
 

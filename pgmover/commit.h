@@ -30,11 +30,11 @@ struct CommitOptions {
 
 struct CommitResult {
   transfer::UploadResult upload;
-  std::string parent;             // empty: none
-  uint64_t known_leaves = 0;      // leaves of the parent, sent without any request
-  uint64_t trusted_files = 0;     // taken by the record's key: not read, not hashed
-  uint64_t excluded = 0;          // files and folders left out by PostgreSQL's list
-  uint64_t omitted_wal = 0;       // recycled WAL segments left out
+  std::string parent;          // empty: none
+  uint64_t known_leaves = 0;   // leaves of the parent, sent without any request
+  uint64_t trusted_files = 0;  // taken by the record's key: not read, not hashed
+  uint64_t excluded = 0;       // files and folders left out by PostgreSQL's list
+  uint64_t omitted_wal = 0;    // recycled WAL segments left out
   uint64_t omitted_wal_bytes = 0;
 };
 

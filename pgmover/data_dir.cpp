@@ -110,8 +110,9 @@ DataDirScan scan_data_dir(const fs::path& pgdata, const std::map<std::string, st
       continue;
     }
     if (auto marker = refused_marker(rel); !marker.empty()) {
-      throw Error(ErrorKind::InvalidArgument, "'" + path.string() + "' is present: the cluster is not a cleanly "
-                                              "stopped primary (backup or recovery in progress)");
+      throw Error(ErrorKind::InvalidArgument, "'" + path.string() +
+                                                  "' is present: the cluster is not a cleanly "
+                                                  "stopped primary (backup or recovery in progress)");
     }
     if (S_ISDIR(st.st_mode)) {
       layout.directories.push_back({rel, st.st_mode & 07777});

@@ -1,16 +1,14 @@
 #include "pgmover/file_sync.h"
 
-#include "common/cafs/file_key.h"
-
 #include <fcntl.h>
+#include <spdlog/spdlog.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-#include <spdlog/spdlog.h>
 
 #include <atomic>
 #include <cerrno>
 
+#include "common/cafs/file_key.h"
 #include "common/cafs/hasher.h"
 #include "common/util/error.h"
 #include "common/util/thread_pool.h"

@@ -26,8 +26,8 @@ namespace dm::pgmover {
 struct SyncTask {
   model::BundleEntry entry;  // wanted content; name already checked
   std::filesystem::path dest;
-  std::string vouched_key;   // root key the record vouches the local file holds; empty: none
-  unsigned mode = 0600;      // permission bits for a file that is created
+  std::string vouched_key;  // root key the record vouches the local file holds; empty: none
+  unsigned mode = 0600;     // permission bits for a file that is created
 };
 
 struct SyncStats {
@@ -39,7 +39,6 @@ struct SyncStats {
   uint64_t leaves_fetched = 0;
   uint64_t bytes_written = 0;
 };
-
 
 SyncStats sync_files(const std::vector<SyncTask>& tasks, cafs::Reader& reader, const OsUser& owner,
                      unsigned concurrency, Progress* progress = nullptr);

@@ -26,8 +26,7 @@ LayoutManifest parse_layout(const std::string& json, const std::string& what) {
     LayoutManifest m;
     m.format = j.at("format").get<int>();
     if (m.format != kLayoutFormat) {
-      throw Error(ErrorKind::Corrupt,
-                  "layout manifest of " + what + " has unknown format " + std::to_string(m.format));
+      throw Error(ErrorKind::Corrupt, "layout manifest of " + what + " has unknown format " + std::to_string(m.format));
     }
     m.pg_version = j.at("pg_version").get<std::string>();
     m.parent = j.value("parent", std::string());

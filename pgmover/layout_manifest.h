@@ -18,8 +18,8 @@ inline constexpr const char* kLayoutEntryName = ".datamon-pg/layout.json";
 inline constexpr int kLayoutFormat = 1;
 
 struct DirectoryEntry {
-  std::string path;  // relative, '/'-separated; "" is PGDATA itself
-  uint32_t mode = 0; // permission bits
+  std::string path;   // relative, '/'-separated; "" is PGDATA itself
+  uint32_t mode = 0;  // permission bits
   friend bool operator==(const DirectoryEntry&, const DirectoryEntry&) = default;
 };
 
@@ -31,8 +31,8 @@ struct SymlinkEntry {
 
 struct LayoutManifest {
   int format = kLayoutFormat;
-  std::string pg_version;  // content of PG_VERSION, trimmed (e.g. "15")
-  std::string parent;      // parent bundle id, empty for none
+  std::string pg_version;                      // content of PG_VERSION, trimmed (e.g. "15")
+  std::string parent;                          // parent bundle id, empty for none
   std::map<std::string, std::string> control;  // selected pg_controldata facts
   std::vector<DirectoryEntry> directories;     // sorted by path
   std::vector<SymlinkEntry> symlinks;          // sorted by path

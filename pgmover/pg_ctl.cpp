@@ -1,10 +1,9 @@
 #include "pgmover/pg_ctl.h"
 
 #include <signal.h>
+#include <spdlog/spdlog.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-#include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -79,7 +78,8 @@ PgBinaries find_binaries(const fs::path& bindir) {
       if (major > best && fs::exists(entry.path() / "bin" / "postgres", ec)) best = major;
     }
     if (best < 0) {
-      throw Error(ErrorKind::NotFound, "no PostgreSQL server under /usr/lib/postgresql (install postgresql, or --pg-bin)");
+      throw Error(ErrorKind::NotFound,
+                  "no PostgreSQL server under /usr/lib/postgresql (install postgresql, or --pg-bin)");
     }
     b.bindir = fs::path("/usr/lib/postgresql") / std::to_string(best) / "bin";
   }
@@ -87,8 +87,8 @@ PgBinaries find_binaries(const fs::path& bindir) {
   // "postgres (PostgreSQL) 15.18 (Debian 15.18-0+deb12u1)"
   const auto marker = out.output.find(") ");
   if (out.exit_code != 0 || marker == std::string::npos) {
-    throw Error(ErrorKind::NotFound, "'" + (b.bindir / "postgres").string() + "' is not a PostgreSQL server: " +
-                                         last_line(out.output));
+    throw Error(ErrorKind::NotFound,
+                "'" + (b.bindir / "postgres").string() + "' is not a PostgreSQL server: " + last_line(out.output));
   }
   auto rest = out.output.substr(marker + 2);
   b.version = rest.substr(0, rest.find_first_of(" \n"));
@@ -114,8 +114,8 @@ void check_version(int data_major, const PgBinaries& server, const std::string& 
     throw Error(ErrorKind::InvalidArgument, both + "; a newer cluster cannot be run by older binaries");
   }
   std::error_code ec;
-  const bool have_old = old_bindir.empty() ? installed_bindir(data_major).has_value()
-                                           : fs::exists(old_bindir / "postgres", ec);
+  const bool have_old =
+      old_bindir.empty() ? installed_bindir(data_major).has_value() : fs::exists(old_bindir / "postgres", ec);
   if (!have_old) {
     throw Error(ErrorKind::InvalidArgument,
                 both + "; PostgreSQL " + std::to_string(data_major) + " binaries are not installed" +
@@ -137,7 +137,9 @@ std::optional<long> running_postmaster(const fs::path& pgdata) {
 }
 
 PgCtl::PgCtl(fs::path pgdata, OsUser user, PgBinaries binaries)
-    : pgdata_(fs::absolute(std::move(pgdata)).lexically_normal()), user_(std::move(user)), binaries_(std::move(binaries)) {
+    : pgdata_(fs::absolute(std::move(pgdata)).lexically_normal()),
+      user_(std::move(user)),
+      binaries_(std::move(binaries)) {
   if (!pgdata_.empty() && pgdata_.filename().empty()) pgdata_ = pgdata_.parent_path();
 }
 
@@ -147,7 +149,9 @@ RunOutput PgCtl::run(const std::string& program, std::vector<std::string> args, 
   return run_program(args, user_, input);
 }
 
-fs::path PgCtl::log_file() const { return pgdata_ / std::string(kOwnDir) / "server.log"; }
+fs::path PgCtl::log_file() const {
+  return pgdata_ / std::string(kOwnDir) / "server.log";
+}
 
 void PgCtl::fix_ownership() {
   if (::geteuid() != 0) return;
@@ -168,7 +172,8 @@ void PgCtl::fix_ownership() {
   struct stat st {};
   if (::stat(pgdata_.c_str(), &st) != 0) throw_errno("cannot stat", pgdata_.string());
   const unsigned mode = st.st_mode & 07777;
-  if (mode != 0700 && mode != 0750 && ::chmod(pgdata_.c_str(), 0700) != 0) throw_errno("cannot chmod", pgdata_.string());
+  if (mode != 0700 && mode != 0750 && ::chmod(pgdata_.c_str(), 0700) != 0)
+    throw_errno("cannot chmod", pgdata_.string());
 }
 
 std::map<std::string, std::string> PgCtl::controldata() {
@@ -203,8 +208,8 @@ void PgCtl::init(const std::string& owner, bool data_checksums) {
   if (ec) throw Error(ErrorKind::Io, "cannot create '" + pgdata_.string() + "': " + ec.message());
   if (::chmod(pgdata_.c_str(), 0700) != 0) throw_errno("cannot chmod", pgdata_.string());
   fix_ownership();
-  std::vector<std::string> args = {"-D", pgdata_.string(), "--encoding=UTF8", "--no-locale", "--auth=trust",
-                                   "--username=" + user_.name};
+  std::vector<std::string> args = {"-D",          pgdata_.string(), "--encoding=UTF8",
+                                   "--no-locale", "--auth=trust",   "--username=" + user_.name};
   if (data_checksums) args.push_back("--data-checksums");
   const auto out = run("initdb", args);
   if (out.exit_code != 0) {
@@ -230,12 +235,12 @@ void PgCtl::pg_ctl_start(const StartOptions& o) {
   if (ec) throw Error(ErrorKind::Io, "cannot create '" + own.string() + "': " + ec.message());
   if (::geteuid() == 0 && ::chown(own.c_str(), user_.uid, user_.gid) != 0) throw_errno("cannot chown", own.string());
   // pg_ctl hands -o to a shell: every value is single-quoted and checked above.
-  const std::string opts = "-p " + std::to_string(o.port) + " -c listen_addresses='" + o.listen + "' -k '" +
-                           o.socket_dir.string() + "'";
+  const std::string opts =
+      "-p " + std::to_string(o.port) + " -c listen_addresses='" + o.listen + "' -k '" + o.socket_dir.string() + "'";
   std::error_code size_ec;
   const auto log_offset = fs::exists(log_file(), size_ec) ? fs::file_size(log_file(), size_ec) : 0;
-  const auto out = run("pg_ctl", {"start", "-w", "-t", std::to_string(o.timeout_seconds), "-D", pgdata_.string(),
-                                  "-l", log_file().string(), "-o", opts});
+  const auto out = run("pg_ctl", {"start", "-w", "-t", std::to_string(o.timeout_seconds), "-D", pgdata_.string(), "-l",
+                                  log_file().string(), "-o", opts});
   if (out.exit_code != 0) {
     std::string why = last_line(out.output);
     try {
@@ -289,8 +294,9 @@ void PgCtl::stop() {
   auto state = controldata()["Database cluster state"];
   if (state == "shut down") return;
   if (state == "shut down in recovery") {
-    throw Error(ErrorKind::InvalidArgument,
-                "'" + pgdata_.string() + "' is a stopped standby ('shut down in recovery'); only primaries are supported");
+    throw Error(
+        ErrorKind::InvalidArgument,
+        "'" + pgdata_.string() + "' is a stopped standby ('shut down in recovery'); only primaries are supported");
   }
   // A crash left the cluster unclean: let recovery finish, then stop it properly. The server
   // listens only on a private socket so that no client connects meanwhile.
@@ -327,8 +333,8 @@ std::map<std::string, std::string> PgCtl::require_clean_shutdown() {
   auto facts = controldata();
   const auto state = facts["Database cluster state"];
   if (state != "shut down") {
-    throw Error(ErrorKind::InvalidArgument, "'" + pgdata_.string() + "' is '" + state +
-                                                "', not cleanly shut down (run datamon pg stop)");
+    throw Error(ErrorKind::InvalidArgument,
+                "'" + pgdata_.string() + "' is '" + state + "', not cleanly shut down (run datamon pg stop)");
   }
   return facts;
 }

@@ -42,7 +42,7 @@ std::optional<long> running_postmaster(const std::filesystem::path& pgdata);
 
 struct StartOptions {
   int port = 5432;
-  std::string listen = "127.0.0.1";   // listen_addresses; "" for the Unix socket only
+  std::string listen = "127.0.0.1";  // listen_addresses; "" for the Unix socket only
   std::filesystem::path socket_dir = "/tmp";
   int timeout_seconds = 300;
 };

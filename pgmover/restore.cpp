@@ -1,10 +1,9 @@
 #include "pgmover/restore.h"
 
 #include <fcntl.h>
+#include <spdlog/spdlog.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-#include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -150,7 +149,8 @@ RestoreResult restore(model::Catalog& catalog, store::Store& blobs, const Restor
     want.files.insert(names[i]);
   }
   if (!layout_entry) {
-    throw Error(ErrorKind::InvalidArgument, what + " has no " + kLayoutEntryName + ": it was not made by datamon pg commit");
+    throw Error(ErrorKind::InvalidArgument,
+                what + " has no " + kLayoutEntryName + ": it was not made by datamon pg commit");
   }
   if (!version_entry || !control_entry) {
     throw Error(ErrorKind::InvalidArgument, what + " has no PG_VERSION or global/pg_control: not a PostgreSQL cluster");
@@ -197,7 +197,8 @@ RestoreResult restore(model::Catalog& catalog, store::Store& blobs, const Restor
     if (!record) return {};
     auto it = record->files.find(name);
     struct stat st {};
-    if (it == record->files.end() || ::lstat((pgdata / name).c_str(), &st) != 0 || !unchanged(st, it->second)) return {};
+    if (it == record->files.end() || ::lstat((pgdata / name).c_str(), &st) != 0 || !unchanged(st, it->second))
+      return {};
     return it->second.key;
   };
   auto task_of = [&](const model::BundleEntry& e) {
@@ -217,7 +218,8 @@ RestoreResult restore(model::Catalog& catalog, store::Store& blobs, const Restor
     progress.finish();
   }
 
-  for (const auto& e : data_entries) set_mode_and_owner(pgdata / e.name, e.mode & 07777 ? e.mode & 07777 : 0600, o.owner);
+  for (const auto& e : data_entries)
+    set_mode_and_owner(pgdata / e.name, e.mode & 07777 ? e.mode & 07777 : 0600, o.owner);
   for (auto it = layout.directories.rbegin(); it != layout.directories.rend(); ++it) {
     set_mode_and_owner(pgdata / it->path, it->mode, o.owner);
   }

@@ -5,9 +5,9 @@
 // missing one is written whole (FileSync); extra files and directories are removed;
 // directories, modes and symlinks come from the layout manifest. global/pg_control is removed
 // first and written last, after one sync of everything else, so a restore that dies half-way
-// leaves a directory PostgreSQL refuses to start, and running it again finishes the job. Refuses a directory in which a server runs, one that does not look
-// like a data directory, and a bundle whose PostgreSQL major does not match the binaries
-// (unless `upgrade` is set and the bundle is older: then see upgrade.h).
+// leaves a directory PostgreSQL refuses to start, and running it again finishes the job. Refuses a directory in which a
+// server runs, one that does not look like a data directory, and a bundle whose PostgreSQL major does not match the
+// binaries (unless `upgrade` is set and the bundle is older: then see upgrade.h).
 #pragma once
 
 #include <filesystem>
@@ -25,13 +25,13 @@ struct RestoreOptions {
   std::string bundle_id;  // or
   std::string label;      // or neither: the latest bundle
   std::filesystem::path pgdata;
-  OsUser owner;           // files are given to this user when we are root
-  PgBinaries binaries;    // for the version check
+  OsUser owner;         // files are given to this user when we are root
+  PgBinaries binaries;  // for the version check
   unsigned concurrency = 8;
   bool verify = true;
   bool show_progress = true;
-  bool upgrade = false;               // a bundle of an older major: pg_upgrade it (upgrade.h)
-  std::filesystem::path old_bindir;   // its binaries; empty: /usr/lib/postgresql/<major>/bin
+  bool upgrade = false;              // a bundle of an older major: pg_upgrade it (upgrade.h)
+  std::filesystem::path old_bindir;  // its binaries; empty: /usr/lib/postgresql/<major>/bin
 };
 
 struct RestoreResult {

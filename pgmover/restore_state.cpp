@@ -1,13 +1,11 @@
 #include "pgmover/restore_state.h"
 
 #include <spdlog/spdlog.h>
-
 #include <time.h>
-
-#include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <chrono>
+#include <nlohmann/json.hpp>
 #include <thread>
 
 #include "common/util/error.h"
@@ -19,7 +17,9 @@ namespace fs = std::filesystem;
 namespace dm::pgmover {
 
 namespace {
-int64_t ns(const timespec& t) { return static_cast<int64_t>(t.tv_sec) * 1000000000 + t.tv_nsec; }
+int64_t ns(const timespec& t) {
+  return static_cast<int64_t>(t.tv_sec) * 1000000000 + t.tv_nsec;
+}
 // Larger than the coarse clock tick file times use (at most 10 ms, HZ >= 100).
 constexpr int64_t kTickMarginNs = 20'000'000;
 // Older records were written without the settled rule: their per-file facts are not trusted.
@@ -32,7 +32,9 @@ int64_t now_ns() {
   return ns(t);
 }
 
-bool settled(const FileFacts& facts, int64_t stat_begin_ns) { return facts.ctime_ns + kTickMarginNs < stat_begin_ns; }
+bool settled(const FileFacts& facts, int64_t stat_begin_ns) {
+  return facts.ctime_ns + kTickMarginNs < stat_begin_ns;
+}
 
 void wait_until_settled(int64_t newest_ctime_ns) {
   const int64_t wait = std::min(newest_ctime_ns + kTickMarginNs - now_ns() + 1, 3 * kTickMarginNs);
@@ -40,8 +42,12 @@ void wait_until_settled(int64_t newest_ctime_ns) {
 }
 
 FileFacts facts_of(const struct stat& st, const std::string& key) {
-  return {static_cast<uint64_t>(st.st_dev), static_cast<uint64_t>(st.st_ino), static_cast<uint64_t>(st.st_size),
-          ns(st.st_mtim),                   ns(st.st_ctim),                   key};
+  return {static_cast<uint64_t>(st.st_dev),
+          static_cast<uint64_t>(st.st_ino),
+          static_cast<uint64_t>(st.st_size),
+          ns(st.st_mtim),
+          ns(st.st_ctim),
+          key};
 }
 
 bool unchanged(const struct stat& st, const FileFacts& r) {
@@ -49,7 +55,9 @@ bool unchanged(const struct stat& st, const FileFacts& r) {
          static_cast<uint64_t>(st.st_size) == r.size && ns(st.st_mtim) == r.mtime_ns && ns(st.st_ctim) == r.ctime_ns;
 }
 
-fs::path state_path(const fs::path& pgdata) { return pgdata / std::string(kOwnDir) / "state.json"; }
+fs::path state_path(const fs::path& pgdata) {
+  return pgdata / std::string(kOwnDir) / "state.json";
+}
 
 std::optional<RestoreState> load_state(const fs::path& pgdata) {
   const auto path = state_path(pgdata);

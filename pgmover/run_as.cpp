@@ -18,7 +18,9 @@ namespace dm::pgmover {
 
 namespace {
 
-OsUser from_passwd(const passwd& pw) { return {pw.pw_name, pw.pw_uid, pw.pw_gid, pw.pw_dir ? pw.pw_dir : "/"}; }
+OsUser from_passwd(const passwd& pw) {
+  return {pw.pw_name, pw.pw_uid, pw.pw_gid, pw.pw_dir ? pw.pw_dir : "/"};
+}
 
 void write_all_fd(int fd, const std::string& data) {
   size_t done = 0;

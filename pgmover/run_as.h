@@ -6,8 +6,9 @@
 // is involved. Thread-safe (fork/exec only).
 #pragma once
 
-#include <string>
 #include <sys/types.h>
+
+#include <string>
 #include <vector>
 
 namespace dm::pgmover {

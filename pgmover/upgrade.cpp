@@ -1,10 +1,9 @@
 #include "pgmover/upgrade.h"
 
+#include <spdlog/spdlog.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-#include <spdlog/spdlog.h>
 
 #include "common/util/error.h"
 #include "common/util/files.h"
@@ -39,7 +38,8 @@ struct WorkDir {
     std::string pattern = (fs::temp_directory_path() / "datamon-pg-upgrade-XXXXXX").string();
     if (::mkdtemp(pattern.data()) == nullptr) throw_errno("cannot create a folder like", pattern);
     path = pattern;
-    if (::geteuid() == 0 && ::chown(path.c_str(), owner.uid, owner.gid) != 0) throw_errno("cannot chown", path.string());
+    if (::geteuid() == 0 && ::chown(path.c_str(), owner.uid, owner.gid) != 0)
+      throw_errno("cannot chown", path.string());
   }
   ~WorkDir() {
     std::error_code ec;
@@ -84,11 +84,11 @@ RestoreResult restore_with_upgrade(model::Catalog& catalog, store::Store& blobs,
   new_pg.init("", checksums);
 
   const WorkDir work(o.owner);
-  const auto upgrade = run_program(
-      {(o.binaries.bindir / "pg_upgrade").string(), "--old-bindir", old.bindir.string(), "--new-bindir",
-       o.binaries.bindir.string(), "--old-datadir", staging_old.string(), "--new-datadir", staging_new.string(),
-       "--username", o.owner.name, "--socketdir", work.path.string(), "--link"},
-      o.owner, {}, work.path.string());
+  const auto upgrade =
+      run_program({(o.binaries.bindir / "pg_upgrade").string(), "--old-bindir", old.bindir.string(), "--new-bindir",
+                   o.binaries.bindir.string(), "--old-datadir", staging_old.string(), "--new-datadir",
+                   staging_new.string(), "--username", o.owner.name, "--socketdir", work.path.string(), "--link"},
+                  o.owner, {}, work.path.string());
   if (upgrade.exit_code != 0) {
     throw Error(ErrorKind::Io, "pg_upgrade from PostgreSQL " + old.version + " to " + o.binaries.version +
                                    " failed for " + what + ": " + last_line(upgrade.output) + " (kept '" +
@@ -115,12 +115,13 @@ RestoreResult restore_with_upgrade(model::Catalog& catalog, store::Store& blobs,
   save_state(pgdata, state);
   if (::geteuid() == 0) {
     for (const auto& p : {pgdata / std::string(kOwnDir), state_path(pgdata)}) {
-      if (::lchown(p.c_str(), o.owner.uid, o.owner.gid) != 0) throw_errno("cannot give to user '" + o.owner.name + "'", p.string());
+      if (::lchown(p.c_str(), o.owner.uid, o.owner.gid) != 0)
+        throw_errno("cannot give to user '" + o.owner.name + "'", p.string());
     }
   }
   result.upgraded_from = data_major;
-  spdlog::info("upgraded bundle={} from PostgreSQL {} to {} into {}", result.bundle_id, old.version,
-               o.binaries.version, pgdata.string());
+  spdlog::info("upgraded bundle={} from PostgreSQL {} to {} into {}", result.bundle_id, old.version, o.binaries.version,
+               pgdata.string());
   return result;
 }
 

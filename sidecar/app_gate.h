@@ -29,7 +29,8 @@ namespace dm::sidecar {
 class Interrupted : public Error {
  public:
   Interrupted(int signal, const std::string& during)
-      : Error(ErrorKind::Unavailable, "terminated by signal " + std::to_string(signal) + " " + during), signal_(signal) {}
+      : Error(ErrorKind::Unavailable, "terminated by signal " + std::to_string(signal) + " " + during),
+        signal_(signal) {}
   int signal() const { return signal_; }
 
  private:

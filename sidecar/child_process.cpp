@@ -4,13 +4,12 @@
 #include <grp.h>
 #include <poll.h>
 #include <signal.h>
+#include <spdlog/spdlog.h>
 #include <sys/eventfd.h>
-#include <sys/syscall.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-#include <spdlog/spdlog.h>
 
 #include <array>
 #include <cerrno>
@@ -201,7 +200,8 @@ std::optional<int> ChildProcess::wait_exit(std::chrono::milliseconds timeout) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   for (;;) {
     if (auto code = poll_exit()) return code;
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    const auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
     if (left.count() <= 0) return std::nullopt;
     if (pidfd_ >= 0) {
       pollfd fd{pidfd_, POLLIN, 0};
@@ -214,8 +214,10 @@ std::optional<int> ChildProcess::wait_exit(std::chrono::milliseconds timeout) {
 
 void ChildProcess::signal(int sig) {
   if (exit_code_) return;
-  if (options_.own_process_group) ::kill(-pid_, sig);
-  else ::kill(pid_, sig);
+  if (options_.own_process_group)
+    ::kill(-pid_, sig);
+  else
+    ::kill(pid_, sig);
 }
 
 int ChildProcess::stop(std::chrono::milliseconds grace) {

@@ -6,10 +6,10 @@
 // and optionally bound to the parent's life (PR_SET_PDEATHSIG, set after the user switch,
 // which would clear it: a killed sidecar does not leave a mount, a restore or a server
 // running). The kernel sends that signal when the *thread* that forked exits, so children
-// bound to the parent's life are started from the main thread. With `tap_output`, its stdout and stderr are copied line by
-// line to ours with a "[label] " prefix, and the last lines are kept to explain a failure.
-// The destructor stops a child that is still running (SIGTERM, then SIGKILL) and reaps it.
-// Errors are dm::Error naming the program. Methods are called from one thread.
+// bound to the parent's life are started from the main thread. With `tap_output`, its stdout and stderr are copied line
+// by line to ours with a "[label] " prefix, and the last lines are kept to explain a failure. The destructor stops a
+// child that is still running (SIGTERM, then SIGKILL) and reaps it. Errors are dm::Error naming the program. Methods
+// are called from one thread.
 #pragma once
 
 #include <signal.h>
@@ -39,7 +39,7 @@ struct SpawnOptions {
   bool own_process_group = false;  // signals then go to the whole group
   bool die_with_parent = true;     // `death_signal` to the child when we die
   int death_signal = SIGTERM;
-  std::optional<Credentials> run_as{};                  // switch user before exec (then cwd is /)
+  std::optional<Credentials> run_as{};                    // switch user before exec (then cwd is /)
   std::optional<std::vector<std::string>> environment{};  // "K=V" entries; default: ours
 };
 

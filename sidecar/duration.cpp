@@ -29,11 +29,16 @@ std::chrono::milliseconds parse_duration(std::string_view text, const std::strin
     size_t unit_start = i;
     while (i < text.size() && std::isalpha(static_cast<unsigned char>(text[i]))) ++i;
     const auto unit = text.substr(unit_start, i - unit_start);
-    if (unit == "ms") total_ms += n;
-    else if (unit == "s") total_ms += n * 1000;
-    else if (unit == "m") total_ms += n * 60'000;
-    else if (unit == "h") total_ms += n * 3'600'000;
-    else throw bad();
+    if (unit == "ms")
+      total_ms += n;
+    else if (unit == "s")
+      total_ms += n * 1000;
+    else if (unit == "m")
+      total_ms += n * 60'000;
+    else if (unit == "h")
+      total_ms += n * 3'600'000;
+    else
+      throw bad();
   }
   return std::chrono::milliseconds(total_ms);
 }

@@ -9,12 +9,12 @@
 // mask) and restores the mask when destroyed. Not thread-safe; one per process.
 #pragma once
 
+#include <signal.h>
+
 #include <chrono>
 #include <filesystem>
 #include <optional>
 #include <vector>
-
-#include <signal.h>
 
 namespace dm::sidecar {
 

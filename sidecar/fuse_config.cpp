@@ -41,7 +41,8 @@ std::string read_fuse_params(const std::optional<std::filesystem::path>& file, c
   return *inline_or_path;
 }
 
-FuseSidecarConfig load_fuse_config(const std::string& yaml_text, const std::string& origin, const config::EnvLookup& env) {
+FuseSidecarConfig load_fuse_config(const std::string& yaml_text, const std::string& origin,
+                                   const config::EnvLookup& env) {
   auto params = LegacyParams::parse(yaml_text, origin);
   std::vector<std::string> keys = kGlobalKeys;
   for (const auto& item : params.list_items("BUNDLES")) {
@@ -62,11 +63,10 @@ FuseSidecarConfig load_fuse_config(const std::string& yaml_text, const std::stri
   for (const auto& item : params.list_items("BUNDLES")) {
     const auto key = [&](const std::string& k) { return params.get_or("BUNDLES_" + item.key + "_" + k, ""); };
     const std::string name = item.name;
-    const bool is_source = !key("SRCPATH").empty() || !key("SRCREPO").empty() || !key("SRCLABEL").empty() ||
-                           !key("SRCBUNDLE").empty();
-    const bool is_destination = !key("DESTPATH").empty() || !key("DESTREPO").empty() ||
-                                !key("DESTMESSAGE").empty() || !key("DESTLABEL").empty() ||
-                                !key("DESTBUNDLEID").empty();
+    const bool is_source =
+        !key("SRCPATH").empty() || !key("SRCREPO").empty() || !key("SRCLABEL").empty() || !key("SRCBUNDLE").empty();
+    const bool is_destination = !key("DESTPATH").empty() || !key("DESTREPO").empty() || !key("DESTMESSAGE").empty() ||
+                                !key("DESTLABEL").empty() || !key("DESTBUNDLEID").empty();
     if (is_source && is_destination) {
       throw bad(origin, "bundle '" + name + "' is both a source (src*) and a destination (dest*)");
     }

@@ -4,15 +4,14 @@
 //
 //   YAML key                      env override                           default
 //   globalOpts.coordPoint         SIDECAR_GLOBALOPTS_COORDPOINT          /tmp/coord
-//   globalOpts.configBucketName   SIDECAR_GLOBALOPTS_CONFIGBUCKETNAME    (datamon config: --config/DATAMON_GLOBAL_CONFIG/datamon.yaml)
-//   globalOpts.contextName        SIDECAR_GLOBALOPTS_CONTEXTNAME         (datamon config)
-//   globalOpts.sleepInsteadOfExit SIDECAR_GLOBALOPTS_SLEEPINSTEADOFEXIT  false
-//   globalOpts.sleepTimeout       SIDECAR_GLOBALOPTS_SLEEPTIMEOUT        600 (seconds, or 10m)
-//   globalOpts.pollInterval       SIDECAR_GLOBALOPTS_POLLINTERVAL        1 (fallback polling only)
-//   globalOpts.appTimeout   (new) SIDECAR_GLOBALOPTS_APPTIMEOUT          24h (longest wait for the app)
-//   globalOpts.mountTimeout (new) SIDECAR_GLOBALOPTS_MOUNTTIMEOUT        2m (per source)
-//   bundles[].name                (names the entry; env key part)
-//   bundles[].srcPath/srcRepo/srcLabel/srcBundle        SIDECAR_BUNDLES_<NAME>_SRCPATH ...
+//   globalOpts.configBucketName   SIDECAR_GLOBALOPTS_CONFIGBUCKETNAME    (datamon config:
+//   --config/DATAMON_GLOBAL_CONFIG/datamon.yaml) globalOpts.contextName        SIDECAR_GLOBALOPTS_CONTEXTNAME (datamon
+//   config) globalOpts.sleepInsteadOfExit SIDECAR_GLOBALOPTS_SLEEPINSTEADOFEXIT  false globalOpts.sleepTimeout
+//   SIDECAR_GLOBALOPTS_SLEEPTIMEOUT        600 (seconds, or 10m) globalOpts.pollInterval
+//   SIDECAR_GLOBALOPTS_POLLINTERVAL        1 (fallback polling only) globalOpts.appTimeout   (new)
+//   SIDECAR_GLOBALOPTS_APPTIMEOUT          24h (longest wait for the app) globalOpts.mountTimeout (new)
+//   SIDECAR_GLOBALOPTS_MOUNTTIMEOUT        2m (per source) bundles[].name                (names the entry; env key
+//   part) bundles[].srcPath/srcRepo/srcLabel/srcBundle        SIDECAR_BUNDLES_<NAME>_SRCPATH ...
 //   bundles[].destPath/destRepo/destMessage/destLabel/destBundleID  SIDECAR_BUNDLES_<NAME>_DESTPATH ...
 #pragma once
 
@@ -58,7 +57,8 @@ std::string read_fuse_params(const std::optional<std::filesystem::path>& file, c
 
 // Parses, applies env overrides and validates (not the flags: the command applies them, then
 // calls validate_fuse_config again).
-FuseSidecarConfig load_fuse_config(const std::string& yaml_text, const std::string& origin, const config::EnvLookup& env);
+FuseSidecarConfig load_fuse_config(const std::string& yaml_text, const std::string& origin,
+                                   const config::EnvLookup& env);
 
 void validate_fuse_config(const FuseSidecarConfig& config, const std::string& origin);
 

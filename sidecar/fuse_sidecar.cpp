@@ -25,8 +25,8 @@ namespace {
 using Clock = std::chrono::steady_clock;
 using std::chrono::milliseconds;
 
-constexpr milliseconds kMountPoll{50};            // mountinfo changes are not visible to inotify
-constexpr milliseconds kUnmountGrace{10'000};     // SIGTERM → SIGKILL for a mount server
+constexpr milliseconds kMountPoll{50};         // mountinfo changes are not visible to inotify
+constexpr milliseconds kUnmountGrace{10'000};  // SIGTERM → SIGKILL for a mount server
 
 struct ActiveMount {
   const FuseSource* source;
@@ -35,8 +35,8 @@ struct ActiveMount {
 
 std::string describe(const FuseSource& s) {
   return "mount of bundle '" + s.name + "' (repo '" + s.repo + "', " +
-         (s.label.empty() ? "bundle '" + s.bundle + "'" : "label '" + s.label + "'") + ") at '" + s.mount_point.string() +
-         "'";
+         (s.label.empty() ? "bundle '" + s.bundle + "'" : "label '" + s.label + "'") + ") at '" +
+         s.mount_point.string() + "'";
 }
 
 class FuseSidecar {
@@ -59,8 +59,8 @@ class FuseSidecar {
       spdlog::info("fuse sidecar: {} source(s) mounted; waiting for the application", mounts_.size());
       std::vector<int> fds;
       for (auto& m : mounts_) fds.push_back(m.server->exit_fd());
-      const auto outcome = wait_for_app(waiter, {coord_, started, signals::kInitUpload, c.app_timeout,
-                                                 [this] { return broken_mount(); }, fds});
+      const auto outcome = wait_for_app(
+          waiter, {coord_, started, signals::kInitUpload, c.app_timeout, [this] { return broken_mount(); }, fds});
       unmount_all();
       if (outcome.verdict == AppVerdict::Discard) {
         spdlog::warn("fuse sidecar: nothing saved: {}", outcome.reason);
@@ -113,8 +113,8 @@ class FuseSidecar {
       if (Clock::now() > deadline) {
         for (auto& m : mounts_) {
           if (!is_fuse_mounted(m.source->mount_point)) {
-            throw Error(ErrorKind::Unavailable, describe(*m.source) + ": not ready after " +
-                                                    format_duration(run_.config.mount_timeout));
+            throw Error(ErrorKind::Unavailable,
+                        describe(*m.source) + ": not ready after " + format_duration(run_.config.mount_timeout));
           }
         }
       }
@@ -157,7 +157,8 @@ class FuseSidecar {
 
   void upload(const FuseDestination& d, EventWaiter& waiter) {
     throw_if_interrupted(waiter, "before uploading bundle '" + d.name + "'");
-    const std::string at = "upload of bundle '" + d.name + "' from '" + d.folder.string() + "' to repo '" + d.repo + "'";
+    const std::string at =
+        "upload of bundle '" + d.name + "' from '" + d.folder.string() + "' to repo '" + d.repo + "'";
     try {
       std::error_code ec;
       if (!std::filesystem::is_directory(d.folder, ec)) throw Error(ErrorKind::NotFound, "no such folder");

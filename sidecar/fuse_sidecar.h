@@ -17,8 +17,8 @@ namespace dm::sidecar {
 
 struct FuseSidecarRun {
   FuseSidecarConfig config;
-  config::Config datamon;                   // store access for the uploads
-  std::vector<std::string> datamon_command; // the datamon binary and its global flags, for the mounts
+  config::Config datamon;                    // store access for the uploads
+  std::vector<std::string> datamon_command;  // the datamon binary and its global flags, for the mounts
 };
 
 // The process exit code: 0 when finished (outputs saved, or discarded because the app failed),

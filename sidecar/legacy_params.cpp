@@ -16,7 +16,8 @@ Error bad(const std::string& origin, const std::string& what) {
 }
 
 void flatten(const YAML::Node& node, const std::string& prefix, const std::string& origin,
-             std::map<std::string, std::string>& values, std::map<std::string, std::vector<LegacyParams::ListItem>>& lists) {
+             std::map<std::string, std::string>& values,
+             std::map<std::string, std::vector<LegacyParams::ListItem>>& lists) {
   if (node.IsScalar()) {
     values[prefix] = node.Scalar();
     return;
@@ -57,7 +58,9 @@ void flatten(const YAML::Node& node, const std::string& prefix, const std::strin
 std::string LegacyParams::key_part(const std::string& name) {
   std::string out;
   for (char c : name) {
-    out.push_back(std::isalnum(static_cast<unsigned char>(c)) ? static_cast<char>(std::toupper(static_cast<unsigned char>(c))) : '_');
+    out.push_back(std::isalnum(static_cast<unsigned char>(c))
+                      ? static_cast<char>(std::toupper(static_cast<unsigned char>(c)))
+                      : '_');
   }
   return out;
 }

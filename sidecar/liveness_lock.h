@@ -40,13 +40,15 @@ enum class Liveness { NotStarted, Alive, Gone };
 
 struct LockProbe {
   Liveness liveness = Liveness::NotStarted;
-  bool stamped = false;  // the holder (or the last one, when Gone) called mark_started
+  bool stamped = false;   // the holder (or the last one, when Gone) called mark_started
   timespec stamped_at{};  // when, if stamped
 };
 
 // NotStarted: no lock file. Alive: someone holds it. Gone: the file exists, nobody holds it.
 LockProbe probe_lock(const std::filesystem::path& file);
-inline Liveness probe_liveness(const std::filesystem::path& file) { return probe_lock(file).liveness; }
+inline Liveness probe_liveness(const std::filesystem::path& file) {
+  return probe_lock(file).liveness;
+}
 
 // Orders two file times (mtimes come from the same kernel clock on one file system).
 inline bool at_or_after(const timespec& a, const timespec& b) {

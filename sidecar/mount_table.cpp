@@ -1,8 +1,7 @@
 #include "sidecar/mount_table.h"
 
-#include <sys/mount.h>
-
 #include <spdlog/spdlog.h>
+#include <sys/mount.h>
 
 #include <fstream>
 #include <sstream>

@@ -14,11 +14,12 @@ namespace {
 constexpr const char* kDefaultFile = "/config/pgparams.yaml";
 
 const std::vector<std::string> kKeys = {
-    "GLOBALOPTS_COORDPOINT", "GLOBALOPTS_POLLINTERVAL", "GLOBALOPTS_SLEEPINSTEADOFEXIT", "GLOBALOPTS_SLEEPTIMEOUT",
-    "GLOBALOPTS_APPTIMEOUT", "DATABASE_NAME",           "DATABASE_DATADIR",              "DATABASE_PGPORT",
-    "DATABASE_SRCREPO",      "DATABASE_SRCBUNDLE",      "DATABASE_SRCLABEL",             "DATABASE_DESTREPO",
-    "DATABASE_DESTLABEL",    "DATABASE_DESTMESSAGE",    "DATABASE_OWNER",                "DATABASE_RUNAS",
-    "DATABASE_LISTEN"};
+    "GLOBALOPTS_COORDPOINT",   "GLOBALOPTS_POLLINTERVAL", "GLOBALOPTS_SLEEPINSTEADOFEXIT",
+    "GLOBALOPTS_SLEEPTIMEOUT", "GLOBALOPTS_APPTIMEOUT",   "DATABASE_NAME",
+    "DATABASE_DATADIR",        "DATABASE_PGPORT",         "DATABASE_SRCREPO",
+    "DATABASE_SRCBUNDLE",      "DATABASE_SRCLABEL",       "DATABASE_DESTREPO",
+    "DATABASE_DESTLABEL",      "DATABASE_DESTMESSAGE",    "DATABASE_OWNER",
+    "DATABASE_RUNAS",          "DATABASE_LISTEN"};
 
 Error bad(const std::string& origin, const std::string& what) {
   return Error(ErrorKind::InvalidArgument, "pg sidecar config " + origin + ": " + what);
@@ -30,8 +31,10 @@ std::string read_pg_params(const std::optional<std::filesystem::path>& file, con
                            std::string& origin) {
   std::filesystem::path path;
   bool required = true;
-  if (file) path = *file;
-  else if (auto e = env("SIDECAR_CONFIG")) path = *e;
+  if (file)
+    path = *file;
+  else if (auto e = env("SIDECAR_CONFIG"))
+    path = *e;
   else {
     path = kDefaultFile;
     required = false;
@@ -76,8 +79,8 @@ void validate_pg_config(const PgSidecarConfig& c, const std::string& origin) {
   if (c.name.empty() || c.name.find('/') != std::string::npos || c.name == "." || c.name == "..") {
     throw bad(origin, "database.name '" + c.name + "' must be a plain folder name");
   }
-  if (c.port.empty() || c.port.size() > 5 ||
-      c.port.find_first_not_of("0123456789") != std::string::npos || std::stoi(c.port) == 0 || std::stoi(c.port) > 65535) {
+  if (c.port.empty() || c.port.size() > 5 || c.port.find_first_not_of("0123456789") != std::string::npos ||
+      std::stoi(c.port) == 0 || std::stoi(c.port) > 65535) {
     throw bad(origin, "database.pgPort '" + c.port + "' is not a port number");
   }
   if (c.data_dir.empty()) throw bad(origin, "database.dataDir is empty");

@@ -1,9 +1,8 @@
 #include "sidecar/pg_sidecar.h"
 
 #include <signal.h>
-#include <unistd.h>
-
 #include <spdlog/spdlog.h>
+#include <unistd.h>
 
 #include <memory>
 
@@ -23,7 +22,7 @@ namespace {
 using Clock = std::chrono::steady_clock;
 using std::chrono::milliseconds;
 
-constexpr milliseconds kStepGrace{30'000};   // SIGTERM → SIGKILL for a pg mover step
+constexpr milliseconds kStepGrace{30'000};    // SIGTERM → SIGKILL for a pg mover step
 constexpr milliseconds kServerStop{120'000};  // a fast shutdown, as `pg_ctl stop -t 120`
 constexpr milliseconds kReadyPoll{200};
 
@@ -46,15 +45,21 @@ class PgSidecar {
       start(waiter);
       coord_.raise(signals::db_started(c_.name));
       spdlog::info("pg sidecar '{}': database up on port {}; waiting for the application", c_.name, c_.port);
-      const auto outcome = wait_for_app(waiter, {coord_, started, signals::db_init_upload(c_.name), c_.app_timeout,
-                                                 [this] { return server_gone(); }, {server_->exit_fd()}});
+      const auto outcome = wait_for_app(waiter, {coord_,
+                                                 started,
+                                                 signals::db_init_upload(c_.name),
+                                                 c_.app_timeout,
+                                                 [this] { return server_gone(); },
+                                                 {server_->exit_fd()}});
       stop(waiter);
       if (outcome.verdict == AppVerdict::Discard) {
         spdlog::warn("pg sidecar '{}': nothing saved: {}", c_.name, outcome.reason);
         return 0;
       }
-      if (!c_.dest_repo.empty()) commit(waiter);
-      else spdlog::info("pg sidecar '{}': no destRepo, the database is thrown away", c_.name);
+      if (!c_.dest_repo.empty())
+        commit(waiter);
+      else
+        spdlog::info("pg sidecar '{}': no destRepo, the database is thrown away", c_.name);
       coord_.raise(signals::db_upload_done(c_.name));
       finished = true;
       if (c_.sleep_instead_of_exit) linger(waiter);
@@ -94,7 +99,8 @@ class PgSidecar {
     for (;;) {
       if (auto code = child.poll_exit()) {
         if (*code == 0) return;
-        throw Error(ErrorKind::Unavailable, "database '" + c_.name + "': " + what + " failed: " + child.failure_reason());
+        throw Error(ErrorKind::Unavailable,
+                    "database '" + c_.name + "': " + what + " failed: " + child.failure_reason());
       }
       if (auto sig = waiter.terminated_by()) {
         child.stop(kStepGrace);
@@ -138,8 +144,12 @@ class PgSidecar {
     auto failed = [&](const std::string& why) {
       return Error(ErrorKind::Unavailable, "database '" + c_.name + "': " + what + " failed: " + why);
     };
-    PostmasterOptions o{.pgdata = cluster(), .port = c_.port, .listen = c_.listen.empty() ? "127.0.0.1" : c_.listen,
-                        .socket_dir = "/tmp", .run_as = c_.run_as, .label = "postgres " + c_.name};
+    PostmasterOptions o{.pgdata = cluster(),
+                        .port = c_.port,
+                        .listen = c_.listen.empty() ? "127.0.0.1" : c_.listen,
+                        .socket_dir = "/tmp",
+                        .run_as = c_.run_as,
+                        .label = "postgres " + c_.name};
     try {
       server_ = std::make_unique<Postmaster>(o);
     } catch (const Error& e) {
@@ -191,13 +201,13 @@ class PgSidecar {
 
   std::optional<std::string> server_gone() {
     if (!server_ || !server_->exited()) return std::nullopt;
-    return "database '" + c_.name + "': the server stopped while the application was running: " +
-           server_->failure_reason();
+    return "database '" + c_.name +
+           "': the server stopped while the application was running: " + server_->failure_reason();
   }
 
   void commit(EventWaiter& waiter) {
-    std::vector<std::string> args{"commit", "--pgdata", cluster().string(), "--repo", c_.dest_repo, "--message",
-                                  c_.dest_message};
+    std::vector<std::string> args{"commit",     "--pgdata",  cluster().string(), "--repo",
+                                  c_.dest_repo, "--message", c_.dest_message};
     if (!c_.dest_label.empty()) args.insert(args.end(), {"--label", c_.dest_label});
     step("commit to repo '" + c_.dest_repo + "'", args, waiter);
   }

@@ -2,9 +2,8 @@
 
 #include <grp.h>
 #include <signal.h>
-#include <unistd.h>
-
 #include <spdlog/spdlog.h>
+#include <unistd.h>
 
 #include "common/util/error.h"
 #include "common/util/files.h"
@@ -34,28 +33,26 @@ Postmaster::Postmaster(const PostmasterOptions& options) : options_(options) {
   pgmover::PgCtl pg(options_.pgdata, user, pgmover::find_binaries());
   const auto what = "'" + pg.pgdata().string() + "'";
   if (auto pid = pgmover::running_postmaster(pg.pgdata())) {
-    throw Error(ErrorKind::InvalidArgument, "a server is already running on " + what + " (pid " + std::to_string(*pid) + ")");
+    throw Error(ErrorKind::InvalidArgument,
+                "a server is already running on " + what + " (pid " + std::to_string(*pid) + ")");
   }
   pgmover::check_version(pgmover::parse_major(read_file(pg.pgdata() / "PG_VERSION"), what), pg.binaries(), what);
   pg.fix_ownership();
   psql_ = pg.binaries().bindir / "psql";
 
   // As `pg_ctl start` would run it, but as our child: no shell, so no quoting of the values.
-  const std::vector<std::string> argv{(pg.binaries().bindir / "postgres").string(),
-                                      "-D", pg.pgdata().string(),
-                                      "-p", options_.port,
-                                      "-c", "listen_addresses=" + options_.listen,
-                                      "-k", options_.socket_dir.string()};
+  const std::vector<std::string> argv{
+      (pg.binaries().bindir / "postgres").string(), "-D", pg.pgdata().string(),        "-p", options_.port, "-c",
+      "listen_addresses=" + options_.listen,        "-k", options_.socket_dir.string()};
   SpawnOptions spawn{.label = options_.label.empty() ? "postgres" : options_.label,
                      .tap_output = true,
                      .own_process_group = false,
                      .die_with_parent = true,
                      .death_signal = SIGINT,  // fast shutdown: a clean stop, whatever clients are connected
                      .run_as = std::nullopt,
-                     .environment = std::vector<std::string>{"HOME=" + user.home, "USER=" + user.name,
-                                                             "LOGNAME=" + user.name,
-                                                             "PATH=" + pg.binaries().bindir.string() + ":/usr/bin:/bin",
-                                                             "LC_ALL=C", "LANG=C"}};
+                     .environment = std::vector<std::string>{
+                         "HOME=" + user.home, "USER=" + user.name, "LOGNAME=" + user.name,
+                         "PATH=" + pg.binaries().bindir.string() + ":/usr/bin:/bin", "LC_ALL=C", "LANG=C"}};
   if (::geteuid() == 0 && user.uid != 0) spawn.run_as = Credentials{user.uid, user.gid, groups_of(user)};
   server_ = std::make_unique<ChildProcess>(argv, std::move(spawn));
   spdlog::info("{}: postmaster pid {} on '{}', port {}", server_->label(), server_->pid(), pg.pgdata().string(),

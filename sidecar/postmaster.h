@@ -23,10 +23,10 @@ namespace dm::sidecar {
 struct PostmasterOptions {
   std::filesystem::path pgdata;
   std::string port;
-  std::string listen = "127.0.0.1";          // listen_addresses; "" for the Unix socket only
+  std::string listen = "127.0.0.1";  // listen_addresses; "" for the Unix socket only
   std::filesystem::path socket_dir = "/tmp";
-  std::string run_as;                         // when we are root; empty: postgres
-  std::string label;                          // names the server in logs
+  std::string run_as;  // when we are root; empty: postgres
+  std::string label;   // names the server in logs
 };
 
 class Postmaster {

@@ -12,11 +12,21 @@
 namespace dm::sidecar {
 
 namespace signals {
-std::string db_started(const std::string& db) { return db + "/dbstarted"; }
-std::string db_init_upload(const std::string& db) { return db + "/initdbupload"; }
-std::string db_upload_done(const std::string& db) { return db + "/dbuploaddone"; }
-std::string db_failed(const std::string& db) { return db + "/dbfailed"; }
-std::string db_lock(const std::string& db) { return db + "/db.lock"; }
+std::string db_started(const std::string& db) {
+  return db + "/dbstarted";
+}
+std::string db_init_upload(const std::string& db) {
+  return db + "/initdbupload";
+}
+std::string db_upload_done(const std::string& db) {
+  return db + "/dbuploaddone";
+}
+std::string db_failed(const std::string& db) {
+  return db + "/dbfailed";
+}
+std::string db_lock(const std::string& db) {
+  return db + "/db.lock";
+}
 }  // namespace signals
 
 void CoordDir::ensure(const std::string& sub) const {

@@ -1,7 +1,6 @@
 #include "sidecar/wrapper.h"
 
 #include <signal.h>
-
 #include <spdlog/spdlog.h>
 
 #include <memory>
@@ -29,11 +28,16 @@ enum class Phase { WaitingForSidecars, RunningApp, WaitingForOutputs, Aborting, 
 
 const char* phase_name(Phase p) {
   switch (p) {
-    case Phase::WaitingForSidecars: return "waiting-for-sidecars";
-    case Phase::RunningApp: return "running-app";
-    case Phase::WaitingForOutputs: return "waiting-for-outputs";
-    case Phase::Aborting: return "aborting";
-    case Phase::Done: return "done";
+    case Phase::WaitingForSidecars:
+      return "waiting-for-sidecars";
+    case Phase::RunningApp:
+      return "running-app";
+    case Phase::WaitingForOutputs:
+      return "waiting-for-outputs";
+    case Phase::Aborting:
+      return "aborting";
+    case Phase::Done:
+      return "done";
   }
   return "?";
 }
@@ -87,7 +91,8 @@ class Wrapper {
     std::unique_ptr<ChildProcess> started;
     try {
       started = std::make_unique<ChildProcess>(
-          options_.command, SpawnOptions{.label = "app", .tap_output = false, .own_process_group = true, .die_with_parent = true});
+          options_.command,
+          SpawnOptions{.label = "app", .tap_output = false, .own_process_group = true, .die_with_parent = true});
     } catch (const Error& e) {
       return abort(waiter, nullptr, std::string("cannot start the application: ") + e.what(), 127);
     }
@@ -105,8 +110,8 @@ class Wrapper {
       if (auto failure = first_failure(nullptr)) return abort(waiter, &app, *failure, 1);
     }
     if (app_code != 0) {
-      return abort(waiter, nullptr, "application " + options_.command[0] + " exited with status " + std::to_string(app_code),
-                   app_code);
+      return abort(waiter, nullptr,
+                   "application " + options_.command[0] + " exited with status " + std::to_string(app_code), app_code);
     }
 
     enter(Phase::WaitingForOutputs);
@@ -129,11 +134,13 @@ class Wrapper {
   // is an earlier run's. No lock file at all: an old sidecar (files only), trusted as before.
   bool of_this_run(SidecarView& s, const LockProbe& probe) {
     switch (probe.liveness) {
-      case Liveness::NotStarted: return true;
+      case Liveness::NotStarted:
+        return true;
       case Liveness::Alive:
         if (probe.stamped) s.seen_alive = true;
         return probe.stamped;
-      case Liveness::Gone: return s.seen_alive || (probe.stamped && at_or_after(probe.stamped_at, started_));
+      case Liveness::Gone:
+        return s.seen_alive || (probe.stamped && at_or_after(probe.stamped_at, started_));
     }
     return false;
   }

@@ -25,17 +25,17 @@ namespace dm::sidecar {
 struct WrapOptions {
   std::filesystem::path coord;
   bool fuse = false;
-  std::vector<std::string> databases;                        // pg sidecars, by database.name
-  std::chrono::milliseconds timeout = std::chrono::minutes(30);  // each wait on the sidecars
-  std::chrono::milliseconds grace = std::chrono::seconds(10);    // SIGTERM → SIGKILL for the app
+  std::vector<std::string> databases;                                 // pg sidecars, by database.name
+  std::chrono::milliseconds timeout = std::chrono::minutes(30);       // each wait on the sidecars
+  std::chrono::milliseconds grace = std::chrono::seconds(10);         // SIGTERM → SIGKILL for the app
   std::chrono::milliseconds poll_interval = std::chrono::seconds(1);  // fallback without inotify
   std::chrono::milliseconds linger{0};  // after success, stay this long (wrap_application.sh -s)
-  std::vector<std::string> command;                          // the application and its arguments
+  std::vector<std::string> command;     // the application and its arguments
 };
 
 struct WrapOutcome {
-  int exit_code = 0;   // the app's own code when it failed; 1 for a sidecar failure or timeout
-  std::string error;   // empty on success; one line naming the sidecar or the app otherwise
+  int exit_code = 0;  // the app's own code when it failed; 1 for a sidecar failure or timeout
+  std::string error;  // empty on success; one line naming the sidecar or the app otherwise
 };
 
 // Validates the options (InvalidArgument), then runs the whole protocol.

@@ -5,7 +5,6 @@
 #pragma once
 
 #include <filesystem>
-
 #include <vector>
 
 #include "common/cafs/key.h"

@@ -6,7 +6,9 @@
 
 namespace dm::cafs {
 
-Key::Key(const uint8_t* bytes) { std::copy_n(bytes, kSize, bytes_.begin()); }
+Key::Key(const uint8_t* bytes) {
+  std::copy_n(bytes, kSize, bytes_.begin());
+}
 
 std::optional<Key> Key::from_hex(std::string_view hex) {
   if (hex.size() != 2 * kSize) return std::nullopt;
@@ -15,6 +17,8 @@ std::optional<Key> Key::from_hex(std::string_view hex) {
   return Key(raw->data());
 }
 
-std::string Key::hex() const { return to_hex(bytes_); }
+std::string Key::hex() const {
+  return to_hex(bytes_);
+}
 
 }  // namespace dm::cafs

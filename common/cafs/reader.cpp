@@ -12,7 +12,10 @@
 namespace dm::cafs {
 
 Reader::Reader(store::Store& blobs, uint32_t leaf_size, bool legacy, bool verify)
-    : blobs_(blobs), leaf_size_(leaf_size), stride_(legacy ? leaf_size - kLegacyLeafTruncation : leaf_size), verify_(verify) {
+    : blobs_(blobs),
+      leaf_size_(leaf_size),
+      stride_(legacy ? leaf_size - kLegacyLeafTruncation : leaf_size),
+      verify_(verify) {
   if (leaf_size < kMinLeafSize || leaf_size > kMaxLeafSize || (legacy && leaf_size <= kLegacyLeafTruncation)) {
     throw Error(ErrorKind::Corrupt, "bundle leaf size " + std::to_string(leaf_size) + " is out of range");
   }
@@ -36,7 +39,8 @@ void Reader::verify_leaf(std::string_view data, const Key& key, size_t index, si
   if (data.size() > leaf_size_) {
     throw Error(ErrorKind::Corrupt, "leaf " + store::object_url(blobs_, key.hex()) + " is longer than the leaf size");
   }
-  const Key actual = leaf_key_at({reinterpret_cast<const uint8_t*>(data.data()), data.size()}, leaf_size_, index, count);
+  const Key actual =
+      leaf_key_at({reinterpret_cast<const uint8_t*>(data.data()), data.size()}, leaf_size_, index, count);
   if (actual != key) {
     throw Error(ErrorKind::Corrupt, "leaf " + store::object_url(blobs_, key.hex()) + " fails hash verification");
   }

@@ -26,8 +26,8 @@ std::vector<Key> decode_root_blob(std::string_view blob, const Key& expected, ui
   for (size_t i = 0; i < n; ++i) leaves.emplace_back(p + i * Key::kSize);
   const Key trailer(p + n * Key::kSize);
   if (root_key(leaves, leaf_size) != trailer) {
-    throw Error(ErrorKind::Corrupt, "root blob " + object + " fails its checksum (leaf size " +
-                                        std::to_string(leaf_size) + ")");
+    throw Error(ErrorKind::Corrupt,
+                "root blob " + object + " fails its checksum (leaf size " + std::to_string(leaf_size) + ")");
   }
   if (trailer != expected) {
     throw Error(ErrorKind::Corrupt, "root blob " + object + " holds the root of another file (" + trailer.hex() + ")");

@@ -33,8 +33,7 @@ using EnvLookup = std::function<std::optional<std::string>(const std::string& na
 EnvLookup process_env();
 
 struct ConfigOverrides {  // values given on the command line
-  std::optional<std::string> config, context, credential, name, email, s3_endpoint, s3_region, gcs_endpoint,
-      log_level;
+  std::optional<std::string> config, context, credential, name, email, s3_endpoint, s3_region, gcs_endpoint, log_level;
 };
 
 struct Config {

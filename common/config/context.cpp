@@ -16,7 +16,8 @@ ContextStores open_context(const Config& config) {
     cs.config = store::open_store(config_url, options);
   } catch (const Error& e) {
     if (e.kind() == ErrorKind::NotFound) {
-      throw Error(ErrorKind::NotFound, "config bucket '" + config_url + "' does not exist (run 'datamon context create')");
+      throw Error(ErrorKind::NotFound,
+                  "config bucket '" + config_url + "' does not exist (run 'datamon context create')");
     }
     throw;
   }
@@ -51,7 +52,8 @@ void create_context(const Config& config, const model::ContextDescriptor& contex
   const auto& config_url = require_config_bucket(config);
   model::validate_context_name(context.name);
   for (const auto* b : {&context.blob, &context.metadata, &context.vmetadata, &context.wal, &context.readlog}) {
-    if (b->empty()) throw Error(ErrorKind::InvalidArgument, "context '" + context.name + "' needs all five bucket names");
+    if (b->empty())
+      throw Error(ErrorKind::InvalidArgument, "context '" + context.name + "' needs all five bucket names");
   }
   auto cfg = store::open_store(config_url, config.store);
   try {

@@ -111,9 +111,8 @@ std::string Catalog::latest_bundle(const std::string& repo) {
 
 BundleDescriptor Catalog::get_bundle(const std::string& repo, const std::string& bundle_id) {
   const auto name = bundle_path(repo, bundle_id);
-  auto d = parse_bundle(
-      get_or(metadata_, name, "bundle '" + bundle_id + "' does not exist in repo '" + repo + "'"),
-      store::object_url(metadata_, name));
+  auto d = parse_bundle(get_or(metadata_, name, "bundle '" + bundle_id + "' does not exist in repo '" + repo + "'"),
+                        store::object_url(metadata_, name));
   if (d.leaf_size == 0) {
     throw Error(ErrorKind::Corrupt, "bundle " + store::object_url(metadata_, name) + " has no leafSize");
   }
@@ -126,8 +125,8 @@ std::vector<BundleEntry> Catalog::get_entries(const std::string& repo, const Bun
   parallel_for(bundle.count, concurrency, [&](size_t n) {
     const auto name = index_path(repo, bundle.id, n);
     parts[n] = parse_bundle_entries(
-        get_or(metadata_, name, "index file " + store::object_url(metadata_, name) + " of bundle '" + bundle.id +
-                                    "' is missing"),
+        get_or(metadata_, name,
+               "index file " + store::object_url(metadata_, name) + " of bundle '" + bundle.id + "' is missing"),
         store::object_url(metadata_, name));
   });
   std::vector<BundleEntry> out;
@@ -182,7 +181,8 @@ void Catalog::write_bundle(const std::string& repo, BundleDescriptor& bundle, st
   const size_t files = (entries.size() + kEntriesPerIndexFile - 1) / kEntriesPerIndexFile;
   for (size_t n = 0; n < files; ++n) {
     const auto first = entries.begin() + static_cast<ptrdiff_t>(n * kEntriesPerIndexFile);
-    const auto last = entries.begin() + static_cast<ptrdiff_t>(std::min(entries.size(), (n + 1) * kEntriesPerIndexFile));
+    const auto last =
+        entries.begin() + static_cast<ptrdiff_t>(std::min(entries.size(), (n + 1) * kEntriesPerIndexFile));
     metadata_.put(index_path(repo, bundle.id, n), to_yaml(std::vector<BundleEntry>(first, last)),
                   store::PutMode::NoOverwrite);
   }

@@ -58,9 +58,9 @@ struct BundleDescriptor {
 };
 
 struct BundleEntry {
-  std::string hash;  // root key, 128 hex
-  std::string name;  // '/'-separated path relative to the bundle root
-  uint32_t mode = 0; // Go os.FileMode bits (permission bits for regular files)
+  std::string hash;   // root key, 128 hex
+  std::string name;   // '/'-separated path relative to the bundle root
+  uint32_t mode = 0;  // Go os.FileMode bits (permission bits for regular files)
   uint64_t size = 0;
   std::optional<Timestamp> timestamp;
   friend bool operator==(const BundleEntry&, const BundleEntry&) = default;

@@ -27,8 +27,12 @@ bool printable(uint32_t c) {
          (c >= 0xE000 && c <= 0xFFFD && c != 0xFEFF) || (c >= 0x10000 && c <= 0x10FFFF);
 }
 
-bool is_break(uint32_t c) { return c == '\n' || c == '\r' || c == 0x85 || c == 0x2028 || c == 0x2029; }
-bool is_blank(uint32_t c) { return c == ' ' || c == '\t'; }
+bool is_break(uint32_t c) {
+  return c == '\n' || c == '\r' || c == 0x85 || c == 0x2028 || c == 0x2029;
+}
+bool is_blank(uint32_t c) {
+  return c == ' ' || c == '\t';
+}
 
 struct Analysis {
   bool block_plain_allowed = true;
@@ -43,8 +47,8 @@ Analysis analyze(std::string_view s) {
     return a;
   }
   bool flow_ind = false, block_ind = false, leading_space = false, leading_break = false, trailing_space = false,
-       trailing_break = false, break_space = false, space_break = false, previous_space = false,
-       previous_break = false, line_breaks = false, special = false;
+       trailing_break = false, break_space = false, space_break = false, previous_space = false, previous_break = false,
+       line_breaks = false, special = false;
   if (s.rfind("---", 0) == 0 || s.rfind("...", 0) == 0) flow_ind = block_ind = true;
   bool preceded_by_ws = true;
   for (size_t i = 0; i < s.size();) {
@@ -56,22 +60,45 @@ Analysis analyze(std::string_view s) {
     const bool followed_by_ws = last || is_blank(next) || is_break(next);
     if (i == 0) {
       switch (c) {
-        case '#': case ',': case '[': case ']': case '{': case '}': case '&': case '*': case '!': case '|':
-        case '>': case '\'': case '"': case '%': case '@': case '`':
+        case '#':
+        case ',':
+        case '[':
+        case ']':
+        case '{':
+        case '}':
+        case '&':
+        case '*':
+        case '!':
+        case '|':
+        case '>':
+        case '\'':
+        case '"':
+        case '%':
+        case '@':
+        case '`':
           flow_ind = block_ind = true;
           break;
-        case '?': case ':':
+        case '?':
+        case ':':
           flow_ind = true;
           if (followed_by_ws) block_ind = true;
           break;
         case '-':
           if (followed_by_ws) flow_ind = block_ind = true;
           break;
-        default: break;
+        default:
+          break;
       }
     } else {
       switch (c) {
-        case ',': case '?': case '[': case ']': case '{': case '}': flow_ind = true; break;
+        case ',':
+        case '?':
+        case '[':
+        case ']':
+        case '{':
+        case '}':
+          flow_ind = true;
+          break;
         case ':':
           flow_ind = true;
           if (followed_by_ws) block_ind = true;
@@ -79,7 +106,8 @@ Analysis analyze(std::string_view s) {
         case '#':
           if (preceded_by_ws) flow_ind = block_ind = true;
           break;
-        default: break;
+        default:
+          break;
       }
     }
     if (!printable(c)) special = true;
@@ -161,25 +189,58 @@ void write_double_quoted(std::string& out, std::string_view s, int& column, int 
     if (!printable(c) || c == 0xFEFF || is_break(c) || c == '"' || c == '\\') {
       char buf[16];
       switch (c) {
-        case 0: out += "\\0"; break;
-        case 7: out += "\\a"; break;
-        case 8: out += "\\b"; break;
-        case 9: out += "\\t"; break;
-        case 0xA: out += "\\n"; break;
-        case 0xB: out += "\\v"; break;
-        case 0xC: out += "\\f"; break;
-        case 0xD: out += "\\r"; break;
-        case 0x1B: out += "\\e"; break;
-        case '"': out += "\\\""; break;
-        case '\\': out += "\\\\"; break;
-        case 0x85: out += "\\N"; break;
-        case 0xA0: out += "\\_"; break;
-        case 0x2028: out += "\\L"; break;
-        case 0x2029: out += "\\P"; break;
+        case 0:
+          out += "\\0";
+          break;
+        case 7:
+          out += "\\a";
+          break;
+        case 8:
+          out += "\\b";
+          break;
+        case 9:
+          out += "\\t";
+          break;
+        case 0xA:
+          out += "\\n";
+          break;
+        case 0xB:
+          out += "\\v";
+          break;
+        case 0xC:
+          out += "\\f";
+          break;
+        case 0xD:
+          out += "\\r";
+          break;
+        case 0x1B:
+          out += "\\e";
+          break;
+        case '"':
+          out += "\\\"";
+          break;
+        case '\\':
+          out += "\\\\";
+          break;
+        case 0x85:
+          out += "\\N";
+          break;
+        case 0xA0:
+          out += "\\_";
+          break;
+        case 0x2028:
+          out += "\\L";
+          break;
+        case 0x2029:
+          out += "\\P";
+          break;
         default:
-          if (c <= 0xFF) std::snprintf(buf, sizeof buf, "\\x%02X", c);
-          else if (c <= 0xFFFF) std::snprintf(buf, sizeof buf, "\\u%04X", c);
-          else std::snprintf(buf, sizeof buf, "\\U%08X", c);
+          if (c <= 0xFF)
+            std::snprintf(buf, sizeof buf, "\\x%02X", c);
+          else if (c <= 0xFFFF)
+            std::snprintf(buf, sizeof buf, "\\u%04X", c);
+          else
+            std::snprintf(buf, sizeof buf, "\\U%08X", c);
           out += buf;
       }
       column += 2;
@@ -216,8 +277,10 @@ void write_literal(std::string& out, std::string_view s, int indent) {
   if (!s.empty() && (s.front() == ' ' || s.front() == '\n')) out += std::to_string(2);
   const bool ends_break = !s.empty() && s.back() == '\n';
   const bool ends_two = s.size() >= 2 && s[s.size() - 2] == '\n' && ends_break;
-  if (!ends_break) out += '-';
-  else if (ends_two || s.size() == 1) out += '+';
+  if (!ends_break)
+    out += '-';
+  else if (ends_two || s.size() == 1)
+    out += '+';
   out += '\n';
   const int content_indent = indent + 2;
   size_t start = 0;
@@ -245,17 +308,22 @@ bool is_base60_float(std::string_view s) {
 bool go_parse_int(std::string s) {
   // strconv.ParseInt/ParseUint with base 0 after removing '_' (yaml.v2 does that first).
   std::string t;
-  for (char ch : s) if (ch != '_') t += ch;
+  for (char ch : s)
+    if (ch != '_') t += ch;
   size_t i = 0;
   if (i < t.size() && (t[i] == '+' || t[i] == '-')) ++i;
   if (i >= t.size()) return false;
   int base = 10;
   if (t.size() - i > 1 && t[i] == '0') {
     const char p = static_cast<char>(t[i + 1] | 0x20);
-    if (p == 'x') base = 16, i += 2;
-    else if (p == 'b') base = 2, i += 2;
-    else if (p == 'o') base = 8, i += 2;
-    else base = 8, i += 1;
+    if (p == 'x')
+      base = 16, i += 2;
+    else if (p == 'b')
+      base = 2, i += 2;
+    else if (p == 'o')
+      base = 8, i += 2;
+    else
+      base = 8, i += 1;
   }
   if (i >= t.size()) return base == 8;  // "0" alone is handled above as base 10
   for (; i < t.size(); ++i) {
@@ -269,11 +337,13 @@ bool go_parse_int(std::string s) {
 }  // namespace
 
 bool yaml_resolves_to_non_string(std::string_view s) {
-  static const char* const kWords[] = {"y", "Y", "yes", "Yes", "YES", "true", "True", "TRUE", "on", "On", "ON",
-                                       "n", "N", "no", "No", "NO", "false", "False", "FALSE", "off", "Off", "OFF",
-                                       "", "~", "null", "Null", "NULL", ".nan", ".NaN", ".NAN", ".inf", ".Inf",
-                                       ".INF", "+.inf", "+.Inf", "+.INF", "-.inf", "-.Inf", "-.INF", "<<"};
-  for (const char* w : kWords) if (s == w) return true;
+  static const char* const kWords[] = {"y",     "Y",     "yes",   "Yes",   "YES",   "true",  "True",  "TRUE",
+                                       "on",    "On",    "ON",    "n",     "N",     "no",    "No",    "NO",
+                                       "false", "False", "FALSE", "off",   "Off",   "OFF",   "",      "~",
+                                       "null",  "Null",  "NULL",  ".nan",  ".NaN",  ".NAN",  ".inf",  ".Inf",
+                                       ".INF",  "+.inf", "+.Inf", "+.INF", "-.inf", "-.Inf", "-.INF", "<<"};
+  for (const char* w : kWords)
+    if (s == w) return true;
   if (s.empty()) return true;
   const char c = s[0];
   const bool digit_hint = (c >= '0' && c <= '9') || c == '+' || c == '-';
@@ -287,7 +357,8 @@ bool yaml_resolves_to_non_string(std::string_view s) {
   {
     std::string_view body = s;
     if (!body.empty() && (body[0] == '+' || body[0] == '-')) body.remove_prefix(1);
-    const bool prefixed = body.size() > 1 && body[0] == '0' && std::string_view("xXoObB").find(body[1]) != std::string_view::npos;
+    const bool prefixed =
+        body.size() > 1 && body[0] == '0' && std::string_view("xXoObB").find(body[1]) != std::string_view::npos;
     const char* allowed = prefixed ? "0123456789abcdefABCDEFxXoO_+-" : "0123456789+-.:_eEtTzZ ";
     if (s.find_first_not_of(allowed) != std::string_view::npos) return false;
   }
@@ -296,7 +367,8 @@ bool yaml_resolves_to_non_string(std::string_view s) {
   if (std::regex_match(s.begin(), s.end(), date)) return true;
   if (s.size() >= 19 && Timestamp::parse(s)) return true;
   std::string plain;
-  for (char ch : s) if (ch != '_') plain += ch;
+  for (char ch : s)
+    if (ch != '_') plain += ch;
   if (go_parse_int(plain)) return true;
   static const std::regex flt(R"(^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$)");
   if (std::regex_match(plain.begin(), plain.end(), flt)) return true;

@@ -90,7 +90,8 @@ BundleEntry parse_entry(EventStream& s, size_t index) {
   for (;;) {
     const auto& key_event = s.next();
     if (key_event.type == YAML_MAPPING_END_EVENT) break;
-    if (key_event.type != YAML_SCALAR_EVENT) corrupt(s.what(), "entry " + std::to_string(index) + " has a non-scalar key");
+    if (key_event.type != YAML_SCALAR_EVENT)
+      corrupt(s.what(), "entry " + std::to_string(index) + " has a non-scalar key");
     const auto key = s.scalar();
     const auto& value = s.next();
     const bool scalar = value.type == YAML_SCALAR_EVENT;

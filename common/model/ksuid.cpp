@@ -33,7 +33,8 @@ std::string ksuid_encode(const KsuidBytes& raw) {
   std::string out(kTextLength, '0');
   size_t pos = kTextLength;
   auto is_zero = [&] {
-    for (auto w : words) if (w != 0) return false;
+    for (auto w : words)
+      if (w != 0) return false;
     return true;
   };
   while (!is_zero()) {
@@ -98,6 +99,8 @@ std::optional<int64_t> ksuid_time(std::string_view text) {
   return kEpoch + ts;
 }
 
-bool is_ksuid(std::string_view text) { return ksuid_decode(text).has_value(); }
+bool is_ksuid(std::string_view text) {
+  return ksuid_decode(text).has_value();
+}
 
 }  // namespace dm::model

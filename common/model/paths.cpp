@@ -4,16 +4,24 @@
 
 namespace dm::model {
 
-std::string context_path(std::string_view context) { return "contexts/" + std::string(context) + "/context.yaml"; }
-std::string repo_path(std::string_view repo) { return "repos/" + std::string(repo) + "/repo.yaml"; }
-std::string bundle_prefix(std::string_view repo) { return "bundles/" + std::string(repo) + "/"; }
+std::string context_path(std::string_view context) {
+  return "contexts/" + std::string(context) + "/context.yaml";
+}
+std::string repo_path(std::string_view repo) {
+  return "repos/" + std::string(repo) + "/repo.yaml";
+}
+std::string bundle_prefix(std::string_view repo) {
+  return "bundles/" + std::string(repo) + "/";
+}
 std::string bundle_path(std::string_view repo, std::string_view id) {
   return bundle_prefix(repo) + std::string(id) + "/bundle.yaml";
 }
 std::string index_path(std::string_view repo, std::string_view id, uint64_t n) {
   return bundle_prefix(repo) + std::string(id) + "/bundle-files-" + std::to_string(n) + ".yaml";
 }
-std::string label_prefix(std::string_view repo) { return "labels/" + std::string(repo) + "/"; }
+std::string label_prefix(std::string_view repo) {
+  return "labels/" + std::string(repo) + "/";
+}
 std::string label_path(std::string_view repo, std::string_view label) {
   return label_prefix(repo) + std::string(label) + "/label.yaml";
 }
@@ -22,7 +30,8 @@ void validate_repo_name(std::string_view repo) {
   bool ok = !repo.empty();
   for (const char c : repo) {
     const auto u = static_cast<unsigned char>(c);
-    if (!(u >= 0x80 || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-')) ok = false;
+    if (!(u >= 0x80 || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-'))
+      ok = false;
   }
   if (!ok) {
     throw Error(ErrorKind::InvalidArgument,
@@ -36,8 +45,12 @@ static void validate_simple_name(std::string_view kind, std::string_view name) {
   if (bad) throw Error(ErrorKind::InvalidArgument, std::string(kind) + " name '" + std::string(name) + "' is invalid");
 }
 
-void validate_label_name(std::string_view label) { validate_simple_name("label", label); }
-void validate_context_name(std::string_view context) { validate_simple_name("context", context); }
+void validate_label_name(std::string_view label) {
+  validate_simple_name("label", label);
+}
+void validate_context_name(std::string_view context) {
+  validate_simple_name("context", context);
+}
 
 std::optional<std::string> safe_entry_name(std::string_view name) {
   if (!name.empty() && name.front() == '/') name.remove_prefix(1);

@@ -4,8 +4,7 @@
 
 namespace dm::store {
 
-FaultInjectingStore::FaultInjectingStore(Store& inner, FaultPlan plan)
-    : inner_(inner), plan_(plan), rng_(plan.seed) {}
+FaultInjectingStore::FaultInjectingStore(Store& inner, FaultPlan plan) : inner_(inner), plan_(plan), rng_(plan.seed) {}
 
 void FaultInjectingStore::set_plan(FaultPlan plan) {
   std::lock_guard lock(mutex_);

@@ -18,13 +18,13 @@
 namespace dm::store {
 
 struct FaultPlan {
-  double error_rate = 0.0;           // chance that a call throws `error_kind`
+  double error_rate = 0.0;  // chance that a call throws `error_kind`
   ErrorKind error_kind = ErrorKind::Unavailable;
-  double corrupt_rate = 0.0;         // chance that a get returns one flipped byte
-  double short_read_rate = 0.0;      // chance that a get returns a truncated body
+  double corrupt_rate = 0.0;     // chance that a get returns one flipped byte
+  double short_read_rate = 0.0;  // chance that a get returns a truncated body
   std::chrono::microseconds latency{0};
-  uint64_t fail_on_call = 0;         // if non-zero, exactly the Nth call (1-based) throws
-  bool fail_puts_only = false;       // limit error_rate and fail_on_call to put()
+  uint64_t fail_on_call = 0;    // if non-zero, exactly the Nth call (1-based) throws
+  bool fail_puts_only = false;  // limit error_rate and fail_on_call to put()
   uint64_t seed = 1;
 };
 

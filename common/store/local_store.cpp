@@ -49,7 +49,9 @@ LocalStore::LocalStore(fs::path root, bool create, bool defer_directory_sync)
   tmp_ = root_ / kTmpDir;
 }
 
-std::string LocalStore::describe() const { return "file://" + root_.string(); }
+std::string LocalStore::describe() const {
+  return "file://" + root_.string();
+}
 
 fs::path LocalStore::path_of(std::string_view name) const {
   if (!valid_name(name)) {
@@ -69,7 +71,8 @@ void LocalStore::get_into(std::string_view name, std::string& out) {
   try {
     read_file_into(path, out);
   } catch (const Error& e) {
-    if (e.kind() == ErrorKind::NotFound) throw Error(ErrorKind::NotFound, "object " + object_url(*this, name) + " not found");
+    if (e.kind() == ErrorKind::NotFound)
+      throw Error(ErrorKind::NotFound, "object " + object_url(*this, name) + " not found");
     throw;
   }
 }

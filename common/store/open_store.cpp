@@ -84,9 +84,12 @@ StoreUrl parse_store_url(std::string_view raw_url) {
     }
     return parsed;
   }
-  if (url.rfind("gs://", 0) == 0) parsed.scheme = "gs";
-  else if (url.rfind("s3://", 0) == 0) parsed.scheme = "s3";
-  else throw Error(ErrorKind::InvalidArgument, "store URL '" + url + "' has an unknown scheme (file://, gs://, s3://)");
+  if (url.rfind("gs://", 0) == 0)
+    parsed.scheme = "gs";
+  else if (url.rfind("s3://", 0) == 0)
+    parsed.scheme = "s3";
+  else
+    throw Error(ErrorKind::InvalidArgument, "store URL '" + url + "' has an unknown scheme (file://, gs://, s3://)");
   std::tie(parsed.bucket, parsed.prefix) = bucket_and_prefix(url);
   return parsed;
 }

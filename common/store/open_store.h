@@ -19,7 +19,7 @@ struct StoreOptions {
   std::string gcs_endpoint;     // e.g. http://127.0.0.1:9199 (STORAGE_EMULATOR_HOST convention)
   std::string s3_endpoint;      // e.g. http://127.0.0.1:7480
   std::string s3_region = "us-east-1";
-  bool create_local = true;     // create missing local bucket folders
+  bool create_local = true;                 // create missing local bucket folders
   bool defer_local_directory_sync = false;  // the flat blob bucket: see LocalStore
 };
 

@@ -22,8 +22,8 @@ namespace dm::transfer {
 struct DownloadOptions {
   unsigned concurrency = 8;
   bool verify = true;
-  std::string name_filter;           // ECMAScript regex on entry names; empty: all
-  bool write_metadata_copies = true; // .datamon/{id}.yaml and index copies, as Go does
+  std::string name_filter;            // ECMAScript regex on entry names; empty: all
+  bool write_metadata_copies = true;  // .datamon/{id}.yaml and index copies, as Go does
   bool show_progress = true;
   // Asked before each file; false keeps the local file as it is (the pg delta restore).
   std::function<bool(const model::BundleEntry&, const std::filesystem::path& dest)> needs_fetch;

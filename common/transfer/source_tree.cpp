@@ -26,7 +26,8 @@ bool is_generated(const std::string& rel) {
 std::vector<SourceFile> scan_tree(const fs::path& root) {
   struct stat st {};
   if (::stat(root.c_str(), &st) != 0) throw_errno("cannot read upload folder", root.string());
-  if (!S_ISDIR(st.st_mode)) throw Error(ErrorKind::InvalidArgument, "upload path '" + root.string() + "' is not a folder");
+  if (!S_ISDIR(st.st_mode))
+    throw Error(ErrorKind::InvalidArgument, "upload path '" + root.string() + "' is not a folder");
   std::vector<SourceFile> files;
   std::error_code ec;
   auto it = fs::recursive_directory_iterator(root, fs::directory_options::none, ec);
@@ -58,7 +59,8 @@ std::vector<SourceFile> scan_tree(const fs::path& root) {
     if (rel.find('\n') != std::string::npos) {
       throw Error(ErrorKind::InvalidArgument, "file name '" + path.string() + "' contains a line break");
     }
-    files.push_back(SourceFile{rel, path, static_cast<uint32_t>(lst.st_mode & 07777), static_cast<uint64_t>(lst.st_size)});
+    files.push_back(
+        SourceFile{rel, path, static_cast<uint32_t>(lst.st_mode & 07777), static_cast<uint64_t>(lst.st_size)});
   }
   if (ec) throw Error(ErrorKind::Io, "cannot read folder under '" + root.string() + "': " + ec.message());
   std::sort(files.begin(), files.end(), [](const auto& a, const auto& b) { return a.name < b.name; });

@@ -7,14 +7,22 @@ namespace dm {
 
 const char* to_string(ErrorKind kind) {
   switch (kind) {
-    case ErrorKind::NotFound: return "not found";
-    case ErrorKind::AlreadyExists: return "already exists";
-    case ErrorKind::Corrupt: return "corrupt";
-    case ErrorKind::InvalidArgument: return "invalid argument";
-    case ErrorKind::Io: return "i/o error";
-    case ErrorKind::Unavailable: return "unavailable";
-    case ErrorKind::PermissionDenied: return "permission denied";
-    case ErrorKind::Internal: return "internal error";
+    case ErrorKind::NotFound:
+      return "not found";
+    case ErrorKind::AlreadyExists:
+      return "already exists";
+    case ErrorKind::Corrupt:
+      return "corrupt";
+    case ErrorKind::InvalidArgument:
+      return "invalid argument";
+    case ErrorKind::Io:
+      return "i/o error";
+    case ErrorKind::Unavailable:
+      return "unavailable";
+    case ErrorKind::PermissionDenied:
+      return "permission denied";
+    case ErrorKind::Internal:
+      return "internal error";
   }
   return "error";
 }
@@ -27,6 +35,8 @@ void throw_errno(int err, const std::string& what, const std::string& path) {
   throw Error(kind, what + " '" + path + "': " + std::strerror(err));
 }
 
-void throw_errno(const std::string& what, const std::string& path) { throw_errno(errno, what, path); }
+void throw_errno(const std::string& what, const std::string& path) {
+  throw_errno(errno, what, path);
+}
 
 }  // namespace dm

@@ -11,14 +11,14 @@
 namespace dm {
 
 enum class ErrorKind {
-  NotFound,         // object, file, repo, bundle or label does not exist
-  AlreadyExists,    // a NoOverwrite write found the object present
-  Corrupt,          // bytes do not match their hash, or a document does not parse
-  InvalidArgument,  // bad input from the user or a config file
-  Io,               // local file system failure
-  Unavailable,      // a remote store did not answer well enough, retries exhausted
-  PermissionDenied, // credentials rejected, or file permissions
-  Internal,         // a bug
+  NotFound,          // object, file, repo, bundle or label does not exist
+  AlreadyExists,     // a NoOverwrite write found the object present
+  Corrupt,           // bytes do not match their hash, or a document does not parse
+  InvalidArgument,   // bad input from the user or a config file
+  Io,                // local file system failure
+  Unavailable,       // a remote store did not answer well enough, retries exhausted
+  PermissionDenied,  // credentials rejected, or file permissions
+  Internal,          // a bug
 };
 
 const char* to_string(ErrorKind kind);

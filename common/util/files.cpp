@@ -34,7 +34,9 @@ std::filesystem::path temp_name_in(const std::filesystem::path& dir, const std::
   return dir / name;
 }
 
-std::filesystem::path temp_sibling(const std::filesystem::path& path) { return temp_name_in(path.parent_path(), path); }
+std::filesystem::path temp_sibling(const std::filesystem::path& path) {
+  return temp_name_in(path.parent_path(), path);
+}
 
 void fsync_path(const std::filesystem::path& path) {
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);

@@ -56,8 +56,8 @@ void Progress::maybe_report(bool force) {
                                          : (total_files_ > 0 ? double(files_) / double(total_files_) : 1.0);
     std::string bar(static_cast<size_t>(frac * width), '#');
     bar.resize(width, '.');
-    std::fprintf(stderr, "\r%s [%s] %3.0f%% %.1f/%.1f MiB %llu/%llu files %.1f MiB/s ", operation_.c_str(),
-                 bar.c_str(), frac * 100, mib, total_mib, static_cast<unsigned long long>(files_.load()),
+    std::fprintf(stderr, "\r%s [%s] %3.0f%% %.1f/%.1f MiB %llu/%llu files %.1f MiB/s ", operation_.c_str(), bar.c_str(),
+                 frac * 100, mib, total_mib, static_cast<unsigned long long>(files_.load()),
                  static_cast<unsigned long long>(total_files_), rate);
     std::fflush(stderr);
   } else {

@@ -17,8 +17,12 @@ namespace fs = std::filesystem;
 class CliFlow : public ::testing::Test {
  protected:
   void SetUp() override {
-    env_ = {"DATAMON_GLOBAL_CONFIG=file://" + (dir_ / "store/config").string(), "DATAMON_CONFIG=" + (dir_ / "none.yaml").string(),
-            "DATAMON_CONTEXT=", "DATAMON_NAME=Test User", "DATAMON_EMAIL=test@example.com", "HOME=" + dir_.path().string()};
+    env_ = {"DATAMON_GLOBAL_CONFIG=file://" + (dir_ / "store/config").string(),
+            "DATAMON_CONFIG=" + (dir_ / "none.yaml").string(),
+            "DATAMON_CONTEXT=",
+            "DATAMON_NAME=Test User",
+            "DATAMON_EMAIL=test@example.com",
+            "HOME=" + dir_.path().string()};
     test::write_file(dir_ / "none.yaml", "");
     ok({"context", "create", "--blob", "b", "--meta", "m", "--vmeta", "v", "--wal", "w", "--read-log", "r"});
     ok({"repo", "create", "--repo", "demo", "--description", "demo repo"});

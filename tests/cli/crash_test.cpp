@@ -24,12 +24,16 @@ class CrashSafety : public ::testing::Test {
   void SetUp() override {
     env_ = {"DATAMON_GLOBAL_CONFIG=file://" + (dir_ / "store/config").string(), "DATAMON_CONFIG=/dev/null",
             "DATAMON_CONTEXT=dev"};
-    ASSERT_EQ(test::datamon({"context", "create", "--blob", "b", "--meta", "m", "--vmeta", "v", "--wal", "w",
-                             "--read-log", "r"}, env_).exit_code, 0);
+    ASSERT_EQ(
+        test::datamon(
+            {"context", "create", "--blob", "b", "--meta", "m", "--vmeta", "v", "--wal", "w", "--read-log", "r"}, env_)
+            .exit_code,
+        0);
     ASSERT_EQ(test::datamon({"repo", "create", "--repo", "r", "--description", "d"}, env_).exit_code, 0);
     src_ = dir_ / "src";
-    for (int i = 0; i < 40; ++i) test::write_file(src_ / ("d" + std::to_string(i % 4)) / ("f" + std::to_string(i)),
-                                                  test::random_bytes(1000 * i + 1, i));
+    for (int i = 0; i < 40; ++i)
+      test::write_file(src_ / ("d" + std::to_string(i % 4)) / ("f" + std::to_string(i)),
+                       test::random_bytes(1000 * i + 1, i));
     test::write_file(src_ / "big", test::random_bytes(6 * 1024 * 1024 + 5, 77));
   }
 
@@ -48,7 +52,8 @@ class CrashSafety : public ::testing::Test {
       const auto id = b.path().filename().string();
       if (!fs::exists(b.path() / "bundle.yaml")) continue;
       const auto out = dir_ / ("check-" + id);
-      const auto r = test::datamon({"bundle", "download", "--repo", "r", "--bundle", id, "--destination", out.string()}, env_);
+      const auto r =
+          test::datamon({"bundle", "download", "--repo", "r", "--bundle", id, "--destination", out.string()}, env_);
       ASSERT_EQ(r.exit_code, 0) << "committed bundle " << id << " does not download: " << r.err;
       ASSERT_EQ(test::tree_contents(out, {".datamon"}), test::tree_contents(src_)) << id;
       fs::remove_all(out);
@@ -67,8 +72,8 @@ class CrashSafety : public ::testing::Test {
 };
 
 TEST_F(CrashSafety, UploadKilledAnywhereNeverExposesAPartialBundle) {
-  const std::vector<std::string> args{"bundle", "upload", "--path", src_.string(), "--repo", "r", "--message", "m",
-                                      "--label", "l"};
+  const std::vector<std::string> args{"bundle", "upload",    "--path", src_.string(), "--repo",
+                                      "r",      "--message", "m",      "--label",     "l"};
   const auto full = clean_run_time(args);
   std::mt19937_64 rng(20261128);
   int killed = 0;
@@ -87,11 +92,13 @@ TEST_F(CrashSafety, UploadKilledAnywhereNeverExposesAPartialBundle) {
 }
 
 TEST_F(CrashSafety, DownloadKilledAnywhereLeavesNoTornFileAndReRunFinishes) {
-  ASSERT_EQ(test::datamon({"bundle", "upload", "--path", src_.string(), "--repo", "r", "--message", "m", "--label", "l"},
-                          env_).exit_code, 0);
+  ASSERT_EQ(test::datamon(
+                {"bundle", "upload", "--path", src_.string(), "--repo", "r", "--message", "m", "--label", "l"}, env_)
+                .exit_code,
+            0);
   const auto dest = dir_ / "dest";
-  const std::vector<std::string> args{"bundle", "download", "--repo", "r", "--label", "l", "--destination",
-                                      dest.string(), "--force-dest"};
+  const std::vector<std::string> args{"bundle", "download",      "--repo",      "r",           "--label",
+                                      "l",      "--destination", dest.string(), "--force-dest"};
   const auto full = clean_run_time(args);
   const auto want = test::tree_contents(src_);
   std::mt19937_64 rng(1128);
@@ -104,7 +111,7 @@ TEST_F(CrashSafety, DownloadKilledAnywhereLeavesNoTornFileAndReRunFinishes) {
     if (!fs::exists(dest)) continue;
     for (const auto& [name, content] : test::tree_contents(dest, {".datamon"})) {
       if (name.find(".tmp.") != std::string::npos) continue;  // a temporary, never under a final name
-      const std::string& file = name;  // clang 14 cannot capture a structured binding
+      const std::string& file = name;                         // clang 14 cannot capture a structured binding
       const auto it = std::find_if(want.begin(), want.end(), [&](auto& w) { return w.first == file; });
       ASSERT_NE(it, want.end()) << name;
       ASSERT_EQ(it->second, content) << "torn file " << name << " after kill " << i;

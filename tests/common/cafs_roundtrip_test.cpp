@@ -45,7 +45,8 @@ TEST_P(CafsSizes, RoundTripIsByteExact) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Boundaries, CafsSizes,
-                         ::testing::Values(0, 1, kLeaf - 1, kLeaf, kLeaf + 1, 3 * kLeaf, 3 * kLeaf + 7, 20 * kLeaf + 3));
+                         ::testing::Values(0, 1, kLeaf - 1, kLeaf, kLeaf + 1, 3 * kLeaf, 3 * kLeaf + 7,
+                                           20 * kLeaf + 3));
 
 TEST(Cafs, EightMiBOfZerosStoresOneDistinctLeafPerPosition) {
   test::TempDir dir;

@@ -109,7 +109,8 @@ TEST_F(LocalContext, LatestSkipsBundlesWithoutDescriptor) {
   test::write_file(src / "x", "x");
   const auto id = upload(src);
   // An interrupted upload with a greater id: index file but no bundle.yaml.
-  meta_.put(model::index_path("repo", "zzzzzzzzzzzzzzzzzzzzzzzzzzz", 0), "BundleEntries: []\n", store::PutMode::NoOverwrite);
+  meta_.put(model::index_path("repo", "zzzzzzzzzzzzzzzzzzzzzzzzzzz", 0), "BundleEntries: []\n",
+            store::PutMode::NoOverwrite);
   EXPECT_EQ(catalog_.latest_bundle("repo"), id);
   EXPECT_EQ(catalog_.list_bundles("repo").size(), 1u);
   EXPECT_EQ(catalog_.resolve_bundle("repo", "", ""), id);
@@ -172,7 +173,8 @@ TEST_F(LocalContext, EntryNamesThatEscapeAreRejectedBeforeWriting) {
   const auto good = upload(src);
   auto b = catalog_.get_bundle("repo", good);
   auto entries = catalog_.get_entries("repo", b);
-  for (const std::string& bad : std::vector<std::string>{"../escape", "a/../../escape", "a/./b", std::string("nul\0byte", 8), "", "a//b"}) {
+  for (const std::string& bad :
+       std::vector<std::string>{"../escape", "a/../../escape", "a/./b", std::string("nul\0byte", 8), "", "a//b"}) {
     auto e = entries;
     e.push_back(e[0]);
     e.back().name = bad;
@@ -263,10 +265,11 @@ TEST_F(LocalContext, GoLayoutBundleWithOddIndexSizesAndModeZeroDownloads) {
             store::PutMode::NoOverwrite);
   meta_.put(model::index_path("repo", id, 1), model::to_yaml(std::vector<model::BundleEntry>{entries[0]}),
             store::PutMode::NoOverwrite);
-  meta_.put(model::bundle_path("repo", id),
-            "leafSize: 2097152\nid: 2KSvihgIbavOzCvi6O28icARnsG\nmessage: go\ntimestamp: 2023-01-17T18:42:07.123456789Z\n"
-            "contributors:\n- name: Jane\n  email: j@x\ncount: 2\nversion: 2\ndeduplication: blake\n",
-            store::PutMode::NoOverwrite);
+  meta_.put(
+      model::bundle_path("repo", id),
+      "leafSize: 2097152\nid: 2KSvihgIbavOzCvi6O28icARnsG\nmessage: go\ntimestamp: 2023-01-17T18:42:07.123456789Z\n"
+      "contributors:\n- name: Jane\n  email: j@x\ncount: 2\nversion: 2\ndeduplication: blake\n",
+      store::PutMode::NoOverwrite);
   const auto out = download(id, "out");
   EXPECT_EQ(test::tree_contents(out, {".datamon"}), test::tree_contents(src));
 }
@@ -296,7 +299,8 @@ class OrderLog {
 
 class RecordingStore final : public store::Store {
  public:
-  RecordingStore(store::Store& inner, OrderLog& log, std::string tag) : inner_(inner), log_(log), tag_(std::move(tag)) {}
+  RecordingStore(store::Store& inner, OrderLog& log, std::string tag)
+      : inner_(inner), log_(log), tag_(std::move(tag)) {}
   std::string describe() const override { return inner_.describe(); }
   std::string get(std::string_view n) override { return inner_.get(n); }
   std::string get_range(std::string_view n, uint64_t o, uint64_t l) override { return inner_.get_range(n, o, l); }
@@ -343,7 +347,8 @@ TEST(UploadOrder, BlobsAreFlushedBeforeTheIndexThenDescriptorThenLabel) {
     return std::find_if(events.begin(), events.end(), [&](auto& e) { return e.find(needle) != std::string::npos; }) -
            events.begin();
   };
-  auto last_blob_put = std::find_if(events.rbegin(), events.rend(), [](auto& e) { return e.rfind("blob put", 0) == 0; });
+  auto last_blob_put =
+      std::find_if(events.rbegin(), events.rend(), [](auto& e) { return e.rfind("blob put", 0) == 0; });
   ASSERT_NE(last_blob_put, events.rend());
   const auto last_blob = events.rend() - last_blob_put - 1;
   EXPECT_LT(last_blob, first("blob flush"));

@@ -28,7 +28,8 @@ class Faults : public ::testing::Test {
     r.description = "d";
     catalog.create_repo(r);
     src_ = dir_ / "src";
-    for (int i = 0; i < 12; ++i) test::write_file(src_ / ("f" + std::to_string(i)), test::random_bytes(40000 * i + 3, i));
+    for (int i = 0; i < 12; ++i)
+      test::write_file(src_ / ("f" + std::to_string(i)), test::random_bytes(40000 * i + 3, i));
     test::write_file(src_ / "big", test::random_bytes(5 * 1024 * 1024 + 11, 99));
   }
 

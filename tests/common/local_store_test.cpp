@@ -1,10 +1,11 @@
 // LocalStore specifics: atomic publication, NoOverwrite races, names that escape the bucket.
+#include "common/store/local_store.h"
+
 #include <gtest/gtest.h>
 
 #include <atomic>
 #include <thread>
 
-#include "common/store/local_store.h"
 #include "common/store/open_store.h"
 #include "common/util/error.h"
 #include "support/test_support.h"
@@ -44,7 +45,8 @@ TEST(LocalStore, ReadersNeverSeeTornObjects) {
   store.put("obj", std::string(1 << 20, 'a'), PutMode::Overwrite);
   std::atomic<bool> stop{false};
   std::thread writer([&] {
-    for (int i = 0; i < 50; ++i) store.put("obj", std::string(1 << 20, static_cast<char>('a' + i % 26)), PutMode::Overwrite);
+    for (int i = 0; i < 50; ++i)
+      store.put("obj", std::string(1 << 20, static_cast<char>('a' + i % 26)), PutMode::Overwrite);
     stop = true;
   });
   int reads = 0;
@@ -126,7 +128,8 @@ TEST(LocalStore, GetIntoReusesTheBufferAndReplacesItsContent) {
 TEST(LocalStore, RejectsNamesThatEscapeTheBucket) {
   test::TempDir dir;
   LocalStore store(dir / "bucket");
-  for (const std::string& bad : std::vector<std::string>{"../x", "a/../../x", "/etc/passwd", "a//b", "./a", "", std::string("a\0b", 3), ".dm-tmp/x"}) {
+  for (const std::string& bad : std::vector<std::string>{"../x", "a/../../x", "/etc/passwd", "a//b", "./a", "",
+                                                         std::string("a\0b", 3), ".dm-tmp/x"}) {
     EXPECT_THROW(store.put(bad, "x", PutMode::Overwrite), Error) << bad;
   }
   EXPECT_FALSE(std::filesystem::exists(dir / "x"));

@@ -109,16 +109,19 @@ TEST(Documents, LongPlainTextFoldsAtColumnEighty) {
 }
 
 TEST(Documents, IndexMatchesGo) {
-  std::vector<BundleEntry> entries{
-      {"45262641fce10914ff28ccc7c9a7980eaed2c5660bdc94b3bb6f8a708f7a067b65c8af4ce4bdcc1fd8e84e4a5467830f603fb5edef6f1ed4037fd45338212eeb",
-       "hello.txt", 0, 5, std::nullopt},
-      {"a0c4be8a8f5ea443fdd4b148ddd8b187416b07d955c62fc45d4ad4fb88a705a9d5229a236e5bea6c870d6bd232772c9d7df1431649015432cd74b266ac65a5b5",
-       "sub dir/empty.bin", 0, 0, std::nullopt}};
+  std::vector<BundleEntry> entries{{"45262641fce10914ff28ccc7c9a7980eaed2c5660bdc94b3bb6f8a708f7a067b65c8af4ce4bdcc1fd8"
+                                    "e84e4a5467830f603fb5edef6f1ed4037fd45338212eeb",
+                                    "hello.txt", 0, 5, std::nullopt},
+                                   {"a0c4be8a8f5ea443fdd4b148ddd8b187416b07d955c62fc45d4ad4fb88a705a9d5229a236e5bea6c87"
+                                    "0d6bd232772c9d7df1431649015432cd74b266ac65a5b5",
+                                    "sub dir/empty.bin", 0, 0, std::nullopt}};
   const std::string want =
       "BundleEntries:\n- hash: "
-      "45262641fce10914ff28ccc7c9a7980eaed2c5660bdc94b3bb6f8a708f7a067b65c8af4ce4bdcc1fd8e84e4a5467830f603fb5edef6f1ed4037fd45338212eeb\n"
+      "45262641fce10914ff28ccc7c9a7980eaed2c5660bdc94b3bb6f8a708f7a067b65c8af4ce4bdcc1fd8e84e4a5467830f603fb5edef6f1ed4"
+      "037fd45338212eeb\n"
       "  name: hello.txt\n  mode: 0\n  size: 5\n- hash: "
-      "a0c4be8a8f5ea443fdd4b148ddd8b187416b07d955c62fc45d4ad4fb88a705a9d5229a236e5bea6c870d6bd232772c9d7df1431649015432cd74b266ac65a5b5\n"
+      "a0c4be8a8f5ea443fdd4b148ddd8b187416b07d955c62fc45d4ad4fb88a705a9d5229a236e5bea6c870d6bd232772c9d7df1431649015432"
+      "cd74b266ac65a5b5\n"
       "  name: sub dir/empty.bin\n  mode: 0\n  size: 0\n";
   EXPECT_EQ(to_yaml(entries), want);
   EXPECT_EQ(parse_bundle_entries(want, "idx"), entries);
@@ -126,8 +129,8 @@ TEST(Documents, IndexMatchesGo) {
 }
 
 TEST(Documents, LabelMatchesGo) {
-  LabelDescriptor d{"init", "2KSvihgIbavOzCvi6O28icARnsG", ts("2023-01-17T18:42:07.123456789Z"),
-                    {{"Jane Doe", "jane@example.com"}}};
+  LabelDescriptor d{
+      "init", "2KSvihgIbavOzCvi6O28icARnsG", ts("2023-01-17T18:42:07.123456789Z"), {{"Jane Doe", "jane@example.com"}}};
   const std::string want =
       "name: init\nid: 2KSvihgIbavOzCvi6O28icARnsG\ntimestamp: 2023-01-17T18:42:07.123456789Z\n"
       "contributors:\n- name: Jane Doe\n  email: jane@example.com\n";
@@ -139,8 +142,8 @@ TEST(Documents, LabelMatchesGo) {
 
 TEST(Documents, ParsingIsLenientLikeGo) {
   // Unknown keys ignored, quoted or spaced timestamps accepted, missing keys zero.
-  const auto d = parse_bundle(
-      "leafSize: 2097152\nid: abc\nfuture: [1, 2]\ntimestamp: \"2023-01-17 18:42:07.5+02:00\"\n", "b");
+  const auto d =
+      parse_bundle("leafSize: 2097152\nid: abc\nfuture: [1, 2]\ntimestamp: \"2023-01-17 18:42:07.5+02:00\"\n", "b");
   EXPECT_EQ(d.leaf_size, 2097152u);
   EXPECT_EQ(d.count, 0u);
   EXPECT_EQ(d.version, 0u);

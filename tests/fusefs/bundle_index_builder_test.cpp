@@ -1,8 +1,9 @@
 // BundleIndexBuilder: the table built file by file, and errors naming the index file at fault.
+#include "fusefs/bundle_index_builder.h"
+
 #include <gtest/gtest.h>
 
 #include "common/util/error.h"
-#include "fusefs/bundle_index_builder.h"
 
 namespace dm::fusefs {
 namespace {

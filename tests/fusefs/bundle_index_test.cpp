@@ -1,8 +1,9 @@
 // BundleIndex: the inode table built from a bundle's entries.
+#include "fusefs/bundle_index.h"
+
 #include <gtest/gtest.h>
 
 #include "common/util/error.h"
-#include "fusefs/bundle_index.h"
 
 namespace dm::fusefs {
 namespace {

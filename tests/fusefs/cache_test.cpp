@@ -172,9 +172,9 @@ TEST(Readahead, GrowsOnSequentialReadsAndResetsOnSeeks) {
   EXPECT_EQ(ra.on_read(5, 1 << 20, 2 << 20), 2u);
   EXPECT_EQ(ra.on_read(5, 2 << 20, 3 << 20), 4u);
   EXPECT_EQ(ra.on_read(5, 3 << 20, 4 << 20), 8u);
-  EXPECT_EQ(ra.on_read(5, 4 << 20, 5 << 20), 8u);  // bounded
+  EXPECT_EQ(ra.on_read(5, 4 << 20, 5 << 20), 8u);      // bounded
   EXPECT_EQ(ra.on_read(5, 100 << 20, 101 << 20), 1u);  // a seek resets
-  EXPECT_EQ(ra.on_read(6, 0, 4096), 1u);  // files are independent
+  EXPECT_EQ(ra.on_read(6, 0, 4096), 1u);               // files are independent
   Readahead off(0, 8, 1 << 20);
   EXPECT_EQ(off.on_read(1, 0, 1 << 20), 0u);
   EXPECT_EQ(off.on_read(1, 1 << 20, 2 << 20), 0u);

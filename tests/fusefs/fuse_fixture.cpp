@@ -75,8 +75,8 @@ std::string TestContext::write_bundle_by_hand(const std::vector<std::pair<std::s
     std::vector<cafs::Key> keys;
     for (size_t i = 0; i < count; ++i) {
       const auto chunk = std::string_view(content).substr(i * stride, stride);
-      const auto key = cafs::leaf_key_at({reinterpret_cast<const uint8_t*>(chunk.data()), chunk.size()}, leaf_size,
-                                         i, count);
+      const auto key =
+          cafs::leaf_key_at({reinterpret_cast<const uint8_t*>(chunk.data()), chunk.size()}, leaf_size, i, count);
       stores_.blob->put(key.hex(), chunk, store::PutMode::Overwrite);
       keys.push_back(key);
     }

@@ -31,8 +31,8 @@ class TestContext {
   std::string upload(const std::filesystem::path& folder);
   // Writes a bundle object by object: blobs for each (name, content), index files holding
   // `per_file` entries each in the given order, then bundle.yaml. Names are used verbatim.
-  std::string write_bundle_by_hand(const std::vector<std::pair<std::string, std::string>>& files,
-                                   uint32_t leaf_size, uint64_t version, size_t per_file);
+  std::string write_bundle_by_hand(const std::vector<std::pair<std::string, std::string>>& files, uint32_t leaf_size,
+                                   uint64_t version, size_t per_file);
 
  private:
   TempDir dir_;

@@ -193,7 +193,8 @@ TEST_F(MountTest, HundredThousandEntryDirectoryIsListed) {
                std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
   t0 = std::chrono::steady_clock::now();
   MountProcess m(ctx, d.id, mnt);
-  std::fprintf(stderr, "mounting took %.3f s\n", std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+  std::fprintf(stderr, "mounting took %.3f s\n",
+               std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
   ASSERT_TRUE(m.ready()) << m.log();
   const auto start = std::chrono::steady_clock::now();
   size_t count = 0;
@@ -279,7 +280,8 @@ TEST_F(MountTest, CorruptAndMissingLeavesFailOnlyTheirReadsWithEio) {
   // Failures are not cached: once the store is repaired, the same reads succeed.
   ctx.stores().blob->put(corrupt_leaf, good_bytes, store::PutMode::Overwrite);
   fs::rename(work / "saved-leaf", ctx.blob_dir() / missing_leaf);
-  EXPECT_EQ(pread_all(mnt / "corrupt.bin", 2 * kMiB + 10, 100, &err), read_file(src / "corrupt.bin").substr(2 * kMiB + 10, 100));
+  EXPECT_EQ(pread_all(mnt / "corrupt.bin", 2 * kMiB + 10, 100, &err),
+            read_file(src / "corrupt.bin").substr(2 * kMiB + 10, 100));
   EXPECT_EQ(read_file(mnt / "missing.bin"), read_file(src / "missing.bin"));
 }
 
@@ -382,9 +384,9 @@ TEST_F(MountTest, GoLayoutBundleMounts) {
 }
 
 TEST_F(MountTest, UnknownBundleFailsNamingIt) {
-  const auto r = datamon({"bundle", "mount", "--repo", "repo", "--bundle", "2KSvihgIbavOzCvi6O28icARnsG", "--mount",
-                          mnt.string()},
-                         ctx.env());
+  const auto r =
+      datamon({"bundle", "mount", "--repo", "repo", "--bundle", "2KSvihgIbavOzCvi6O28icARnsG", "--mount", mnt.string()},
+              ctx.env());
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.err.find("2KSvihgIbavOzCvi6O28icARnsG"), std::string::npos) << r.err;
   EXPECT_FALSE(find_mount(mnt));

@@ -22,7 +22,9 @@ namespace fs = std::filesystem;
 constexpr size_t kEntries = 200000;
 constexpr size_t kDistinct = 100;  // distinct contents, shared by the entries round-robin
 
-std::string content_of(size_t k) { return "content " + std::to_string(k) + "\n" + random_bytes(k * 37 % 3000, k); }
+std::string content_of(size_t k) {
+  return "content " + std::to_string(k) + "\n" + random_bytes(k * 37 % 3000, k);
+}
 
 // d{00..19}/e{00..99}/f{000000..199999}: 20 + 2000 directories of 100 files.
 std::string name_of(size_t i) {

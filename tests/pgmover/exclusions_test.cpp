@@ -10,11 +10,11 @@ namespace dm::pgmover {
 namespace {
 
 TEST(PgExclusions, DropsPostgresRuntimeFilesAndKeepsData) {
-  for (const char* dropped :
-       {"postmaster.pid", "postmaster.opts", "pg_stat_tmp/global.stat", "pg_replslot/slot/state", "pg_notify/0000",
-        "pg_subtrans/0000", "base/5/pgsql_tmp/pgsql_tmp123.0", "base/pgsql_tmp", "global/pg_internal.init",
-        "base/5/pg_internal.init.123", "base/16384/t3_16400", "base/16384/t12_16400_fsm", "base/16384/t3_16400.1",
-        "postgresql.auto.conf.tmp", "current_logfiles.tmp", "backup_manifest", ".datamon-pg", ".datamon-pg/state.json"}) {
+  for (const char* dropped : {"postmaster.pid", "postmaster.opts", "pg_stat_tmp/global.stat", "pg_replslot/slot/state",
+                              "pg_notify/0000", "pg_subtrans/0000", "base/5/pgsql_tmp/pgsql_tmp123.0", "base/pgsql_tmp",
+                              "global/pg_internal.init", "base/5/pg_internal.init.123", "base/16384/t3_16400",
+                              "base/16384/t12_16400_fsm", "base/16384/t3_16400.1", "postgresql.auto.conf.tmp",
+                              "current_logfiles.tmp", "backup_manifest", ".datamon-pg", ".datamon-pg/state.json"}) {
     EXPECT_TRUE(is_excluded(dropped)) << dropped;
   }
   for (const char* kept :
@@ -66,7 +66,8 @@ TEST(PgLayoutManifest, RoundTripsAndRejectsGarbage) {
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("bundle 'x'"), std::string::npos) << e.what();
   }
-  EXPECT_THROW(parse_layout("{\"format\": 9, \"pg_version\": \"15\", \"directories\": [], \"symlinks\": []}", "b"), Error);
+  EXPECT_THROW(parse_layout("{\"format\": 9, \"pg_version\": \"15\", \"directories\": [], \"symlinks\": []}", "b"),
+               Error);
 }
 
 }  // namespace

@@ -1,13 +1,12 @@
 // Real PostgreSQL 15, driven through `datamon pg`, run as root with the privilege drop to
 // the postgres user: commit, restore elsewhere, start, and compare.
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <pwd.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-#include <gtest/gtest.h>
 
 #include <chrono>
 #include <thread>
@@ -39,8 +38,10 @@ std::string shape_difference(const std::map<std::string, std::string>& got,
   std::string diff;
   for (const auto& [k, v] : want) {
     auto it = got.find(k);
-    if (it == got.end()) diff += "missing " + k + " (" + v + ")\n";
-    else if (it->second != v) diff += k + ": " + it->second + " instead of " + v + "\n";
+    if (it == got.end())
+      diff += "missing " + k + " (" + v + ")\n";
+    else if (it->second != v)
+      diff += k + ": " + it->second + " instead of " + v + "\n";
   }
   for (const auto& [k, v] : got)
     if (!want.count(k)) diff += "extra " + k + " (" + v + ")\n";
@@ -100,12 +101,16 @@ TEST(PgMover, CommitRestoreElsewhereStartsWithoutRecoveryAndMatches) {
 
   auto want = shape(a);
   for (auto it = want.begin(); it != want.end();) {  // PostgreSQL's exclusion list
-    if (pgmover::is_excluded(it->first)) it = want.erase(it);
-    else ++it;
+    if (pgmover::is_excluded(it->first))
+      it = want.erase(it);
+    else
+      ++it;
   }
   for (auto it = want.begin(); it != want.end();) {  // recycled WAL segments are left out
-    if (it->first.starts_with("pg_wal/0") && !fs::exists(b / it->first)) it = want.erase(it);
-    else ++it;
+    if (it->first.starts_with("pg_wal/0") && !fs::exists(b / it->first))
+      it = want.erase(it);
+    else
+      ++it;
   }
   EXPECT_EQ(shape_difference(shape(b), want), "");
   EXPECT_EQ(controldata_state(b), "shut down");
@@ -116,9 +121,9 @@ TEST(PgMover, CommitRestoreElsewhereStartsWithoutRecoveryAndMatches) {
   expect_ok(h.dm({"pg", "start", "--pgdata", b.string(), "--port", std::to_string(kPortRoundTripCopy)}), "start copy");
   expect_same_dump(Harness::dumpall(kPortRoundTripCopy), dump, "kPortRoundTripCopy");
   EXPECT_EQ(Harness::sql(kPortRoundTripCopy, "SELECT count(*) FROM kept_unlogged"), "500\n");
-  const auto amcheck = Harness::as_postgres(
-      "pg_amcheck", {"-h", "/tmp", "-p", std::to_string(kPortRoundTripCopy), "-U", "postgres", "--all",
-                     "--install-missing", "--heapallindexed"});
+  const auto amcheck =
+      Harness::as_postgres("pg_amcheck", {"-h", "/tmp", "-p", std::to_string(kPortRoundTripCopy), "-U", "postgres",
+                                          "--all", "--install-missing", "--heapallindexed"});
   EXPECT_EQ(amcheck.exit_code, 0) << amcheck.out << amcheck.err;
   const auto log = read_file(b / ".datamon-pg" / "server.log");
   EXPECT_EQ(log.find("redo starts"), std::string::npos) << log;
@@ -204,9 +209,9 @@ TEST(PgMover, DeltaCommitUploadsAndRestoreRewritesOnlyWhatChanged) {
 
   // The patched cluster passes pg_amcheck (which installs amcheck, so it runs last).
   expect_ok(h.dm({"pg", "start", "--pgdata", b.string(), "--port", std::to_string(kPortDeltaCopy)}), "start copy");
-  const auto amcheck = Harness::as_postgres(
-      "pg_amcheck", {"-h", "/tmp", "-p", std::to_string(kPortDeltaCopy), "-U", "postgres", "--all",
-                     "--install-missing", "--heapallindexed"});
+  const auto amcheck =
+      Harness::as_postgres("pg_amcheck", {"-h", "/tmp", "-p", std::to_string(kPortDeltaCopy), "-U", "postgres", "--all",
+                                          "--install-missing", "--heapallindexed"});
   EXPECT_EQ(amcheck.exit_code, 0) << amcheck.out << amcheck.err;
   expect_ok(h.dm({"pg", "stop", "--pgdata", b.string()}), "stop copy");
 }
@@ -302,8 +307,8 @@ TEST(PgMover, RestoreKilledHalfWayCannotStartAndARerunEndsCorrect) {
   ::waitpid(pid, &status, 0);
   ASSERT_TRUE(WIFSIGNALED(status)) << "the restore finished before it could be killed";
   EXPECT_FALSE(fs::exists(c / "global" / "pg_control")) << "a half-restored directory must not be startable";
-  const auto start = h.dm({"pg", "start", "--pgdata", c.string(), "--port", std::to_string(kPortKillCopy), "--timeout",
-                           "20"});
+  const auto start =
+      h.dm({"pg", "start", "--pgdata", c.string(), "--port", std::to_string(kPortKillCopy), "--timeout", "20"});
   EXPECT_NE(start.exit_code, 0);
 
   const auto rerun = h.dm({"pg", "restore", "--pgdata", c.string(), "--repo", "pg", "--bundle", id});
@@ -350,8 +355,8 @@ TEST(PgMover, DeltaRestoreKilledInPlaceCannotStartAndARerunEndsCorrect) {
   ::waitpid(pid, &status, 0);
   ASSERT_TRUE(WIFSIGNALED(status)) << "the restore finished before it could be killed";
   EXPECT_FALSE(fs::exists(c / "global" / "pg_control")) << "a half-patched directory must not be startable";
-  const auto start = h.dm({"pg", "start", "--pgdata", c.string(), "--port", std::to_string(kPortInPlaceCopy),
-                           "--timeout", "20"});
+  const auto start =
+      h.dm({"pg", "start", "--pgdata", c.string(), "--port", std::to_string(kPortInPlaceCopy), "--timeout", "20"});
   EXPECT_NE(start.exit_code, 0);
 
   const auto rerun = h.dm({"pg", "restore", "--pgdata", c.string(), "--repo", "pg", "--bundle", v2});

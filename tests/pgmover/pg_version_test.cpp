@@ -3,10 +3,9 @@
 // 16 or 14. No PostgreSQL 14 server can run here, so the upgrade's orchestration is tested
 // with FakeOldPostgres14 (shell scripts answering like 14's binaries) and FakePgUpgrade (in a
 // bindir that is otherwise the real 15's, by symlinks); its error paths are tested for real.
+#include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-#include <gtest/gtest.h>
 
 #include "pgmover/pg_harness.h"
 
@@ -52,7 +51,8 @@ TEST(PgVersions, ABundleWithoutLayoutManifestIsNotAPgBundle) {
   write_file(tree / "PG_VERSION", "15\n");
   const auto up = h.dm({"bundle", "upload", "--path", tree.string(), "--repo", "pg", "--message", "plain"});
   ASSERT_EQ(up.exit_code, 0) << up.err;
-  const auto r = h.dm({"pg", "restore", "--pgdata", h.dir("t").string(), "--repo", "pg", "--bundle", bundle_id(up.out)});
+  const auto r =
+      h.dm({"pg", "restore", "--pgdata", h.dir("t").string(), "--repo", "pg", "--bundle", bundle_id(up.out)});
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.err.find("not made by datamon pg commit"), std::string::npos) << r.err;
 }
@@ -82,15 +82,17 @@ std::filesystem::path fake_new_postgres_15(const Harness& h) {
   const auto bin = h.dir("FakePgUpgrade15") / "bin";
   std::filesystem::create_directories(bin);
   for (const auto& entry : std::filesystem::directory_iterator(kBin)) {
-    if (entry.path().filename() != "pg_upgrade") std::filesystem::create_symlink(entry.path(), bin / entry.path().filename());
+    if (entry.path().filename() != "pg_upgrade")
+      std::filesystem::create_symlink(entry.path(), bin / entry.path().filename());
   }
-  write_script(bin / "pg_upgrade",
-               "args=\"$*\"; old=; new=\n"
-               "while [ $# -gt 0 ]; do case \"$1\" in --old-datadir) old=$2;; --new-datadir) new=$2;; esac; shift; done\n"
-               "[ \"$(cat \"$old/PG_VERSION\")\" = 14 ] || { echo 'FakePgUpgrade: old cluster is not 14'; exit 1; }\n"
-               "[ \"$(cat \"$new/PG_VERSION\")\" = 15 ] || { echo 'FakePgUpgrade: new cluster is not 15'; exit 1; }\n"
-               "[ -f \"$old/global/pg_control\" ] || { echo 'FakePgUpgrade: old cluster has no pg_control'; exit 1; }\n"
-               "{ echo \"$args\"; id -un; pwd; } > \"$new/fake_pg_upgrade.log\"\n");
+  write_script(
+      bin / "pg_upgrade",
+      "args=\"$*\"; old=; new=\n"
+      "while [ $# -gt 0 ]; do case \"$1\" in --old-datadir) old=$2;; --new-datadir) new=$2;; esac; shift; done\n"
+      "[ \"$(cat \"$old/PG_VERSION\")\" = 14 ] || { echo 'FakePgUpgrade: old cluster is not 14'; exit 1; }\n"
+      "[ \"$(cat \"$new/PG_VERSION\")\" = 15 ] || { echo 'FakePgUpgrade: new cluster is not 15'; exit 1; }\n"
+      "[ -f \"$old/global/pg_control\" ] || { echo 'FakePgUpgrade: old cluster has no pg_control'; exit 1; }\n"
+      "{ echo \"$args\"; id -un; pwd; } > \"$new/fake_pg_upgrade.log\"\n");
   return bin;
 }
 
@@ -111,12 +113,14 @@ TEST(PgVersions, UpgradeRunsPgUpgradeWithTheOldBinariesThenReplacesTheDataDirect
   EXPECT_FALSE(std::filesystem::exists(target / "old-cluster-file"));
   const auto log = read_file(target / "fake_pg_upgrade.log");
   const auto staging_old = target.string() + ".datamon-upgrade-old";
-  EXPECT_NE(log.find("--old-bindir " + old_bin.string() + " --new-bindir " + new_bin.string()), std::string::npos) << log;
+  EXPECT_NE(log.find("--old-bindir " + old_bin.string() + " --new-bindir " + new_bin.string()), std::string::npos)
+      << log;
   EXPECT_NE(log.find("--old-datadir " + staging_old + " --new-datadir " + target.string() + ".datamon-upgrade-new"),
             std::string::npos)
       << log;
   EXPECT_NE(log.find("--link"), std::string::npos) << log;
-  EXPECT_NE(log.find("\npostgres\n/tmp/datamon-pg-upgrade-"), std::string::npos) << "runs as postgres in its folder: " << log;
+  EXPECT_NE(log.find("\npostgres\n/tmp/datamon-pg-upgrade-"), std::string::npos)
+      << "runs as postgres in its folder: " << log;
   EXPECT_FALSE(std::filesystem::exists(staging_old));
   EXPECT_FALSE(std::filesystem::exists(target.string() + ".datamon-upgrade-new"));
   EXPECT_FALSE(std::filesystem::exists(target.string() + ".datamon-upgrade-replaced"));
@@ -145,15 +149,15 @@ TEST(PgVersions, UpgradeWithoutTheOldBinariesIsAnErrorNamingBothVersions) {
 
   const auto empty_bin = h.dir("no-binaries");
   std::filesystem::create_directories(empty_bin);
-  r = h.dm({"pg", "restore", "--pgdata", target.string(), "--repo", "pg", "--bundle", id, "--upgrade",
-            "--old-bindir", empty_bin.string()});
+  r = h.dm({"pg", "restore", "--pgdata", target.string(), "--repo", "pg", "--bundle", id, "--upgrade", "--old-bindir",
+            empty_bin.string()});
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.err.find("PostgreSQL 14 binaries are not installed in '" + empty_bin.string() + "'"), std::string::npos)
       << r.err;
 
   // Real PostgreSQL 15 binaries given as the old ones: the version mismatch is named.
-  r = h.dm({"pg", "restore", "--pgdata", target.string(), "--repo", "pg", "--bundle", id, "--upgrade",
-            "--old-bindir", kBin});
+  r = h.dm({"pg", "restore", "--pgdata", target.string(), "--repo", "pg", "--bundle", id, "--upgrade", "--old-bindir",
+            kBin});
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.err.find("holds PostgreSQL 15."), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("not PostgreSQL 14"), std::string::npos) << r.err;

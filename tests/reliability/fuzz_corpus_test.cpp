@@ -34,10 +34,10 @@ struct Target {
 };
 
 constexpr Target kTargets[] = {
-    {"documents_fuzz", documents_fuzz_one_input},     {"yaml_scalar_fuzz", yaml_scalar_fuzz_one_input},
-    {"root_blob_fuzz", root_blob_fuzz_one_input},     {"sidecar_config_fuzz", sidecar_config_fuzz_one_input},
-    {"store_url_fuzz", store_url_fuzz_one_input},     {"s3_xml_fuzz", s3_xml_fuzz_one_input},
-    {"gcs_json_fuzz", gcs_json_fuzz_one_input},       {"config_file_fuzz", config_file_fuzz_one_input},
+    {"documents_fuzz", documents_fuzz_one_input}, {"yaml_scalar_fuzz", yaml_scalar_fuzz_one_input},
+    {"root_blob_fuzz", root_blob_fuzz_one_input}, {"sidecar_config_fuzz", sidecar_config_fuzz_one_input},
+    {"store_url_fuzz", store_url_fuzz_one_input}, {"s3_xml_fuzz", s3_xml_fuzz_one_input},
+    {"gcs_json_fuzz", gcs_json_fuzz_one_input},   {"config_file_fuzz", config_file_fuzz_one_input},
 };
 
 TEST(FuzzCorpus, EveryTargetHasACorpusAndReplaysItCleanly) {

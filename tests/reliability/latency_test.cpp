@@ -29,8 +29,9 @@ class Latency : public ::testing::Test {
     r.description = "d";
     catalog.create_repo(r);
     src_ = dir_ / "src";
-    for (int i = 0; i < 16; ++i) test::write_file(src_ / ("d" + std::to_string(i % 4)) / ("f" + std::to_string(i)),
-                                                  test::random_bytes(30000 * i + 7, 300 + i));
+    for (int i = 0; i < 16; ++i)
+      test::write_file(src_ / ("d" + std::to_string(i % 4)) / ("f" + std::to_string(i)),
+                       test::random_bytes(30000 * i + 7, 300 + i));
     test::write_file(src_ / "big", test::random_bytes(5 * 1024 * 1024 + 3, 301));
   }
 
@@ -117,9 +118,10 @@ TEST_F(Latency, SlowAndFlakyOrDamagingStoresEndExactOrClear) {
     faults += meta.faults() + blobs.faults() + bad_blobs.faults();
   }
   EXPECT_GT(faults, 0U) << "no fault injected: the test proves nothing";
-  std::printf("reliability: latency 0.3-4 ms with 1.5%% errors or 3%%+3%% damaged bodies, runs=8 exact=%d "
-              "failed clearly=%d faults=%llu\n",
-              exact, failed, static_cast<unsigned long long>(faults));
+  std::printf(
+      "reliability: latency 0.3-4 ms with 1.5%% errors or 3%%+3%% damaged bodies, runs=8 exact=%d "
+      "failed clearly=%d faults=%llu\n",
+      exact, failed, static_cast<unsigned long long>(faults));
 }
 
 }  // namespace

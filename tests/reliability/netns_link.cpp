@@ -3,10 +3,10 @@
 #include <unistd.h>
 
 #include <atomic>
-#include <cstdlib>
 #include <chrono>
-#include <thread>
+#include <cstdlib>
 #include <stdexcept>
+#include <thread>
 
 namespace dm::test {
 
@@ -59,16 +59,18 @@ NetnsLink::NetnsLink(int rgw_port) : port_(rgw_port) {
   // The RGW listens on 127.0.0.1 only: DNAT to it needs route_localnet on the host side.
   must({kSysctl, "-q", "-w", "net.ipv4.conf." + host_if_ + ".route_localnet=1"});
   nft("table ip " + table_ + " {\n chain pre {\n  type nat hook prerouting priority dstnat;\n  iifname \"" + host_if_ +
-      "\" ip daddr " + host_ip_ + " tcp dport " + std::to_string(port_) + " dnat to 127.0.0.1:" + std::to_string(port_) +
-      "\n }\n}\n");
+      "\" ip daddr " + host_ip_ + " tcp dport " + std::to_string(port_) +
+      " dnat to 127.0.0.1:" + std::to_string(port_) + "\n }\n}\n");
   // The very first connection through a fresh DNAT is refused now and then (seen on this
   // kernel): probe until one gets through, so that faults are the only failures tests see.
   bool through = false;
   for (int i = 0; i < 50 && !through; ++i) {
-    through = run(inside({"/bin/bash", "-c", "exec 3<>/dev/tcp/" + host_ip_ + "/" + std::to_string(port_)})).exit_code == 0;
+    through =
+        run(inside({"/bin/bash", "-c", "exec 3<>/dev/tcp/" + host_ip_ + "/" + std::to_string(port_)})).exit_code == 0;
     if (!through) std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
-  if (!through) throw std::runtime_error("no TCP path from namespace " + ns_ + " to 127.0.0.1:" + std::to_string(port_));
+  if (!through)
+    throw std::runtime_error("no TCP path from namespace " + ns_ + " to 127.0.0.1:" + std::to_string(port_));
   must({kIp, "netns", "exec", ns_, "nft",
         std::string("add table ip ") + kFilterTable + " ; add chain ip " + kFilterTable +
             " out { type filter hook output priority 0 ; } ; add chain ip " + kFilterTable +
@@ -108,8 +110,8 @@ void NetnsLink::loss(int percent) {
   const std::string p = std::to_string(percent);
   const std::string port = std::to_string(port_);
   fault_rules(std::string("add rule ip ") + kFilterTable + " out tcp dport " + port + " numgen random mod 100 < " + p +
-              " counter drop ; add rule ip " + kFilterTable + " in tcp sport " + port + " numgen random mod 100 < " + p +
-              " counter drop");
+              " counter drop ; add rule ip " + kFilterTable + " in tcp sport " + port + " numgen random mod 100 < " +
+              p + " counter drop");
 }
 
 void NetnsLink::resets(int percent) {

@@ -52,9 +52,13 @@ class NetworkFaults : public ::testing::Test {
       store::S3Store(loc, auth::AwsCredentials{kAccessKey, kSecretKey, ""}, std::make_shared<http::HttpClient>())
           .create_bucket();
     }
-    env_ = {"DATAMON_GLOBAL_CONFIG=s3://" + base + "-cfg", "DATAMON_S3_ENDPOINT=" + link_->endpoint(),
-            "DATAMON_CONFIG=/dev/null", "DATAMON_CONTEXT=rel", "DATAMON_NAME=reliability",
-            std::string("AWS_ACCESS_KEY_ID=") + kAccessKey, std::string("AWS_SECRET_ACCESS_KEY=") + kSecretKey};
+    env_ = {"DATAMON_GLOBAL_CONFIG=s3://" + base + "-cfg",
+            "DATAMON_S3_ENDPOINT=" + link_->endpoint(),
+            "DATAMON_CONFIG=/dev/null",
+            "DATAMON_CONTEXT=rel",
+            "DATAMON_NAME=reliability",
+            std::string("AWS_ACCESS_KEY_ID=") + kAccessKey,
+            std::string("AWS_SECRET_ACCESS_KEY=") + kSecretKey};
     const auto r = dm({"context", "create", "--context", "rel", "--blob", base + "-blob", "--meta", base + "-meta",
                        "--vmeta", base + "-vmeta", "--wal", base + "-wal", "--read-log", base + "-rlog"});
     ASSERT_EQ(r.exit_code, 0) << r.err;
@@ -73,7 +77,8 @@ class NetworkFaults : public ::testing::Test {
   void expect_clear_failure(const RunResult& r, const std::string& what) {
     EXPECT_EQ(r.exit_code, 1) << what << ": " << r.err;
     EXPECT_EQ(r.err.find(kSecretKey), std::string::npos) << what << " printed the secret";
-    const auto last = r.err.substr(r.err.rfind("datamon: error: ") == std::string::npos ? 0 : r.err.rfind("datamon: error: "));
+    const auto last =
+        r.err.substr(r.err.rfind("datamon: error: ") == std::string::npos ? 0 : r.err.rfind("datamon: error: "));
     EXPECT_EQ(last.rfind("datamon: error: ", 0), 0U) << what << ": " << r.err;
     EXPECT_NE(last.find("s3://" + base_), std::string::npos) << what << " does not name the bucket: " << last;
     EXPECT_EQ(std::count(last.begin(), last.end(), '\n'), 1) << what << ": " << last;
@@ -81,7 +86,8 @@ class NetworkFaults : public ::testing::Test {
 
   static void make_tree(const fs::path& dir, int files, size_t size, uint64_t seed) {
     for (int i = 0; i < files; ++i) {
-      write_file(dir / ("d" + std::to_string(i % 3)) / ("f" + std::to_string(i)), random_bytes(size + i * 997, seed + i));
+      write_file(dir / ("d" + std::to_string(i % 3)) / ("f" + std::to_string(i)),
+                 random_bytes(size + i * 997, seed + i));
     }
   }
 
@@ -157,8 +163,10 @@ TEST_F(NetworkFaults, LossAndResetsEitherSucceedExactlyOrFailNamingTheObject) {
     const auto at = r.out.find("Uploaded bundle id:");
     ASSERT_NE(at, std::string::npos) << r.out;
     const auto id = r.out.substr(at + 19, r.out.find('\n', at) - at - 19);
-    if (download(id, dir_ / "dest", sources[message])) ++downloads_ok;
-    else ++downloads_failed;
+    if (download(id, dir_ / "dest", sources[message]))
+      ++downloads_ok;
+    else
+      ++downloads_failed;
   }
   link_->clear();
   EXPECT_GT(link_->packets_hit(), 0U) << "no packet was dropped or reset: the faults were not in the path";
@@ -181,10 +189,12 @@ TEST_F(NetworkFaults, LossAndResetsEitherSucceedExactlyOrFailNamingTheObject) {
     ASSERT_GE(row.size(), 2U) << labels.out;
     EXPECT_TRUE(listed.count(row[1])) << "label " << row[0] << " names a bundle the store does not list";
   }
-  std::printf("reliability: network loss+resets rounds=%d faults=%d packets dropped/reset=%llu uploads ok=%d failed-clearly=%d downloads ok=%d "
-              "failed-clearly=%d committed bundles re-read exact=%zu\n",
-              kRounds, link_->faults_applied(), static_cast<unsigned long long>(link_->packets_hit()), uploads_ok, uploads_failed, downloads_ok, downloads_failed,
-              listed.size());
+  std::printf(
+      "reliability: network loss+resets rounds=%d faults=%d packets dropped/reset=%llu uploads ok=%d failed-clearly=%d "
+      "downloads ok=%d "
+      "failed-clearly=%d committed bundles re-read exact=%zu\n",
+      kRounds, link_->faults_applied(), static_cast<unsigned long long>(link_->packets_hit()), uploads_ok,
+      uploads_failed, downloads_ok, downloads_failed, listed.size());
   RecordProperty("network_uploads_ok", uploads_ok);
   RecordProperty("network_downloads_ok", downloads_ok);
 }
@@ -225,9 +235,10 @@ TEST_F(NetworkFaults, BandwidthLimitAndStallsAreRiddenOutExactly) {
   }
   EXPECT_TRUE(download(id, dir_ / "after", want));
   EXPECT_GT(link_->packets_hit(), 0U) << "the stalls dropped nothing: they did not land inside a transfer";
-  std::printf("reliability: network bandwidth=8mbit/16mbit stalls=%d of 3 s (packets dropped=%llu), downloads through "
-              "a stall exact=%d\n",
-              stalls, static_cast<unsigned long long>(link_->packets_hit()), finished);
+  std::printf(
+      "reliability: network bandwidth=8mbit/16mbit stalls=%d of 3 s (packets dropped=%llu), downloads through "
+      "a stall exact=%d\n",
+      stalls, static_cast<unsigned long long>(link_->packets_hit()), finished);
 }
 
 // pread of the whole file; errno in `err` (0 when it read everything).
@@ -261,13 +272,14 @@ TEST_F(NetworkFaults, MountAnswersEioDuringAnOutageAndRecovers) {
   ASSERT_FALSE(id.empty());
   const auto point = dir_ / "mnt";
   fs::create_directories(point);
-  const auto mounted = dm({"bundle", "mount", "--repo", "r", "--bundle", id, "--mount", point.string(), "--prefetch", "0",
-                           "--daemonize"});
+  const auto mounted = dm(
+      {"bundle", "mount", "--repo", "r", "--bundle", id, "--mount", point.string(), "--prefetch", "0", "--daemonize"});
   ASSERT_EQ(mounted.exit_code, 0) << mounted.err;
   struct Unmount {
     fs::path point;
     ~Unmount() {
-      if (run({"/usr/bin/fusermount3", "-u", point.string()}).exit_code != 0) (void)run({"/usr/bin/umount", "-l", point.string()});
+      if (run({"/usr/bin/fusermount3", "-u", point.string()}).exit_code != 0)
+        (void)run({"/usr/bin/umount", "-l", point.string()});
     }
   } unmount{point};
 

@@ -95,7 +95,8 @@ TEST_F(PgKill, CommitKilledAnywhereNeverExposesAHalfWrittenBundleOrLabel) {
   expect_ok(h_.dm({"pg", "stop", "--pgdata", a.string()}), "pg stop");
   const auto source = files_of(a);
 
-  const auto args = with_config({"pg", "commit", "--pgdata", a.string(), "--repo", "pg", "--message", "m", "--label", "l"});
+  const auto args =
+      with_config({"pg", "commit", "--pgdata", a.string(), "--repo", "pg", "--message", "m", "--label", "l"});
   // The first commit uploads everything; later ones only what changed (here nothing but the
   // metadata), so kill points are drawn over the length of a later one.
   (void)timed_run(args, env());
@@ -115,7 +116,8 @@ TEST_F(PgKill, CommitKilledAnywhereNeverExposesAHalfWrittenBundleOrLabel) {
   EXPECT_GE(killed, kCommitKills / 4) << "too few kills landed inside a run";
 
   // A re-run finishes, names a committed parent, and its bundle restores to the same files.
-  const auto rerun = h_.dm({"pg", "commit", "--pgdata", a.string(), "--repo", "pg", "--message", "after", "--label", "l"});
+  const auto rerun =
+      h_.dm({"pg", "commit", "--pgdata", a.string(), "--repo", "pg", "--message", "after", "--label", "l"});
   expect_ok(rerun, "commit after the kills");
   const auto parent = fields(rerun.out)["parent"];
   EXPECT_TRUE(parent == "none" || fs::exists(bundles() / parent / "bundle.yaml")) << "parent " << parent;
@@ -172,16 +174,20 @@ TEST_F(PgKill, RestoreKilledAnywhereLeavesTheOldTheNewOrAnUnstartableDirectory) 
     if (!fs::exists(c / "global" / "pg_control")) {
       ++unstartable;
       if (!start_refused_checked) {  // once: PostgreSQL really does refuse such a directory
-        const auto start = h_.dm({"pg", "start", "--pgdata", c.string(), "--port", std::to_string(port), "--timeout", "20"});
+        const auto start =
+            h_.dm({"pg", "start", "--pgdata", c.string(), "--port", std::to_string(port), "--timeout", "20"});
         EXPECT_NE(start.exit_code, 0) << "PostgreSQL started on a half-restored directory";
         start_refused_checked = true;
       }
       continue;
     }
     const auto got = files_of(c);
-    if (got == old_tree) ++old_found;
-    else if (got == new_tree) ++new_found;
-    else FAIL() << "after kill " << i << " the directory has pg_control but is neither v1 nor v2";
+    if (got == old_tree)
+      ++old_found;
+    else if (got == new_tree)
+      ++new_found;
+    else
+      FAIL() << "after kill " << i << " the directory has pg_control but is neither v1 nor v2";
   }
   std::printf("reliability: pg restore runs=%d killed mid-run=%d left unstartable=%d old=%d new=%d\n", kRestoreKills,
               killed, unstartable, old_found, new_found);
@@ -190,7 +196,8 @@ TEST_F(PgKill, RestoreKilledAnywhereLeavesTheOldTheNewOrAnUnstartableDirectory) 
   EXPECT_GE(killed, kRestoreKills / 4) << "too few kills landed inside a run";
 
   // A re-run finishes and the cluster is exactly v2.
-  expect_ok(h_.dm({"pg", "restore", "--pgdata", c.string(), "--repo", "pg", "--bundle", v2}), "restore after the kills");
+  expect_ok(h_.dm({"pg", "restore", "--pgdata", c.string(), "--repo", "pg", "--bundle", v2}),
+            "restore after the kills");
   EXPECT_TRUE(files_of(c) == new_tree);
   expect_ok(h_.dm({"pg", "start", "--pgdata", c.string(), "--port", std::to_string(port)}), "start the restored copy");
   const bool same = Harness::dumpall(port) == dump_v2;

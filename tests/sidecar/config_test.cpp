@@ -132,8 +132,10 @@ TEST(FuseConfig, ValidationNamesTheBundleEntry) {
 TEST(FuseConfig, RefusesAnExistingBundleIdFile) {
   test::TempDir dir;
   test::write_file(dir / "bid.txt", "old");
-  const std::string yaml = "bundles:\n  - name: out\n    destPath: /o\n    destRepo: r\n    destMessage: m\n"
-                           "    destBundleID: " + (dir / "bid.txt").string() + "\n";
+  const std::string yaml =
+      "bundles:\n  - name: out\n    destPath: /o\n    destRepo: r\n    destMessage: m\n"
+      "    destBundleID: " +
+      (dir / "bid.txt").string() + "\n";
   EXPECT_THAT(error_of([&] { load_fuse_config(yaml, "'f.yaml'", env_of({})); }), HasSubstr("already exists"));
 }
 
@@ -191,8 +193,10 @@ database:
   EXPECT_EQ(c.owner, "app");
   // Decision 16: env beats file (the old script let the file win).
   c = load_pg_config(yaml, "'pg.yaml'",
-                     env_of({{"SIDECAR_DATABASE_PGPORT", "6000"}, {"SIDECAR_GLOBALOPTS_COORDPOINT", "/c2"},
-                             {"SIDECAR_DATABASE_NAME", "n2"}, {"SIDECAR_DATABASE_RUNAS", "postgres"}}));
+                     env_of({{"SIDECAR_DATABASE_PGPORT", "6000"},
+                             {"SIDECAR_GLOBALOPTS_COORDPOINT", "/c2"},
+                             {"SIDECAR_DATABASE_NAME", "n2"},
+                             {"SIDECAR_DATABASE_RUNAS", "postgres"}}));
   EXPECT_EQ(c.port, "6000");
   EXPECT_EQ(c.coord, "/c2");
   EXPECT_EQ(c.name, "n2");
@@ -203,7 +207,9 @@ TEST(PgConfig, ValidationNamesTheDatabase) {
   auto load = [](std::map<std::string, std::string> env) { load_pg_config("", "(env)", env_of(std::move(env))); };
   EXPECT_THAT(error_of([&] { load({{"SIDECAR_DATABASE_DESTREPO", "r"}}); }), HasSubstr("destRepo needs destMessage"));
   EXPECT_THAT(error_of([&] {
-                load({{"SIDECAR_DATABASE_SRCREPO", "r"}, {"SIDECAR_DATABASE_SRCBUNDLE", "b"}, {"SIDECAR_DATABASE_SRCLABEL", "l"}});
+                load({{"SIDECAR_DATABASE_SRCREPO", "r"},
+                      {"SIDECAR_DATABASE_SRCBUNDLE", "b"},
+                      {"SIDECAR_DATABASE_SRCLABEL", "l"}});
               }),
               HasSubstr("database 'db': give srcBundle or srcLabel, not both"));
   EXPECT_THAT(error_of([&] { load({{"SIDECAR_DATABASE_PGPORT", "54x"}}); }), HasSubstr("'54x'"));

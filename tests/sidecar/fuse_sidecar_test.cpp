@@ -2,7 +2,6 @@
 // the old wrapper's file protocol. Output folders only: mounts are covered by the pod tests.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-
 #include <signal.h>
 
 #include <algorithm>
@@ -29,8 +28,10 @@ class FuseSidecarTest : public ::testing::Test {
     test::write_file(file, "globalOpts:\n  coordPoint: " + coord.root().string() +
                                "\n  configBucketName: " + store.url() +
                                "\n  contextName: dev\nbundles:\n  - name: results\n    destPath: " + out.string() +
-                               "\n    destRepo: " + repo + "\n    destMessage: run results\n    destLabel: latest-run\n"
-                               "    destBundleID: " + (dir / "bid.txt").string() + "\n");
+                               "\n    destRepo: " + repo +
+                               "\n    destMessage: run results\n    destLabel: latest-run\n"
+                               "    destBundleID: " +
+                               (dir / "bid.txt").string() + "\n");
     return file;
   }
 
@@ -43,9 +44,10 @@ class FuseSidecarTest : public ::testing::Test {
 TEST_F(FuseSidecarTest, UploadsTheOutputFolderWithItsLabelOnceTheAppSucceeds) {
   const auto config = write_config();
   auto sidecar = start_datamon(store, {"sidecar", "fuse", "--config", config.string()}, "fuse");
-  auto wrap = start_datamon(store, {"wrap", "--coord", coord.root().string(), "--fuse", "--", "sh", "-c",
-                                    "mkdir -p " + out.string() + "/sub && echo hello > " + out.string() +
-                                        "/a.txt && echo deep > " + out.string() + "/sub/b.txt"},
+  auto wrap = start_datamon(store,
+                            {"wrap", "--coord", coord.root().string(), "--fuse", "--", "sh", "-c",
+                             "mkdir -p " + out.string() + "/sub && echo hello > " + out.string() +
+                                 "/a.txt && echo deep > " + out.string() + "/sub/b.txt"},
                             "wrap");
   ASSERT_EQ(wrap->wait_exit(60s), 0) << wrap->failure_reason();
   ASSERT_EQ(sidecar->wait_exit(30s), 0) << sidecar->failure_reason();
@@ -55,7 +57,8 @@ TEST_F(FuseSidecarTest, UploadsTheOutputFolderWithItsLabelOnceTheAppSucceeds) {
   auto label = store.run({"label", "get", "--repo", "outputs", "--label", "latest-run"});
   EXPECT_THAT(label.out, HasSubstr(id));
   const auto back = dir / "back";
-  auto r = store.run({"bundle", "download", "--repo", "outputs", "--label", "latest-run", "--destination", back.string()});
+  auto r =
+      store.run({"bundle", "download", "--repo", "outputs", "--label", "latest-run", "--destination", back.string()});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(test::tree_contents(back, {".datamon"}), test::tree_contents(out));
 }
@@ -77,8 +80,9 @@ TEST_F(FuseSidecarTest, TheOldWrappersFileProtocolStillDrivesIt) {
 TEST_F(FuseSidecarTest, NothingIsSavedWhenTheAppFails) {
   const auto config = write_config();
   auto sidecar = start_datamon(store, {"sidecar", "fuse", "--config", config.string()}, "fuse");
-  auto wrap = start_datamon(store, {"wrap", "--coord", coord.root().string(), "--fuse", "--", "sh", "-c",
-                                    "mkdir -p " + out.string() + " && echo partial > " + out.string() + "/a && exit 3"},
+  auto wrap = start_datamon(store,
+                            {"wrap", "--coord", coord.root().string(), "--fuse", "--", "sh", "-c",
+                             "mkdir -p " + out.string() + " && echo partial > " + out.string() + "/a && exit 3"},
                             "wrap");
   EXPECT_EQ(wrap->wait_exit(60s), 3);
   EXPECT_THAT(wrap->failure_reason(), HasSubstr("exited with status 3"));
@@ -92,8 +96,8 @@ TEST_F(FuseSidecarTest, NothingIsSavedWhenTheAppFails) {
 TEST_F(FuseSidecarTest, UploadFailureIsSignalledAndNamesTheBundleEntry) {
   const auto config = write_config("no-such-repo");
   auto sidecar = start_datamon(store, {"sidecar", "fuse", "--config", config.string()}, "fuse");
-  auto wrap = start_datamon(store, {"wrap", "--coord", coord.root().string(), "--fuse", "--", "mkdir", "-p", out.string()},
-                            "wrap");
+  auto wrap = start_datamon(
+      store, {"wrap", "--coord", coord.root().string(), "--fuse", "--", "mkdir", "-p", out.string()}, "wrap");
   EXPECT_EQ(wrap->wait_exit(60s), 1);
   EXPECT_THAT(wrap->failure_reason(), HasSubstr("sidecar fuse failed: upload of bundle 'results'"));
   EXPECT_THAT(wrap->failure_reason(), HasSubstr("no-such-repo"));
@@ -140,7 +144,6 @@ TEST_F(FuseSidecarTest, BadConfigFailsWithOneLineNamingTheEntry) {
   EXPECT_THAT(r.err, HasSubstr("datamon: error: fuse sidecar config '" + file.string() + "': bundle 'in'"));
 }
 
-
 // A coordination folder reused by three runs of the real sidecar and wrapper. Run 1 fails (the
 // app exits 3: `appfailed` stays). Run 2 starts the sidecar first: run 1's `appfailed` must not
 // make it throw its outputs away. Run 3 starts the wrapper first: run 2's `mountdone` and
@@ -177,8 +180,9 @@ TEST_F(FuseSidecarTest, ASecondRunInTheSameFolderIgnoresTheFirstRunsSignals) {
   std::this_thread::sleep_for(50ms);
   {
     const auto ran = dir / "run3-app-ran";
-    auto wrap = start_datamon(store, {"wrap", "--coord", c, "--fuse", "--", "sh", "-c", "touch " + ran.string() + " && " + write_out},
-                              "wrap run 3");
+    auto wrap = start_datamon(
+        store, {"wrap", "--coord", c, "--fuse", "--", "sh", "-c", "touch " + ran.string() + " && " + write_out},
+        "wrap run 3");
     std::this_thread::sleep_for(1500ms);
     EXPECT_FALSE(std::filesystem::exists(ran)) << "run 3's app started on run 2's mountdone";
     EXPECT_FALSE(wrap->wait_exit(0ms)) << "run 3's wrapper ended on run 2's signals: " << wrap->failure_reason();

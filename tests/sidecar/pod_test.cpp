@@ -3,10 +3,9 @@
 // all real `datamon` processes sharing a coordination folder, with real FUSE mounts and real
 // PostgreSQL servers (run as the `postgres` user). Then the failure cases: an unknown label,
 // an application that exits 3, a database that cannot start, a sidecar killed half-way.
+#include <arpa/inet.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-
-#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
@@ -71,15 +70,16 @@ class PodTest : public ::testing::Test {
       std::filesystem::create_directories((src / rel).parent_path());
       test::write_file(src / rel, data);
     }
-    auto r = store.run({"bundle", "upload", "--path", src.string(), "--repo", "inputs", "--message", name, "--label", label});
+    auto r = store.run(
+        {"bundle", "upload", "--path", src.string(), "--repo", "inputs", "--message", name, "--label", label});
     ASSERT_EQ(r.exit_code, 0) << r.err;
   }
 
   std::string fuse_yaml(const std::string& in1_label, bool with_output = true) {
-    std::string y = "globalOpts:\n  coordPoint: " + coord.root().string() + "\n  mountTimeout: 30s\nbundles:\n" +
-                    "  - name: in1\n    srcPath: " + (dir / "mnt1").string() + "\n    srcRepo: inputs\n    srcLabel: " +
-                    in1_label + "\n" + "  - name: in2\n    srcPath: " + (dir / "mnt2").string() +
-                    "\n    srcRepo: inputs\n    srcLabel: v2\n";
+    std::string y =
+        "globalOpts:\n  coordPoint: " + coord.root().string() + "\n  mountTimeout: 30s\nbundles:\n" +
+        "  - name: in1\n    srcPath: " + (dir / "mnt1").string() + "\n    srcRepo: inputs\n    srcLabel: " + in1_label +
+        "\n" + "  - name: in2\n    srcPath: " + (dir / "mnt2").string() + "\n    srcRepo: inputs\n    srcLabel: v2\n";
     if (with_output) {
       y += "  - name: out\n    destPath: " + (dir / "out").string() +
            "\n    destRepo: results\n    destMessage: pod run\n    destLabel: run-out\n";
@@ -168,7 +168,8 @@ class PodTest : public ::testing::Test {
     for (const char* m : {"mnt1", "mnt2"}) force_unmount(dir / m);
     for (const char* db : {"fresh", "restored", "db", "base"}) {
       if (postgres_running_in(dir / "pg" / db) || postgres_running_in(dir / db)) {
-        store.run({"pg", "stop", "--pgdata", (std::filesystem::exists(dir / "pg" / db) ? dir / "pg" / db : dir / db).string()});
+        store.run({"pg", "stop", "--pgdata",
+                   (std::filesystem::exists(dir / "pg" / db) ? dir / "pg" / db : dir / db).string()});
       }
     }
   }
@@ -183,18 +184,20 @@ TEST_F(PodTest, InputsMountedDatabasesRunAndOutputsSavedAsNewBundles) {
   const auto port_restored = free_port();
   const auto port_fresh = free_port();
   auto fuse = start_datamon(store, {"sidecar", "fuse", "--config", fuse_yaml("v1")}, "fuse");
-  auto restored = start_datamon(store, {"sidecar", "pg", "--config", pg_yaml("restored", port_restored, "base", "restored-out")},
-                                "pg restored");
-  auto fresh = start_datamon(store, {"sidecar", "pg", "--config", pg_yaml("fresh", port_fresh, "", "fresh-out")}, "pg fresh");
+  auto restored = start_datamon(
+      store, {"sidecar", "pg", "--config", pg_yaml("restored", port_restored, "base", "restored-out")}, "pg restored");
+  auto fresh =
+      start_datamon(store, {"sidecar", "pg", "--config", pg_yaml("fresh", port_fresh, "", "fresh-out")}, "pg fresh");
   const auto out = dir / "out";
   const std::string psql_cmd = "psql -h 127.0.0.1 -U postgres -d postgres -v ON_ERROR_STOP=1 ";
-  const std::string app =
-      "set -e; mkdir -p " + out.string() + "; cp " + (dir / "mnt1/a.txt").string() + " " + out.string() +
-      "/copy-a.txt; wc -c < " + (dir / "mnt2/sub/b.bin").string() + " > " + out.string() + "/size-b.txt; " + psql_cmd +
-      "-p " + port_restored + " -c 'insert into t values (2)'; " + psql_cmd + "-p " + port_fresh +
-      " -c 'create table fresh(x int); insert into fresh values (42)'";
-  auto wrap = start_datamon(store, {"wrap", "--coord", coord.root().string(), "--fuse", "--pg", "restored", "--pg", "fresh",
-                                    "--timeout", "2m", "--", "sh", "-c", app},
+  const std::string app = "set -e; mkdir -p " + out.string() + "; cp " + (dir / "mnt1/a.txt").string() + " " +
+                          out.string() + "/copy-a.txt; wc -c < " + (dir / "mnt2/sub/b.bin").string() + " > " +
+                          out.string() + "/size-b.txt; " + psql_cmd + "-p " + port_restored +
+                          " -c 'insert into t values (2)'; " + psql_cmd + "-p " + port_fresh +
+                          " -c 'create table fresh(x int); insert into fresh values (42)'";
+  auto wrap = start_datamon(store,
+                            {"wrap", "--coord", coord.root().string(), "--fuse", "--pg", "restored", "--pg", "fresh",
+                             "--timeout", "2m", "--", "sh", "-c", app},
                             "wrap");
   ASSERT_EQ(wrap->wait_exit(180s), 0) << wrap->failure_reason();
   EXPECT_EQ(fuse->wait_exit(60s), 0) << fuse->failure_reason();
@@ -215,7 +218,8 @@ TEST_F(PodTest, InputsMountedDatabasesRunAndOutputsSavedAsNewBundles) {
 TEST_F(PodTest, UnknownLabelFailsTheWrapperWithinSecondsNamingTheBundle) {
   auto fuse = start_datamon(store, {"sidecar", "fuse", "--config", fuse_yaml("no-such-label")}, "fuse");
   const auto ran = dir / "app-ran";
-  auto wrap = start_datamon(store, {"wrap", "--coord", coord.root().string(), "--fuse", "--", "touch", ran.string()}, "wrap");
+  auto wrap =
+      start_datamon(store, {"wrap", "--coord", coord.root().string(), "--fuse", "--", "touch", ran.string()}, "wrap");
   const auto t0 = std::chrono::steady_clock::now();
   EXPECT_EQ(wrap->wait_exit(60s), 1);
   EXPECT_LT(std::chrono::steady_clock::now() - t0, 30s);
@@ -234,7 +238,8 @@ TEST_F(PodTest, AWrapperStartingAfterASidecarFailedStillHearsOfIt) {
   std::this_thread::sleep_for(1s);
   EXPECT_FALSE(fuse->wait_exit(0ms)) << "the failed sidecar did not wait for the wrapper to hear of it";
   const auto ran = dir / "app-ran";
-  auto wrap = start_datamon(store, {"wrap", "--coord", coord.root().string(), "--fuse", "--", "touch", ran.string()}, "wrap");
+  auto wrap =
+      start_datamon(store, {"wrap", "--coord", coord.root().string(), "--fuse", "--", "touch", ran.string()}, "wrap");
   const auto t0 = std::chrono::steady_clock::now();
   EXPECT_EQ(wrap->wait_exit(60s), 1);
   EXPECT_LT(std::chrono::steady_clock::now() - t0, 15s);
@@ -247,8 +252,9 @@ TEST_F(PodTest, AWrapperStartingAfterASidecarFailedStillHearsOfIt) {
 TEST_F(PodTest, AppExitingThreeSavesNothingAndStopsEverything) {
   auto fuse = start_datamon(store, {"sidecar", "fuse", "--config", fuse_yaml("v1")}, "fuse");
   auto db = start_datamon(store, {"sidecar", "pg", "--config", pg_yaml("db", free_port(), "", "never")}, "pg db");
-  auto wrap = start_datamon(store, {"wrap", "--coord", coord.root().string(), "--fuse", "--pg", "db", "--", "sh", "-c",
-                                    "mkdir -p " + (dir / "out").string() + "; touch " + (dir / "out/x").string() + "; exit 3"},
+  auto wrap = start_datamon(store,
+                            {"wrap", "--coord", coord.root().string(), "--fuse", "--pg", "db", "--", "sh", "-c",
+                             "mkdir -p " + (dir / "out").string() + "; touch " + (dir / "out/x").string() + "; exit 3"},
                             "wrap");
   ASSERT_TRUE(wait_for_file(dir / "out/x", 120s));
   const auto t0 = std::chrono::steady_clock::now();
@@ -277,8 +283,8 @@ TEST_F(PodTest, DatabaseThatCannotStartFailsTheWrapperNamingIt) {
   auto fuse = start_datamon(store, {"sidecar", "fuse", "--config", fuse_yaml("v1", false)}, "fuse");
   auto db = start_datamon(store, {"sidecar", "pg", "--config", pg_yaml("db", port, "", "")}, "pg db");
   const auto ran = dir / "app-ran";
-  auto wrap = start_datamon(store, {"wrap", "--coord", coord.root().string(), "--fuse", "--pg", "db", "--", "touch", ran.string()},
-                            "wrap");
+  auto wrap = start_datamon(
+      store, {"wrap", "--coord", coord.root().string(), "--fuse", "--pg", "db", "--", "touch", ran.string()}, "wrap");
   ASSERT_TRUE(wait_for_file(coord.path(signals::db_failed("db")), 120s));
   const auto t0 = std::chrono::steady_clock::now();
   EXPECT_EQ(wrap->wait_exit(60s), 1);
@@ -294,8 +300,9 @@ TEST_F(PodTest, DatabaseThatCannotStartFailsTheWrapperNamingIt) {
 TEST_F(PodTest, SidecarKilledHalfWayFailsTheWrapperAndLeavesNoMount) {
   auto fuse = start_datamon(store, {"sidecar", "fuse", "--config", fuse_yaml("v1")}, "fuse");
   const auto started = dir / "app-started";
-  auto wrap = start_datamon(store, {"wrap", "--coord", coord.root().string(), "--fuse", "--grace", "1s", "--", "sh", "-c",
-                                    "touch " + started.string() + "; sleep 60"},
+  auto wrap = start_datamon(store,
+                            {"wrap", "--coord", coord.root().string(), "--fuse", "--grace", "1s", "--", "sh", "-c",
+                             "touch " + started.string() + "; sleep 60"},
                             "wrap");
   ASSERT_TRUE(wait_for_file(started, 60s));
   ASSERT_TRUE(is_fuse_mounted(dir / "mnt1"));
@@ -344,7 +351,6 @@ TEST_F(PodTest, SigtermStopsTheDatabaseCleanlyAndSignalsFailure) {
   expect_nothing_left_behind();
 }
 
-
 // Issue 5, item "a sidecar killed half-way", for a pg sidecar: its server is its own child with
 // a parent-death signal, so SIGKILLing the sidecar shuts the server down (fast, clean) instead
 // of leaving it running. Then a second run in the same coordination folder and data folder
@@ -354,9 +360,10 @@ TEST_F(PodTest, KilledPgSidecarLeavesNoServerAndTheNextRunInTheSameFolderWorks) 
   auto db = start_datamon(store, {"sidecar", "pg", "--config", pg_yaml("db", port, "", "never")}, "pg db run 1");
   const auto started = dir / "app-started";
   const std::string psql_cmd = "psql -h 127.0.0.1 -U postgres -d postgres -v ON_ERROR_STOP=1 -p " + port;
-  auto wrap = start_datamon(store, {"wrap", "--coord", coord.root().string(), "--pg", "db", "--grace", "1s", "--", "sh",
-                                    "-c", "set -e; " + psql_cmd + " -c 'create table t(x int); insert into t values (1)'; touch " +
-                                              started.string() + "; sleep 60"},
+  auto wrap = start_datamon(store,
+                            {"wrap", "--coord", coord.root().string(), "--pg", "db", "--grace", "1s", "--", "sh", "-c",
+                             "set -e; " + psql_cmd + " -c 'create table t(x int); insert into t values (1)'; touch " +
+                                 started.string() + "; sleep 60"},
                             "wrap run 1");
   ASSERT_TRUE(wait_for_file(started, 120s));
   const auto pgdata = dir / "pg" / "db";
@@ -382,8 +389,9 @@ TEST_F(PodTest, KilledPgSidecarLeavesNoServerAndTheNextRunInTheSameFolderWorks) 
   std::this_thread::sleep_for(50ms);  // file times are coarse: keep run 1 strictly earlier
   ASSERT_TRUE(coord.is_raised(signals::db_started("db")));
   ASSERT_TRUE(coord.is_raised(signals::kAppFailed));
-  auto wrap2 = start_datamon(store, {"wrap", "--coord", coord.root().string(), "--pg", "db", "--timeout", "2m", "--", "sh", "-c",
-                                     psql_cmd + " -c 'insert into t values (2)'"},
+  auto wrap2 = start_datamon(store,
+                             {"wrap", "--coord", coord.root().string(), "--pg", "db", "--timeout", "2m", "--", "sh",
+                              "-c", psql_cmd + " -c 'insert into t values (2)'"},
                              "wrap run 2");
   std::this_thread::sleep_for(1s);
   EXPECT_FALSE(wrap2->wait_exit(0ms)) << "run 2's wrapper acted on run 1's files: " << wrap2->failure_reason();

@@ -2,7 +2,6 @@
 // waiter (inotify and signals) and supervised children.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-
 #include <pwd.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -141,8 +140,9 @@ TEST(EventWaiter, PollsWhenAFolderCannotBeWatched) {
 }
 
 TEST(ChildProcess, ReportsTheDatamonErrorLine) {
-  ChildProcess child({"sh", "-c", "echo working; echo 'datamon: error: label \"nope\" not found in repo \"r\"' >&2; exit 1"},
-                     {.label = "t"});
+  ChildProcess child(
+      {"sh", "-c", "echo working; echo 'datamon: error: label \"nope\" not found in repo \"r\"' >&2; exit 1"},
+      {.label = "t"});
   ASSERT_EQ(child.wait_exit(10s), 1);
   EXPECT_EQ(child.failure_reason(), "label \"nope\" not found in repo \"r\"");
 }
@@ -195,9 +195,13 @@ TEST(ChildProcess, ABoundChildRunningAsAnotherUserGetsItsDeathSignalWhenTheParen
   if (parent == 0) {
     try {
       ChildProcess child({"/bin/sh", "-c",
-                          "trap 'echo int > " + got.string() + "; exit 0' INT; echo $$ > " + (box / "pid").string() + "; id -u > " + ready.string() +
-                              ".tmp && mv " + ready.string() + ".tmp " + ready.string() + "; while :; do sleep 0.05; done"},
-                         {.label = "bound", .tap_output = false, .die_with_parent = true, .death_signal = SIGINT,
+                          "trap 'echo int > " + got.string() + "; exit 0' INT; echo $$ > " + (box / "pid").string() +
+                              "; id -u > " + ready.string() + ".tmp && mv " + ready.string() + ".tmp " +
+                              ready.string() + "; while :; do sleep 0.05; done"},
+                         {.label = "bound",
+                          .tap_output = false,
+                          .die_with_parent = true,
+                          .death_signal = SIGINT,
                           .run_as = Credentials{uid, gid, {gid}}});
       ::pause();
     } catch (...) {

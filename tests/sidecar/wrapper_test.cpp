@@ -3,7 +3,6 @@
 // sidecar, signal forwarding, timeouts.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-
 #include <signal.h>
 
 #include <chrono>
@@ -62,8 +61,9 @@ TEST_F(WrapTest, RunsTheAppOnlyOnceEverySidecarIsReadyThenWaitsForOutputs) {
   auto db2 = stamped_lock(coord.path(signals::db_lock("db2")));
   const auto out = dir / "app-ran";
   auto w = wrap({"--fuse", "--pg", "db1", "--pg", "db2"},
-                {"sh", "-c", "test -f " + coord.path("mountdone").string() + " && test -f " +
-                                 coord.path("db2/dbstarted").string() + " && echo ran > " + out.string()});
+                {"sh", "-c",
+                 "test -f " + coord.path("mountdone").string() + " && test -f " + coord.path("db2/dbstarted").string() +
+                     " && echo ran > " + out.string()});
   std::this_thread::sleep_for(300ms);
   EXPECT_FALSE(std::filesystem::exists(out)) << "the app started before its sidecars were ready";
   coord.raise(signals::kMountDone);
@@ -104,8 +104,8 @@ TEST_F(WrapTest, SidecarFailureStopsTheAppAndNamesTheSidecar) {
   coord.raise(signals::db_started("db1"));
   const auto started = dir / "started";
   // The app ignores SIGTERM: the wrapper must SIGKILL it after the grace period.
-  auto w = wrap({"--pg", "db1", "--grace", "300ms"},
-                {"sh", "-c", "trap '' TERM; touch " + started.string() + "; sleep 60"});
+  auto w =
+      wrap({"--pg", "db1", "--grace", "300ms"}, {"sh", "-c", "trap '' TERM; touch " + started.string() + "; sleep 60"});
   ASSERT_TRUE(wait_for_file(started));
   coord.raise(signals::db_failed("db1"), "database 'db1': the server stopped while the application was running");
   lock.reset();
@@ -140,8 +140,9 @@ TEST_F(WrapTest, ForwardsSigtermToTheApp) {
   coord.ensure();
   const auto started = dir / "started";
   const auto got = dir / "got-term";
-  auto w = wrap({}, {"sh", "-c", "trap 'echo term > " + got.string() + "; exit 5' TERM; touch " + started.string() +
-                                     "; while :; do sleep 0.05; done"});
+  auto w = wrap({}, {"sh", "-c",
+                     "trap 'echo term > " + got.string() + "; exit 5' TERM; touch " + started.string() +
+                         "; while :; do sleep 0.05; done"});
   ASSERT_TRUE(wait_for_file(started));
   w->signal(SIGTERM);
   EXPECT_EQ(w->wait_exit(15s), 5);
@@ -165,7 +166,6 @@ TEST_F(WrapTest, RejectsBadArguments) {
   EXPECT_THAT(r.err, HasSubstr("no-such-app-xyz"));
 }
 
-
 // wrap_application.sh's command line (format spec §9.3), unchanged: -c, -b twice, -d, and an
 // application whose own flags follow without `--` (getopts stops at the first word).
 TEST_F(WrapTest, OldWrapperFlagsWaitForFuseAndEveryDatabase) {
@@ -177,8 +177,8 @@ TEST_F(WrapTest, OldWrapperFlagsWaitForFuseAndEveryDatabase) {
   coord.raise(signals::kMountDone);
   coord.raise(signals::db_started("db1"));
   const auto out = dir / "app-ran";
-  ChildProcess w({DATAMON_BIN, "wrap", "-c", coord.root().string(), "-b", "fuse", "-b", "postgres", "-d", "db1 db2", "sh",
-                  "-c", "echo ran > " + out.string()},
+  ChildProcess w({DATAMON_BIN, "wrap", "-c", coord.root().string(), "-b", "fuse", "-b", "postgres", "-d", "db1 db2",
+                  "sh", "-c", "echo ran > " + out.string()},
                  {.label = "wrap"});
   std::this_thread::sleep_for(300ms);
   EXPECT_FALSE(std::filesystem::exists(out)) << "the app started before db2 (from -d) was ready";
@@ -240,9 +240,9 @@ TEST_F(WrapTest, EarlierRunsFilesNeitherStartTheAppNorFailTheRun) {
   coord.ensure("db1");
   stamped_lock(coord.path(signals::kFuseLock)).reset();
   stamped_lock(coord.path(signals::db_lock("db1"))).reset();
-  for (const std::string& f : {std::string(signals::kMountDone), std::string(signals::kUploadDone),
-                               signals::db_started("db1"), signals::db_upload_done("db1"), std::string(signals::kInitUpload),
-                               signals::db_init_upload("db1")}) {
+  for (const std::string& f :
+       {std::string(signals::kMountDone), std::string(signals::kUploadDone), signals::db_started("db1"),
+        signals::db_upload_done("db1"), std::string(signals::kInitUpload), signals::db_init_upload("db1")}) {
     coord.raise(f);
   }
   coord.raise(signals::kFuseFailed, "run 1: mount failed");

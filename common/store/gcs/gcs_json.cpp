@@ -26,7 +26,8 @@ ErrorInfo parse_error(std::string_view body) {
   if (e == j.end() || !e->is_object()) return info;
   info.message = string_or_empty(*e, "message");
   const auto errors = e->find("errors");
-  if (errors != e->end() && errors->is_array() && !errors->empty()) info.reason = string_or_empty((*errors)[0], "reason");
+  if (errors != e->end() && errors->is_array() && !errors->empty())
+    info.reason = string_or_empty((*errors)[0], "reason");
   return info;
 }
 
