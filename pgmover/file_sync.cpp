@@ -7,6 +7,7 @@
 
 #include <atomic>
 #include <cerrno>
+#include <mutex>
 
 #include "common/cafs/file_key.h"
 #include "common/cafs/hasher.h"
@@ -128,6 +129,10 @@ void sync_one(const SyncTask& t, cafs::Reader& reader, const OsUser& owner, Thre
   }
 
   std::atomic<uint64_t> fetched{0}, bytes{0};
+  // Leaves are fetched and verified in parallel but written one at a time: ext4 serialises
+  // buffered writes to one file on its inode lock anyway, and waiting there spins (perf: 14% of
+  // a restore's CPU), where waiting here sleeps and leaves the core to the hashing.
+  std::mutex write_turn;
   TaskGroup group(pool);
   for (size_t i = 0; i < keys.size(); ++i) {
     if (i < old.size() && old[i] == keys[i]) {
@@ -145,7 +150,10 @@ void sync_one(const SyncTask& t, cafs::Reader& reader, const OsUser& owner, Thre
                                             std::to_string(data.size()) + " bytes where " + std::to_string(want) +
                                             " were expected");
       }
-      write_exactly(file.fd, data, i * stride, t.dest);
+      {
+        std::lock_guard turn(write_turn);
+        write_exactly(file.fd, data, i * stride, t.dest);
+      }
       ++fetched;
       bytes += data.size();
       if (progress) progress->add_bytes(data.size());

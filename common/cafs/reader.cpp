@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <cerrno>
+#include <mutex>
 
 #include "common/cafs/hasher.h"
 #include "common/cafs/root_blob.h"
@@ -69,6 +70,10 @@ void Reader::read_file_to(const Key& root, uint64_t expected_size, int fd, const
                           Progress* progress) {
   const auto keys = leaf_keys(root);
   std::atomic<uint64_t> last_length{0};
+  // Leaves are fetched and verified in parallel but written one at a time: the file system
+  // serialises buffered writes to one file on its inode lock anyway, and waiting there spins,
+  // where waiting here sleeps and leaves the core to the hashing.
+  std::mutex write_turn;
   TaskGroup group(pool);
   for (size_t i = 0; i < keys.size(); ++i) {
     group.run([&, i] {
@@ -83,6 +88,7 @@ void Reader::read_file_to(const Key& root, uint64_t expected_size, int fd, const
       if (i + 1 == keys.size()) last_length = data.size();
       size_t done = 0;
       const uint64_t offset = i * stride_;
+      std::lock_guard turn(write_turn);
       while (done < data.size()) {
         const ssize_t n = ::pwrite(fd, data.data() + done, data.size() - done, static_cast<off_t>(offset + done));
         if (n < 0 && errno == EINTR) continue;
