@@ -77,13 +77,22 @@ if [[ " $SECTIONS " == *" seq "* ]]; then
   upload big "$WORK/big"
   BIG=$WORK/big/big.bin
   SIZE=$(stat -c %s "$BIG")
-  drop
-  t0=$(now); B2_CPU=$(timed_cpu b2sum "$BIG"); t1=$(now); B2_COLD=$(mibps "$SIZE" "$t0" "$t1")
-  drop
-  mount_bundle scale "$(bundle_of big)"
-  c0=$(cpu_s "$MOUNT_PID")
-  t0=$(now); DD_CPU=$(timed_cpu dd if="$MNT/big.bin" of=/dev/null bs=1M status=none); t1=$(now)
-  FUSE_COLD=$(mibps "$SIZE" "$t0" "$t1"); MOUNT_CPU=$(calc "round($(cpu_s "$MOUNT_PID") - $c0, 3)")
+  # Cold reads depend on the disk's mood (this one discards on delete) and b2sum's own speed
+  # varied 2x between back-to-back runs here, so the cold pair (b2sum, then a fresh mount) runs
+  # COLD_RUNS times and the ratio is conservative: the mount's median over b2sum's best.
+  COLD_RUNS=${COLD_RUNS:-3}
+  COLD=()  # "fuse_mibps b2_mibps b2_cpu mount_cpu dd_cpu" per run
+  for run in $(seq 1 "$COLD_RUNS"); do
+    drop
+    t0=$(now); B2_CPU=$(timed_cpu b2sum "$BIG"); t1=$(now); B2_COLD=$(mibps "$SIZE" "$t0" "$t1")
+    drop
+    mount_bundle scale "$(bundle_of big)"
+    c0=$(cpu_s "$MOUNT_PID")
+    t0=$(now); DD_CPU=$(timed_cpu dd if="$MNT/big.bin" of=/dev/null bs=1M status=none); t1=$(now)
+    FUSE_COLD=$(mibps "$SIZE" "$t0" "$t1"); MOUNT_CPU=$(calc "round($(cpu_s "$MOUNT_PID") - $c0, 3)")
+    COLD+=("$FUSE_COLD $B2_COLD $B2_CPU $MOUNT_CPU $DD_CPU")
+    if [ "$run" -lt "$COLD_RUNS" ]; then unmount_bundle; fi
+  done
   FUSE_WARM=$(warm_mibps "$MNT/big.bin" "$SIZE")
   MOUNT_HWM=$(status_kib "$MOUNT_PID" VmHWM)
   # Folio sizes of what the warm passes left in the page cache: why the warm ratio is what it is.
@@ -92,7 +101,12 @@ if [[ " $SECTIONS " == *" seq "* ]]; then
   cat "$BIG" > /dev/null
   LOCAL_WARM=$(warm_mibps "$BIG" "$SIZE")
   FOLIOS_EXT4=$(python3 "$(dirname "$0")/folio_census.py" "$BIG" 64)
-  echo "cold sequential 1 GiB: mount $FUSE_COLD MiB/s, b2sum cold $B2_COLD MiB/s, ratio $(calc "round($FUSE_COLD / $B2_COLD, 2)") (target 0.8)"
+  # The CPU line shows the run whose mount speed is the median.
+  read -r FUSE_COLD _ B2_CPU MOUNT_CPU DD_CPU < <(printf '%s\n' "${COLD[@]}" | sort -n | sed -n "$(( (COLD_RUNS + 1) / 2 ))p")
+  B2_COLD=$(printf '%s\n' "${COLD[@]}" | awk '{ print $2 }' | sort -n | tail -1)
+  COLD_RATIO=$(calc "round($FUSE_COLD / $B2_COLD, 2)")
+  echo "cold sequential 1 GiB: mount $FUSE_COLD MiB/s, b2sum cold $B2_COLD MiB/s, ratio $COLD_RATIO (target 0.8)"
+  echo "  cold runs (mount MiB/s, b2sum MiB/s; the ratio is the mount's median over b2sum's best): $(printf '%s; ' "${COLD[@]}" | awk '{ gsub(/ [0-9.]+ [0-9.]+ [0-9.]+;/, ";"); print }' | sed 's/; $//')"
   # On a busy machine wall time says little; CPU seconds per GiB say what a quiet core would do.
   echo "  CPU seconds for the GiB: b2sum $B2_CPU; mount $MOUNT_CPU + dd $DD_CPU = $(calc "round($MOUNT_CPU + $DD_CPU, 3)") (ratio b2sum/ours $(calc "round($B2_CPU / ($MOUNT_CPU + $DD_CPU), 2)"))"
   echo "warm re-read 1 GiB:    mount $FUSE_WARM MiB/s, local page cache $LOCAL_WARM MiB/s, ratio $(calc "round($FUSE_WARM / $LOCAL_WARM, 2)") (target 0.9)"

@@ -429,9 +429,9 @@ def main():
         "",
     ]
     if busy:
-        out += [f"**The machine was busy during this run** (load average {load} at the start of the mount "
-                f"benchmark on {os.cpu_count()} cores; other builds and tests were running): absolute figures "
-                "are low and noisy, read the ratios, and re-run on an idle machine before drawing conclusions.", ""]
+        out += [f"**The machine was loaded when the mount benchmark started** (load average {load} on "
+                f"{os.cpu_count()} cores, left by the steps before it or by other work): absolute figures "
+                "are noisy, read the ratios, and re-run on an idle machine before drawing conclusions.", ""]
     out += ["## Machine", "", table(["", ""], machine()), ""]
     steps = read_steps(a.steps)
     failed = {name: rc for name, rc, _, _ in steps if rc != "0"}
