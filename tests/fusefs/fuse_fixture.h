@@ -3,6 +3,7 @@
 // as a child `datamon bundle mount` that is always unmounted in teardown.
 #pragma once
 
+#include <gtest/gtest.h>
 #include <sys/types.h>
 
 #include <chrono>
@@ -73,6 +74,16 @@ class MountProcess {
 
 // Unmounts whatever is at `point` (fusermount3 -u, then umount -l); never throws.
 void force_unmount(const std::filesystem::path& point);
+// A context, a scratch folder and an empty mount point that teardown always unmounts.
+class MountTestBase : public ::testing::Test {
+ protected:
+  TestContext ctx;
+  TempDir work;
+  std::filesystem::path mnt = work / "mnt";
+  void SetUp() override { std::filesystem::create_directories(mnt); }
+  void TearDown() override { force_unmount(mnt); }
+};
+
 // A TCP port on 127.0.0.1 free at the time of the call.
 int free_port();
 // GET http://127.0.0.1:port/metrics with curl.

@@ -7,16 +7,8 @@
 namespace dm::test {
 namespace {
 
-namespace fs = std::filesystem;
-
-class IndexErrorMount : public ::testing::Test {
+class IndexErrorMount : public MountTestBase {
  protected:
-  TestContext ctx;
-  TempDir work;
-  fs::path mnt = work / "mnt";
-  void SetUp() override { fs::create_directories(mnt); }
-  void TearDown() override { force_unmount(mnt); }
-
   RunResult mount(const std::string& id) {
     return datamon({"bundle", "mount", "--repo", "repo", "--bundle", id, "--mount", mnt.string(), "--daemonize"},
                    ctx.env());

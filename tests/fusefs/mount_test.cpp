@@ -58,14 +58,7 @@ std::vector<std::string> list_dir(const fs::path& dir) {
   return names;
 }
 
-class MountTest : public ::testing::Test {
- protected:
-  TestContext ctx;
-  TempDir work;
-  fs::path mnt = work / "mnt";
-  void SetUp() override { fs::create_directories(mnt); }
-  void TearDown() override { force_unmount(mnt); }
-};
+using MountTest = MountTestBase;
 
 TEST_F(MountTest, TreeReadsByteExactWithModesTimesAndStatfs) {
   const auto src = work / "src";
