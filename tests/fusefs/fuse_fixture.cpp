@@ -4,7 +4,6 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
-#include <spawn.h>
 #include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/statvfs.h>
@@ -23,8 +22,6 @@
 #include "common/model/paths.h"
 #include "common/transfer/source_tree.h"
 #include "common/transfer/upload.h"
-
-extern char** environ;
 
 namespace dm::test {
 
@@ -134,22 +131,7 @@ MountProcess::MountProcess(const TestContext& ctx, const std::string& bundle, co
     argv.push_back(bundle);
   }
   argv.insert(argv.end(), extra.begin(), extra.end());
-  std::vector<std::string> envs;
-  for (char** e = environ; *e; ++e) envs.emplace_back(*e);
-  for (const auto& kv : ctx.env()) envs.push_back(kv);
-  std::vector<char*> cargv, cenv;
-  for (auto& a : argv) cargv.push_back(a.data());
-  cargv.push_back(nullptr);
-  for (auto& e : envs) cenv.push_back(e.data());
-  cenv.push_back(nullptr);
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_addopen(&actions, 1, (logs_ / "out").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-  posix_spawn_file_actions_addopen(&actions, 2, (logs_ / "err").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-  const int rc = posix_spawn(&pid_, argv[0].c_str(), &actions, nullptr, cargv.data(), cenv.data());
-  posix_spawn_file_actions_destroy(&actions);
-  if (rc != 0) throw std::runtime_error("cannot spawn " + argv[0]);
+  pid_ = spawn(argv, ctx.env(), logs_ / "out", logs_ / "err");
   // Bounded wait: the mount appears, or the child exits.
   for (int i = 0; i < 2000; ++i) {
     // A stale mount left by a killed daemon is listed too; only a live one answers statfs.

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <random>
 #include <sstream>
@@ -74,15 +75,8 @@ static std::string slurp_fd(int fd) {
   return out;
 }
 
-RunResult run(const std::vector<std::string>& argv, const std::vector<std::string>& env) {
-  TempDir tmp;
-  const auto out_path = tmp / "out";
-  const auto err_path = tmp / "err";
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_addopen(&actions, 1, out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-  posix_spawn_file_actions_addopen(&actions, 2, err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+pid_t spawn(const std::vector<std::string>& argv, const std::vector<std::string>& env, const fs::path& out,
+            const fs::path& err) {
   std::vector<std::string> envs;
   for (char** e = environ; *e; ++e) envs.emplace_back(*e);
   for (const auto& kv : env) {
@@ -96,14 +90,30 @@ RunResult run(const std::vector<std::string>& argv, const std::vector<std::strin
   cargv.push_back(nullptr);
   for (const auto& e : envs) cenv.push_back(const_cast<char*>(e.c_str()));
   cenv.push_back(nullptr);
-  pid_t pid;
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_addopen(&actions, 1, out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  posix_spawn_file_actions_addopen(&actions, 2, err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  pid_t pid = -1;
+  const int rc = posix_spawn(&pid, argv[0].c_str(), &actions, nullptr, cargv.data(), cenv.data());
+  posix_spawn_file_actions_destroy(&actions);
+  if (rc != 0) throw std::runtime_error("cannot start " + argv[0] + ": " + std::strerror(rc));
+  return pid;
+}
+
+RunResult run(const std::vector<std::string>& argv, const std::vector<std::string>& env) {
+  TempDir tmp;
+  const auto out_path = tmp / "out";
+  const auto err_path = tmp / "err";
   RunResult r;
-  if (posix_spawn(&pid, argv[0].c_str(), &actions, nullptr, cargv.data(), cenv.data()) != 0) {
-    posix_spawn_file_actions_destroy(&actions);
-    r.err = "spawn failed: " + argv[0];
+  pid_t pid;
+  try {
+    pid = spawn(argv, env, out_path, err_path);
+  } catch (const std::runtime_error& e) {
+    r.err = e.what();
     return r;
   }
-  posix_spawn_file_actions_destroy(&actions);
   int status = 0;
   while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
   }

@@ -1,6 +1,8 @@
 // Helpers shared by the test suites: scratch folders, deterministic data, running the CLI.
 #pragma once
 
+#include <sys/types.h>
+
 #include <cstdint>
 #include <filesystem>
 #include <string>
@@ -34,6 +36,11 @@ struct RunResult {
   std::string out;  // stdout
   std::string err;  // stderr
 };
+// Starts `argv` (argv[0] a path) without waiting: the test's environment with "K=V" entries of
+// `env` replacing or adding, stdin from /dev/null, stdout and stderr to the given files
+// (created 0600, truncated). Throws std::runtime_error naming the program if it cannot start.
+pid_t spawn(const std::vector<std::string>& argv, const std::vector<std::string>& env = {},
+            const std::filesystem::path& out = "/dev/null", const std::filesystem::path& err = "/dev/null");
 // Runs `argv` (argv[0] a path) with extra environment "K=V" entries; waits for it.
 RunResult run(const std::vector<std::string>& argv, const std::vector<std::string>& env = {});
 // Runs the datamon binary under test.
