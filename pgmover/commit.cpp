@@ -60,7 +60,7 @@ CommitResult commit(PgCtl& pg, model::Catalog& catalog, store::Store& blobs, con
   const auto control = pg.require_clean_shutdown();
   const auto& pgdata = pg.pgdata();
   auto scan = scan_data_dir(pgdata, control, o.keep_all_wal);
-  parse_major(scan.layout.pg_version, "'" + pgdata.string() + "'");
+  parse_major(scan.layout.pg_version, dm::quoted(pgdata.string()));
 
   CommitResult result;
   const auto state = load_state(pgdata);

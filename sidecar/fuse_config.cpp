@@ -23,7 +23,7 @@ Error bad(const std::string& origin, const std::string& what) {
 std::string read_fuse_params(const std::optional<std::filesystem::path>& file, const config::EnvLookup& env,
                              std::string& origin) {
   if (file) {
-    origin = "'" + file->string() + "'";
+    origin = dm::quoted(file->string());
     std::error_code ec;
     if (!std::filesystem::is_regular_file(*file, ec)) throw bad(origin, "no such file");
     return dm::read_file(*file);

@@ -39,7 +39,7 @@ std::string read_pg_params(const std::optional<std::filesystem::path>& file, con
     path = kDefaultFile;
     required = false;
   }
-  origin = "'" + path.string() + "'";
+  origin = dm::quoted(path.string());
   std::error_code ec;
   if (!std::filesystem::is_regular_file(path, ec)) {
     if (required) throw bad(origin, "no such file");

@@ -31,7 +31,7 @@ Postmaster::Postmaster(const PostmasterOptions& options) : options_(options) {
                                      : pgmover::current_user();
   user_name_ = user.name;
   pgmover::PgCtl pg(options_.pgdata, user, pgmover::find_binaries());
-  const auto what = "'" + pg.pgdata().string() + "'";
+  const auto what = dm::quoted(pg.pgdata().string());
   if (auto pid = pgmover::running_postmaster(pg.pgdata())) {
     throw Error(ErrorKind::InvalidArgument,
                 "a server is already running on " + what + " (pid " + std::to_string(*pid) + ")");

@@ -7,6 +7,7 @@
 
 #include <stdexcept>
 #include <string>
+#include <string_view>
 
 namespace dm {
 
@@ -31,6 +32,11 @@ class Error : public std::runtime_error {
  private:
   ErrorKind kind_;
 };
+
+// A name as error messages show it: in single quotes, with control characters and bytes that
+// are not printable ASCII-range controls escaped as \xNN, so a hostile name (from a store, a
+// bundle or a folder) cannot rewrite the user's terminal.
+std::string quoted(std::string_view name);
 
 // Throws an Io error for the current errno: "<what> '<path>': <strerror>".
 [[noreturn]] void throw_errno(const std::string& what, const std::string& path);

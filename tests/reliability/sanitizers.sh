@@ -17,7 +17,7 @@ jobs=$(nproc)
 # -O1 and line tables only: sanitizer builds compile about twice as fast as -O2 -g, and
 # reports still name file and line.
 flags=(-G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -gline-tables-only -DNDEBUG"
-       -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++)
+       -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ -DDM_WERROR=ON)
 
 if [ "$what" = asan ] || [ "$what" = all ]; then
   dir=${ASAN_BUILD_DIR:-build-fuzz}

@@ -1,5 +1,7 @@
 #include "common/store/s3/s3_store.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 
 #include "common/auth/crypto.h"
@@ -29,9 +31,8 @@ S3Store::S3Store(S3Location location, auth::AwsCredentials credentials, std::sha
 }
 
 std::string S3Store::describe() const {
-  std::string d = "s3://" + loc_.bucket;
-  if (!loc_.prefix.empty()) d += "/" + loc_.prefix.substr(0, loc_.prefix.size() - 1);
-  return d;
+  if (loc_.prefix.empty()) return fmt::format("s3://{}", loc_.bucket);
+  return fmt::format("s3://{}/{}", loc_.bucket, std::string_view(loc_.prefix).substr(0, loc_.prefix.size() - 1));
 }
 
 http::Response S3Store::send(const std::string& method, std::string_view name,

@@ -1,5 +1,7 @@
 #include "common/store/s3/s3_xml.h"
 
+#include <fmt/format.h>
+
 #include <cstdlib>
 
 namespace dm::store::s3 {
@@ -26,8 +28,8 @@ void append_utf8(std::string& out, unsigned long cp) {
 
 // The text between <tag> (or <tag attr...>) and </tag>, searching from `from`; npos when absent.
 std::string_view element(std::string_view xml, std::string_view tag, size_t& from) {
-  const std::string open = "<" + std::string(tag);
-  const std::string close = "</" + std::string(tag) + ">";
+  const std::string open = fmt::format("<{}", tag);
+  const std::string close = fmt::format("</{}>", tag);
   while (true) {
     const auto start = xml.find(open, from);
     if (start == std::string_view::npos) {
