@@ -396,6 +396,12 @@ def core_section(text):
     return out + [re.sub(r"^#+ ", "### ", text.strip(), flags=re.M), ""]
 
 
+def without_machine_paths(text):
+    """The report is read from a clone anywhere: commands and paths are given from the repository root."""
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    return text.replace(root + "/", "").replace(root, ".")
+
+
 def main():
     p = argparse.ArgumentParser(description="writes docs/benchmarks.md from bench/results/")
     p.add_argument("--results", required=True)
@@ -466,7 +472,7 @@ def main():
     out += pg_section(pg, a.img, out_dir, failed)
     out += core_section(core)
     with open(a.out + ".tmp", "w") as f:
-        f.write("\n".join(out).rstrip() + "\n")
+        f.write(without_machine_paths("\n".join(out).rstrip() + "\n"))
     os.replace(a.out + ".tmp", a.out)
 
 
