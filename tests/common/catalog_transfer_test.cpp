@@ -1,5 +1,6 @@
 // Catalog and transfer together on a local context: commit order, latest, labels, index split,
 // and every bad-input case leaving nothing a reader would pick.
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -25,14 +26,14 @@ class LocalContext : public ::testing::Test {
   LocalContext() : meta_(dir_ / "meta"), vmeta_(dir_ / "vmeta"), blobs_(dir_ / "blob"), catalog_(meta_, vmeta_) {
     model::RepoDescriptor r;
     r.name = "repo";
-    r.description = "d";
+    r.description = "a description";
     catalog_.create_repo(r);
   }
 
   std::string upload(const fs::path& src, const std::string& label = "") {
     transfer::UploadOptions o;
     o.repo = "repo";
-    o.message = "m";
+    o.message = "a message";
     o.label = label;
     o.contributor = {"t", "t@example.com"};
     o.show_progress = false;
@@ -80,7 +81,7 @@ TEST_F(LocalContext, NestedUnicodeAndSpaceNamesRoundTrip) {
 
 TEST_F(LocalContext, IndexIsSortedAndSplitAtOneThousand) {
   const auto src = dir_ / "src";
-  for (int i = 0; i < 2345; ++i) test::write_file(src / ("f" + std::to_string(i)), std::to_string(i % 7));
+  for (int i = 0; i < 2345; ++i) test::write_file(src / fmt::format("f{}", i), std::to_string(i % 7));
   const auto id = upload(src);
   const auto b = catalog_.get_bundle("repo", id);
   EXPECT_EQ(b.count, 3u);
@@ -135,8 +136,8 @@ TEST_F(LocalContext, FailureMidUploadLeavesNoDescriptorOrLabel) {
   files[1].path = dir_ / "vanished";  // the file disappears between scan and read
   transfer::UploadOptions o;
   o.repo = "repo";
-  o.message = "m";
-  o.label = "l";
+  o.message = "a message";
+  o.label = "a-label";
   o.show_progress = false;
   try {
     transfer::upload_bundle(files, catalog_, blobs_, o);
@@ -332,14 +333,14 @@ TEST(UploadOrder, BlobsAreFlushedBeforeTheIndexThenDescriptorThenLabel) {
   model::Catalog catalog(rmeta, rvmeta);
   model::RepoDescriptor r;
   r.name = "repo";
-  r.description = "d";
+  r.description = "a description";
   catalog.create_repo(r);
   test::write_file(dir / "src" / "a", test::random_bytes(3 * 1024 * 1024, 1));
   test::write_file(dir / "src" / "b", "b");
   transfer::UploadOptions o;
   o.repo = "repo";
-  o.message = "m";
-  o.label = "l";
+  o.message = "a message";
+  o.label = "a-label";
   o.show_progress = false;
   transfer::upload_bundle(transfer::scan_tree(dir / "src"), catalog, rblobs, o);
   const auto events = log.events();

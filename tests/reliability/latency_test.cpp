@@ -2,6 +2,7 @@
 // injected with FaultInjectingStore instead: slow metadata and blob stores, alone and combined
 // with failures and damaged bodies. Transfers still end byte-exact or with a clear error, and
 // no bundle is committed by a failed upload.
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <cstdio>
@@ -26,11 +27,11 @@ class Latency : public ::testing::Test {
     model::Catalog catalog(meta_, vmeta_);
     model::RepoDescriptor r;
     r.name = "repo";
-    r.description = "d";
+    r.description = "a description";
     catalog.create_repo(r);
     src_ = dir_ / "src";
     for (int i = 0; i < 16; ++i)
-      test::write_file(src_ / ("d" + std::to_string(i % 4)) / ("f" + std::to_string(i)),
+      test::write_file(src_ / fmt::format("d{}", i % 4) / fmt::format("f{}", i),
                        test::random_bytes(30000 * i + 7, 300 + i));
     test::write_file(src_ / "big", test::random_bytes(5 * 1024 * 1024 + 3, 301));
   }
@@ -38,8 +39,8 @@ class Latency : public ::testing::Test {
   transfer::UploadOptions upload_options() const {
     transfer::UploadOptions o;
     o.repo = "repo";
-    o.message = "m";
-    o.label = "l";
+    o.message = "a message";
+    o.label = "a-label";
     o.concurrency = 8;
     o.show_progress = false;
     return o;
@@ -106,7 +107,7 @@ TEST_F(Latency, SlowAndFlakyOrDamagingStoresEndExactOrClear) {
     transfer::DownloadOptions o;
     o.show_progress = false;
     o.concurrency = 8;
-    const auto out = dir_ / ("out" + std::to_string(seed));
+    const auto out = dir_ / fmt::format("out{}", seed);
     try {
       transfer::download_bundle(b, plain.get_entries("repo", b), bad_blobs, out, o);
       EXPECT_EQ(test::tree_contents(out, {".datamon"}), test::tree_contents(src_)) << "seed " << seed;
