@@ -1,6 +1,7 @@
 // kill -9 at random points (seeded) of `bundle upload` and `bundle download`, many times: the
 // store never offers a half-written bundle or label, every committed bundle downloads
 // byte-exact, a re-run finishes, and a killed download never leaves a torn file in place.
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -32,8 +33,7 @@ class CrashSafety : public ::testing::Test {
     ASSERT_EQ(test::datamon({"repo", "create", "--repo", "r", "--description", "d"}, env_).exit_code, 0);
     src_ = dir_ / "src";
     for (int i = 0; i < 40; ++i)
-      test::write_file(src_ / ("d" + std::to_string(i % 4)) / ("f" + std::to_string(i)),
-                       test::random_bytes(1000 * i + 1, i));
+      test::write_file(src_ / fmt::format("d{}", i % 4) / fmt::format("f{}", i), test::random_bytes(1000 * i + 1, i));
     test::write_file(src_ / "big", test::random_bytes(6 * 1024 * 1024 + 5, 77));
   }
 

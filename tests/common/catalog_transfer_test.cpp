@@ -1,5 +1,6 @@
 // Catalog and transfer together on a local context: commit order, latest, labels, index split,
 // and every bad-input case leaving nothing a reader would pick.
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -80,7 +81,7 @@ TEST_F(LocalContext, NestedUnicodeAndSpaceNamesRoundTrip) {
 
 TEST_F(LocalContext, IndexIsSortedAndSplitAtOneThousand) {
   const auto src = dir_ / "src";
-  for (int i = 0; i < 2345; ++i) test::write_file(src / ("f" + std::to_string(i)), std::to_string(i % 7));
+  for (int i = 0; i < 2345; ++i) test::write_file(src / fmt::format("f{}", i), std::to_string(i % 7));
   const auto id = upload(src);
   const auto b = catalog_.get_bundle("repo", id);
   EXPECT_EQ(b.count, 3u);

@@ -1,6 +1,7 @@
 // Transfers under injected store faults (FaultInjectingStore is a test double for a misbehaving
 // backend): every run either succeeds with byte-exact data or fails with a clear error, and a
 // failed upload never leaves a bundle a reader would pick. Corruption is always caught.
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <cstdio>
@@ -28,19 +29,22 @@ class Faults : public ::testing::Test {
     r.description = "d";
     catalog.create_repo(r);
     src_ = dir_ / "src";
-    for (int i = 0; i < 12; ++i)
-      test::write_file(src_ / ("f" + std::to_string(i)), test::random_bytes(40000 * i + 3, i));
+    for (int i = 0; i < 12; ++i) test::write_file(src_ / fmt::format("f{}", i), test::random_bytes(40000 * i + 3, i));
     test::write_file(src_ / "big", test::random_bytes(5 * 1024 * 1024 + 11, 99));
   }
 
-  transfer::UploadOptions options(const std::string& label) {
-    transfer::UploadOptions o;
-    o.repo = "repo";
-    o.message = "m";
-    o.label = label;
-    o.concurrency = 4;
-    o.show_progress = false;
-    return o;
+  // Built by designated initializers: assigning literals here tripped GCC 12's false -Wrestrict
+  // at -O3 (it depends on the source path's length).
+  transfer::UploadOptions options(std::string label) {
+    return {.repo = "repo",
+            .message = "m",
+            .label = std::move(label),
+            .contributor = {},
+            .parents = {},
+            .concurrency = 4,
+            .known = nullptr,
+            .known_roots = nullptr,
+            .show_progress = false};
   }
 
   size_t committed_bundles() {
@@ -135,7 +139,7 @@ TEST_F(Faults, CorruptOrShortReadsAreAlwaysCaught) {
     store::FaultInjectingStore faulty(blobs_, plan);
     transfer::DownloadOptions o;
     o.show_progress = false;
-    const auto out = dir_ / ("c" + std::to_string(seed));
+    const auto out = dir_ / fmt::format("c{}", seed);
     try {
       transfer::download_bundle(b, entries, faulty, out, o);
       EXPECT_EQ(faulty.faults(), 0u) << "a damaged body got through, seed " << seed;

@@ -1,6 +1,7 @@
 // BundleIndexBuilder: the table built file by file, and errors naming the index file at fault.
 #include "fusefs/bundle_index_builder.h"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include "common/util/error.h"
@@ -29,7 +30,8 @@ std::vector<std::string> listing(const BundleIndex& index, Inode dir) {
   std::vector<std::string> out;
   for (const auto row : index.children(dir)) {
     const Inode ino = row + 1;
-    out.push_back(index.path(ino) + (index.is_dir(ino) ? "/" : " " + std::to_string(index.size(ino))));
+    out.push_back(index.is_dir(ino) ? fmt::format("{}/", index.path(ino))
+                                    : fmt::format("{} {}", index.path(ino), index.size(ino)));
     if (index.is_dir(ino)) {
       for (auto& s : listing(index, ino)) out.push_back(std::move(s));
     }
@@ -40,7 +42,7 @@ std::vector<std::string> listing(const BundleIndex& index, Inode dir) {
 TEST(BundleIndexBuilder, FileByFileGivesTheTableOfAllEntriesAtOnce) {
   std::vector<model::BundleEntry> all;
   for (int i = 0; i < 2500; ++i) {
-    all.push_back(entry("d" + std::to_string(i % 7) + "/s" + std::to_string(i % 3) + "/f" + std::to_string(i), i));
+    all.push_back(entry(fmt::format("d{}/s{}/f{}", i % 7, i % 3, i), i));
   }
   all.push_back(entry("top.txt", 9));
   const BundleIndex whole(all, "B", model::Timestamp{1700000000, 0, 0});

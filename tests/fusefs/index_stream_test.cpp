@@ -1,5 +1,6 @@
 // Catalog::for_each_index_file (common/model, added for the mount's start-up): index files
 // fetched in parallel but consumed in order, one at a time, and stopped by the first error.
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -23,7 +24,7 @@ class IndexStream : public ::testing::Test {
     for (int i = 0; i < 3500; ++i) {
       BundleEntry e;
       e.hash = std::string(128, 'c');
-      e.name = "f" + std::to_string(100000 + i);
+      e.name = fmt::format("f{}", 100000 + i);
       e.size = static_cast<uint64_t>(i);
       entries.push_back(e);
     }
