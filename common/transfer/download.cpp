@@ -46,7 +46,7 @@ std::vector<std::string> checked_entry_names(const std::vector<model::BundleEntr
   // Two entries for one file: which one wins would be up to the scheduler (the mount refuses too).
   std::vector<size_t> order(names.size());
   for (size_t i = 0; i < order.size(); ++i) order[i] = i;
-  std::sort(order.begin(), order.end(), [&](size_t a, size_t b) { return names[a] < names[b]; });
+  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return names[a] < names[b]; });
   for (size_t k = 1; k < order.size(); ++k) {
     if (names[order[k]] == names[order[k - 1]]) {
       throw Error(ErrorKind::Corrupt, "bundle " + dm::quoted(bundle_id) + " has two entries for " +

@@ -89,8 +89,14 @@ bool write_file_atomic(const std::filesystem::path& path, std::string_view data,
 UniqueFd open_regular_file(const std::filesystem::path& path, const std::string& what) {
   UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK));
   if (!fd.valid()) {
-    if (errno == ELOOP) throw Error(ErrorKind::Corrupt, what + " is not a regular file (a symlink)");
-    throw_errno("cannot open", path.string());
+    const int err = errno;
+    if (err == ELOOP) throw Error(ErrorKind::Corrupt, what + " is not a regular file (a symlink)");
+    // A device on a nodev mount, say: say what it is rather than why it could not be opened.
+    struct stat st {};
+    if (err != ENOENT && ::lstat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode)) {
+      throw Error(ErrorKind::Corrupt, what + " is not a regular file");
+    }
+    throw_errno(err, "cannot open", path.string());
   }
   struct stat st {};
   if (::fstat(fd.get(), &st) != 0) throw_errno("cannot stat", path.string());

@@ -2,6 +2,7 @@
 // (symlinks and special files in a bucket, a bundle with odd documents, symlinks planted in a
 // destination) and checks that the download refuses it, naming the thing at fault, without
 // reading or writing outside its folders.
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
@@ -89,9 +90,9 @@ TEST_F(HostileStore, LeafThatIsASymlinkOutsideTheStoreIsNotRead) {
   fs::remove(leaf);
   fs::create_symlink(dir_ / "outside", leaf);
   for (const bool verify : {true, false}) {
-    const auto err = error_of([&] { download(id, dir_ / ("out" + std::to_string(verify)), verify); });
+    const auto err = error_of([&] { download(id, dir_ / fmt::format("out{}", verify), verify); });
     EXPECT_NE(err.find(leaf.filename().string() + " is not a regular file"), std::string::npos) << err;
-    EXPECT_FALSE(fs::exists(dir_ / ("out" + std::to_string(verify)) / "file"));
+    EXPECT_FALSE(fs::exists(dir_ / fmt::format("out{}", verify) / "file"));
   }
 }
 

@@ -46,7 +46,7 @@ TEST(HostileLayout, DotDotDirectoryIsNeitherCreatedNorChmodded) {
                                  "");
   const auto r = restore(h, id);
   EXPECT_EQ(r.exit_code, 1) << r.out;
-  EXPECT_NE(r.err.find("directory path '../created' outside the data directory"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("directory path '../victim' outside the data directory"), std::string::npos) << r.err;
   EXPECT_EQ(mode_of(h.dir("victim")), 0700u);
   EXPECT_FALSE(fs::exists(h.dir("created")));
 }
