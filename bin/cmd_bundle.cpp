@@ -58,8 +58,8 @@ void download(GlobalOptions& global, const DownloadFlags& f) {
   std::cout << "Using bundle: " << id << "\n";
   const auto bundle = catalog.get_bundle(f.repo, id);
   const unsigned width = from_factor(f.concurrency, 10);
-  const auto entries = catalog.get_entries(f.repo, bundle, width);
   transfer::DownloadOptions options;
+  const auto entries = catalog.get_entries(f.repo, bundle, width, &options.index_documents);
   options.concurrency = width;
   options.verify = f.verify_hash;
   options.name_filter = f.name_filter;

@@ -56,14 +56,18 @@ LeafData BlockCache::fetch(const LeafList& leaves, size_t index) {
   const auto& key = (*leaves)[index];
   if (disk_) {
     if (auto data = disk_->get(key)) {
-      if (data->size() <= buffers_->buffer_capacity()) {
+      // The disk tier is a folder anyone with access could rewrite (a valid CRC proves nothing):
+      // served only when it hashes to its key (decision 4), else dropped and fetched again.
+      if (data->size() <= buffers_->buffer_capacity() && source_.verifies(*data, *leaves, index)) {
         metrics_.leaf_served(CacheTier::Disk);
         auto leaf = buffers_->take(data->size());
         std::memcpy(leaf->data(), data->data(), data->size());
         leaf->set_size(data->size());
         return buffers_->share(std::move(leaf));
       }
-      // Longer than a leaf can be: fall through to the store (the disk file will be replaced).
+      spdlog::warn("disk cache file {} does not verify; dropped", dm::quoted(disk_->file_of(key).string()));
+      metrics_.verification_failure();
+      disk_->discard(key);
     }
   }
   const auto start = std::chrono::steady_clock::now();

@@ -57,8 +57,12 @@ void BundleIndexBuilder::add(const std::vector<model::BundleEntry>& entries, con
     const auto& entry = entries[i];
     const auto key = cafs::Key::from_hex(entry.hash);
     if (!key) {
-      throw Error(ErrorKind::Corrupt,
-                  "bundle " + bundle_id_ + " entry '" + entry.name + "' has a malformed hash" + where(source));
+      throw Error(ErrorKind::Corrupt, "bundle " + bundle_id_ + " entry " + dm::quoted(entry.name) +
+                                          " has a malformed hash" + where(source));
+    }
+    if (entry.size == 0 && empty_root_ && *key != *empty_root_) {
+      throw Error(ErrorKind::Corrupt, "bundle " + bundle_id_ + " entry " + dm::quoted(entry.name) +
+                                          " has size 0 but a root key that is not empty content's" + where(source));
     }
     const size_t last_slash = full.rfind('/');
     const std::string_view dir_path =

@@ -100,7 +100,7 @@ std::optional<std::string> DiskCache::get(const cafs::Key& key) {
     // Gone under us (removed by hand or by another process sharing the folder).
   }
   if (!data) {
-    spdlog::warn("disk cache file '{}' is damaged or unreadable; dropped", path.string());
+    spdlog::warn("disk cache file {} is damaged or unreadable; dropped", dm::quoted(path.string()));
     std::error_code ec;
     fs::remove(path, ec);
     std::lock_guard lock(mutex_);
@@ -110,6 +110,14 @@ std::optional<std::string> DiskCache::get(const cafs::Key& key) {
   }
   ::utimensat(AT_FDCWD, path.c_str(), nullptr, 0);  // recency for the next start; best effort
   return data;
+}
+
+void DiskCache::discard(const cafs::Key& key) {
+  std::error_code ec;
+  fs::remove(file_of(key), ec);
+  std::lock_guard lock(mutex_);
+  forget_locked(key);
+  ++damaged_;
 }
 
 size_t DiskCache::put(const cafs::Key& key, std::string_view data) {

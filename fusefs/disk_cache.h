@@ -3,7 +3,9 @@
 // Keyed by leaf hash only, so a leaf shared by files, bundles or mounts is stored once and
 // survives restarts. Each file is written to a temporary name and renamed into place (never
 // torn under its final name) and carries a CRC32C of its bytes, checked on every read: a file
-// that fails the check is deleted and reported as absent. The total size stays under the
+// that fails the check is deleted and reported as absent. The CRC only catches damage: the
+// folder is not trusted, so the caller verifies each leaf against its key before serving it
+// (BlockCache does) and discards one that fails. The total size stays under the
 // budget by evicting the least recently used files (recency survives restarts via mtime).
 // Thread-safe. Errors on put are reported to the caller; get never throws for a bad file.
 #pragma once
@@ -30,6 +32,8 @@ class DiskCache {
 
   // The leaf's bytes, or nullopt when absent or damaged (a damaged file is removed and counted).
   std::optional<std::string> get(const cafs::Key& key);
+  // Removes the leaf's file (a caller found it does not verify) and counts it as damaged.
+  void discard(const cafs::Key& key);
   // Stores a verified leaf; returns the number of files evicted to make room.
   size_t put(const cafs::Key& key, std::string_view data);
 

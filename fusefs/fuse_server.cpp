@@ -261,8 +261,8 @@ struct FuseOps {
     } catch (const std::exception& e) {
       t.failed = true;
       s.metrics_.read_error();
-      spdlog::error("read failed bundle={} file='{}' offset={} error: {}", s.options_.bundle_id, s.index_.path(ino),
-                    off, e.what());
+      spdlog::error("read failed bundle={} file={} offset={} error: {}", s.options_.bundle_id,
+                    dm::quoted(s.index_.path(ino)), off, e.what());
       fuse_reply_err(req, EIO);
       return;
     }
@@ -367,6 +367,15 @@ void raise_readahead(const std::filesystem::path& mountpoint) {
 
 }  // namespace
 
+std::string fuse_option_value(std::string_view value) {
+  std::string out;
+  for (const char c : value) {
+    if (c == ',' || c == '\\') out += '\\';
+    out += c;
+  }
+  return out;
+}
+
 void block_termination_signals() {
   sigset_t set;
   sigemptyset(&set);
@@ -380,8 +389,8 @@ FuseServer::FuseServer(const BundleIndex& index, ContentReader& content, Metrics
     : index_(index), content_(content), metrics_(metrics), options_(std::move(options)) {}
 
 void FuseServer::run(const std::function<void()>& on_ready) {
-  std::string opts =
-      "ro,default_permissions,fsname=" + options_.fsname + ",subtype=datamon,max_read=" + std::to_string(kMaxRead);
+  std::string opts = "ro,default_permissions,fsname=" + fuse_option_value(options_.fsname) +
+                     ",subtype=datamon,max_read=" + std::to_string(kMaxRead);
   if (options_.allow_other) opts += ",allow_other";
   std::vector<std::string> argv_storage{"datamon", "-o", opts};
   std::vector<char*> argv;

@@ -15,6 +15,7 @@
 #include <filesystem>
 #include <functional>
 #include <string>
+#include <string_view>
 
 #include "fusefs/bundle_index.h"
 #include "fusefs/content_reader.h"
@@ -33,6 +34,10 @@ struct FuseServerOptions {
   uid_t uid = 0;
   gid_t gid = 0;
 };
+
+// `value` as one value of a FUSE -o option list: ',' and '\' escaped with a backslash (libfuse
+// unescapes them), so a repo named "x,allow_other" cannot add an option of its own.
+std::string fuse_option_value(std::string_view value);
 
 // Blocks SIGTERM, SIGINT and SIGHUP in the calling thread, so that threads started afterwards
 // inherit the block and these signals reach only the thread that runs FuseServer::run.

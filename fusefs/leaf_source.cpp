@@ -8,27 +8,9 @@
 #include <cstring>
 
 #include "common/util/error.h"
+#include "common/util/unique_fd.h"
 
 namespace dm::fusefs {
-
-namespace {
-
-// Closes the descriptor on every path out of read_local.
-class FileDescriptor {
- public:
-  explicit FileDescriptor(int fd) : fd_(fd) {}
-  ~FileDescriptor() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  FileDescriptor(const FileDescriptor&) = delete;
-  FileDescriptor& operator=(const FileDescriptor&) = delete;
-  int get() const { return fd_; }
-
- private:
-  int fd_;
-};
-
-}  // namespace
 
 LeafSource::LeafSource(cafs::Reader& reader)
     : reader_(reader), local_(dynamic_cast<const store::LocalStore*>(&reader.blobs())) {}
@@ -39,11 +21,15 @@ void LeafSource::too_long(const std::string& name) const {
 
 std::unique_ptr<LeafBuffer> LeafSource::read_local(const std::string& name, LeafPool& pool) {
   // Leaf names are 128 hex digits (Key::hex): always a valid object name at the bucket's root.
+  // Only a regular file is a leaf: a symlink, FIFO or device planted in the bucket is an error.
   const auto path = local_->root() / name;
-  const FileDescriptor fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (fd.get() < 0) {
-    if (errno == ENOENT) throw Error(ErrorKind::NotFound, "leaf " + store::object_url(*local_, name) + " is missing");
-    throw_errno("cannot open", path.string());
+  UniqueFd fd;
+  try {
+    fd = local_->open_object(name);
+  } catch (const Error& e) {
+    if (e.kind() == ErrorKind::NotFound)
+      throw Error(ErrorKind::NotFound, "leaf " + store::object_url(*local_, name) + " is missing");
+    throw;
   }
   struct stat st {};
   if (::fstat(fd.get(), &st) != 0) throw_errno("cannot stat", path.string());
@@ -61,6 +47,17 @@ std::unique_ptr<LeafBuffer> LeafSource::read_local(const std::string& name, Leaf
   }
   into.set_size(done);
   return buffer;
+}
+
+bool LeafSource::verifies(std::string_view data, std::span<const cafs::Key> keys, size_t index) const {
+  if (!reader_.verify()) return true;
+  try {
+    reader_.verify_leaf(data, keys[index], index, keys.size());
+    return true;
+  } catch (const Error& e) {
+    if (e.kind() == ErrorKind::Corrupt) return false;
+    throw;
+  }
 }
 
 std::unique_ptr<LeafBuffer> LeafSource::fetch(std::span<const cafs::Key> keys, size_t index, LeafPool& pool) {

@@ -25,6 +25,10 @@ class LeafSource {
   // Leaf `index` of `keys` in a buffer from `pool` (whose buffer capacity is the leaf size).
   std::unique_ptr<LeafBuffer> fetch(std::span<const cafs::Key> keys, size_t index, LeafPool& pool);
 
+  // Whether `data`, from anywhere (a cache), may be served as leaf `index` of `keys`: it hashes
+  // to its key, or verification is off.
+  bool verifies(std::string_view data, std::span<const cafs::Key> keys, size_t index) const;
+
  private:
   std::unique_ptr<LeafBuffer> read_local(const std::string& name, LeafPool& pool);
   [[noreturn]] void too_long(const std::string& name) const;

@@ -12,6 +12,7 @@
 #include <cerrno>
 #include <chrono>
 
+#include "common/cafs/hasher.h"
 #include "common/cafs/reader.h"
 #include "common/model/catalog.h"
 #include "common/util/error.h"
@@ -59,6 +60,15 @@ void prepare_mountpoint(const fs::path& mountpoint) {
   if (!fs::is_directory(mountpoint, ec)) {
     throw Error(ErrorKind::InvalidArgument, "mount point '" + mountpoint.string() + "' is not a directory");
   }
+  // A live mount there (another datamon, anything): mounting on top would hide it, and the
+  // unmount of either would surprise its owner. Another device than the parent's says so.
+  struct stat here {
+  }, parent{};
+  if (::stat(mountpoint.c_str(), &here) == 0 && ::stat((mountpoint / "..").c_str(), &parent) == 0 &&
+      here.st_dev != parent.st_dev) {
+    throw Error(ErrorKind::InvalidArgument, "mount point " + dm::quoted(mountpoint.string()) +
+                                                " already has a file system mounted on it; unmount it first");
+  }
 }
 
 }  // namespace
@@ -77,6 +87,7 @@ void mount_bundle(config::ContextStores& context, const MountOptions& options, c
     const auto started = std::chrono::steady_clock::now();
     BundleIndexBuilder builder(id, bundle.timestamp.value_or(model::Timestamp{}),
                                bundle.count * model::kEntriesPerIndexFile);
+    if (bundle.version >= 1) builder.expect_empty_root(cafs::root_key({}, bundle.leaf_size));
     catalog.for_each_index_file(
         options.repo, bundle, options.index_concurrency,
         [&](size_t, const std::string& url, std::vector<model::BundleEntry> entries) { builder.add(entries, url); });

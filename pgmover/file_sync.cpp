@@ -71,11 +71,13 @@ void sync_one(const SyncTask& t, cafs::Reader& reader, const OsUser& owner, Thre
               Progress* progress) {
   const auto& e = t.entry;
   const auto root = cafs::Key::from_hex(e.hash);
-  if (!root) throw Error(ErrorKind::Corrupt, "entry '" + e.name + "' has an invalid hash '" + e.hash + "'");
+  if (!root)
+    throw Error(ErrorKind::Corrupt, "entry " + dm::quoted(e.name) + " has an invalid hash " + dm::quoted(e.hash));
   struct stat st {};
   bool exists = ::lstat(t.dest.c_str(), &st) == 0;
   if (!exists && errno != ENOENT) throw_errno("cannot stat", t.dest.string());
-  if (exists && !S_ISREG(st.st_mode)) throw Error(ErrorKind::Io, "'" + t.dest.string() + "' is not a regular file");
+  if (exists && !S_ISREG(st.st_mode))
+    throw Error(ErrorKind::Io, dm::quoted(t.dest.string()) + " is not a regular file");
   if (exists && t.vouched_key == e.hash && static_cast<uint64_t>(st.st_size) == e.size) {
     ++c.kept;
     if (progress) progress->add_bytes(e.size);
@@ -101,26 +103,27 @@ void sync_one(const SyncTask& t, cafs::Reader& reader, const OsUser& owner, Thre
   const uint64_t stride = reader.stride();
   const uint64_t expected_count = e.size == 0 ? 0 : (e.size + stride - 1) / stride;
   if (keys.size() != expected_count) {
-    throw Error(ErrorKind::Corrupt, "entry '" + e.name + "' (root " + e.hash + ") has " + std::to_string(keys.size()) +
-                                        " leaves for " + std::to_string(e.size) + " bytes");
+    throw Error(ErrorKind::Corrupt, "entry " + dm::quoted(e.name) + " (root " + e.hash + ") has " +
+                                        std::to_string(keys.size()) + " leaves for " + std::to_string(e.size) +
+                                        " bytes");
   }
 
   Fd file;
   if (exists) {
-    file.fd = ::open(t.dest.c_str(), O_WRONLY | O_CLOEXEC);
+    file.fd = ::open(t.dest.c_str(), O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
     if (file.fd < 0) throw_errno("cannot open", t.dest.string());
   } else {
-    file.fd = ::open(t.dest.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    file.fd = ::open(t.dest.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
     if (file.fd < 0 && errno == ENOENT) {  // a folder the layout manifest does not list
       std::error_code ec;
       fs::create_directories(t.dest.parent_path(), ec);
       if (ec) throw Error(ErrorKind::Io, "cannot create '" + t.dest.parent_path().string() + "': " + ec.message());
-      file.fd = ::open(t.dest.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+      file.fd = ::open(t.dest.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
     }
     if (file.fd < 0) throw_errno("cannot create", t.dest.string());
     if (::fchmod(file.fd, t.mode) != 0) throw_errno("cannot chmod", t.dest.string());
     if (::geteuid() == 0 && ::fchown(file.fd, owner.uid, owner.gid) != 0) {
-      throw_errno("cannot give to user '" + owner.name + "'", t.dest.string());
+      throw_errno("cannot give to user " + dm::quoted(owner.name), t.dest.string());
     }
     // One extent reservation instead of growth leaf by leaf; not every file system can.
     if (e.size > 0 && ::fallocate(file.fd, 0, 0, static_cast<off_t>(e.size)) != 0 && errno != EOPNOTSUPP) {
@@ -146,7 +149,7 @@ void sync_one(const SyncTask& t, cafs::Reader& reader, const OsUser& owner, Thre
       reader.fetch_leaf_into(keys, i, data);
       const uint64_t want = i + 1 == keys.size() ? e.size - i * stride : stride;
       if (data.size() != want) {
-        throw Error(ErrorKind::Corrupt, "leaf " + keys[i].hex() + " of entry '" + e.name + "' has " +
+        throw Error(ErrorKind::Corrupt, "leaf " + keys[i].hex() + " of entry " + dm::quoted(e.name) + " has " +
                                             std::to_string(data.size()) + " bytes where " + std::to_string(want) +
                                             " were expected");
       }

@@ -2,9 +2,25 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/model/paths.h"
 #include "common/util/error.h"
 
 namespace dm::pgmover {
+
+namespace {
+
+// A path of the manifest names something inside PGDATA: relative, '/'-separated, no empty,
+// "." or ".." component, no NUL. The manifest comes from a bundle: it is untrusted.
+std::string confined(std::string path, bool may_be_root, const std::string& kind, const std::string& what) {
+  if (path.empty() && may_be_root) return path;
+  if (path.empty() || path.front() == '/' || !model::safe_entry_name(path)) {
+    throw Error(ErrorKind::Corrupt, "layout manifest of " + what + " has a " + kind + " path " + dm::quoted(path) +
+                                        " outside the data directory");
+  }
+  return path;
+}
+
+}  // namespace
 
 std::string to_json(const LayoutManifest& m) {
   nlohmann::ordered_json j;
@@ -32,10 +48,19 @@ LayoutManifest parse_layout(const std::string& json, const std::string& what) {
     m.parent = j.value("parent", std::string());
     if (j.contains("control")) m.control = j.at("control").get<std::map<std::string, std::string>>();
     for (const auto& d : j.at("directories")) {
-      m.directories.push_back({d.at("path").get<std::string>(), d.at("mode").get<uint32_t>()});
+      const auto mode = d.at("mode").get<uint32_t>();
+      if (mode & ~07777U) {
+        throw Error(ErrorKind::Corrupt,
+                    "layout manifest of " + what + " has a directory mode that is not permission bits");
+      }
+      m.directories.push_back({confined(d.at("path").get<std::string>(), true, "directory", what), mode});
     }
     for (const auto& s : j.at("symlinks")) {
-      m.symlinks.push_back({s.at("path").get<std::string>(), s.at("target").get<std::string>()});
+      auto target = s.at("target").get<std::string>();
+      if (target.empty() || target.find('\0') != std::string::npos) {
+        throw Error(ErrorKind::Corrupt, "layout manifest of " + what + " has an empty or NUL symlink target");
+      }
+      m.symlinks.push_back({confined(s.at("path").get<std::string>(), false, "symlink", what), std::move(target)});
     }
     if (j.contains("omitted_wal")) m.omitted_wal = j.at("omitted_wal").get<std::vector<std::string>>();
     return m;

@@ -4,7 +4,10 @@
 //
 // It travels inside the bundle as the regular file kLayoutEntryName (JSON), so the bundle stays
 // a plain datamon bundle that the Go CLI can download. Parsing is strict: a manifest that does
-// not parse is a Corrupt error naming the bundle.
+// not parse, or names a directory or symlink path that is absolute, empty (PGDATA itself aside,
+// for a directory), or has an empty, "." or ".." component or a NUL, is a Corrupt error naming
+// the bundle. Symlink targets are data (PostgreSQL points them anywhere); the restore never
+// follows them.
 #pragma once
 
 #include <cstdint>

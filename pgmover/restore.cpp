@@ -31,12 +31,21 @@ constexpr const char* kPgControl = "global/pg_control";
 
 std::string read_entry(cafs::Reader& reader, const model::BundleEntry& e, const std::string& bundle_id) {
   const auto root = cafs::Key::from_hex(e.hash);
-  if (!root) throw Error(ErrorKind::Corrupt, "bundle '" + bundle_id + "' entry '" + e.name + "' has an invalid hash");
+  if (!root)
+    throw Error(ErrorKind::Corrupt,
+                "bundle " + dm::quoted(bundle_id) + " entry " + dm::quoted(e.name) + " has an invalid hash");
+  // The manifest and PG_VERSION are small; a bundle that says otherwise is not believed.
+  constexpr uint64_t kMaxSmallEntry = uint64_t{64} << 20;
+  if (e.size > kMaxSmallEntry) {
+    throw Error(ErrorKind::Corrupt, "bundle " + dm::quoted(bundle_id) + " entry " + dm::quoted(e.name) +
+                                        " is larger than " + std::to_string(kMaxSmallEntry) + " bytes");
+  }
   const auto keys = reader.leaf_keys(*root);
   std::string data;
-  for (size_t i = 0; i < keys.size(); ++i) data += reader.fetch_leaf(keys, i);
+  for (size_t i = 0; i < keys.size() && data.size() <= e.size; ++i) data += reader.fetch_leaf(keys, i);
   if (data.size() != e.size) {
-    throw Error(ErrorKind::Corrupt, "bundle '" + bundle_id + "' entry '" + e.name + "' has the wrong size");
+    throw Error(ErrorKind::Corrupt,
+                "bundle " + dm::quoted(bundle_id) + " entry " + dm::quoted(e.name) + " has the wrong size");
   }
   return data;
 }
@@ -44,7 +53,7 @@ std::string read_entry(cafs::Reader& reader, const model::BundleEntry& e, const 
 void remove_path(const fs::path& p, uint64_t& removed) {
   std::error_code ec;
   fs::remove_all(p, ec);
-  if (ec) throw Error(ErrorKind::Io, "cannot remove '" + p.string() + "': " + ec.message());
+  if (ec) throw Error(ErrorKind::Io, "cannot remove " + dm::quoted(p.string()) + ": " + ec.message());
   ++removed;
 }
 
@@ -59,7 +68,7 @@ void remove_extras(const fs::path& pgdata, const fs::path& dir, const Expected& 
   std::vector<fs::path> children;
   std::error_code ec;
   for (const auto& entry : fs::directory_iterator(dir, ec)) children.push_back(entry.path());
-  if (ec) throw Error(ErrorKind::Io, "cannot read '" + dir.string() + "': " + ec.message());
+  if (ec) throw Error(ErrorKind::Io, "cannot read " + dm::quoted(dir.string()) + ": " + ec.message());
   for (const auto& path : children) {
     const auto rel = path.lexically_relative(pgdata).generic_string();
     if (rel == kOwnDir) continue;
@@ -85,13 +94,37 @@ void remove_extras(const fs::path& pgdata, const fs::path& dir, const Expected& 
   }
 }
 
+// True when `name` is `link` or lies below it.
+bool at_or_below(const std::string& name, const std::string& link) {
+  return name == link || (name.size() > link.size() && name.starts_with(link) && name[link.size()] == '/');
+}
+
+// A symlink of the manifest may not sit on the path of a file or directory of the bundle, nor
+// be one: writing, creating or chmod-ing that would go through the link, outside PGDATA.
+void refuse_paths_through_symlinks(const Expected& want, const std::string& what) {
+  for (const auto& [link, target] : want.symlinks) {
+    for (const auto* names : {&want.files, &want.dirs}) {
+      auto it = names->lower_bound(link);
+      if (it != names->end() && at_or_below(*it, link)) {
+        throw Error(ErrorKind::Corrupt,
+                    what + " has " + dm::quoted(*it) + " at or below its symlink " + dm::quoted(link));
+      }
+    }
+    auto next = want.symlinks.upper_bound(link);
+    if (next != want.symlinks.end() && at_or_below(next->first, link)) {
+      throw Error(ErrorKind::Corrupt,
+                  what + " has the symlink " + dm::quoted(next->first) + " below its symlink " + dm::quoted(link));
+    }
+  }
+}
+
 void set_mode_and_owner(const fs::path& p, unsigned mode, const OsUser& owner) {
   struct stat st {};
   if (::lstat(p.c_str(), &st) != 0) throw_errno("cannot stat", p.string());
   if ((st.st_mode & 07777) != mode && ::chmod(p.c_str(), mode) != 0) throw_errno("cannot chmod", p.string());
   if (::geteuid() == 0 && (st.st_uid != owner.uid || st.st_gid != owner.gid) &&
       ::lchown(p.c_str(), owner.uid, owner.gid) != 0) {
-    throw_errno("cannot give to user '" + owner.name + "'", p.string());
+    throw_errno("cannot give to user " + dm::quoted(owner.name), p.string());
   }
 }
 
@@ -111,7 +144,7 @@ RestoreResult restore(model::Catalog& catalog, store::Store& blobs, const Restor
   std::error_code ec;
   if (fs::exists(pgdata, ec)) {
     if (auto pid = running_postmaster(pgdata)) {
-      throw Error(ErrorKind::InvalidArgument, "a server is running on '" + pgdata.string() + "' (pid " +
+      throw Error(ErrorKind::InvalidArgument, "a server is running on " + dm::quoted(pgdata.string()) + " (pid " +
                                                   std::to_string(*pid) + "); stop it before restoring");
     }
     if (!fs::is_empty(pgdata, ec) && !fs::exists(pgdata / "PG_VERSION") && !fs::exists(pgdata / std::string(kOwnDir))) {
@@ -126,7 +159,7 @@ RestoreResult restore(model::Catalog& catalog, store::Store& blobs, const Restor
   const auto bundle = catalog.get_bundle(o.repo, result.bundle_id);
   const auto entries = catalog.get_entries(o.repo, bundle, o.concurrency);
   const auto names = transfer::checked_entry_names(entries, bundle.id);
-  const std::string what = "bundle '" + bundle.id + "'";
+  const std::string what = "bundle " + dm::quoted(bundle.id);
 
   cafs::Reader reader(blobs, bundle.leaf_size, bundle.version < 1, o.verify);
   const model::BundleEntry* layout_entry = nullptr;
@@ -167,12 +200,16 @@ RestoreResult restore(model::Catalog& catalog, store::Store& blobs, const Restor
     if (!d.path.empty()) want.dirs.insert(d.path);
   }
   for (const auto& s : layout.symlinks) want.symlinks[s.path] = s.target;
+  refuse_paths_through_symlinks(want, what);
 
   // From here on the directory is ours: mark it so that a rerun after a crash is accepted.
   fs::create_directories(pgdata / std::string(kOwnDir), ec);
-  if (ec) throw Error(ErrorKind::Io, "cannot create '" + pgdata.string() + "': " + ec.message());
+  if (ec) throw Error(ErrorKind::Io, "cannot create " + dm::quoted(pgdata.string()) + ": " + ec.message());
   if (::chmod(pgdata.c_str(), 0700) != 0) throw_errno("cannot chmod", pgdata.string());
-  if (::unlink((pgdata / kPgControl).c_str()) == 0) {
+  // Only through a real folder: a `global` that is a symlink is removed below as an extra.
+  struct stat global_st {};
+  if (::lstat((pgdata / "global").c_str(), &global_st) == 0 && S_ISDIR(global_st.st_mode) &&
+      ::unlink((pgdata / kPgControl).c_str()) == 0) {
     fsync_path(pgdata / "global");
   } else if (errno != ENOENT) {
     throw_errno("cannot remove", (pgdata / kPgControl).string());
@@ -188,7 +225,7 @@ RestoreResult restore(model::Catalog& catalog, store::Store& blobs, const Restor
     const auto link = pgdata / s.path;
     if (fs::is_symlink(fs::symlink_status(link, ec))) continue;  // remove_extras kept only right ones
     fs::create_symlink(s.target, link, ec);
-    if (ec) throw Error(ErrorKind::Io, "cannot create symlink '" + link.string() + "': " + ec.message());
+    if (ec) throw Error(ErrorKind::Io, "cannot create symlink " + dm::quoted(link.string()) + ": " + ec.message());
   }
 
   const auto record = load_state(pgdata);
@@ -225,7 +262,7 @@ RestoreResult restore(model::Catalog& catalog, store::Store& blobs, const Restor
   }
   for (const auto& s : layout.symlinks) {
     if (::geteuid() == 0 && ::lchown((pgdata / s.path).c_str(), o.owner.uid, o.owner.gid) != 0) {
-      throw_errno("cannot give to user '" + o.owner.name + "'", (pgdata / s.path).string());
+      throw_errno("cannot give to user " + dm::quoted(o.owner.name), (pgdata / s.path).string());
     }
   }
   set_mode_and_owner(pgdata / std::string(kOwnDir), 0700, o.owner);

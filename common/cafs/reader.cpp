@@ -56,7 +56,7 @@ std::string Reader::fetch_leaf(std::span<const Key> keys, size_t index) {
 void Reader::fetch_leaf_into(std::span<const Key> keys, size_t index, std::string& out) {
   const auto name = keys[index].hex();
   try {
-    blobs_.get_into(name, out);
+    blobs_.get_into(name, out, leaf_size_);
   } catch (const Error& e) {
     if (e.kind() == ErrorKind::NotFound) {
       throw Error(ErrorKind::NotFound, "leaf " + store::object_url(blobs_, name) + " is missing");
@@ -101,8 +101,9 @@ void Reader::read_file_to(const Key& root, uint64_t expected_size, int fd, const
   group.wait();
   const uint64_t length = keys.empty() ? 0 : (keys.size() - 1) * stride_ + last_length.load();
   if (length != expected_size) {
-    throw Error(ErrorKind::Corrupt, "content of '" + path + "' (root " + root.hex() + ") is " + std::to_string(length) +
-                                        " bytes but the index says " + std::to_string(expected_size));
+    throw Error(ErrorKind::Corrupt, "content of " + dm::quoted(path) + " (root " + root.hex() + ") is " +
+                                        std::to_string(length) + " bytes but the index says " +
+                                        std::to_string(expected_size));
   }
   if (::ftruncate(fd, static_cast<off_t>(length)) != 0) throw_errno("cannot truncate", path);
 }

@@ -17,7 +17,7 @@ ContextStores open_context(const Config& config) {
   } catch (const Error& e) {
     if (e.kind() == ErrorKind::NotFound) {
       throw Error(ErrorKind::NotFound,
-                  "config bucket '" + config_url + "' does not exist (run 'datamon context create')");
+                  "config bucket " + dm::quoted(config_url) + " does not exist (run 'datamon context create')");
     }
     throw;
   }
@@ -27,8 +27,8 @@ ContextStores open_context(const Config& config) {
     doc = cs.config->get(path);
   } catch (const Error& e) {
     if (e.kind() == ErrorKind::NotFound) {
-      throw Error(ErrorKind::NotFound,
-                  "context '" + config.context + "' does not exist in config bucket " + cs.config->describe());
+      throw Error(ErrorKind::NotFound, "context " + dm::quoted(config.context) + " does not exist in config bucket " +
+                                           cs.config->describe());
     }
     throw;
   }
@@ -38,6 +38,13 @@ ContextStores open_context(const Config& config) {
     if (value.empty()) {
       throw Error(ErrorKind::Corrupt,
                   "context " + store::object_url(*cs.config, path) + " names no '" + std::string(key) + "' bucket");
+    }
+  }
+  for (const auto* bucket : {&d.blob, &d.metadata, &d.vmetadata}) {
+    try {
+      store::sibling_bucket_url(config_url, *bucket);
+    } catch (const Error& e) {
+      throw Error(ErrorKind::Corrupt, "context " + store::object_url(*cs.config, path) + ": " + e.what());
     }
   }
   options.create_local = true;
@@ -53,7 +60,10 @@ void create_context(const Config& config, const model::ContextDescriptor& contex
   model::validate_context_name(context.name);
   for (const auto* b : {&context.blob, &context.metadata, &context.vmetadata, &context.wal, &context.readlog}) {
     if (b->empty())
-      throw Error(ErrorKind::InvalidArgument, "context '" + context.name + "' needs all five bucket names");
+      throw Error(ErrorKind::InvalidArgument, "context " + dm::quoted(context.name) + " needs all five bucket names");
+  }
+  for (const auto* b : {&context.blob, &context.metadata, &context.vmetadata, &context.wal, &context.readlog}) {
+    store::sibling_bucket_url(config_url, *b);  // throws InvalidArgument naming a bad one
   }
   auto cfg = store::open_store(config_url, config.store);
   try {
@@ -61,7 +71,7 @@ void create_context(const Config& config, const model::ContextDescriptor& contex
   } catch (const Error& e) {
     if (e.kind() == ErrorKind::AlreadyExists) {
       throw Error(ErrorKind::AlreadyExists,
-                  "context '" + context.name + "' already exists in config bucket " + cfg->describe());
+                  "context " + dm::quoted(context.name) + " already exists in config bucket " + cfg->describe());
     }
     throw;
   }

@@ -15,10 +15,20 @@ namespace dm::model {
 
 namespace {
 
+// The most a document (descriptor, index file, label) may weigh: an index file of 1000 entries
+// is a few hundred KiB; anything near this bound is hostile, refused before it is read.
+constexpr uint64_t kMaxDocumentBytes = uint64_t{64} << 20;
+
+std::string get_document(store::Store& s, const std::string& name) {
+  std::string out;
+  s.get_into(name, out, kMaxDocumentBytes);
+  return out;
+}
+
 // Reads an object, turning NotFound into a message about the datamon thing it represents.
 std::string get_or(store::Store& s, const std::string& name, const std::string& missing_message) {
   try {
-    return s.get(name);
+    return get_document(s, name);
   } catch (const Error& e) {
     if (e.kind() == ErrorKind::NotFound) throw Error(ErrorKind::NotFound, missing_message);
     throw;
@@ -33,7 +43,7 @@ void Catalog::create_repo(const RepoDescriptor& repo) {
     metadata_.put(repo_path(repo.name), to_yaml(repo), store::PutMode::NoOverwrite);
   } catch (const Error& e) {
     if (e.kind() == ErrorKind::AlreadyExists) {
-      throw Error(ErrorKind::AlreadyExists, "repo '" + repo.name + "' already exists");
+      throw Error(ErrorKind::AlreadyExists, "repo " + dm::quoted(repo.name) + " already exists");
     }
     throw;
   }
@@ -46,20 +56,24 @@ std::vector<RepoDescriptor> Catalog::list_repos() {
   });
   std::vector<RepoDescriptor> out;
   for (const auto& name : names) {
-    out.push_back(parse_repo(metadata_.get(name), store::object_url(metadata_, name)));
+    out.push_back(parse_repo(get_document(metadata_, name), store::object_url(metadata_, name)));
   }
   return out;
 }
 
 RepoDescriptor Catalog::get_repo(const std::string& repo) {
+  validate_repo_name(repo);
   const auto name = repo_path(repo);
-  return parse_repo(get_or(metadata_, name, "repo '" + repo + "' does not exist in " + metadata_.describe()),
+  return parse_repo(get_or(metadata_, name, "repo " + dm::quoted(repo) + " does not exist in " + metadata_.describe()),
                     store::object_url(metadata_, name));
 }
 
 void Catalog::require_repo(const std::string& repo) {
+  // Every command names its repo through here: a name Go would refuse never reaches a key, a
+  // path or a mount option, even when a hostile store holds a repo of that name.
+  validate_repo_name(repo);
   if (!metadata_.exists(repo_path(repo))) {
-    throw Error(ErrorKind::NotFound, "repo '" + repo + "' does not exist in " + metadata_.describe());
+    throw Error(ErrorKind::NotFound, "repo " + dm::quoted(repo) + " does not exist in " + metadata_.describe());
   }
 }
 
@@ -76,14 +90,14 @@ std::vector<BundleDescriptor> Catalog::list_bundles(const std::string& repo) {
     const auto name = bundle_path(repo, id);
     std::string doc;
     try {
-      doc = metadata_.get(name);
+      doc = get_document(metadata_, name);
     } catch (const Error& e) {
       if (e.kind() == ErrorKind::NotFound) continue;  // an upload that never committed
       throw;
     }
     auto d = parse_bundle(doc, store::object_url(metadata_, name));
     if (d.id != id) {
-      throw Error(ErrorKind::Corrupt, "bundle " + store::object_url(metadata_, name) + " names id '" + d.id + "'");
+      throw Error(ErrorKind::Corrupt, "bundle " + store::object_url(metadata_, name) + " names id " + dm::quoted(d.id));
     }
     out.push_back(std::move(d));
   }
@@ -101,39 +115,51 @@ std::string Catalog::latest_bundle(const std::string& repo) {
   for (auto it = ids.rbegin(); it != ids.rend(); ++it) {
     if (metadata_.exists(bundle_path(repo, *it))) {
       if (it != ids.rbegin()) {
-        spdlog::warn("repo={} skipped incomplete newer bundle={} (no bundle.yaml)", repo, ids.back());
+        spdlog::warn("repo={} skipped incomplete newer bundle={} (no bundle.yaml)", repo, dm::quoted(ids.back()));
       }
       return *it;
     }
   }
-  throw Error(ErrorKind::NotFound, "repo '" + repo + "' has no bundles");
+  throw Error(ErrorKind::NotFound, "repo " + dm::quoted(repo) + " has no bundles");
 }
 
 BundleDescriptor Catalog::get_bundle(const std::string& repo, const std::string& bundle_id) {
+  validate_bundle_id(bundle_id);
   const auto name = bundle_path(repo, bundle_id);
-  auto d = parse_bundle(get_or(metadata_, name, "bundle '" + bundle_id + "' does not exist in repo '" + repo + "'"),
-                        store::object_url(metadata_, name));
+  auto d = parse_bundle(
+      get_or(metadata_, name, "bundle " + dm::quoted(bundle_id) + " does not exist in repo " + dm::quoted(repo)),
+      store::object_url(metadata_, name));
   if (d.leaf_size == 0) {
     throw Error(ErrorKind::Corrupt, "bundle " + store::object_url(metadata_, name) + " has no leafSize");
+  }
+  // The id names local paths (the .datamon copies): it must be the one of the key read.
+  if (d.id != bundle_id) {
+    throw Error(ErrorKind::Corrupt, "bundle " + store::object_url(metadata_, name) + " names id " + dm::quoted(d.id));
   }
   return d;
 }
 
 std::vector<BundleEntry> Catalog::get_entries(const std::string& repo, const BundleDescriptor& bundle,
-                                              unsigned concurrency) {
-  std::vector<std::vector<BundleEntry>> parts(bundle.count);
-  parallel_for(bundle.count, concurrency, [&](size_t n) {
-    const auto name = index_path(repo, bundle.id, n);
-    parts[n] = parse_bundle_entries(
-        get_or(metadata_, name,
-               "index file " + store::object_url(metadata_, name) + " of bundle '" + bundle.id + "' is missing"),
-        store::object_url(metadata_, name));
-  });
+                                              unsigned concurrency, std::vector<std::string>* documents) {
+  // `count` comes from the document: it sizes nothing. Index files are read a batch at a time,
+  // and only what was read is kept, so a huge count fails at its first missing file.
   std::vector<BundleEntry> out;
-  size_t total = 0;
-  for (const auto& p : parts) total += p.size();
-  out.reserve(total);
-  for (auto& p : parts) std::move(p.begin(), p.end(), std::back_inserter(out));
+  const uint64_t batch = 4 * uint64_t{std::max(1U, concurrency)};
+  for (uint64_t first = 0; first < bundle.count; first += batch) {
+    const auto size = static_cast<size_t>(std::min(batch, bundle.count - first));
+    std::vector<std::vector<BundleEntry>> parts(size);
+    std::vector<std::string> docs(size);
+    parallel_for(size, concurrency, [&](size_t k) {
+      const auto name = index_path(repo, bundle.id, first + k);
+      docs[k] = get_or(
+          metadata_, name,
+          "index file " + store::object_url(metadata_, name) + " of bundle " + dm::quoted(bundle.id) + " is missing");
+      parts[k] = parse_bundle_entries(docs[k], store::object_url(metadata_, name));
+      if (!documents) std::string().swap(docs[k]);
+    });
+    for (auto& p : parts) std::move(p.begin(), p.end(), std::back_inserter(out));
+    if (documents) std::move(docs.begin(), docs.end(), std::back_inserter(*documents));
+  }
   return out;
 }
 
@@ -150,7 +176,7 @@ void Catalog::for_each_index_file(const std::string& repo, const BundleDescripto
       const auto name = index_path(repo, bundle.id, n);
       const auto url = store::object_url(metadata_, name);
       auto entries = parse_bundle_entries(
-          get_or(metadata_, name, "index file " + url + " of bundle '" + bundle.id + "' is missing"), url);
+          get_or(metadata_, name, "index file " + url + " of bundle " + dm::quoted(bundle.id) + " is missing"), url);
       std::unique_lock lock(mutex);
       turn_changed.wait(lock, [&] { return failed || turn == n; });
       if (failed) return;  // parallel_for rethrows the error that set it
@@ -171,6 +197,7 @@ void Catalog::for_each_index_file(const std::string& repo, const BundleDescripto
 }
 
 void Catalog::write_bundle(const std::string& repo, BundleDescriptor& bundle, std::vector<BundleEntry> entries) {
+  validate_repo_name(repo);
   if (bundle.id.empty()) throw Error(ErrorKind::Internal, "bundle id not set");
   std::sort(entries.begin(), entries.end(), [](const auto& a, const auto& b) { return a.name < b.name; });
   for (size_t i = 1; i < entries.size(); ++i) {
@@ -195,7 +222,10 @@ std::string Catalog::resolve_bundle(const std::string& repo, const std::string& 
     throw Error(ErrorKind::InvalidArgument, "--bundle and --label are mutually exclusive");
   }
   require_repo(repo);
-  if (!bundle_id.empty()) return bundle_id;
+  if (!bundle_id.empty()) {
+    validate_bundle_id(bundle_id);
+    return bundle_id;
+  }
   if (!label.empty()) return get_label(repo, label).id;
   return latest_bundle(repo);
 }
@@ -204,7 +234,7 @@ void Catalog::set_label(const std::string& repo, const LabelDescriptor& label) {
   validate_label_name(label.name);
   require_repo(repo);
   if (!metadata_.exists(bundle_path(repo, label.id))) {
-    throw Error(ErrorKind::NotFound, "bundle '" + label.id + "' does not exist in repo '" + repo + "'");
+    throw Error(ErrorKind::NotFound, "bundle " + dm::quoted(label.id) + " does not exist in repo " + dm::quoted(repo));
   }
   vmetadata_.put(label_path(repo, label.name), to_yaml(label), store::PutMode::Overwrite);
 }
@@ -213,10 +243,20 @@ LabelDescriptor Catalog::get_label(const std::string& repo, const std::string& l
   validate_label_name(label);
   require_repo(repo);
   const auto name = label_path(repo, label);
-  auto d = parse_label(get_or(vmetadata_, name, "label '" + label + "' does not exist in repo '" + repo + "'"),
-                       store::object_url(vmetadata_, name));
+  auto d = parse_label(
+      get_or(vmetadata_, name, "label " + dm::quoted(label) + " does not exist in repo " + dm::quoted(repo)),
+      store::object_url(vmetadata_, name));
   if (d.name.empty()) d.name = label;
+  if (d.name != label) {
+    throw Error(ErrorKind::Corrupt, "label " + store::object_url(vmetadata_, name) + " is named " + dm::quoted(d.name));
+  }
   if (d.id.empty()) throw Error(ErrorKind::Corrupt, "label " + store::object_url(vmetadata_, name) + " has no id");
+  try {
+    validate_bundle_id(d.id);
+  } catch (const Error&) {
+    throw Error(ErrorKind::Corrupt,
+                "label " + store::object_url(vmetadata_, name) + " names bundle " + dm::quoted(d.id));
+  }
   return d;
 }
 
@@ -230,10 +270,11 @@ std::vector<LabelDescriptor> Catalog::list_labels(const std::string& repo, const
   std::vector<LabelDescriptor> out;
   for (const auto& name : names) {
     const auto label = name.substr(base.size(), name.size() - base.size() - std::string("/label.yaml").size());
-    auto d = parse_label(vmetadata_.get(name), store::object_url(vmetadata_, name));
+    auto d = parse_label(get_document(vmetadata_, name), store::object_url(vmetadata_, name));
     if (d.name.empty()) d.name = label;
     if (d.name != label) {
-      throw Error(ErrorKind::Corrupt, "label " + store::object_url(vmetadata_, name) + " is named '" + d.name + "'");
+      throw Error(ErrorKind::Corrupt,
+                  "label " + store::object_url(vmetadata_, name) + " is named " + dm::quoted(d.name));
     }
     out.push_back(std::move(d));
   }

@@ -35,9 +35,10 @@ class Catalog {
   std::vector<BundleDescriptor> list_bundles(const std::string& repo);
   std::string latest_bundle(const std::string& repo);  // NotFound if the repo has none
   BundleDescriptor get_bundle(const std::string& repo, const std::string& bundle_id);
-  // Index files 0..count-1, fetched `concurrency` at a time, concatenated in order.
+  // Index files 0..count-1, fetched `concurrency` at a time, concatenated in order; `count`
+  // sizes nothing. With `documents`, the index files' bytes as read are appended to it.
   std::vector<BundleEntry> get_entries(const std::string& repo, const BundleDescriptor& bundle,
-                                       unsigned concurrency = 8);
+                                       unsigned concurrency = 8, std::vector<std::string>* documents = nullptr);
   // get_entries without the whole index in memory: files are fetched and parsed `concurrency`
   // at a time, and `consume` gets each file's entries in file order, one call at a time; a
   // file's text and entries are released once consumed. The first error (fetch, parse, or

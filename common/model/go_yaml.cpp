@@ -1,8 +1,9 @@
 #include "common/model/go_yaml.h"
 
+#include <re2/re2.h>
+
 #include <cstdint>
 #include <cstdio>
-#include <regex>
 
 #include "common/model/timestamp.h"
 
@@ -296,13 +297,19 @@ void write_literal(std::string& out, std::string_view s, int indent) {
   }
 }
 
+// yaml.v2's float resolution; RE2 (as Go's regexp): linear time and bounded stack on any input.
+const RE2& float_pattern() {
+  static const RE2 re(R"([-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?)");
+  return re;
+}
+
 bool is_base60_float(std::string_view s) {
-  static const std::regex re(R"(^[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?$)");
+  static const RE2 re(R"([-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?)");
   if (s.empty()) return false;
   const char c = s[0];
   if (!((c >= '0' && c <= '9') || c == '+' || c == '-')) return false;
   if (s.find(':') == std::string_view::npos) return false;
-  return std::regex_match(s.begin(), s.end(), re);
+  return RE2::FullMatch(s, re);
 }
 
 bool go_parse_int(std::string s) {
@@ -348,8 +355,7 @@ bool yaml_resolves_to_non_string(std::string_view s) {
   const char c = s[0];
   const bool digit_hint = (c >= '0' && c <= '9') || c == '+' || c == '-';
   if (c == '.') {
-    static const std::regex flt(R"(^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$)");
-    return std::regex_match(s.begin(), s.end(), flt);
+    return RE2::FullMatch(s, float_pattern());
   }
   if (!digit_hint) return false;
   // Numbers and dates use only these characters; anything else (most names and hashes) is a
@@ -363,15 +369,14 @@ bool yaml_resolves_to_non_string(std::string_view s) {
     if (s.find_first_not_of(allowed) != std::string_view::npos) return false;
   }
   // Dates: yaml.v2 tries "2006-1-2T15:4:5.999999999Z07:00", "2006-1-2t…", "2006-1-2 15:4:5.999999999", "2006-1-2".
-  static const std::regex date(R"(^[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}$)");
-  if (std::regex_match(s.begin(), s.end(), date)) return true;
+  static const RE2 date(R"([0-9]{4}-[0-9]{1,2}-[0-9]{1,2})");
+  if (RE2::FullMatch(s, date)) return true;
   if (s.size() >= 19 && Timestamp::parse(s)) return true;
   std::string plain;
   for (char ch : s)
     if (ch != '_') plain += ch;
   if (go_parse_int(plain)) return true;
-  static const std::regex flt(R"(^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$)");
-  if (std::regex_match(plain.begin(), plain.end(), flt)) return true;
+  if (RE2::FullMatch(plain, float_pattern())) return true;
   return false;
 }
 

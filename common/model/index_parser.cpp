@@ -76,7 +76,7 @@ uint64_t to_uint(EventStream& s, const char* key) {
   if (!s.plain()) corrupt(s.what(), std::string("key '") + key + "' is not an integer");
   const auto v = s.scalar();
   if (v.empty() || v.size() > 20 || v.find_first_not_of("0123456789") != std::string::npos) {
-    corrupt(s.what(), std::string("key '") + key + "' is not an unsigned integer: '" + v + "'");
+    corrupt(s.what(), std::string("key '") + key + "' is not an unsigned integer: " + dm::quoted(v));
   }
   try {
     return std::stoull(v);
@@ -96,28 +96,28 @@ BundleEntry parse_entry(EventStream& s, size_t index) {
     const auto& value = s.next();
     const bool scalar = value.type == YAML_SCALAR_EVENT;
     if (key == "hash" || key == "name") {
-      if (!scalar) corrupt(s.what(), "key '" + key + "' is not a string");
+      if (!scalar) corrupt(s.what(), "key " + dm::quoted(key) + " is not a string");
       (key == "hash" ? e.hash : e.name) = s.null_scalar() ? "" : s.scalar();
     } else if (key == "mode" || key == "size") {
-      if (!scalar) corrupt(s.what(), "key '" + key + "' is not an integer");
+      if (!scalar) corrupt(s.what(), "key " + dm::quoted(key) + " is not an integer");
       const uint64_t v = to_uint(s, key.c_str());
       if (key == "size") {
         e.size = v;
       } else {
-        if (v > UINT32_MAX) corrupt(s.what(), "entry '" + e.name + "' has an out-of-range mode");
+        if (v > UINT32_MAX) corrupt(s.what(), "entry " + dm::quoted(e.name) + " has an out-of-range mode");
         e.mode = static_cast<uint32_t>(v);
       }
     } else if (key == "timestamp") {
       if (!scalar) corrupt(s.what(), "key 'timestamp' is not a time");
       if (!s.null_scalar()) {
         e.timestamp = Timestamp::parse(s.scalar());
-        if (!e.timestamp) corrupt(s.what(), "key 'timestamp' is not an RFC 3339 time: '" + s.scalar() + "'");
+        if (!e.timestamp) corrupt(s.what(), "key 'timestamp' is not an RFC 3339 time: " + dm::quoted(s.scalar()));
       }
     } else {
       s.skip_value();
     }
   }
-  if (e.hash.empty()) corrupt(s.what(), "entry " + std::to_string(index) + " ('" + e.name + "') has no hash");
+  if (e.hash.empty()) corrupt(s.what(), "entry " + std::to_string(index) + " (" + dm::quoted(e.name) + ") has no hash");
   if (e.name.empty()) corrupt(s.what(), "entry " + std::to_string(index) + " has no name");
   return e;
 }

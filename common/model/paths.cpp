@@ -35,14 +35,20 @@ void validate_repo_name(std::string_view repo) {
   }
   if (!ok) {
     throw Error(ErrorKind::InvalidArgument,
-                "repo name '" + std::string(repo) + "' is invalid: use letters, digits and hyphens only");
+                "repo name " + quoted(repo) + " is invalid: use letters, digits and hyphens only");
   }
 }
 
 static void validate_simple_name(std::string_view kind, std::string_view name) {
   const bool bad = name.empty() || name == "." || name == ".." ||
                    name.find_first_of(std::string_view("/\n\r\0", 4)) != std::string_view::npos;
-  if (bad) throw Error(ErrorKind::InvalidArgument, std::string(kind) + " name '" + std::string(name) + "' is invalid");
+  if (bad) throw Error(ErrorKind::InvalidArgument, std::string(kind) + " name " + dm::quoted(name) + " is invalid");
+}
+
+void validate_bundle_id(std::string_view id) {
+  bool bad = id.empty() || id == "." || id == ".." || id.find('/') != std::string_view::npos;
+  for (const char c : id) bad = bad || static_cast<unsigned char>(c) < 0x20 || c == 0x7f;
+  if (bad) throw Error(ErrorKind::InvalidArgument, "bundle id " + dm::quoted(id) + " is invalid");
 }
 
 void validate_label_name(std::string_view label) {

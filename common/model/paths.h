@@ -22,6 +22,9 @@ void validate_repo_name(std::string_view repo);
 // Label and context names: non-empty, no '/', no NUL, no line breaks, not "." or "..".
 void validate_label_name(std::string_view label);
 void validate_context_name(std::string_view context);
+// Bundle ids (a flag, or read from a label or a listing): non-empty, no '/', no control
+// character, not "." or "..", so an id can name an object key and a local file safely.
+void validate_bundle_id(std::string_view id);
 
 // Decision 5: strips one leading '/', then rejects an empty name, a NUL, an empty, "." or ".."
 // component. Returns the clean relative name or nullopt.

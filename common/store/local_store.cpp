@@ -17,6 +17,7 @@ namespace dm::store {
 
 namespace {
 
+// Where older versions kept temporary files inside the bucket; still skipped when listing.
 constexpr std::string_view kTmpDir = ".dm-tmp";
 
 bool valid_name(std::string_view name) {
@@ -46,7 +47,12 @@ LocalStore::LocalStore(fs::path root, bool create, bool defer_directory_sync)
   } else if (!fs::is_directory(root_, ec)) {
     throw Error(ErrorKind::NotFound, "store folder '" + root_.string() + "' does not exist");
   }
-  tmp_ = root_ / kTmpDir;
+  // Temporary files live beside the bucket (same file system, so rename stays atomic), never in
+  // it: a bucket folder holds only objects.
+  std::string tmp_name = root_.filename().string();
+  tmp_name.insert(tmp_name.begin(), '.');
+  tmp_name.append(kTmpDir);
+  tmp_ = root_.parent_path() / tmp_name;
 }
 
 std::string LocalStore::describe() const {
@@ -60,16 +66,10 @@ fs::path LocalStore::path_of(std::string_view name) const {
   return root_ / fs::path(std::string(name));
 }
 
-std::string LocalStore::get(std::string_view name) {
-  std::string out;
-  get_into(name, out);
-  return out;
-}
-
-void LocalStore::get_into(std::string_view name, std::string& out) {
+UniqueFd LocalStore::open_object(std::string_view name) const {
   const auto path = path_of(name);
   try {
-    read_file_into(path, out);
+    return open_regular_file(path, "object " + object_url(*this, name));
   } catch (const Error& e) {
     if (e.kind() == ErrorKind::NotFound)
       throw Error(ErrorKind::NotFound, "object " + object_url(*this, name) + " not found");
@@ -77,43 +77,41 @@ void LocalStore::get_into(std::string_view name, std::string& out) {
   }
 }
 
+std::string LocalStore::get(std::string_view name) {
+  std::string out;
+  get_into(name, out, kMaxWholeObject);
+  return out;
+}
+
+void LocalStore::get_into(std::string_view name, std::string& out, uint64_t max_size) {
+  const auto fd = open_object(name);
+  read_regular_into(fd.get(), max_size, out, "object " + object_url(*this, name));
+}
+
 std::string LocalStore::get_range(std::string_view name, uint64_t offset, uint64_t length) {
-  const auto path = path_of(name);
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    if (errno == ENOENT) throw Error(ErrorKind::NotFound, "object " + object_url(*this, name) + " not found");
-    throw_errno("cannot open", path.string());
-  }
+  const auto fd = open_object(name);
+  const auto what = "object " + object_url(*this, name);
   struct stat st {};
-  if (::fstat(fd, &st) != 0) {
-    const int err = errno;
-    ::close(fd);
-    throw_errno(err, "cannot stat", path.string());
-  }
+  if (::fstat(fd.get(), &st) != 0) throw_errno("cannot stat", what);
   const auto size = static_cast<uint64_t>(st.st_size);
   std::string out;
   if (offset < size) {
     out.resize(static_cast<size_t>(std::min(length, size - offset)));
     size_t done = 0;
     while (done < out.size()) {
-      const ssize_t n = ::pread(fd, out.data() + done, out.size() - done, static_cast<off_t>(offset + done));
+      const ssize_t n = ::pread(fd.get(), out.data() + done, out.size() - done, static_cast<off_t>(offset + done));
       if (n < 0 && errno == EINTR) continue;
-      if (n <= 0) {
-        const int err = n < 0 ? errno : EIO;
-        ::close(fd);
-        throw_errno(err, "cannot read", path.string());
-      }
+      if (n <= 0) throw_errno(n < 0 ? errno : EIO, "cannot read", what);
       done += static_cast<size_t>(n);
     }
   }
-  ::close(fd);
   return out;
 }
 
 std::optional<ObjectInfo> LocalStore::stat(std::string_view name) {
   const auto path = path_of(name);
   struct stat st {};
-  if (::stat(path.c_str(), &st) != 0) {
+  if (::lstat(path.c_str(), &st) != 0) {
     if (errno == ENOENT || errno == ENOTDIR) return std::nullopt;
     throw_errno("cannot stat", path.string());
   }
@@ -166,7 +164,7 @@ void LocalStore::list(std::string_view prefix, std::string_view delimiter,
       it.disable_recursion_pending();
       continue;
     }
-    if (!it->is_regular_file()) continue;
+    if (it->symlink_status(ec).type() != fs::file_type::regular) continue;
     if (rel.compare(0, prefix.size(), prefix) != 0) continue;
     names.push_back(rel);
   }

@@ -1,9 +1,13 @@
 // LocalStore: a bucket that is a folder (file:// URLs, the embedded default store).
 //
-// Each object is a regular file at <root>/<name>. Writes go to <root>/.dm-tmp/, are fsynced
+// Each object is a regular file at <root>/<name>. Writes go to the sibling folder
+// <parent>/.<bucket>.dm-tmp/ (the bucket holds only objects), are fsynced
 // and then renamed (Overwrite) or hard-linked (NoOverwrite, atomic create-if-absent) into
 // place, so readers never see a torn object and two NoOverwrite writers never both succeed.
 // Object names with empty, "." or ".." components, a leading '/', or a NUL are rejected.
+// Reading trusts nothing in the folder: an object is a regular file (never a symlink, FIFO or
+// device), read to at most its size at open and never past the caller's bound; get() bounds a
+// whole object to kMaxWholeObject.
 // With `defer_directory_sync` (for the flat blob bucket, where every object is at the root)
 // put() fsyncs each object's content but leaves its directory entry to flush(), which fsyncs
 // the root once: one fsync per object instead of two. A crash before flush() can lose such an
@@ -15,17 +19,21 @@
 #include <set>
 
 #include "common/store/store.h"
+#include "common/util/unique_fd.h"
 
 namespace dm::store {
 
 class LocalStore final : public Store {
  public:
+  // The most get() reads of one object (documents, root blobs): far above any real one.
+  static constexpr uint64_t kMaxWholeObject = uint64_t{1} << 30;
+
   // Creates `root` if `create` is set; otherwise a missing folder is a NotFound error naming it.
   explicit LocalStore(std::filesystem::path root, bool create = true, bool defer_directory_sync = false);
 
   std::string describe() const override;
   std::string get(std::string_view name) override;
-  void get_into(std::string_view name, std::string& out) override;
+  void get_into(std::string_view name, std::string& out, uint64_t max_size) override;
   std::string get_range(std::string_view name, uint64_t offset, uint64_t length) override;
   std::optional<ObjectInfo> stat(std::string_view name) override;
   void put(std::string_view name, std::string_view data, PutMode mode) override;
@@ -35,6 +43,11 @@ class LocalStore final : public Store {
   void flush() override;
 
   const std::filesystem::path& root() const { return root_; }
+
+  // The object's file, opened for reading: only a regular file is an object (a symlink, FIFO,
+  // socket or device in the folder is a Corrupt error naming the object, and opening never
+  // blocks); a missing one is NotFound "object <url> not found".
+  UniqueFd open_object(std::string_view name) const;
 
  private:
   std::filesystem::path path_of(std::string_view name) const;

@@ -26,6 +26,18 @@ std::string normalise(std::string_view url) {
   return "gs://" + std::string(url);
 }
 
+// GCS and S3 bucket names: letters, digits, '-', '_', '.', at most 222 characters, not "." or
+// "..". Checked before any request, so a malformed --config never reaches the network.
+bool plain_bucket_name(std::string_view name) {
+  if (name.empty() || name.size() > 222 || name == "." || name == "..") return false;
+  for (const char c : name) {
+    const bool ok =
+        (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.';
+    if (!ok) return false;
+  }
+  return true;
+}
+
 // "gs://bucket/some/prefix" -> {"bucket", "some/prefix/"}.
 std::pair<std::string, std::string> bucket_and_prefix(const std::string& url) {
   const std::string rest = url.substr(5);
@@ -34,7 +46,11 @@ std::pair<std::string, std::string> bucket_and_prefix(const std::string& url) {
   std::string prefix = slash == std::string::npos ? "" : rest.substr(slash + 1);
   while (!prefix.empty() && prefix.back() == '/') prefix.pop_back();
   if (!prefix.empty()) prefix += '/';
-  if (bucket.empty()) throw Error(ErrorKind::InvalidArgument, "store URL '" + url + "' names no bucket");
+  if (bucket.empty()) throw Error(ErrorKind::InvalidArgument, "store URL " + dm::quoted(url) + " names no bucket");
+  if (!plain_bucket_name(bucket)) {
+    throw Error(ErrorKind::InvalidArgument, "store URL " + dm::quoted(url) + " names the invalid bucket " +
+                                                dm::quoted(bucket) + " (letters, digits, '-', '_' and '.')");
+  }
   return {bucket, prefix};
 }
 
@@ -104,7 +120,12 @@ std::unique_ptr<Store> open_store(std::string_view raw_url, const StoreOptions& 
 }
 
 std::string sibling_bucket_url(std::string_view config_raw, std::string_view bucket) {
-  if (has_scheme(bucket)) return std::string(bucket);
+  // The name comes from context.yaml, a document of the store: it names a sibling of the config
+  // bucket and nothing else (no URL, no '/', no "..").
+  if (!plain_bucket_name(bucket)) {
+    throw Error(ErrorKind::InvalidArgument, "bucket name " + dm::quoted(bucket) +
+                                                " is not a plain bucket name (letters, digits, '-', '_' and '.')");
+  }
   const std::string config_url = normalise(config_raw);
   if (config_url.rfind("file://", 0) == 0) {
     std::filesystem::path p(config_url.substr(7));

@@ -31,14 +31,14 @@ struct StoreUrl {
   std::string prefix;  // gs:// and s3:// only: "" or "some/prefix/"
 };
 // InvalidArgument naming the URL for an unknown scheme, a file:// path that is not absolute,
-// or a bucket URL without a bucket.
+// or a bucket URL without a bucket or with a bucket name GCS and S3 would refuse.
 StoreUrl parse_store_url(std::string_view url);
 
 std::unique_ptr<Store> open_store(std::string_view url, const StoreOptions& options);
 
 // The URL of bucket `bucket` on the same backend as `config_url`: for file:// a sibling
-// folder of the config bucket's folder; for gs:// and s3:// the bucket of that name. A
-// `bucket` that is itself a URL is returned as is.
+// folder of the config bucket's folder; for gs:// and s3:// the bucket of that name. `bucket`
+// (read from context.yaml) must be a plain name: a URL, a '/', "." or ".." is InvalidArgument.
 std::string sibling_bucket_url(std::string_view config_url, std::string_view bucket);
 
 }  // namespace dm::store

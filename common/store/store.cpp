@@ -1,12 +1,21 @@
 #include "common/store/store.h"
 
+#include "common/util/error.h"
+
 namespace dm::store {
 
 std::string object_url(const Store& store, std::string_view name) {
   std::string url = store.describe();
   if (!url.empty() && url.back() != '/') url += '/';
   url += name;
-  return url;
+  // Object names come from stores and bundles: escape control characters as dm::quoted() does.
+  const auto shown = dm::quoted(url);
+  return shown.substr(1, shown.size() - 2);
+}
+
+void Store::throw_too_large(std::string_view name, uint64_t max_size) const {
+  throw Error(ErrorKind::Corrupt, "object " + object_url(*this, name) + " is larger than the " +
+                                      std::to_string(max_size) + " bytes expected");
 }
 
 }  // namespace dm::store

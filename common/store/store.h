@@ -48,9 +48,14 @@ class Store {
   // The whole object.
   virtual std::string get(std::string_view name) = 0;
 
-  // The whole object into `out`, replacing its content. A store that can fill the caller's
-  // buffer in place (a local folder) reuses its memory; the others assign get()'s result.
-  virtual void get_into(std::string_view name, std::string& out) { out = get(name); }
+  // The whole object into `out`, replacing its content; an object longer than `max_size` is a
+  // Corrupt error naming it (a local folder refuses it before reading). A store that can fill
+  // the caller's buffer in place (a local folder) reuses its memory; the others assign get()'s
+  // result.
+  virtual void get_into(std::string_view name, std::string& out, uint64_t max_size) {
+    out = get(name);
+    if (out.size() > max_size) throw_too_large(name, max_size);
+  }
 
   // `length` bytes from `offset`; shorter only at the end of the object; empty at or past it.
   virtual std::string get_range(std::string_view name, uint64_t offset, uint64_t length) = 0;
@@ -74,6 +79,9 @@ class Store {
   virtual void flush() {}
 
   bool exists(std::string_view name) { return stat(name).has_value(); }
+
+ protected:
+  [[noreturn]] void throw_too_large(std::string_view name, uint64_t max_size) const;
 };
 
 // "<describe()>/<name>": how messages name an object.

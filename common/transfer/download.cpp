@@ -1,11 +1,12 @@
 #include "common/transfer/download.h"
 
 #include <fcntl.h>
+#include <re2/re2.h>
+#include <spdlog/spdlog.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
-#include <regex>
 
 #include "common/cafs/reader.h"
 #include "common/model/catalog.h"
@@ -26,25 +27,48 @@ std::vector<std::string> checked_entry_names(const std::vector<model::BundleEntr
   for (const auto& e : entries) {
     auto clean = model::safe_entry_name(e.name);
     if (!clean) {
-      std::string shown = e.name;
-      std::replace(shown.begin(), shown.end(), '\0', '?');
-      throw Error(ErrorKind::InvalidArgument,
-                  "bundle '" + bundle_id + "' has an entry named '" + shown + "' that escapes the destination");
+      throw Error(ErrorKind::InvalidArgument, "bundle " + dm::quoted(bundle_id) + " has an entry named " +
+                                                  dm::quoted(e.name) + " that escapes the destination");
+    }
+    // A component no file system can hold would fail one file of a download, or a whole
+    // folder's readdir in a mount: refused up front, naming the entry.
+    for (size_t start = 0; start <= clean->size();) {
+      const size_t end = std::min(clean->find('/', start), clean->size());
+      if (end - start > kMaxNameComponent) {
+        throw Error(ErrorKind::InvalidArgument,
+                    "bundle " + dm::quoted(bundle_id) + " has an entry named " + dm::quoted(clean->substr(0, 200)) +
+                        "... with a name component over " + std::to_string(kMaxNameComponent) + " bytes");
+      }
+      start = end + 1;
     }
     names.push_back(std::move(*clean));
+  }
+  // Two entries for one file: which one wins would be up to the scheduler (the mount refuses too).
+  std::vector<size_t> order(names.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return names[a] < names[b]; });
+  for (size_t k = 1; k < order.size(); ++k) {
+    if (names[order[k]] == names[order[k - 1]]) {
+      throw Error(ErrorKind::Corrupt, "bundle " + dm::quoted(bundle_id) + " has two entries for " +
+                                          dm::quoted(names[order[k]]) + ": " + dm::quoted(entries[order[k - 1]].name) +
+                                          " and " + dm::quoted(entries[order[k]].name));
+    }
   }
   return names;
 }
 
 namespace {
 
-void write_one(cafs::Reader& reader, const model::BundleEntry& e, const fs::path& dest, const fs::path& temp_dir,
-               ThreadPool& pool, Progress& progress) {
+// Writes one entry to `rel` below the destination. Its folders are opened from the destination's
+// descriptor one component at a time without following symlinks, and the file is renamed into
+// its folder's descriptor: a symlink found in the destination is never written through.
+void write_one(cafs::Reader& reader, const model::BundleEntry& e, int destination_fd, const fs::path& destination,
+               const fs::path& rel, const fs::path& temp_dir, ThreadPool& pool, Progress& progress) {
+  const auto dest = destination / rel;
   const auto root = cafs::Key::from_hex(e.hash);
-  if (!root) throw Error(ErrorKind::Corrupt, "entry '" + e.name + "' has an invalid hash '" + e.hash + "'");
-  std::error_code ec;
-  fs::create_directories(dest.parent_path(), ec);
-  if (ec) throw Error(ErrorKind::Io, "cannot create folder '" + dest.parent_path().string() + "': " + ec.message());
+  if (!root)
+    throw Error(ErrorKind::Corrupt, "entry " + dm::quoted(e.name) + " has an invalid hash " + dm::quoted(e.hash));
+  const auto folder = open_folder_below(destination_fd, rel.parent_path(), true, destination);
   const auto tmp = temp_name_in(temp_dir, dest);
   const unsigned mode = (e.mode & 07777) != 0 ? (e.mode & 07777) : 0644;
   const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
@@ -59,7 +83,8 @@ void write_one(cafs::Reader& reader, const model::BundleEntry& e, const fs::path
     ::unlink(tmp.c_str());
     throw;
   }
-  if (::rename(tmp.c_str(), dest.c_str()) != 0) {
+  // A symlink (or file) at the final name itself is replaced, never followed.
+  if (::renameat(AT_FDCWD, tmp.c_str(), folder.get(), rel.filename().c_str()) != 0) {
     const int err = errno;
     ::unlink(tmp.c_str());
     throw_errno(err, "cannot rename into place", dest.string());
@@ -71,29 +96,47 @@ void write_one(cafs::Reader& reader, const model::BundleEntry& e, const fs::path
 DownloadResult download_bundle(const model::BundleDescriptor& bundle, const std::vector<model::BundleEntry>& entries,
                                store::Store& blobs, const fs::path& destination, const DownloadOptions& options) {
   const auto names = checked_entry_names(entries, bundle.id);
-  std::optional<std::regex> filter;
+  // RE2, the syntax of Go's regexp ((?i) included): linear time and bounded stack whatever the
+  // pattern or the entry name, where std::regex recursed per character and overflowed the stack.
+  std::optional<RE2> filter;
   if (!options.name_filter.empty()) {
-    try {
-      filter.emplace(options.name_filter);
-    } catch (const std::regex_error& e) {
-      throw Error(ErrorKind::InvalidArgument, "--name-filter '" + options.name_filter + "' is not a valid regex");
+    RE2::Options re_options;
+    re_options.set_log_errors(false);
+    filter.emplace(options.name_filter, re_options);
+    if (!filter->ok()) {
+      throw Error(ErrorKind::InvalidArgument,
+                  "--name-filter " + dm::quoted(options.name_filter) + " is not a valid regex: " + filter->error());
     }
   }
   std::vector<size_t> chosen;
   uint64_t total = 0;
   for (size_t i = 0; i < entries.size(); ++i) {
-    if (filter && !std::regex_search(names[i], *filter)) continue;
+    if (filter && !RE2::PartialMatch(names[i], *filter)) continue;
     chosen.push_back(i);
     total += entries[i].size;
   }
   std::error_code ec;
   fs::create_directories(destination, ec);
   if (ec) throw Error(ErrorKind::Io, "cannot create destination '" + destination.string() + "': " + ec.message());
-  // Temporaries of an earlier, killed download are dropped; ours go to a fresh folder.
+  const UniqueFd destination_fd(::open(destination.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!destination_fd.valid()) throw_errno("cannot open destination", destination.string());
+  // Temporaries of an earlier, killed download are dropped; ours go to a fresh folder. A
+  // `.datamon` that is not a real folder (a symlink planted in the destination) is refused, so
+  // nothing is created or deleted through it.
   const auto meta_dir = destination / ".datamon";
-  const bool had_meta_dir = fs::exists(meta_dir, ec);
+  struct stat meta_st {};
+  const bool had_meta_dir = ::fstatat(destination_fd.get(), ".datamon", &meta_st, AT_SYMLINK_NOFOLLOW) == 0;
+  open_folder_below(destination_fd.get(), ".datamon", true, destination);
+  // Until the end, a marker says the destination holds an unfinished download (of which bundle).
+  const auto marker = meta_dir / kIncompleteMarker;
+  if (::fstatat(destination_fd.get(), (std::string(".datamon/") + kIncompleteMarker).c_str(), &meta_st,
+                AT_SYMLINK_NOFOLLOW) == 0) {
+    spdlog::warn("an earlier download into {} did not finish; its files may be a mix of two bundles",
+                 dm::quoted(destination.string()));
+  }
+  write_file_atomic(marker, bundle.id + "\n", 0644, AtomicWrite::Replace);
   const auto temp_dir = meta_dir / "tmp";
-  fs::remove_all(temp_dir, ec);
+  fs::remove_all(temp_dir, ec);  // removes a symlink named tmp, never what it points to
   fs::create_directories(temp_dir, ec);
   if (ec) throw Error(ErrorKind::Io, "cannot create folder '" + temp_dir.string() + "': " + ec.message());
 
@@ -114,7 +157,7 @@ DownloadResult download_bundle(const model::BundleDescriptor& bundle, const std:
       progress.file_done();
       return;
     }
-    write_one(reader, e, dest, temp_dir, leaf_pool, progress);
+    write_one(reader, e, destination_fd.get(), destination, names[i], temp_dir, leaf_pool, progress);
     if (options.on_written) options.on_written(e, dest);
     ++written;
     bytes += e.size;
@@ -122,23 +165,17 @@ DownloadResult download_bundle(const model::BundleDescriptor& bundle, const std:
   });
   progress.finish();
   fs::remove(temp_dir, ec);
-  if (!had_meta_dir && !options.write_metadata_copies) fs::remove(meta_dir, ec);
 
   if (options.write_metadata_copies) {
-    const auto meta = destination / ".datamon";
-    fs::create_directories(meta, ec);
-    if (ec) throw Error(ErrorKind::Io, "cannot create folder '" + meta.string() + "': " + ec.message());
-    write_file_atomic(meta / (bundle.id + ".yaml"), model::to_yaml(bundle), 0644, AtomicWrite::Replace);
-    for (uint64_t n = 0; n < bundle.count; ++n) {
-      const size_t first = n * model::kEntriesPerIndexFile;
-      const size_t last = std::min(entries.size(), first + model::kEntriesPerIndexFile);
-      if (first >= last) break;
-      write_file_atomic(meta / (bundle.id + "-bundle-files-" + std::to_string(n) + ".yaml"),
-                        model::to_yaml(std::vector<model::BundleEntry>(entries.begin() + static_cast<ptrdiff_t>(first),
-                                                                       entries.begin() + static_cast<ptrdiff_t>(last))),
-                        0644, AtomicWrite::Replace);
+    write_file_atomic(meta_dir / (bundle.id + ".yaml"), model::to_yaml(bundle), 0644, AtomicWrite::Replace);
+    // Byte copies of the index files as the store holds them (Go's layout), not re-cut.
+    for (size_t n = 0; n < options.index_documents.size(); ++n) {
+      write_file_atomic(meta_dir / (bundle.id + "-bundle-files-" + std::to_string(n) + ".yaml"),
+                        options.index_documents[n], 0644, AtomicWrite::Replace);
     }
   }
+  if (::unlink(marker.c_str()) != 0) throw_errno("cannot remove", marker.string());
+  if (!had_meta_dir && !options.write_metadata_copies) fs::remove(meta_dir, ec);
   result.files = written;
   result.skipped = skipped;
   result.bytes = bytes;

@@ -4,7 +4,9 @@
 // download before anything is written. Each file is written to a temporary file in
 // <destination>/.datamon/tmp, filled with verified leaves fetched in parallel, fsynced and
 // renamed into place, so no file is ever torn and a killed download leaves no litter among the
-// user's files (the next download clears that folder).
+// user's files (the next download clears that folder). The destination is untrusted: its
+// folders are opened component by component without following symlinks, and a `.datamon` that
+// is not a real folder is refused. Until the download ends, .datamon/incomplete says so.
 // Legacy (version 0) bundles use the truncated-leaf stride (decision 1). Shared by `bundle
 // download` and the pg restore, which decides per file whether a fetch is needed.
 #pragma once
@@ -22,8 +24,10 @@ namespace dm::transfer {
 struct DownloadOptions {
   unsigned concurrency = 8;
   bool verify = true;
-  std::string name_filter;            // ECMAScript regex on entry names; empty: all
+  std::string name_filter;            // RE2 (Go regexp) pattern searched in entry names; empty: all
   bool write_metadata_copies = true;  // .datamon/{id}.yaml and index copies, as Go does
+  // The bundle's index files as read (Catalog::get_entries), copied byte for byte.
+  std::vector<std::string> index_documents;
   bool show_progress = true;
   // Asked before each file; false keeps the local file as it is (the pg delta restore).
   std::function<bool(const model::BundleEntry&, const std::filesystem::path& dest)> needs_fetch;
@@ -37,8 +41,16 @@ struct DownloadResult {
   uint64_t bytes = 0;    // bytes written
 };
 
+// In <destination>/.datamon from the start of a download until its end: a failed or killed
+// download is visible as such (and the next download into that folder warns about it).
+inline constexpr const char* kIncompleteMarker = "incomplete";
+
+// The longest name component a file system takes (NAME_MAX).
+inline constexpr size_t kMaxNameComponent = 255;
+
 // The entry names, checked: returns the clean relative names in entry order or throws
-// InvalidArgument naming the first bad one.
+// InvalidArgument naming the first bad one (decision 5, or a component over kMaxNameComponent
+// bytes), or Corrupt naming two entries that are the same file.
 std::vector<std::string> checked_entry_names(const std::vector<model::BundleEntry>& entries,
                                              const std::string& bundle_id);
 

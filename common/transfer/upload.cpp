@@ -21,7 +21,7 @@ UploadResult upload_bundle(const std::vector<SourceFile>& files, model::Catalog&
   catalog.require_repo(options.repo);
   for (const auto& f : files) {
     if (!model::safe_entry_name(f.name) || *model::safe_entry_name(f.name) != f.name) {
-      throw Error(ErrorKind::InvalidArgument, "file name '" + f.name + "' cannot be a bundle entry");
+      throw Error(ErrorKind::InvalidArgument, "file name " + dm::quoted(f.name) + " cannot be a bundle entry");
     }
   }
 

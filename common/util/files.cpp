@@ -86,6 +86,74 @@ bool write_file_atomic(const std::filesystem::path& path, std::string_view data,
   return published;
 }
 
+UniqueFd open_regular_file(const std::filesystem::path& path, const std::string& what) {
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK));
+  if (!fd.valid()) {
+    const int err = errno;
+    if (err == ELOOP) throw Error(ErrorKind::Corrupt, what + " is not a regular file (a symlink)");
+    // A device on a nodev mount, say: say what it is rather than why it could not be opened.
+    struct stat st {};
+    if (err != ENOENT && ::lstat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode)) {
+      throw Error(ErrorKind::Corrupt, what + " is not a regular file");
+    }
+    throw_errno(err, "cannot open", path.string());
+  }
+  struct stat st {};
+  if (::fstat(fd.get(), &st) != 0) throw_errno("cannot stat", path.string());
+  if (!S_ISREG(st.st_mode)) throw Error(ErrorKind::Corrupt, what + " is not a regular file");
+  return fd;
+}
+
+void read_regular_into(int fd, uint64_t max_bytes, std::string& out, const std::string& what) {
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) throw_errno("cannot stat", what);
+  const auto size = static_cast<uint64_t>(st.st_size);
+  if (size > max_bytes) {
+    throw Error(ErrorKind::Corrupt, what + " is larger than " + std::to_string(max_bytes) + " bytes");
+  }
+  // Never past the size fstat gave: a file that grows meanwhile is read to that size only.
+  out.resize(static_cast<size_t>(size));
+  size_t done = 0;
+  while (done < out.size()) {
+    const ssize_t n = ::pread(fd, out.data() + done, out.size() - done, static_cast<off_t>(done));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) throw_errno("cannot read", what);
+    if (n == 0) break;  // shrank: the caller's checks judge what we got
+    done += static_cast<size_t>(n);
+  }
+  out.resize(done);
+}
+
+UniqueFd open_folder_below(int base, const std::filesystem::path& rel, bool create,
+                           const std::filesystem::path& shown_base) {
+  UniqueFd current(::fcntl(base, F_DUPFD_CLOEXEC, 0));
+  if (!current.valid()) throw_errno("cannot duplicate the descriptor of", shown_base.string());
+  std::filesystem::path shown = shown_base;
+  for (const auto& part : rel) {
+    const auto name = part.string();
+    if (name.empty() || name == ".") continue;
+    shown /= part;
+    int fd = ::openat(current.get(), name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0 && errno == ENOENT && create) {
+      if (::mkdirat(current.get(), name.c_str(), 0755) != 0 && errno != EEXIST) {
+        throw_errno("cannot create folder", shown.string());
+      }
+      fd = ::openat(current.get(), name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    }
+    if (fd < 0) {
+      if (errno == ELOOP || errno == ENOTDIR) {
+        struct stat st {};
+        const bool link = ::fstatat(current.get(), name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode);
+        throw Error(ErrorKind::InvalidArgument,
+                    dm::quoted(shown.string()) + (link ? " is a symlink; refusing to follow it" : " is not a folder"));
+      }
+      throw_errno("cannot open folder", shown.string());
+    }
+    current = UniqueFd(fd);
+  }
+  return current;
+}
+
 std::string read_file(const std::filesystem::path& path) {
   std::string out;
   read_file_into(path, out);

@@ -106,18 +106,18 @@ TEST(LocalStore, GetIntoReusesTheBufferAndReplacesItsContent) {
   store.put("small", small, PutMode::NoOverwrite);
   store.put("empty", "", PutMode::NoOverwrite);
   std::string buffer = "stale content that must not survive";
-  store.get_into("big", buffer);
+  store.get_into("big", buffer, 1 << 30);
   EXPECT_EQ(buffer, big);
   const char* const memory = buffer.data();
-  store.get_into("small", buffer);  // shorter: replaced, not merged with the big one
+  store.get_into("small", buffer, 1 << 30);  // shorter: replaced, not merged with the big one
   EXPECT_EQ(buffer, small);
-  store.get_into("big", buffer);  // longer again: the same memory, no reallocation
+  store.get_into("big", buffer, 1 << 30);  // longer again: the same memory, no reallocation
   EXPECT_EQ(buffer, big);
   EXPECT_EQ(buffer.data(), memory);
-  store.get_into("empty", buffer);
+  store.get_into("empty", buffer, 1 << 30);
   EXPECT_TRUE(buffer.empty());
   try {
-    store.get_into("missing", buffer);
+    store.get_into("missing", buffer, 1 << 30);
     FAIL();
   } catch (const Error& e) {
     EXPECT_EQ(e.kind(), ErrorKind::NotFound);

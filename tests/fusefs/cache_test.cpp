@@ -149,6 +149,28 @@ TEST(BlockCache, DiskTierSurvivesRestartAndDropsDamagedFiles) {
   EXPECT_EQ(cache.disk()->damaged(), 1u);
 }
 
+TEST(BlockCache, DiskFileRewrittenWithAValidCrcIsNotServed) {
+  Fixture f;
+  BlockCacheOptions o;
+  o.disk_dir = f.dir / "disk";
+  {
+    BlockCache cache(f.reader, f.pool, f.metrics, o);
+    cache.get(f.leaves, 1);
+  }
+  // Someone who can write the cache folder swaps the leaf for other bytes with a matching CRC.
+  const auto key = (*f.leaves)[1];
+  DiskCache forger(f.dir / "forger", o.disk_bytes);
+  forger.put(key, std::string(kLeaf, 'X'));
+  std::filesystem::copy_file(forger.file_of(key), DiskCache(o.disk_dir, o.disk_bytes).file_of(key),
+                             std::filesystem::copy_options::overwrite_existing);
+  Metrics metrics2;
+  BlockCache cache(f.reader, f.pool, metrics2, o);
+  EXPECT_EQ(*cache.get(f.leaves, 1), f.expected(1));
+  EXPECT_EQ(metrics2.served(CacheTier::Disk), 0);
+  EXPECT_EQ(metrics2.verification_failures(), 1);
+  EXPECT_EQ(f.counting.gets, 2);  // fetched again from the store
+}
+
 TEST(DiskCache, StaysUnderItsBudget) {
   TempDir dir;
   DiskCache disk(dir / "c", 3 * 1000 + 3 * 8);

@@ -2,6 +2,7 @@
 // at fault named, and leaves no mount behind.
 #include <gtest/gtest.h>
 
+#include "common/model/paths.h"
 #include "fusefs/fuse_fixture.h"
 
 namespace dm::test {
@@ -36,6 +37,35 @@ TEST_F(IndexErrorMount, AnEscapingNameNamesItsIndexFile) {
   EXPECT_NE(r.err.find("(index file "), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("bundle-files-1.yaml)"), std::string::npos) << r.err;
   EXPECT_FALSE(find_mount(mnt));
+}
+
+TEST_F(IndexErrorMount, AnEmptyFileWhoseKeyIsNotEmptyContentsIsRefused) {
+  TempDir src;
+  write_file(src / "empty", "");
+  write_file(src / "hello", "hello");
+  const auto id = ctx.upload(src.path());
+  auto& meta = *ctx.stores().metadata;
+  const auto index = model::index_path("repo", id, 0);
+  auto entries = model::parse_bundle_entries(meta.get(index), index);
+  ASSERT_EQ(entries.size(), 2u);
+  entries[0].hash = entries[1].hash;  // "empty" now claims hello's content with size 0
+  meta.put(index, model::to_yaml(entries), store::PutMode::Overwrite);
+  const auto r = mount(id);
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.err.find("'empty' has size 0 but a root key that is not empty content's"), std::string::npos) << r.err;
+  EXPECT_FALSE(find_mount(mnt));
+}
+
+TEST_F(IndexErrorMount, ASecondMountOnALiveMountPointIsRefused) {
+  TempDir src;
+  write_file(src / "f", "first");
+  const auto id = ctx.upload(src.path());
+  MountProcess first(ctx, id, mnt);
+  ASSERT_TRUE(first.ready()) << first.log();
+  const auto r = mount(id);
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.err.find("already has a file system mounted on it"), std::string::npos) << r.err;
+  EXPECT_EQ(read_file(mnt / "f"), "first");
 }
 
 }  // namespace

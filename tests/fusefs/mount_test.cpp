@@ -294,6 +294,34 @@ TEST_F(MountTest, SigtermAndSigintUnmountAndExitZero) {
   }
 }
 
+TEST_F(MountTest, ALeafThatIsAFifoFailsTheReadAndSigtermStillEndsTheMount) {
+  const auto src = work / "src";
+  write_file(src / "a.txt", "fifo victim");
+  const auto id = ctx.upload(src);
+  // The bucket holds a root blob and one leaf: replace the leaf by a FIFO nobody writes.
+  std::string root_hash;
+  auto& meta = *ctx.stores().metadata;
+  for (const auto& e : model::parse_bundle_entries(meta.get(model::index_path("repo", id, 0)), "index")) {
+    root_hash = e.hash;
+  }
+  fs::path leaf;
+  for (const auto& f : fs::directory_iterator(ctx.blob_dir())) {
+    if (f.is_regular_file() && f.path().filename() != root_hash) leaf = f.path();
+  }
+  ASSERT_FALSE(leaf.empty());
+  fs::remove(leaf);
+  ASSERT_EQ(::mkfifo(leaf.c_str(), 0644), 0);
+  MountProcess m(ctx, id, mnt);
+  ASSERT_TRUE(m.ready()) << m.log();
+  int err = 0;
+  pread_all(mnt / "a.txt", 0, 5, &err);
+  EXPECT_EQ(err, EIO);
+  ::kill(m.pid(), SIGTERM);
+  const auto code = m.wait_exit(std::chrono::milliseconds(3000));  // a bound, not a speed check
+  ASSERT_TRUE(code) << "still running after SIGTERM";
+  EXPECT_NE(m.log().find("is not a regular file"), std::string::npos) << m.log();
+}
+
 TEST_F(MountTest, ExternalUnmountEndsTheProcessWithZero) {
   const auto src = work / "src";
   write_file(src / "a.txt", "a");

@@ -155,7 +155,7 @@ TEST_F(NetworkFaults, LossAndResetsEitherSucceedExactlyOrFailNamingTheObject) {
     const auto r = dm({"bundle", "upload", "--path", src.string(), "--repo", "r", "--message", message, "--label",
                        fmt::format("l{}", round)});
     if (r.exit_code != 0) {
-      expect_clear_failure(r, "upload of " + message);
+      expect_clear_failure(r, fmt::format("upload of {}", message));
       ++uploads_failed;
       continue;
     }
