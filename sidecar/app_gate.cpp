@@ -14,7 +14,9 @@ constexpr std::chrono::milliseconds kProbePeriod{250};
 
 void WrapperWatch::update() {
   const auto probe = probe_lock(coord_.path(signals::kWrapperLock));
-  if (!probe.stamped) return;  // not started, or still clearing what an earlier run left
+  // Not started, still clearing what an earlier run left, or not a lock at all (a planted
+  // symlink or FIFO: nothing a wrapper of this run made).
+  if (!probe.stamped || probe.liveness == Liveness::Unusable) return;
   if (probe.liveness == Liveness::Alive || at_or_after(probe.stamped_at, sidecar_started_)) {
     seen_ = true;
     wrapper_started_ = probe.stamped_at;

@@ -141,6 +141,8 @@ class Wrapper {
         return probe.stamped;
       case Liveness::Gone:
         return s.seen_alive || (probe.stamped && at_or_after(probe.stamped_at, started_));
+      case Liveness::Unusable:
+        return false;
     }
     return false;
   }
@@ -148,6 +150,7 @@ class Wrapper {
   Check check(SidecarView& s, const std::string SidecarView::*goal) {
     const auto probe = probe_lock(coord_.path(s.lock));
     const auto live = probe.liveness;
+    if (live == Liveness::Unusable) return {SidecarState::Failed, s.title + ": " + probe.problem};
     if (!of_this_run(s, probe)) {
       s.ignored_earlier = s.ignored_earlier || coord_.is_raised(s.failed) || (goal && coord_.is_raised(s.*goal));
       return {};
