@@ -67,7 +67,7 @@ class FuseSidecar {
         return 0;
       }
       for (const auto& d : c.destinations) upload(d, waiter);
-      coord_.raise(signals::kUploadDone);
+      coord_.raise(signals::kUploadDone, outcome.request);  // the answer echoes the request (wrapper.h)
       finished = true;
       spdlog::info("fuse sidecar: done");
       if (c.sleep_instead_of_exit) linger(waiter);

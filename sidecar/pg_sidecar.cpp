@@ -60,7 +60,7 @@ class PgSidecar {
         commit(waiter);
       else
         spdlog::info("pg sidecar '{}': no destRepo, the database is thrown away", c_.name);
-      coord_.raise(signals::db_upload_done(c_.name));
+      coord_.raise(signals::db_upload_done(c_.name), outcome.request);  // echoes the request (wrapper.h)
       finished = true;
       if (c_.sleep_instead_of_exit) linger(waiter);
       return 0;

@@ -3,11 +3,15 @@
 #include <signal.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+#include <array>
 #include <memory>
 #include <optional>
+#include <random>
 #include <set>
 
 #include "common/util/error.h"
+#include "common/util/hex.h"
 #include "sidecar/child_process.h"
 #include "sidecar/duration.h"
 #include "sidecar/event_waiter.h"
@@ -48,7 +52,17 @@ struct SidecarView {
   std::string ready, start_upload, done, failed, lock;
   bool seen_alive = false;       // seen holding its stamped lock: an instance of this run
   bool ignored_earlier = false;  // its files were ignored as an earlier run's
+  bool ignored_answer = false;   // its `done` did not echo this run's request
 };
+
+// A request's content: fresh random bytes, so that only a sidecar that read this run's request
+// can answer it (a file planted beforehand, whatever its time stamp, cannot).
+std::string new_request_token() {
+  std::random_device device;
+  std::array<uint8_t, 16> bytes{};
+  for (auto& b : bytes) b = static_cast<uint8_t>(device());
+  return "run " + to_hex(bytes);
+}
 
 enum class SidecarState { Pending, Reached, Failed };
 
@@ -115,9 +129,10 @@ class Wrapper {
     }
 
     enter(Phase::WaitingForOutputs);
-    for (const auto& s : sidecars_) coord_.raise(s.start_upload);
+    request_token_ = new_request_token();
+    for (const auto& s : sidecars_) coord_.raise(s.start_upload, request_token_);
     if (auto failure = wait_all(waiter, &SidecarView::done, "outputs saved")) {
-      return abort(waiter, nullptr, *failure, 1);
+      return abort(waiter, *failure, 1);
     }
     enter(Phase::Done);
     linger(waiter);
@@ -147,6 +162,17 @@ class Wrapper {
     return false;
   }
 
+  // Whether `goal` is raised for this run. The answer to our request (`done`) counts only when it
+  // echoes the request's token: the app could have planted it while the sidecar was still
+  // waiting to upload. A sidecar without a lock file is an old script, which writes it empty.
+  bool reached(SidecarView& s, const std::string SidecarView::*goal, const LockProbe& probe) {
+    if (!goal || !coord_.is_raised(s.*goal)) return false;
+    if (goal != &SidecarView::done || probe.liveness == Liveness::NotStarted) return true;
+    if (coord_.reason(s.done) == request_token_) return true;
+    s.ignored_answer = true;
+    return false;
+  }
+
   Check check(SidecarView& s, const std::string SidecarView::*goal) {
     const auto probe = probe_lock(coord_.path(s.lock));
     const auto live = probe.liveness;
@@ -156,11 +182,11 @@ class Wrapper {
       return {};
     }
     if (auto reason = coord_.reason(s.failed)) return {SidecarState::Failed, s.title + " failed: " + *reason};
-    if (goal && coord_.is_raised(s.*goal)) return {SidecarState::Reached, {}};
+    if (reached(s, goal, probe)) return {SidecarState::Reached, {}};
     if (live == Liveness::Gone) {
       // It may have signalled and exited between our two looks.
       if (auto reason = coord_.reason(s.failed)) return {SidecarState::Failed, s.title + " failed: " + *reason};
-      if (goal && coord_.is_raised(s.*goal)) return {SidecarState::Reached, {}};
+      if (reached(s, goal, probe)) return {SidecarState::Reached, {}};
       return {SidecarState::Failed, s.title + " exited without signalling (killed?)"};
     }
     return {};
@@ -198,7 +224,9 @@ class Wrapper {
         return "timed out after " + format_duration(options_.timeout) + " waiting for " + pending.front() + " (" +
                what + ")" +
                (first_pending->ignored_earlier ? "; its signal files in the coordination folder are from an earlier run"
-                                               : "");
+                : first_pending->ignored_answer ? "; its '" + first_pending->done + "' does not answer this run's '" +
+                                                      first_pending->start_upload + "'"
+                                                : std::string());
       }
       waiter.wait(std::min(left, kProbePeriod));
     }
@@ -235,7 +263,8 @@ class Wrapper {
   const WrapOptions& options_;
   CoordDir coord_;
   std::vector<SidecarView> sidecars_;
-  timespec started_{};  // our lock's stamp
+  timespec started_{};         // our lock's stamp
+  std::string request_token_;  // content of this run's start_upload signals
 };
 
 }  // namespace

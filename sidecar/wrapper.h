@@ -2,7 +2,9 @@
 //
 // States: WaitingForSidecars (every declared sidecar raises its ready signal) → RunningApp
 // (SIGTERM/SIGINT forwarded to the app's process group) → WaitingForOutputs (only if the app
-// exited 0: initupload / {db}/initdbupload raised, then uploaddone / {db}/dbuploaddone awaited)
+// exited 0: initupload / {db}/initdbupload raised with a fresh random token, then uploaddone /
+// {db}/dbuploaddone awaited; a sidecar with a liveness lock must echo the token in it, so one
+// planted by the app is not believed)
 // → Done. From any state, a sidecar's failure signal, its death (its liveness lock released
 // without a final signal), a timeout or an app failure leads to Aborting: the app is stopped
 // (SIGTERM, SIGKILL after the grace period), `appfailed` is raised with the reason so that
