@@ -16,6 +16,7 @@
 #include "sidecar/duration.h"
 #include "sidecar/event_waiter.h"
 #include "sidecar/liveness_lock.h"
+#include "sidecar/process_tree.h"
 #include "sidecar/signal_files.h"
 
 namespace dm::sidecar {
@@ -91,15 +92,18 @@ class Wrapper {
       coord_.ensure(db);
       watched.push_back(coord_.path(db));
     }
+    // Termination signals are ours from here on: once the lock is stamped, a SIGTERM ends the
+    // run through abort() (appfailed raised), never by the default action.
+    EventWaiter waiter(watched, options_.poll_interval);
+    become_subreaper();
     LivenessLock alive(coord_.path(signals::kWrapperLock));
     // Our own signals from an earlier run would release the sidecars too early.
     coord_.clear(signals::kAppFailed);
     for (const auto& s : sidecars_) coord_.clear(s.start_upload);
     started_ = alive.mark_started();
-    EventWaiter waiter(watched, options_.poll_interval);
 
     enter(Phase::WaitingForSidecars);
-    if (auto failure = wait_all(waiter, &SidecarView::ready, "ready")) return abort(waiter, nullptr, *failure, 1);
+    if (auto failure = wait_all(waiter, &SidecarView::ready, "ready")) return abort(waiter, *failure, 1);
 
     enter(Phase::RunningApp);
     std::unique_ptr<ChildProcess> started;
@@ -108,24 +112,45 @@ class Wrapper {
           options_.command,
           SpawnOptions{.label = "app", .tap_output = false, .own_process_group = true, .die_with_parent = true});
     } catch (const Error& e) {
-      return abort(waiter, nullptr, std::string("cannot start the application: ") + e.what(), 127);
+      return abort(waiter, std::string("cannot start the application: ") + e.what(), 127);
     }
     ChildProcess& app = *started;
+    // If we are SIGKILLed, the guard ends the app's group; the app itself also gets SIGTERM.
+    GroupGuard guard(app.pid(), options_.grace);
     int app_code = 0;
+    std::optional<Clock::time_point> kill_at;  // a termination signal was forwarded: the grace ends
     for (;;) {
-      if (auto sig = waiter.wait(kProbePeriod, {app.exit_fd()})) {
+      auto wait_for = kProbePeriod;
+      if (kill_at)
+        wait_for =
+            std::clamp(std::chrono::duration_cast<milliseconds>(*kill_at - Clock::now()), milliseconds(0), wait_for);
+      if (auto sig = waiter.wait(wait_for, {app.exit_fd()})) {
         spdlog::info("forwarding signal {} to the application", *sig);
         app.signal(*sig);
+        if (!kill_at) kill_at = Clock::now() + options_.grace;
       }
       if (auto code = app.poll_exit()) {
         app_code = *code;
         break;
       }
-      if (auto failure = first_failure(nullptr)) return abort(waiter, &app, *failure, 1);
+      if (kill_at && Clock::now() >= *kill_at) {
+        spdlog::warn("the application did not stop within {} after the signal; killing it",
+                     format_duration(options_.grace));
+        app.signal(SIGKILL);
+        kill_at = Clock::time_point::max();
+      }
+      if (auto failure = first_failure(nullptr)) {
+        spdlog::info("application stopped (status {})", app.stop(options_.grace));
+        end_app_tree(app, guard);
+        return abort(waiter, *failure, 1);
+      }
     }
+    // Whatever the app left running (background jobs, daemons) ends with it, before the
+    // sidecars are asked to save: nothing of the app may write the folder after that.
+    end_app_tree(app, guard);
     if (app_code != 0) {
-      return abort(waiter, nullptr,
-                   "application " + options_.command[0] + " exited with status " + std::to_string(app_code), app_code);
+      return abort(waiter, "application " + options_.command[0] + " exited with status " + std::to_string(app_code),
+                   app_code);
     }
 
     enter(Phase::WaitingForOutputs);
@@ -232,13 +257,19 @@ class Wrapper {
     }
   }
 
-  WrapOutcome abort(EventWaiter& waiter, ChildProcess* app, const std::string& reason, int code) {
+  // The app has exited (or was stopped): its group and every orphan re-parented to us go too.
+  static void end_app_tree(ChildProcess& app, GroupGuard& guard) {
+    ::kill(-app.pid(), SIGKILL);
+    if (const size_t killed = kill_children(guard.pid())) {
+      spdlog::info("killed {} process(es) the application left running", killed);
+    }
+    guard.disarm();
+  }
+
+  // The app is not running (any more). Tells the sidecars to end without saving.
+  WrapOutcome abort(EventWaiter& waiter, const std::string& reason, int code) {
     enter(Phase::Aborting);
     spdlog::error("wrap: {}", reason);
-    if (app) {
-      const int app_code = app->stop(options_.grace);
-      spdlog::info("application stopped (status {})", app_code);
-    }
     coord_.raise(signals::kAppFailed, reason);
     // Let the sidecars unmount and stop their databases before the pod goes away.
     const auto deadline = Clock::now() + options_.timeout;
