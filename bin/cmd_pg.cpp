@@ -125,7 +125,7 @@ void add_pg_commands(CLI::App& app, GlobalOptions& global) {
   st->add_option("--port", sf->port, "TCP port")->required();
   st->add_option("--listen", sf->listen, "listen_addresses ('' for the Unix socket only)")->default_val("127.0.0.1");
   st->add_option("--socket-dir", sf->socket_dir, "Unix socket directory")->default_val("/tmp");
-  st->add_option("--timeout", sf->timeout, "seconds to wait for readiness")->default_val(300);
+  st->add_option("--timeout", sf->timeout, "seconds to wait for readiness (0: no limit)")->default_val(300);
   st->callback([sf] {
     pgmover::StartOptions o;
     o.port = sf->port;

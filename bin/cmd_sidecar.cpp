@@ -122,7 +122,7 @@ void run_pg(GlobalOptions& global, const PgFlags& f) {
   if (f.listen) c.listen = *f.listen;
   if (f.app_timeout) c.app_timeout = sidecar::parse_duration(*f.app_timeout, "--app-timeout");
   sidecar::validate_pg_config(c, origin);
-  sidecar::PgSidecarRun run{c, datamon_command(global.overrides, global.log_level)};
+  sidecar::PgSidecarRun run{c, global.load(), datamon_command(global.overrides, global.log_level)};
   const int code = sidecar::run_pg_sidecar(run);
   if (code != 0) {
     exit_with(code,

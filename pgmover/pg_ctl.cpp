@@ -55,6 +55,29 @@ std::string first_failure(const std::string& log, const std::string& fallback) {
   return fallback;
 }
 
+// The last `count` non-empty lines of `text`, joined with " | " (one line for an error).
+std::string last_lines(const std::string& text, size_t count) {
+  std::vector<std::string> lines;
+  size_t start = 0;
+  while (start < text.size()) {
+    const size_t end = std::min(text.find('\n', start), text.size());
+    if (end > start) lines.push_back(text.substr(start, end - start));
+    start = end + 1;
+  }
+  std::string out;
+  for (size_t i = lines.size() > count ? lines.size() - count : 0; i < lines.size(); ++i) {
+    if (!out.empty()) out += " | ";
+    out += lines[i];
+  }
+  return out;
+}
+
+std::uintmax_t size_or_zero(const fs::path& file) {
+  std::error_code ec;
+  const auto size = fs::file_size(file, ec);
+  return ec ? 0 : size;
+}
+
 }  // namespace
 
 std::optional<fs::path> installed_bindir(int major) {
@@ -239,7 +262,10 @@ void PgCtl::pg_ctl_start(const StartOptions& o) {
       "-p " + std::to_string(o.port) + " -c listen_addresses='" + o.listen + "' -k '" + o.socket_dir.string() + "'";
   std::error_code size_ec;
   const auto log_offset = fs::exists(log_file(), size_ec) ? fs::file_size(log_file(), size_ec) : 0;
-  const auto out = run("pg_ctl", {"start", "-w", "-t", std::to_string(o.timeout_seconds), "-D", pgdata_.string(), "-l",
+  // pg_ctl's -t 0 would not wait at all (and leave the postmaster it launched starting up
+  // unseen); 0 here means no limit, which for pg_ctl is a year.
+  const int wait_seconds = o.timeout_seconds > 0 ? o.timeout_seconds : 365 * 24 * 3600;
+  const auto out = run("pg_ctl", {"start", "-w", "-t", std::to_string(wait_seconds), "-D", pgdata_.string(), "-l",
                                   log_file().string(), "-o", opts});
   if (out.exit_code != 0) {
     std::string why = last_line(out.output);
@@ -260,7 +286,7 @@ void PgCtl::wait_ready(const StartOptions& o) {
                                   "postgres", "-XAtqc", "select pg_is_in_recovery()"});
     if (out.exit_code == 0 && trim(out.output) == "f") return;
     last = out.exit_code == 0 ? "still in recovery" : last_line(out.output);
-    if (std::chrono::steady_clock::now() > deadline) {
+    if (o.timeout_seconds > 0 && std::chrono::steady_clock::now() > deadline) {
       throw Error(ErrorKind::Unavailable, "PostgreSQL on '" + pgdata_.string() + "' is not ready after " +
                                               std::to_string(o.timeout_seconds) + " s: " + last);
     }
@@ -276,8 +302,35 @@ void PgCtl::start(const StartOptions& o) {
   check_version(parse_major(read_file(pgdata_ / "PG_VERSION"), "'" + pgdata_.string() + "'"), binaries_,
                 "'" + pgdata_.string() + "'");
   fix_ownership();
-  pg_ctl_start(o);
-  wait_ready(o);
+  const auto log_offset = size_or_zero(log_file());
+  try {
+    pg_ctl_start(o);
+    wait_ready(o);
+  } catch (const Error& e) {
+    // A failed start leaves nothing running: pg_ctl gives up waiting (-t) but the postmaster it
+    // launched goes on, holding the port and the data folder.
+    std::string stopped;
+    if (running_postmaster(pgdata_)) {
+      try {
+        pg_ctl_stop();
+        stopped = "; the server was stopped";
+      } catch (const Error& stop_error) {
+        stopped = std::string("; stopping the server failed too: ") + stop_error.what();
+      }
+    }
+    std::string tail;
+    try {
+      const auto log = read_file(log_file());
+      tail = last_lines(log.substr(std::min<size_t>(log.size(), log_offset)), 5);
+    } catch (const Error&) {
+    }
+    std::string message = e.what();
+    message += stopped;
+    message += "; server log ";
+    message += dm::quoted(log_file().string());
+    if (!tail.empty()) message += ", last lines: " + tail;
+    throw Error(e.kind(), message);
+  }
 }
 
 void PgCtl::pg_ctl_stop() {

@@ -44,7 +44,7 @@ struct StartOptions {
   int port = 5432;
   std::string listen = "127.0.0.1";  // listen_addresses; "" for the Unix socket only
   std::filesystem::path socket_dir = "/tmp";
-  int timeout_seconds = 300;
+  int timeout_seconds = 300;  // for the server to be ready; 0: no limit
 };
 
 class PgCtl {
@@ -55,7 +55,9 @@ class PgCtl {
   // then the `owner` role as superuser if non-empty.
   void init(const std::string& owner, bool data_checksums = true);
   // Ownership and the 0700/0750 rule fixed (when root), versions checked, pg_ctl start -w,
-  // then ready only when a real query answers and recovery is over.
+  // then ready only when a real query answers and recovery is over. A failure (the time limit
+  // included) stops whatever server it started, and its message names the server log and
+  // quotes the log's last lines.
   void start(const StartOptions& options);
   // pg_ctl stop -m fast -w, then pg_controldata must say "shut down"; a cluster left unclean
   // is started (Unix socket only) and stopped again, or the error says why.

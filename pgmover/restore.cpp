@@ -271,12 +271,19 @@ RestoreResult restore(model::Catalog& catalog, store::Store& blobs, const Restor
   sync_filesystem(pgdata);
 
   // Last: pg_control. Until it is there, PostgreSQL refuses to start on a half-restored tree.
+  // It appears in one step, with its final content, mode and owner: written, owned and synced
+  // under a temporary name in our own folder (a kill there leaves no pg_control), then renamed.
   model::BundleEntry control = *control_entry;
   control.name = kPgControl;
   const auto control_path = pgdata / kPgControl;
-  const auto written = sync_files({task_of(control)}, reader, o.owner, 1);
-  set_mode_and_owner(control_path, control.mode & 07777 ? control.mode & 07777 : 0600, o.owner);
-  fsync_path(control_path);
+  const auto control_temp = pgdata / std::string(kOwnDir) / "pg_control.restoring";
+  if (::unlink(control_temp.c_str()) != 0 && errno != ENOENT) throw_errno("cannot remove", control_temp.string());
+  const unsigned control_mode = control.mode & 07777 ? control.mode & 07777 : 0600;
+  const auto written = sync_files({SyncTask{control, control_temp, {}, control_mode}}, reader, o.owner, 1);
+  set_mode_and_owner(control_temp, control_mode, o.owner);
+  fsync_path(control_temp);
+  if (::rename(control_temp.c_str(), control_path.c_str()) != 0)
+    throw_errno("cannot rename into", control_path.string());
   fsync_path(pgdata / "global");
   result.files_written = data.files_written + written.files_written;
   result.files_patched = data.files_patched + written.files_patched;

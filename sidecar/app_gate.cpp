@@ -14,7 +14,9 @@ constexpr std::chrono::milliseconds kProbePeriod{250};
 
 void WrapperWatch::update() {
   const auto probe = probe_lock(coord_.path(signals::kWrapperLock));
-  if (!probe.stamped) return;  // not started, or still clearing what an earlier run left
+  // Not started, still clearing what an earlier run left, or not a lock at all (a planted
+  // symlink or FIFO: nothing a wrapper of this run made).
+  if (!probe.stamped || probe.liveness == Liveness::Unusable) return;
   if (probe.liveness == Liveness::Alive || at_or_after(probe.stamped_at, sidecar_started_)) {
     seen_ = true;
     wrapper_started_ = probe.stamped_at;
@@ -38,14 +40,14 @@ AppOutcome wait_for_app(EventWaiter& waiter, const AppGate& gate) {
   const auto deadline = Clock::now() + gate.timeout;
   WrapperWatch wrapper(gate.coord, gate.sidecar_started);
   for (;;) {
-    if (gate.coord.is_raised(gate.start_signal)) return {AppVerdict::Save, {}};
+    if (auto request = gate.coord.reason(gate.start_signal)) return {AppVerdict::Save, {}, *request};
     wrapper.update();
-    if (auto reason = wrapper.app_failed()) return {AppVerdict::Discard, "the wrapper reported: " + *reason};
+    if (auto reason = wrapper.app_failed()) return {AppVerdict::Discard, "the wrapper reported: " + *reason, {}};
     if (wrapper.ended()) {
       // It may have signalled and exited between our two looks.
-      if (gate.coord.is_raised(gate.start_signal)) return {AppVerdict::Save, {}};
-      if (auto reason = wrapper.app_failed()) return {AppVerdict::Discard, "the wrapper reported: " + *reason};
-      return {AppVerdict::Discard, "the application wrapper exited without signalling"};
+      if (auto request = gate.coord.reason(gate.start_signal)) return {AppVerdict::Save, {}, *request};
+      if (auto reason = wrapper.app_failed()) return {AppVerdict::Discard, "the wrapper reported: " + *reason, {}};
+      return {AppVerdict::Discard, "the application wrapper exited without signalling", {}};
     }
     throw_if_interrupted(waiter, "while the application was running");
     if (gate.health) {

@@ -41,7 +41,8 @@ enum class AppVerdict { Save, Discard };
 
 struct AppOutcome {
   AppVerdict verdict = AppVerdict::Save;
-  std::string reason;  // why outputs are discarded
+  std::string reason;   // why outputs are discarded
+  std::string request;  // the start signal's content (the wrapper's token): echo it in the answer
 };
 
 // What a sidecar knows of the application wrapper of its run (wrapper.lock, appfailed).

@@ -20,9 +20,10 @@ EventWaiter::EventWaiter(const std::vector<std::filesystem::path>& watch_dirs, s
   sigemptyset(&mask);
   sigaddset(&mask, SIGTERM);
   sigaddset(&mask, SIGINT);
+  sigaddset(&mask, SIGHUP);
   if (pthread_sigmask(SIG_BLOCK, &mask, &old_mask_) != 0) throw Error(ErrorKind::Internal, "cannot block signals");
   signal_fd_ = ::signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
-  if (signal_fd_ < 0) throw_errno("cannot create signalfd", "SIGTERM/SIGINT");
+  if (signal_fd_ < 0) throw_errno("cannot create signalfd", "SIGTERM/SIGINT/SIGHUP");
 
   inotify_fd_ = ::inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
   if (inotify_fd_ < 0) {

@@ -1,12 +1,15 @@
 // One place where a sidecar or the wrapper sleeps: until a file changes in a watched folder
-// (inotify), a termination signal arrives (SIGTERM, SIGINT, read through a signalfd), a given
+// (inotify), a termination signal arrives (SIGTERM, SIGINT, SIGHUP, read through a signalfd), a given
 // descriptor becomes readable (a child's pidfd), or a time limit passes.
 //
 // Callers re-check their conditions after every wake-up, so a missed or spurious wake-up only
 // costs one fallback period: when inotify is unavailable (or a folder cannot be watched) the
 // waiter wakes every `fallback_poll` instead. Construct it on the main thread before starting
-// any thread: it blocks SIGTERM and SIGINT for the process (threads started later inherit the
-// mask) and restores the mask when destroyed. Not thread-safe; one per process.
+// any thread: it blocks SIGTERM, SIGINT and SIGHUP for the process (threads started later
+// inherit the mask) and restores the mask when destroyed. A SIGHUP (the terminal or the
+// container runtime going away) is a termination like the others: it ends the run through the
+// caller's failure path, which tells the other containers, instead of killing the process
+// silently. Not thread-safe; one per process.
 #pragma once
 
 #include <signal.h>

@@ -12,6 +12,7 @@
 #include "common/util/files.h"
 #include "sidecar/app_gate.h"
 #include "sidecar/child_process.h"
+#include "sidecar/destination_repos.h"
 #include "sidecar/duration.h"
 #include "sidecar/event_waiter.h"
 #include "sidecar/liveness_lock.h"
@@ -54,6 +55,9 @@ class FuseSidecar {
     EventWaiter waiter({coord_.root()}, c.poll_interval);
     bool finished = false;
     try {
+      std::vector<DestinationRepo> destinations;
+      for (const auto& d : c.destinations) destinations.push_back({d.repo, "output bundle " + dm::quoted(d.name)});
+      require_destination_repos(run_.datamon, destinations);
       mount_all(waiter);
       coord_.raise(signals::kMountDone);
       spdlog::info("fuse sidecar: {} source(s) mounted; waiting for the application", mounts_.size());
@@ -67,7 +71,7 @@ class FuseSidecar {
         return 0;
       }
       for (const auto& d : c.destinations) upload(d, waiter);
-      coord_.raise(signals::kUploadDone);
+      coord_.raise(signals::kUploadDone, outcome.request);  // the answer echoes the request (wrapper.h)
       finished = true;
       spdlog::info("fuse sidecar: done");
       if (c.sleep_instead_of_exit) linger(waiter);

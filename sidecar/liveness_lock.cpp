@@ -7,10 +7,12 @@
 
 #include <cerrno>
 #include <chrono>
+#include <optional>
 #include <string>
 #include <thread>
 
 #include "common/util/error.h"
+#include "sidecar/coord_file.h"
 
 namespace dm::sidecar {
 
@@ -20,7 +22,8 @@ LivenessLock::LivenessLock(const std::filesystem::path& file) : file_(file) {
     throw Error(ErrorKind::AlreadyExists,
                 "lock '" + file.string() + "' is held by another live process (same sidecar started twice?)");
   }
-  fd_ = ::open(file.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  auto opened = CoordFile::open(file, O_RDWR | O_CREAT);
+  fd_ = ::fcntl(opened->fd(), F_DUPFD_CLOEXEC, 0);  // ours: the lock lives as long as this object
   if (fd_ < 0) throw_errno("cannot open lock file", file.string());
   // Emptied before the lock is taken: whoever sees us holding it can no longer read the stamp
   // of an earlier run, so it waits for ours.
@@ -66,8 +69,16 @@ timespec LivenessLock::mark_started() {
 
 LockProbe probe_lock(const std::filesystem::path& file) {
   LockProbe probe;
-  const int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return probe;
+  std::optional<CoordFile> opened;
+  try {
+    opened = CoordFile::open(file, O_RDONLY);
+  } catch (const Error& e) {
+    probe.liveness = Liveness::Unusable;
+    probe.problem = e.what();
+    return probe;
+  }
+  if (!opened) return probe;
+  const int fd = opened->fd();
   // A shared lock is refused only while the holder's exclusive lock stands, and never makes
   // the holder's own (already taken) lock fail.
   const bool free = ::flock(fd, LOCK_SH | LOCK_NB) == 0;
@@ -79,7 +90,6 @@ LockProbe probe_lock(const std::filesystem::path& file) {
     probe.stamped = true;
     probe.stamped_at = st.st_mtim;
   }
-  ::close(fd);
   return probe;
 }
 

@@ -6,13 +6,15 @@
 // it when it takes the lock, clears the signals an earlier run of itself left, then stamps it
 // (mark_started). A probe reports whether the holder has stamped, and when (the file's mtime,
 // on the same clock as the signal files' mtimes). The lock file is opened O_CLOEXEC, so
-// children exec'd by the holder do not keep it alive. Errors are dm::Error naming the lock
-// file. Not copyable; movable.
+// children exec'd by the holder do not keep it alive, and through CoordFile: a symlink, a FIFO
+// or a hard link planted at its name is refused, never followed, truncated or waited on.
+// Errors are dm::Error naming the lock file. Not copyable; movable.
 #pragma once
 
 #include <time.h>
 
 #include <filesystem>
+#include <string>
 
 namespace dm::sidecar {
 
@@ -20,6 +22,7 @@ class LivenessLock {
  public:
   // Takes the lock (emptying the file), retrying briefly (a prober may hold it for an instant).
   // AlreadyExists when another live process holds it: two sidecars with the same name in one pod.
+  // InvalidArgument when something other than a regular file is at its name.
   explicit LivenessLock(const std::filesystem::path& file);
   ~LivenessLock();
   LivenessLock(LivenessLock&& other) noexcept;
@@ -36,15 +39,18 @@ class LivenessLock {
   int fd_ = -1;
 };
 
-enum class Liveness { NotStarted, Alive, Gone };
+enum class Liveness { NotStarted, Alive, Gone, Unusable };
 
 struct LockProbe {
   Liveness liveness = Liveness::NotStarted;
   bool stamped = false;   // the holder (or the last one, when Gone) called mark_started
   timespec stamped_at{};  // when, if stamped
+  std::string problem;    // why, when Unusable
 };
 
 // NotStarted: no lock file. Alive: someone holds it. Gone: the file exists, nobody holds it.
+// Unusable: something other than a regular file is at its name (`problem` says what); no
+// process of the pod created it, so nothing it would say can be believed.
 LockProbe probe_lock(const std::filesystem::path& file);
 inline Liveness probe_liveness(const std::filesystem::path& file) {
   return probe_lock(file).liveness;

@@ -9,6 +9,7 @@
 #include "common/util/error.h"
 #include "sidecar/app_gate.h"
 #include "sidecar/child_process.h"
+#include "sidecar/destination_repos.h"
 #include "sidecar/duration.h"
 #include "sidecar/event_waiter.h"
 #include "sidecar/liveness_lock.h"
@@ -41,6 +42,9 @@ class PgSidecar {
     EventWaiter waiter({coord_.root(), coord_.path(c_.name)}, c_.poll_interval);
     bool finished = false;
     try {
+      if (!c_.dest_repo.empty()) {
+        require_destination_repos(run_.datamon, {{c_.dest_repo, "database " + dm::quoted(c_.name)}});
+      }
       prepare(waiter);
       start(waiter);
       coord_.raise(signals::db_started(c_.name));
@@ -60,7 +64,7 @@ class PgSidecar {
         commit(waiter);
       else
         spdlog::info("pg sidecar '{}': no destRepo, the database is thrown away", c_.name);
-      coord_.raise(signals::db_upload_done(c_.name));
+      coord_.raise(signals::db_upload_done(c_.name), outcome.request);  // echoes the request (wrapper.h)
       finished = true;
       if (c_.sleep_instead_of_exit) linger(waiter);
       return 0;

@@ -1,13 +1,13 @@
 #include "sidecar/signal_files.h"
 
+#include <fcntl.h>
 #include <sys/stat.h>
 
 #include <cerrno>
-#include <fstream>
-#include <sstream>
 
 #include "common/util/error.h"
 #include "common/util/files.h"
+#include "sidecar/coord_file.h"
 
 namespace dm::sidecar {
 
@@ -29,18 +29,34 @@ std::string db_lock(const std::string& db) {
 }
 }  // namespace signals
 
+namespace {
+// The signal's status when a regular file is at its name (symlinks are not followed).
+std::optional<struct stat> regular_file_status(const std::filesystem::path& p) {
+  struct stat st {};
+  if (::lstat(p.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) return std::nullopt;
+  return st;
+}
+}  // namespace
+
 void CoordDir::ensure(const std::string& sub) const {
   const auto dir = sub.empty() ? root_ : root_ / sub;
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
-  if (ec) throw Error(ErrorKind::Io, "cannot create coordination folder '" + dir.string() + "': " + ec.message());
+  if (ec)
+    throw Error(ErrorKind::Io, "cannot create coordination folder " + dm::quoted(dir.string()) + ": " + ec.message());
+  // A database's folder is inside the shared folder: a symlink there would carry its lock and
+  // signals (written as root) to wherever it points.
+  struct stat st {};
+  if (!sub.empty() && (::lstat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))) {
+    throw Error(ErrorKind::InvalidArgument, "coordination folder " + dm::quoted(dir.string()) +
+                                                " is not a folder (a symlink?); only folders are used");
+  }
 }
 
 void CoordDir::raise(const std::string& name, const std::string& reason) const {
   const auto target = path(name);
-  std::error_code ec;
-  std::filesystem::create_directories(target.parent_path(), ec);
-  if (ec) throw Error(ErrorKind::Io, "cannot create folder for signal '" + target.string() + "': " + ec.message());
+  const auto sub = std::filesystem::path(name).parent_path();
+  ensure(sub.string());
   std::string line = reason;
   for (char& c : line) {
     if (c == '\n' || c == '\r') c = ' ';
@@ -50,22 +66,25 @@ void CoordDir::raise(const std::string& name, const std::string& reason) const {
 }
 
 bool CoordDir::is_raised(const std::string& name) const {
-  std::error_code ec;
-  return std::filesystem::exists(path(name), ec);
+  return regular_file_status(path(name)).has_value();
 }
 
 std::optional<timespec> CoordDir::raised_at(const std::string& name) const {
-  struct stat st {};
-  if (::stat(path(name).c_str(), &st) != 0) return std::nullopt;
-  return st.st_mtim;
+  const auto st = regular_file_status(path(name));
+  if (!st) return std::nullopt;
+  return st->st_mtim;
 }
 
 std::optional<std::string> CoordDir::reason(const std::string& name) const {
-  std::ifstream in(path(name), std::ios::binary);
-  if (!in) return std::nullopt;
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  auto text = buffer.str();
+  std::optional<CoordFile> file;
+  try {
+    file = CoordFile::open(path(name), O_RDONLY);
+  } catch (const Error& e) {
+    if (e.kind() == ErrorKind::InvalidArgument) return std::nullopt;  // not a signal (coord_file.h)
+    throw;
+  }
+  if (!file) return std::nullopt;
+  auto text = file->read_prefix(kMaxReason);
   while (!text.empty() && (text.back() == '\n' || text.back() == ' ' || text.back() == '\r')) text.pop_back();
   return text;
 }
@@ -73,7 +92,8 @@ std::optional<std::string> CoordDir::reason(const std::string& name) const {
 void CoordDir::clear(const std::string& name) const {
   std::error_code ec;
   std::filesystem::remove(path(name), ec);
-  if (ec) throw Error(ErrorKind::Io, "cannot remove stale signal '" + path(name).string() + "': " + ec.message());
+  if (ec)
+    throw Error(ErrorKind::Io, "cannot remove stale signal " + dm::quoted(path(name).string()) + ": " + ec.message());
 }
 
 }  // namespace dm::sidecar

@@ -4,11 +4,15 @@
 // {db}/initdbupload, {db}/dbuploaddone) keep their names so that a pod with the old wrapper
 // still works; the new ones carry a one-line reason (fusefailed, {db}/dbfailed, appfailed).
 // Every signal is published atomically (temporary file + rename), so a reader never sees a
-// half-written reason. Methods throw dm::Error naming the file. Stateless, thread-safe.
+// half-written reason. Anything in the pod may write the folder, so a signal is a regular file
+// and nothing else: a symlink, a FIFO or a device at a signal's name is not a signal, is never
+// followed nor waited on, and a reason is read to at most kMaxReason bytes. Methods throw
+// dm::Error naming the file. Stateless, thread-safe.
 #pragma once
 
 #include <time.h>
 
+#include <cstddef>
 #include <filesystem>
 #include <optional>
 #include <string>
@@ -34,12 +38,15 @@ std::string db_lock(const std::string& db);         // {db}/db.lock
 
 class CoordDir {
  public:
+  static constexpr size_t kMaxReason = 4096;
+
   explicit CoordDir(std::filesystem::path root) : root_(std::move(root)) {}
 
   const std::filesystem::path& root() const { return root_; }
   std::filesystem::path path(const std::string& name) const { return root_ / name; }
 
-  // Creates the folder (and `sub` inside it, for a database) if missing.
+  // Creates the folder (and `sub` inside it, for a database) if missing. InvalidArgument when
+  // `sub` is something else than a folder (a symlink to one elsewhere included).
   void ensure(const std::string& sub = {}) const;
   // Publishes `name` atomically with `reason` as its content (one line, may be empty).
   void raise(const std::string& name, const std::string& reason = {}) const;

@@ -3,15 +3,20 @@
 #include <signal.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+#include <array>
 #include <memory>
 #include <optional>
+#include <random>
 #include <set>
 
 #include "common/util/error.h"
+#include "common/util/hex.h"
 #include "sidecar/child_process.h"
 #include "sidecar/duration.h"
 #include "sidecar/event_waiter.h"
 #include "sidecar/liveness_lock.h"
+#include "sidecar/process_tree.h"
 #include "sidecar/signal_files.h"
 
 namespace dm::sidecar {
@@ -48,7 +53,17 @@ struct SidecarView {
   std::string ready, start_upload, done, failed, lock;
   bool seen_alive = false;       // seen holding its stamped lock: an instance of this run
   bool ignored_earlier = false;  // its files were ignored as an earlier run's
+  bool ignored_answer = false;   // its `done` did not echo this run's request
 };
+
+// A request's content: fresh random bytes, so that only a sidecar that read this run's request
+// can answer it (a file planted beforehand, whatever its time stamp, cannot).
+std::string new_request_token() {
+  std::random_device device;
+  std::array<uint8_t, 16> bytes{};
+  for (auto& b : bytes) b = static_cast<uint8_t>(device());
+  return "run " + to_hex(bytes);
+}
 
 enum class SidecarState { Pending, Reached, Failed };
 
@@ -77,15 +92,18 @@ class Wrapper {
       coord_.ensure(db);
       watched.push_back(coord_.path(db));
     }
+    // Termination signals are ours from here on: once the lock is stamped, a SIGTERM ends the
+    // run through abort() (appfailed raised), never by the default action.
+    EventWaiter waiter(watched, options_.poll_interval);
+    become_subreaper();
     LivenessLock alive(coord_.path(signals::kWrapperLock));
     // Our own signals from an earlier run would release the sidecars too early.
     coord_.clear(signals::kAppFailed);
     for (const auto& s : sidecars_) coord_.clear(s.start_upload);
     started_ = alive.mark_started();
-    EventWaiter waiter(watched, options_.poll_interval);
 
     enter(Phase::WaitingForSidecars);
-    if (auto failure = wait_all(waiter, &SidecarView::ready, "ready")) return abort(waiter, nullptr, *failure, 1);
+    if (auto failure = wait_all(waiter, &SidecarView::ready, "ready")) return abort(waiter, *failure, 1);
 
     enter(Phase::RunningApp);
     std::unique_ptr<ChildProcess> started;
@@ -94,30 +112,52 @@ class Wrapper {
           options_.command,
           SpawnOptions{.label = "app", .tap_output = false, .own_process_group = true, .die_with_parent = true});
     } catch (const Error& e) {
-      return abort(waiter, nullptr, std::string("cannot start the application: ") + e.what(), 127);
+      return abort(waiter, std::string("cannot start the application: ") + e.what(), 127);
     }
     ChildProcess& app = *started;
+    // If we are SIGKILLed, the guard ends the app's group; the app itself also gets SIGTERM.
+    GroupGuard guard(app.pid(), options_.grace);
     int app_code = 0;
+    std::optional<Clock::time_point> kill_at;  // a termination signal was forwarded: the grace ends
     for (;;) {
-      if (auto sig = waiter.wait(kProbePeriod, {app.exit_fd()})) {
+      auto wait_for = kProbePeriod;
+      if (kill_at)
+        wait_for =
+            std::clamp(std::chrono::duration_cast<milliseconds>(*kill_at - Clock::now()), milliseconds(0), wait_for);
+      if (auto sig = waiter.wait(wait_for, {app.exit_fd()})) {
         spdlog::info("forwarding signal {} to the application", *sig);
         app.signal(*sig);
+        if (!kill_at) kill_at = Clock::now() + options_.grace;
       }
       if (auto code = app.poll_exit()) {
         app_code = *code;
         break;
       }
-      if (auto failure = first_failure(nullptr)) return abort(waiter, &app, *failure, 1);
+      if (kill_at && Clock::now() >= *kill_at) {
+        spdlog::warn("the application did not stop within {} after the signal; killing it",
+                     format_duration(options_.grace));
+        app.signal(SIGKILL);
+        kill_at = Clock::time_point::max();
+      }
+      if (auto failure = first_failure(nullptr)) {
+        spdlog::info("application stopped (status {})", app.stop(options_.grace));
+        end_app_tree(app, guard);
+        return abort(waiter, *failure, 1);
+      }
     }
+    // Whatever the app left running (background jobs, daemons) ends with it, before the
+    // sidecars are asked to save: nothing of the app may write the folder after that.
+    end_app_tree(app, guard);
     if (app_code != 0) {
-      return abort(waiter, nullptr,
-                   "application " + options_.command[0] + " exited with status " + std::to_string(app_code), app_code);
+      return abort(waiter, "application " + options_.command[0] + " exited with status " + std::to_string(app_code),
+                   app_code);
     }
 
     enter(Phase::WaitingForOutputs);
-    for (const auto& s : sidecars_) coord_.raise(s.start_upload);
+    request_token_ = new_request_token();
+    for (const auto& s : sidecars_) coord_.raise(s.start_upload, request_token_);
     if (auto failure = wait_all(waiter, &SidecarView::done, "outputs saved")) {
-      return abort(waiter, nullptr, *failure, 1);
+      return abort(waiter, *failure, 1);
     }
     enter(Phase::Done);
     linger(waiter);
@@ -141,23 +181,37 @@ class Wrapper {
         return probe.stamped;
       case Liveness::Gone:
         return s.seen_alive || (probe.stamped && at_or_after(probe.stamped_at, started_));
+      case Liveness::Unusable:
+        return false;
     }
+    return false;
+  }
+
+  // Whether `goal` is raised for this run. The answer to our request (`done`) counts only when it
+  // echoes the request's token: the app could have planted it while the sidecar was still
+  // waiting to upload. A sidecar without a lock file is an old script, which writes it empty.
+  bool reached(SidecarView& s, const std::string SidecarView::*goal, const LockProbe& probe) {
+    if (!goal || !coord_.is_raised(s.*goal)) return false;
+    if (goal != &SidecarView::done || probe.liveness == Liveness::NotStarted) return true;
+    if (coord_.reason(s.done) == request_token_) return true;
+    s.ignored_answer = true;
     return false;
   }
 
   Check check(SidecarView& s, const std::string SidecarView::*goal) {
     const auto probe = probe_lock(coord_.path(s.lock));
     const auto live = probe.liveness;
+    if (live == Liveness::Unusable) return {SidecarState::Failed, s.title + ": " + probe.problem};
     if (!of_this_run(s, probe)) {
       s.ignored_earlier = s.ignored_earlier || coord_.is_raised(s.failed) || (goal && coord_.is_raised(s.*goal));
       return {};
     }
     if (auto reason = coord_.reason(s.failed)) return {SidecarState::Failed, s.title + " failed: " + *reason};
-    if (goal && coord_.is_raised(s.*goal)) return {SidecarState::Reached, {}};
+    if (reached(s, goal, probe)) return {SidecarState::Reached, {}};
     if (live == Liveness::Gone) {
       // It may have signalled and exited between our two looks.
       if (auto reason = coord_.reason(s.failed)) return {SidecarState::Failed, s.title + " failed: " + *reason};
-      if (goal && coord_.is_raised(s.*goal)) return {SidecarState::Reached, {}};
+      if (reached(s, goal, probe)) return {SidecarState::Reached, {}};
       return {SidecarState::Failed, s.title + " exited without signalling (killed?)"};
     }
     return {};
@@ -195,19 +249,27 @@ class Wrapper {
         return "timed out after " + format_duration(options_.timeout) + " waiting for " + pending.front() + " (" +
                what + ")" +
                (first_pending->ignored_earlier ? "; its signal files in the coordination folder are from an earlier run"
-                                               : "");
+                : first_pending->ignored_answer ? "; its '" + first_pending->done + "' does not answer this run's '" +
+                                                      first_pending->start_upload + "'"
+                                                : std::string());
       }
       waiter.wait(std::min(left, kProbePeriod));
     }
   }
 
-  WrapOutcome abort(EventWaiter& waiter, ChildProcess* app, const std::string& reason, int code) {
+  // The app has exited (or was stopped): its group and every orphan re-parented to us go too.
+  static void end_app_tree(ChildProcess& app, GroupGuard& guard) {
+    ::kill(-app.pid(), SIGKILL);
+    if (const size_t killed = kill_children(guard.pid())) {
+      spdlog::info("killed {} process(es) the application left running", killed);
+    }
+    guard.disarm();
+  }
+
+  // The app is not running (any more). Tells the sidecars to end without saving.
+  WrapOutcome abort(EventWaiter& waiter, const std::string& reason, int code) {
     enter(Phase::Aborting);
     spdlog::error("wrap: {}", reason);
-    if (app) {
-      const int app_code = app->stop(options_.grace);
-      spdlog::info("application stopped (status {})", app_code);
-    }
     coord_.raise(signals::kAppFailed, reason);
     // Let the sidecars unmount and stop their databases before the pod goes away.
     const auto deadline = Clock::now() + options_.timeout;
@@ -232,7 +294,8 @@ class Wrapper {
   const WrapOptions& options_;
   CoordDir coord_;
   std::vector<SidecarView> sidecars_;
-  timespec started_{};  // our lock's stamp
+  timespec started_{};         // our lock's stamp
+  std::string request_token_;  // content of this run's start_upload signals
 };
 
 }  // namespace

@@ -1,8 +1,13 @@
 // `datamon wrap`: the application side of the pod protocol (format spec §9.3, issue 5).
 //
 // States: WaitingForSidecars (every declared sidecar raises its ready signal) → RunningApp
-// (SIGTERM/SIGINT forwarded to the app's process group) → WaitingForOutputs (only if the app
-// exited 0: initupload / {db}/initdbupload raised, then uploaddone / {db}/dbuploaddone awaited)
+// (SIGTERM/SIGINT/SIGHUP forwarded to the app's process group, SIGKILL after `grace`; when
+// the app exits, whatever it left running, in its group or re-parented to the wrapper as a
+// subreaper, is killed; if the wrapper itself is SIGKILLed, a guard process ends the app's
+// group) → WaitingForOutputs (only if the app
+// exited 0: initupload / {db}/initdbupload raised with a fresh random token, then uploaddone /
+// {db}/dbuploaddone awaited; a sidecar with a liveness lock must echo the token in it, so one
+// planted by the app is not believed)
 // → Done. From any state, a sidecar's failure signal, its death (its liveness lock released
 // without a final signal), a timeout or an app failure leads to Aborting: the app is stopped
 // (SIGTERM, SIGKILL after the grace period), `appfailed` is raised with the reason so that

@@ -12,6 +12,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -31,7 +32,12 @@ struct RetryPolicy {
   // All waits between the attempts of one request together, Retry-After included.
   std::chrono::milliseconds max_total_wait{30000};
   std::chrono::milliseconds connect_timeout{10000};
-  std::chrono::seconds stall_timeout{60};  // no byte moved for this long
+  // An attempt moving fewer than `min_speed` bytes per second for `stall_timeout` is given up
+  // (a server trickling a body byte by byte), and so is one lasting longer than
+  // `attempt_timeout` in all (a body trickling just above that speed); both are retried.
+  uint32_t min_speed = 1024;
+  std::chrono::seconds stall_timeout{30};
+  std::chrono::milliseconds attempt_timeout{std::chrono::minutes(10)};
 };
 
 using Headers = std::vector<std::pair<std::string, std::string>>;

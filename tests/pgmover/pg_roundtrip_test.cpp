@@ -1,9 +1,12 @@
 // Real PostgreSQL 15, driven through `datamon pg`, run as root with the privilege drop to
 // the postgres user: commit, restore elsewhere, start, and compare.
+#include <arpa/inet.h>
 #include <fcntl.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
 #include <pwd.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -274,6 +277,47 @@ TEST(PgMover, RefusesARunningServerAndUncleanCommits) {
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.err.find("not a PostgreSQL data directory"), std::string::npos) << r.err;
   EXPECT_EQ(read_file(other / "precious.txt"), "keep me");
+}
+
+// `pg start --timeout 0` used to hand pg_ctl `-t 0`, which does not wait at all: the start
+// was reported failed while the postmaster it launched went on. 0 now means no limit.
+TEST(PgMover, StartWithTimeoutZeroWaitsWithoutLimit) {
+  const int port = free_port();
+  Harness h;
+  const auto a = h.dir("a");
+  ServerGuard guard(a);
+  expect_ok(h.dm({"pg", "init", "--pgdata", a.string()}), "init");
+  expect_ok(h.dm({"pg", "start", "--pgdata", a.string(), "--port", std::to_string(port), "--timeout", "0"}),
+            "start --timeout 0");
+  EXPECT_EQ(Harness::sql(port, "SELECT 1"), "1\n");
+  expect_ok(h.dm({"pg", "stop", "--pgdata", a.string()}), "stop");
+}
+
+// A start that fails says why and where the server log is (with its last lines), and leaves
+// no server running.
+TEST(PgMover, AStartThatFailsNamesTheLogAndLeavesNoServer) {
+  const int port = free_port();
+  Harness h;
+  const auto a = h.dir("a");
+  ServerGuard guard(a);
+  expect_ok(h.dm({"pg", "init", "--pgdata", a.string()}), "init");
+  // The port is taken: the postmaster cannot bind it.
+  const int taken = ::socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_GE(taken, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::bind(taken, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  ASSERT_EQ(::listen(taken, 1), 0);
+  const auto r = h.dm({"pg", "start", "--pgdata", a.string(), "--port", std::to_string(port), "--timeout", "60"});
+  ::close(taken);
+  ASSERT_NE(r.exit_code, 0);
+  EXPECT_NE(r.err.find("could not"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("server log '" + (a / ".datamon-pg" / "server.log").string() + "', last lines: "),
+            std::string::npos)
+      << r.err;
+  EXPECT_FALSE(std::filesystem::exists(a / "postmaster.pid")) << "a postmaster was left after the failure";
 }
 
 TEST(PgMover, RestoreKilledHalfWayCannotStartAndARerunEndsCorrect) {

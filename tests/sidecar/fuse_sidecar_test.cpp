@@ -94,14 +94,30 @@ TEST_F(FuseSidecarTest, NothingIsSavedWhenTheAppFails) {
 }
 
 TEST_F(FuseSidecarTest, UploadFailureIsSignalledAndNamesTheBundleEntry) {
-  const auto config = write_config("no-such-repo");
+  const auto config = write_config();
   auto sidecar = start_datamon(store, {"sidecar", "fuse", "--config", config.string()}, "fuse");
-  auto wrap = start_datamon(
-      store, {"wrap", "--coord", coord.root().string(), "--fuse", "--", "mkdir", "-p", out.string()}, "wrap");
+  // The app succeeds without creating the output folder.
+  auto wrap = start_datamon(store, {"wrap", "--coord", coord.root().string(), "--fuse", "--", "true"}, "wrap");
   EXPECT_EQ(wrap->wait_exit(60s), 1);
   EXPECT_THAT(wrap->failure_reason(), HasSubstr("sidecar fuse failed: upload of bundle 'results'"));
-  EXPECT_THAT(wrap->failure_reason(), HasSubstr("no-such-repo"));
+  EXPECT_THAT(wrap->failure_reason(), HasSubstr("no such folder"));
   EXPECT_EQ(sidecar->wait_exit(30s), 1);
+}
+
+// A destination repo that does not exist is found before `mountdone`, not after the app ran.
+TEST_F(FuseSidecarTest, AMissingDestinationRepoFailsBeforeTheAppRuns) {
+  const auto config = write_config("no-such-repo");
+  auto sidecar = start_datamon(store, {"sidecar", "fuse", "--config", config.string()}, "fuse");
+  const auto ran = dir / "app-ran";
+  auto wrap =
+      start_datamon(store, {"wrap", "--coord", coord.root().string(), "--fuse", "--", "touch", ran.string()}, "wrap");
+  EXPECT_EQ(wrap->wait_exit(60s), 1);
+  EXPECT_THAT(wrap->failure_reason(),
+              HasSubstr("sidecar fuse failed: destination repo 'no-such-repo' of output bundle 'results'"));
+  EXPECT_THAT(wrap->failure_reason(), HasSubstr("does not exist"));
+  EXPECT_EQ(sidecar->wait_exit(30s), 1);
+  EXPECT_FALSE(std::filesystem::exists(ran)) << "the app ran although its output could never be saved";
+  EXPECT_FALSE(coord.is_raised(signals::kMountDone));
 }
 
 TEST_F(FuseSidecarTest, SigtermBeforeTheEndIsSignalledAsAFailure) {

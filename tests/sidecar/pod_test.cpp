@@ -297,6 +297,27 @@ TEST_F(PodTest, DatabaseThatCannotStartFailsTheWrapperNamingIt) {
   expect_nothing_left_behind();
 }
 
+// A destination repo that does not exist is found before the database is even restored.
+TEST_F(PodTest, AMissingDestinationRepoFailsThePgSidecarBeforeTheDatabaseStarts) {
+  const auto port = free_port();
+  const auto yaml = dir / "db.yaml";
+  test::write_file(yaml, "globalOpts:\n  coordPoint: " + coord.root().string() +
+                             "\ndatabase:\n  name: db\n  dataDir: " + (dir / "pg").string() + "\n  pgPort: " + port +
+                             "\n  runAs: postgres\n  destRepo: no-such-repo\n  destMessage: pod db\n");
+  auto db = start_datamon(store, {"sidecar", "pg", "--config", yaml.string()}, "pg db");
+  const auto ran = dir / "app-ran";
+  auto wrap = start_datamon(
+      store, {"wrap", "--coord", coord.root().string(), "--pg", "db", "--", "touch", ran.string()}, "wrap");
+  EXPECT_EQ(wrap->wait_exit(120s), 1);
+  EXPECT_THAT(wrap->failure_reason(),
+              HasSubstr("sidecar pg 'db' failed: destination repo 'no-such-repo' of database 'db'"));
+  EXPECT_EQ(db->wait_exit(60s), 1);
+  EXPECT_FALSE(std::filesystem::exists(ran)) << "the app ran although its database could never be saved";
+  EXPECT_FALSE(coord.is_raised(signals::db_started("db")));
+  EXPECT_FALSE(std::filesystem::exists(dir / "pg" / "db")) << "the database was set up before the check";
+  expect_nothing_left_behind();
+}
+
 TEST_F(PodTest, SidecarKilledHalfWayFailsTheWrapperAndLeavesNoMount) {
   auto fuse = start_datamon(store, {"sidecar", "fuse", "--config", fuse_yaml("v1")}, "fuse");
   const auto started = dir / "app-started";

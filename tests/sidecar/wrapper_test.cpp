@@ -48,6 +48,11 @@ class WrapTest : public ::testing::Test {
     return std::make_unique<ChildProcess>(argv, SpawnOptions{.label = "wrap"});
   }
   std::string shell(const std::string& script) { return script; }
+  // A sidecar's answer to the wrapper's request: it echoes the request's token.
+  void answer(const std::string& request, const std::string& done) {
+    ASSERT_TRUE(wait_for_file(coord.path(request)));
+    coord.raise(done, *coord.reason(request));
+  }
 
   test::TempDir dir;
   CoordDir coord{dir / "coord"};
@@ -75,10 +80,10 @@ TEST_F(WrapTest, RunsTheAppOnlyOnceEverySidecarIsReadyThenWaitsForOutputs) {
   ASSERT_TRUE(wait_for_file(coord.path(signals::db_init_upload("db1"))));
   ASSERT_TRUE(wait_for_file(coord.path(signals::db_init_upload("db2"))));
   EXPECT_TRUE(std::filesystem::exists(out));
-  coord.raise(signals::kUploadDone);
-  coord.raise(signals::db_upload_done("db1"));
+  answer(signals::kInitUpload, signals::kUploadDone);
+  answer(signals::db_init_upload("db1"), signals::db_upload_done("db1"));
   EXPECT_FALSE(w->wait_exit(300ms)) << "the wrapper ended before db2 saved its outputs";
-  coord.raise(signals::db_upload_done("db2"));
+  answer(signals::db_init_upload("db2"), signals::db_upload_done("db2"));
   EXPECT_EQ(w->wait_exit(10s), 0);
   EXPECT_FALSE(coord.is_raised(signals::kAppFailed));
 }
@@ -187,10 +192,10 @@ TEST_F(WrapTest, OldWrapperFlagsWaitForFuseAndEveryDatabase) {
   ASSERT_TRUE(wait_for_file(coord.path(signals::db_init_upload("db1"))));
   ASSERT_TRUE(wait_for_file(coord.path(signals::db_init_upload("db2"))));
   EXPECT_EQ(test::read_file(out), "ran\n");  // `sh -c` was the app's, not a second -c
-  coord.raise(signals::kUploadDone);
-  coord.raise(signals::db_upload_done("db1"));
+  answer(signals::kInitUpload, signals::kUploadDone);
+  answer(signals::db_init_upload("db1"), signals::db_upload_done("db1"));
   EXPECT_FALSE(w.wait_exit(300ms)) << "the wrapper ended before db2 saved its outputs";
-  coord.raise(signals::db_upload_done("db2"));
+  answer(signals::db_init_upload("db2"), signals::db_upload_done("db2"));
   EXPECT_EQ(w.wait_exit(10s), 0) << w.failure_reason();
 }
 
@@ -227,7 +232,7 @@ TEST_F(WrapTest, OldSleepFlagLingersAfterSuccessUntilSigterm) {
   coord.raise(signals::kMountDone);
   auto w = wrap({"-b", "fuse", "-s"}, {"true"});
   ASSERT_TRUE(wait_for_file(coord.path(signals::kInitUpload)));
-  coord.raise(signals::kUploadDone);
+  answer(signals::kInitUpload, signals::kUploadDone);
   EXPECT_FALSE(w->wait_exit(1s)) << "did not sleep after finishing (-s)";
   w->signal(SIGTERM);
   EXPECT_EQ(w->wait_exit(10s), 0);
@@ -273,8 +278,8 @@ TEST_F(WrapTest, EarlierRunsFilesNeitherStartTheAppNorFailTheRun) {
   ASSERT_TRUE(wait_for_file(coord.path(signals::kInitUpload)));
   ASSERT_TRUE(wait_for_file(coord.path(signals::db_init_upload("db1"))));
   EXPECT_TRUE(std::filesystem::exists(out));
-  coord.raise(signals::kUploadDone);
-  coord.raise(signals::db_upload_done("db1"));
+  answer(signals::kInitUpload, signals::kUploadDone);
+  answer(signals::db_init_upload("db1"), signals::db_upload_done("db1"));
   EXPECT_EQ(w->wait_exit(10s), 0) << w->failure_reason();
 }
 
@@ -290,6 +295,37 @@ TEST_F(WrapTest, AFailureOfThisRunRaisedBeforeTheWrapperStartedIsBelieved) {
   EXPECT_EQ(w->wait_exit(10s), 1);
   EXPECT_THAT(w->failure_reason(), HasSubstr("sidecar fuse failed: mount of bundle 'in' failed"));
   EXPECT_FALSE(std::filesystem::exists(out));
+}
+
+// The app (which shares the coordination folder) plants the sidecars' answers before it exits
+// 0: the wrapper must not take them for the sidecars', which have not saved anything yet.
+TEST_F(WrapTest, PlantedAnswersAreNotBelieved) {
+  coord.ensure("db1");
+  auto fuse = stamped_lock(coord.path(signals::kFuseLock));
+  auto db1 = stamped_lock(coord.path(signals::db_lock("db1")));
+  coord.raise(signals::kMountDone);
+  coord.raise(signals::db_started("db1"));
+  const std::string plant = "touch " + coord.path(signals::kUploadDone).string() + " " +
+                            coord.path(signals::db_upload_done("db1")).string() + "; echo 'run 00' > " +
+                            coord.path(signals::kUploadDone).string();
+  auto w = wrap({"--fuse", "--pg", "db1", "--timeout", "2s"}, {"sh", "-c", plant});
+  const auto code = w->wait_exit(30s);
+  ASSERT_TRUE(code);
+  EXPECT_EQ(*code, 1) << "the wrapper believed answers planted by the app";
+  EXPECT_THAT(w->failure_reason(), HasSubstr("timed out after 2s waiting for sidecar fuse (outputs saved); its "
+                                             "'uploaddone' does not answer this run's 'initupload'"));
+  EXPECT_TRUE(coord.is_raised(signals::kAppFailed)) << "the sidecars were not told to discard";
+}
+
+// A sidecar without a lock file is an old script: it answers with an empty file, as before.
+TEST_F(WrapTest, AnOldSidecarsEmptyAnswerIsStillBelieved) {
+  coord.ensure();
+  coord.raise(signals::kMountDone);
+  auto w = wrap({"--fuse"}, {"true"});
+  ASSERT_TRUE(wait_for_file(coord.path(signals::kInitUpload)));
+  EXPECT_THAT(*coord.reason(signals::kInitUpload), ::testing::StartsWith("run "));
+  coord.raise(signals::kUploadDone);
+  EXPECT_EQ(w->wait_exit(30s), 0) << w->failure_reason();
 }
 
 }  // namespace

@@ -194,6 +194,16 @@ void FakeHttpServer::serve(int fd) {
     std::string out = "HTTP/1.1 " + std::to_string(resp.status) + " " + reason(resp.status) + "\r\n";
     for (const auto& [k, v] : resp.headers) out += k + ": " + v + "\r\n";
     out += "Content-Length: " + std::to_string(resp.body.size()) + "\r\n\r\n";
+    if (resp.fault == FakeResponse::Fault::Trickle && req.method != "HEAD") {
+      if (!send_all(fd, out)) break;
+      bool sent = true;
+      for (size_t at = 0; sent && at < resp.body.size() && !stopping_; at += resp.trickle_bytes) {
+        std::this_thread::sleep_for(resp.trickle_every);  // the fault itself: a slow server
+        sent = send_all(fd, resp.body.substr(at, resp.trickle_bytes));
+      }
+      if (!sent || stopping_) break;
+      continue;
+    }
     if (req.method != "HEAD") {
       out += resp.fault == FakeResponse::Fault::ShortBody ? resp.body.substr(0, resp.body.size() / 2) : resp.body;
     }

@@ -1,12 +1,14 @@
 // FakeHttpServer: a small real HTTP/1.1 server on 127.0.0.1 whose answers a test scripts.
 //
 // A test double for what no real server here can be made to do on demand: 5xx storms,
-// connections dropped mid-answer, bodies shorter than their Content-Length, token endpoints,
+// connections dropped mid-answer, bodies shorter than their Content-Length, bodies trickling
+// in a few bytes at a time, endless listings, token endpoints,
 // a metadata server. Keep-alive is supported, so connection reuse is observable. The handler
 // runs under the server's lock (one request at a time), so it may keep plain state.
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -32,11 +34,14 @@ struct FakeRequest {
 };
 
 struct FakeResponse {
-  enum class Fault { None, CloseWithoutAnswer, ShortBody };
+  // Trickle: the body goes out `trickle_bytes` at a time, one burst every `trickle_every`.
+  enum class Fault { None, CloseWithoutAnswer, ShortBody, Trickle };
   int status = 200;
   std::vector<std::pair<std::string, std::string>> headers;
   std::string body;
   Fault fault = Fault::None;
+  size_t trickle_bytes = 1;
+  std::chrono::milliseconds trickle_every{250};
 };
 
 class FakeHttpServer {

@@ -6,6 +6,7 @@
 
 #include "common/http/encoding.h"
 #include "common/store/gcs/gcs_json.h"
+#include "common/store/list_pages.h"
 #include "common/util/crc32c.h"
 #include "common/util/error.h"
 
@@ -186,13 +187,15 @@ void GcsStore::list(std::string_view prefix, std::string_view delimiter,
                     const std::function<void(const ListEntry&)>& on_entry) {
   std::string token;
   const std::string full_prefix = loc_.prefix + std::string(prefix);
+  const std::string what = describe() + " (list " + dm::quoted(prefix) + ")";
+  ListPages pages(what);
   do {
     http::Request req;
     req.url = loc_.endpoint + "/storage/v1/b/" + http::percent_encode(loc_.bucket) +
               "/o?fields=items(name)%2Cprefixes%2CnextPageToken&prefix=" + http::percent_encode(full_prefix);
     if (!delimiter.empty()) req.url += "&delimiter=" + http::percent_encode(delimiter);
     if (!token.empty()) req.url += "&pageToken=" + http::percent_encode(token);
-    req.target = describe() + " (list '" + std::string(prefix) + "')";
+    req.target = what;
     const auto r = send(std::move(req));
     if (r.status != 200) fail(r, "");
     auto parsed = gcs::parse_list_page(r.body, describe());
@@ -208,6 +211,7 @@ void GcsStore::list(std::string_view prefix, std::string_view delimiter,
       e.name.erase(0, loc_.prefix.size());
       on_entry(e);
     }
+    if (!token.empty()) pages.next(token);
   } while (!token.empty());
 }
 

@@ -6,6 +6,7 @@
 
 #include "common/auth/crypto.h"
 #include "common/http/encoding.h"
+#include "common/store/list_pages.h"
 #include "common/store/s3/s3_xml.h"
 #include "common/util/error.h"
 
@@ -135,11 +136,13 @@ void S3Store::list(std::string_view prefix, std::string_view delimiter,
                    const std::function<void(const ListEntry&)>& on_entry) {
   std::string token;
   const std::string full_prefix = loc_.prefix + std::string(prefix);
+  const std::string what = describe() + " (list " + dm::quoted(prefix) + ")";
+  ListPages pages(what);
   do {
     std::vector<std::pair<std::string, std::string>> query{{"list-type", "2"}, {"prefix", full_prefix}};
     if (!delimiter.empty()) query.emplace_back("delimiter", std::string(delimiter));
     if (!token.empty()) query.emplace_back("continuation-token", token);
-    const auto r = send("GET", "", std::move(query), {}, {}, describe() + " (list '" + std::string(prefix) + "')");
+    const auto r = send("GET", "", std::move(query), {}, {}, what);
     if (r.status != 200) fail(r, "");
     // Objects and common prefixes come in two sequences; both lie within this page's range, so
     // merging them per page keeps the whole listing in byte order.
@@ -152,8 +155,14 @@ void S3Store::list(std::string_view prefix, std::string_view delimiter,
       e.name.erase(0, loc_.prefix.size());
       on_entry(e);
     }
-    token = s3::xml_first(r.body, "IsTruncated") == "true" ? s3::xml_first(r.body, "NextContinuationToken") : "";
-  } while (!token.empty());
+    if (s3::xml_first(r.body, "IsTruncated") != "true") break;
+    token = s3::xml_first(r.body, "NextContinuationToken");
+    // Ending here would pass a truncated listing off as the whole one.
+    if (token.empty()) {
+      throw Error(ErrorKind::Unavailable, "listing " + what + ": a truncated page without a continuation token");
+    }
+    pages.next(token);
+  } while (true);
 }
 
 void S3Store::remove(std::string_view name) {
