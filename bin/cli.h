@@ -8,6 +8,8 @@
 #include <CLI/CLI.hpp>
 
 #include "common/config/config.h"
+#include "common/model/catalog.h"
+#include "common/template/value.h"
 
 namespace dm::cli {
 
@@ -27,6 +29,15 @@ void add_context_commands(CLI::App& app, GlobalOptions& global);
 void add_repo_commands(CLI::App& app, GlobalOptions& global);
 // Returns the `bundle` group so that `bundle mount` can join it.
 CLI::App& add_bundle_commands(CLI::App& app, GlobalOptions& global);
+// `bundle list`, `bundle list files` and `bundle get`, added to the `bundle` group and its `list`.
+void add_bundle_listing_commands(CLI::App& bundle, CLI::App& list, GlobalOptions& global);
+// Go's setLatestOrLabelledBundle: the id --bundle, --label or (neither) the latest select;
+// prints "Using bundle: ID" first when `print_using` (Go skips it under --format).
+std::string select_bundle(model::Catalog& catalog, const std::string& repo, const std::string& bundle,
+                          const std::string& label, bool print_using);
+void add_version_command(CLI::App& app);
+// Go's VersionInfo for this build, what `version` and `--version` print.
+tmpl::Value version_info();
 void add_label_commands(CLI::App& app, GlobalOptions& global);
 void add_mount_command(CLI::App& bundle, GlobalOptions& global);  // fusefs
 void add_pg_commands(CLI::App& app, GlobalOptions& global);       // pgmover

@@ -2,6 +2,7 @@
 #include <iostream>
 
 #include "bin/cli.h"
+#include "bin/output.h"
 #include "common/config/context.h"
 #include "common/transfer/download.h"
 #include "common/transfer/upload.h"
@@ -12,7 +13,7 @@ namespace dm::cli {
 namespace {
 
 struct UploadFlags {
-  std::string path, repo, message, label;
+  std::string path, repo, message, label, format;
   unsigned concurrency = 0;
 };
 
@@ -29,6 +30,10 @@ unsigned from_factor(unsigned factor, unsigned divisor) {
   return std::max(2U, std::min(64U, factor / divisor));
 }
 
+// Go's upload template (cmd/datamon/cmd/bundle_upload.go).
+constexpr const char* kUploaded =
+    "Uploaded bundle id:{{.BundleID}}\n{{- if .Label }}\nset label '{{.Label}}'\n{{- end }}";
+
 void upload(GlobalOptions& global, const UploadFlags& f) {
   const auto config = global.load();
   auto ctx = config::open_context(config);
@@ -41,21 +46,22 @@ void upload(GlobalOptions& global, const UploadFlags& f) {
   options.contributor = config.contributor;
   options.concurrency = from_factor(f.concurrency, 5);
   const auto result = transfer::upload_bundle(files, catalog, *ctx.blob, options);
-  std::cout << "Uploaded bundle id:" << result.bundle_id << "\n";
-  if (!f.label.empty()) std::cout << "set label '" << f.label << "'\n";
+  print_line(output_template(f.format, "uploaded", kUploaded),
+             tmpl::Value::structure(
+                 "struct { BundleID string; Label string }",
+                 {{"BundleID", tmpl::Value::string(result.bundle_id)}, {"Label", tmpl::Value::string(f.label)}}));
 }
 
 void download(GlobalOptions& global, const DownloadFlags& f) {
   const auto config = global.load();
   auto ctx = config::open_context(config);
   auto catalog = ctx.catalog();
-  const auto id = catalog.resolve_bundle(f.repo, f.bundle, f.label);
   std::error_code ec;
   if (!f.force_dest && std::filesystem::exists(f.destination, ec) && !std::filesystem::is_empty(f.destination, ec)) {
     throw Error(ErrorKind::InvalidArgument,
                 "destination '" + f.destination + "' is not empty (use --force-dest to write into it)");
   }
-  std::cout << "Using bundle: " << id << "\n";
+  const auto id = select_bundle(catalog, f.repo, f.bundle, f.label, true);
   const auto bundle = catalog.get_bundle(f.repo, id);
   const unsigned width = from_factor(f.concurrency, 10);
   const auto entries = catalog.get_entries(f.repo, bundle, width);
@@ -79,9 +85,11 @@ CLI::App& add_bundle_commands(CLI::App& app, GlobalOptions& global) {
   up->add_option("--repo", uf->repo, "repo")->required();
   up->add_option("--message", uf->message, "commit message")->required();
   up->add_option("--label", uf->label, "label to set on the new bundle");
+  add_format_flag(*up, uf->format);
   up->add_option("--concurrency-factor", uf->concurrency, "parallelism factor (Go default 100)")->default_val(100);
   up->callback([&global, uf] { upload(global, *uf); });
 
+  auto* list = bundle->add_subcommand("list", "List the bundles of a repo");
   auto df = std::make_shared<DownloadFlags>();
   auto* down = bundle->add_subcommand("download", "Download a bundle into a folder");
   down->add_option("--repo", df->repo, "repo")->required();
@@ -95,32 +103,7 @@ CLI::App& add_bundle_commands(CLI::App& app, GlobalOptions& global) {
   down->add_option("--concurrency-factor", df->concurrency, "parallelism factor (Go default 100)")->default_val(100);
   down->callback([&global, df] { download(global, *df); });
 
-  auto list_repo = std::make_shared<std::string>();
-  auto* list = bundle->add_subcommand("list", "List the bundles of a repo");
-  list->add_option("--repo", *list_repo, "repo");
-  list->callback([&global, list, list_repo] {
-    if (!list->get_subcommands().empty()) return;
-    if (list_repo->empty()) throw Error(ErrorKind::InvalidArgument, "bundle list needs --repo");
-    const auto config = global.load();
-    auto ctx = config::open_context(config);
-    for (const auto& d : ctx.catalog().list_bundles(*list_repo)) {
-      std::cout << d.id << " , " << (d.timestamp ? d.timestamp->rfc3339nano() : "") << " , " << d.message << "\n";
-    }
-  });
-  auto ff = std::make_shared<std::pair<std::string, std::string>>();
-  auto* files = list->add_subcommand("files", "List the files of a bundle");
-  files->add_option("--repo", ff->first, "repo")->required();
-  files->add_option("--bundle", ff->second, "bundle id")->required();
-  files->callback([&global, ff] {
-    const auto config = global.load();
-    auto ctx = config::open_context(config);
-    auto catalog = ctx.catalog();
-    catalog.require_repo(ff->first);
-    const auto d = catalog.get_bundle(ff->first, ff->second);
-    for (const auto& e : catalog.get_entries(ff->first, d)) {
-      std::cout << "name:" << e.name << ", size:" << e.size << ", hash:" << e.hash << "\n";
-    }
-  });
+  add_bundle_listing_commands(*bundle, *list, global);
   return *bundle;
 }
 

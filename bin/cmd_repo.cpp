@@ -1,20 +1,27 @@
-// `datamon repo create|list`.
-#include <iostream>
-
+// `datamon repo create|list|get`.
 #include "bin/cli.h"
+#include "bin/output.h"
 #include "common/config/context.h"
+#include "common/template/model_values.h"
+#include "common/util/error.h"
 
 namespace dm::cli {
 
+namespace {
+// Go's default template (cmd/datamon/cmd/repo.go).
+constexpr const char* kRepoLine =
+    "{{.Name}} , {{.Description}} , {{with .Contributor}}{{.Name}} , {{.Email}}{{end}} , {{.Timestamp}}";
+}  // namespace
+
 void add_repo_commands(CLI::App& app, GlobalOptions& global) {
-  auto* repo = app.add_subcommand("repo", "Create and list repos");
+  auto* repo = app.add_subcommand("repo", "Create, list, get and delete repos");
   repo->require_subcommand(1);
 
   auto* create = repo->add_subcommand("create", "Create a repo");
   auto name = std::make_shared<std::string>();
   auto description = std::make_shared<std::string>();
-  create->add_option("--repo", *name, "repo name")->required();
-  create->add_option("--description", *description, "what the repo holds")->required();
+  create->add_option("--repo", *name, "The name of this repository")->required();
+  create->add_option("--description", *description, "The description for the repo")->required();
   create->add_flag("--skip-auth")->description("accepted for compatibility (identity comes from the config)");
   create->callback([&global, name, description] {
     const auto config = global.load();
@@ -24,18 +31,39 @@ void add_repo_commands(CLI::App& app, GlobalOptions& global) {
     d.description = *description;
     d.timestamp = model::Timestamp::now_utc();
     d.contributor = config.contributor;
-    ctx.catalog().create_repo(d);
-    std::cout << "created repo '" << d.name << "'\n";
+    ctx.catalog().create_repo(d);  // silent on success, as Go
   });
 
+  auto list_format = std::make_shared<std::string>();
   auto* list = repo->add_subcommand("list", "List repos");
-  list->callback([&global] {
+  add_format_flag(*list, *list_format);
+  list->callback([&global, list_format] {
+    const auto line = output_template(*list_format, "list line", kRepoLine);
     const auto config = global.load();
     auto ctx = config::open_context(config);
-    for (const auto& r : ctx.catalog().list_repos()) {
-      std::cout << r.name << " , " << r.description << " , " << r.contributor.name << " , " << r.contributor.email
-                << " , " << (r.timestamp ? r.timestamp->rfc3339nano() : "") << "\n";
+    for (const auto& r : ctx.catalog().list_repos()) print_line(line, tmpl::to_value(r));
+  });
+
+  struct GetFlags {
+    std::string repo, format;
+  };
+  auto gf = std::make_shared<GetFlags>();
+  auto* get = repo->add_subcommand("get", "Get repo info by name (exit 2 when it does not exist)");
+  get->add_option("--repo", gf->repo, "The name of this repository")->required();
+  get->add_flag("--skip-auth")->description("accepted for compatibility (identity comes from the config)");
+  add_format_flag(*get, gf->format);
+  get->callback([&global, gf] {
+    const auto line = output_template(gf->format, "list line", kRepoLine);
+    const auto config = global.load();
+    auto ctx = config::open_context(config);
+    model::RepoDescriptor d;
+    try {
+      d = ctx.catalog().get_repo(gf->repo);
+    } catch (const Error& e) {
+      if (e.kind() != ErrorKind::NotFound) throw;
+      exit_not_found("repo", gf->repo);
     }
+    print_line(line, tmpl::to_value(d));
   });
 }
 

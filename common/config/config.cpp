@@ -121,6 +121,26 @@ Config load_config(const ConfigOverrides& flags, const EnvLookup& env) {
   return config;
 }
 
+std::optional<std::string> file_log_level(const EnvLookup& env) {
+  const auto path = find_config_file(env);
+  std::error_code ec;
+  if (!path || !fs::exists(*path, ec)) return std::nullopt;
+  const auto keys = read_file_keys(*path);
+  const auto it = keys.find("loglevel");
+  if (it == keys.end() || it->second.empty()) return std::nullopt;
+  return it->second;
+}
+
+std::string spdlog_level(const std::string& go_level) {
+  const std::string l = lower(go_level);
+  if (l == "none" || l == "off") return "off";
+  if (l == "trace" || l == "debug" || l == "info" || l == "warn" || l == "error") return l;
+  if (l == "warning") return "warn";
+  if (l == "dpanic" || l == "panic" || l == "fatal") return "critical";
+  throw Error(ErrorKind::InvalidArgument,
+              "unrecognized level: " + dm::quoted(go_level) + " (use none, error, warn, info or debug)");
+}
+
 const std::string& require_config_bucket(const Config& config) {
   if (config.config_bucket.empty()) {
     throw Error(ErrorKind::InvalidArgument,

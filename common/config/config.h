@@ -55,6 +55,13 @@ std::optional<std::filesystem::path> find_config_file(const EnvLookup& env);
 
 Config load_config(const ConfigOverrides& flags, const EnvLookup& env);
 
+// The `loglevel` key of the config file find_config_file picks, if it has one.
+std::optional<std::string> file_log_level(const EnvLookup& env);
+
+// The spdlog level for a Go --loglevel value (zap's names, case-insensitive, and Go's "none",
+// plus "trace" and "off"); an unknown level is an InvalidArgument naming it.
+std::string spdlog_level(const std::string& go_level);
+
 // The config bucket or an error telling how to set it.
 const std::string& require_config_bucket(const Config& config);
 

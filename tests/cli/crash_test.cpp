@@ -32,8 +32,9 @@ class CrashSafety : public ::testing::Test {
     ASSERT_EQ(test::datamon({"repo", "create", "--repo", "r", "--description", "d"}, env_).exit_code, 0);
     src_ = dir_ / "src";
     for (int i = 0; i < 40; ++i)
-      test::write_file(src_ / ("d" + std::to_string(i % 4)) / ("f" + std::to_string(i)),
-                       test::random_bytes(1000 * i + 1, i));
+      test::write_file(
+          src_ / std::string("d").append(std::to_string(i % 4)) / std::string("f").append(std::to_string(i)),
+          test::random_bytes(1000 * i + 1, i));
     test::write_file(src_ / "big", test::random_bytes(6 * 1024 * 1024 + 5, 77));
   }
 
