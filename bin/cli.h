@@ -31,6 +31,8 @@ void add_repo_commands(CLI::App& app, GlobalOptions& global);
 CLI::App& add_bundle_commands(CLI::App& app, GlobalOptions& global);
 // `bundle list`, `bundle list files` and `bundle get`, added to the `bundle` group and its `list`.
 void add_bundle_listing_commands(CLI::App& bundle, CLI::App& list, GlobalOptions& global);
+// `bundle diff`, `bundle update` and `bundle download file`.
+void add_bundle_sync_commands(CLI::App& bundle, CLI::App& download, GlobalOptions& global);
 // Go's setLatestOrLabelledBundle: the id --bundle, --label or (neither) the latest select;
 // prints "Using bundle: ID" first when `print_using` (Go skips it under --format).
 std::string select_bundle(model::Catalog& catalog, const std::string& repo, const std::string& bundle,

@@ -1,7 +1,11 @@
 // `datamon repo create|list|get`.
+#include <iostream>
+
 #include "bin/cli.h"
 #include "bin/output.h"
 #include "common/config/context.h"
+#include "common/model/repo_delete.h"
+#include "common/template/go_fmt.h"
 #include "common/template/model_values.h"
 #include "common/util/error.h"
 
@@ -64,6 +68,34 @@ void add_repo_commands(CLI::App& app, GlobalOptions& global) {
       exit_not_found("repo", gf->repo);
     }
     print_line(line, tmpl::to_value(d));
+  });
+
+  struct DeleteFlags {
+    std::string repo;
+    bool force_yes = false;
+  };
+  auto df = std::make_shared<DeleteFlags>();
+  auto* del = repo->add_subcommand(
+      "delete", "Delete a repo's labels, bundles and description (metadata only: blobs stay for `purge`)");
+  del->add_option("--repo", df->repo, "The name of this repository")->required();
+  del->add_flag("--force-yes", df->force_yes, "Skip the confirmation prompt");
+  del->callback([&global, df] {
+    const auto config = global.load();
+    auto ctx = config::open_context(config);
+    auto catalog = ctx.catalog();
+    catalog.require_repo(df->repo);
+    if (!df->force_yes) {
+      // Go's prompt, word for word; anything but y or yes (an empty stdin too) refuses.
+      std::cout << "Are you sure you want to delete from repo medata for " << tmpl::go_quote(df->repo) << " [y|n]\n"
+                << std::flush;
+      std::string answer;
+      std::getline(std::cin, answer);
+      for (auto& c : answer) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      if (answer != "y" && answer != "yes") {
+        throw Error(ErrorKind::InvalidArgument, "user aborted: repo " + dm::quoted(df->repo) + " not deleted");
+      }
+    }
+    model::delete_repo(catalog, df->repo);
   });
 }
 
