@@ -25,6 +25,10 @@ struct GlobalOptions {
 // Adds an optional string flag that fills `target` only when given.
 void add_optional(CLI::App& app, const std::string& name, std::optional<std::string>& target, const std::string& help);
 
+// Go's --batch-size and --concurrency-factor of the list commands: accepted so that scripts
+// written for Go run, without effect (listing here reads one document per object).
+void add_listing_tuning_flags(CLI::App& cmd);
+
 void add_context_commands(CLI::App& app, GlobalOptions& global);
 void add_repo_commands(CLI::App& app, GlobalOptions& global);
 // Returns the `bundle` group so that `bundle mount` can join it.
@@ -38,6 +42,7 @@ void add_bundle_sync_commands(CLI::App& bundle, CLI::App& download, GlobalOption
 std::string select_bundle(model::Catalog& catalog, const std::string& repo, const std::string& bundle,
                           const std::string& label, bool print_using);
 void add_version_command(CLI::App& app);
+void add_config_commands(CLI::App& app, GlobalOptions& global);  // config set
 // Go's VersionInfo for this build, what `version` and `--version` print.
 tmpl::Value version_info();
 void add_label_commands(CLI::App& app, GlobalOptions& global);

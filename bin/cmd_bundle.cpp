@@ -69,7 +69,8 @@ std::vector<transfer::SourceFile> listed_files(const std::filesystem::path& root
     }
     if (!problem.empty()) {
       if (!skip)
-        throw Error(ErrorKind::InvalidArgument, "file " + dm::quoted(line) + " of " + dm::quoted(list) + ": " + problem);
+        throw Error(ErrorKind::InvalidArgument,
+                    "file " + dm::quoted(line) + " of " + dm::quoted(list) + ": " + problem);
       skipped.push_back(line + ": " + problem);
       continue;
     }

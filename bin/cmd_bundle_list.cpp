@@ -41,6 +41,7 @@ void add_bundle_listing_commands(CLI::App& bundle, CLI::App& list, GlobalOptions
   auto lf = std::make_shared<SelectFlags>();
   list.add_option("--repo", lf->repo, "The name of this repository");
   add_format_flag(list, lf->format);
+  add_listing_tuning_flags(list);
   list.callback([&global, &list, lf] {
     if (!list.get_subcommands().empty()) return;
     if (lf->repo.empty()) throw Error(ErrorKind::InvalidArgument, "bundle list needs --repo");

@@ -59,6 +59,7 @@ void add_label_commands(CLI::App& app, GlobalOptions& global) {
   list->add_option("--repo", lf->repo, "repo")->required();
   list->add_option("--prefix", lf->prefix, "only labels starting with this");
   add_format_flag(*list, lf->format);
+  add_listing_tuning_flags(*list);
   list->callback([&global, lf] {
     const auto line = output_template(lf->format, "list line", kLabelLine);
     const auto config = global.load();

@@ -41,6 +41,8 @@ void add_repo_commands(CLI::App& app, GlobalOptions& global) {
   auto list_format = std::make_shared<std::string>();
   auto* list = repo->add_subcommand("list", "List repos");
   add_format_flag(*list, *list_format);
+  add_listing_tuning_flags(*list);
+  list->add_flag("--skip-auth")->description("accepted for compatibility (identity comes from the config)");
   list->callback([&global, list_format] {
     const auto line = output_template(*list_format, "list line", kRepoLine);
     const auto config = global.load();

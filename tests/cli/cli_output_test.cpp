@@ -224,5 +224,57 @@ TEST_F(CliOutput, LogLevels) {
   ok({"repo", "list"});
 }
 
+// The same settings from each file type viper reads, found where viper looks ($HOME/.datamon2).
+TEST_F(CliOutput, YamlJsonAndTomlConfigsGiveTheSameSettings) {
+  const std::string bucket = "file://" + (dir_ / "store/config").string();
+  auto env = env_;
+  for (auto& e : env) {
+    if (e.rfind("DATAMON_CONFIG=", 0) == 0 || e.rfind("DATAMON_GLOBAL_CONFIG=", 0) == 0) e = "DATAMON_UNUSED=";
+  }
+  const auto home = dir_ / ".datamon2";
+  const std::vector<std::pair<std::string, std::string>> files{
+      {"datamon.yaml", "config: " + bucket + "\ncontext: dev\nloglevel: none\n"},
+      {"datamon.yml", "config: " + bucket + "\ncontext: dev\nloglevel: none\n"},
+      {"datamon.json", "{\"config\": \"" + bucket + "\", \"context\": \"dev\", \"loglevel\": \"none\"}\n"},
+      {"datamon.toml",
+       "config = \"" + bucket + "\"\ncontext = \"dev\"\nloglevel = \"none\"\n[metrics]\nenabled = false\n"}};
+  for (const auto& [name, text] : files) {
+    fs::remove_all(home);
+    test::write_file(home / name, text);
+    const auto r = test::datamon({"context", "get", "--format", "{{.Name}} {{.Blob}}"}, env);
+    EXPECT_EQ(r.exit_code, 0) << name << ": " << r.err;
+    EXPECT_EQ(r.out, "dev b\n") << name;
+  }
+  // viper's order within a folder: json before toml before yaml.
+  test::write_file(home / "datamon.json", "{\"context\": \"from-json\", \"config\": \"" + bucket + "\"}");
+  const auto r = test::datamon({"context", "get"}, env);
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("\"from-json\""), std::string::npos) << r.err;
+  // A TOML syntax error names the file.
+  fs::remove_all(home);
+  test::write_file(home / "datamon.toml", "config = \n");
+  const auto bad = test::datamon({"context", "get"}, env);
+  EXPECT_EQ(bad.exit_code, 1);
+  EXPECT_NE(bad.err.find("datamon.toml"), std::string::npos) << bad.err;
+}
+
+TEST_F(CliOutput, ConfigSetWritesTheFileGoWrites) {
+  auto env = env_;
+  for (auto& e : env) {
+    if (e.rfind("DATAMON_CONFIG=", 0) == 0) e = "DATAMON_UNUSED=";
+  }
+  const auto r = test::datamon({"--context", "dev", "config", "set"}, env);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto file = dir_ / ".datamon2/datamon.yaml";
+  EXPECT_EQ(r.out, "config file created in " + file.string() + "\n");
+  EXPECT_EQ(test::read_file(file), "credential: \"\"\nemail: \"\"\nname: \"\"\nconfig: file://" +
+                                       (dir_ / "store/config").string() + "\ncontext: dev\n");
+  // The file it wrote is read back: with no DATAMON_GLOBAL_CONFIG, the bucket comes from it.
+  for (auto& e : env) {
+    if (e.rfind("DATAMON_GLOBAL_CONFIG=", 0) == 0) e = "DATAMON_UNUSED=";
+  }
+  EXPECT_EQ(test::datamon({"context", "get", "--format", "{{.Name}}"}, env).out, "dev\n");
+}
+
 }  // namespace
 }  // namespace dm
