@@ -13,4 +13,11 @@ void add_optional(CLI::App& app, const std::string& name, std::optional<std::str
       name, [&target](const std::string& v) { target = v; }, help);
 }
 
+void add_listing_tuning_flags(CLI::App& cmd) {
+  cmd.add_option_function<int>(
+      "--batch-size", [](int) {}, "accepted for compatibility with Go (no effect here)");
+  cmd.add_option_function<int>(
+      "--concurrency-factor", [](int) {}, "accepted for compatibility with Go (no effect here)");
+}
+
 }  // namespace dm::cli

@@ -8,6 +8,8 @@
 #include <CLI/CLI.hpp>
 
 #include "common/config/config.h"
+#include "common/model/catalog.h"
+#include "common/template/value.h"
 
 namespace dm::cli {
 
@@ -23,10 +25,26 @@ struct GlobalOptions {
 // Adds an optional string flag that fills `target` only when given.
 void add_optional(CLI::App& app, const std::string& name, std::optional<std::string>& target, const std::string& help);
 
+// Go's --batch-size and --concurrency-factor of the list commands: accepted so that scripts
+// written for Go run, without effect (listing here reads one document per object).
+void add_listing_tuning_flags(CLI::App& cmd);
+
 void add_context_commands(CLI::App& app, GlobalOptions& global);
 void add_repo_commands(CLI::App& app, GlobalOptions& global);
 // Returns the `bundle` group so that `bundle mount` can join it.
 CLI::App& add_bundle_commands(CLI::App& app, GlobalOptions& global);
+// `bundle list`, `bundle list files` and `bundle get`, added to the `bundle` group and its `list`.
+void add_bundle_listing_commands(CLI::App& bundle, CLI::App& list, GlobalOptions& global);
+// `bundle diff`, `bundle update` and `bundle download file`.
+void add_bundle_sync_commands(CLI::App& bundle, CLI::App& download, GlobalOptions& global);
+// Go's setLatestOrLabelledBundle: the id --bundle, --label or (neither) the latest select;
+// prints "Using bundle: ID" first when `print_using` (Go skips it under --format).
+std::string select_bundle(model::Catalog& catalog, const std::string& repo, const std::string& bundle,
+                          const std::string& label, bool print_using);
+void add_version_command(CLI::App& app);
+void add_config_commands(CLI::App& app, GlobalOptions& global);  // config set
+// Go's VersionInfo for this build, what `version` and `--version` print.
+tmpl::Value version_info();
 void add_label_commands(CLI::App& app, GlobalOptions& global);
 void add_mount_command(CLI::App& bundle, GlobalOptions& global);  // fusefs
 void add_pg_commands(CLI::App& app, GlobalOptions& global);       // pgmover

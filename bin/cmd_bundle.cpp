@@ -1,8 +1,17 @@
 // `datamon bundle upload|download|list|list files`.
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <fstream>
 #include <iostream>
 
 #include "bin/cli.h"
+#include "bin/output.h"
 #include "common/config/context.h"
+#include "common/model/paths.h"
 #include "common/transfer/download.h"
 #include "common/transfer/upload.h"
 #include "common/util/error.h"
@@ -12,7 +21,8 @@ namespace dm::cli {
 namespace {
 
 struct UploadFlags {
-  std::string path, repo, message, label;
+  std::string path, repo, message, label, format, file_list;
+  bool skip_on_error = false;
   unsigned concurrency = 0;
 };
 
@@ -29,11 +39,66 @@ unsigned from_factor(unsigned factor, unsigned divisor) {
   return std::max(2U, std::min(64U, factor / divisor));
 }
 
+// Go's upload template (cmd/datamon/cmd/bundle_upload.go).
+constexpr const char* kUploaded =
+    "Uploaded bundle id:{{.BundleID}}\n{{- if .Label }}\nset label '{{.Label}}'\n{{- end }}";
+
+// The files named one per line in `list` (Go's --files), relative to `root`. A name that is
+// unsafe, missing or not a regular file is an error naming it, or with `skip` is left out and
+// reported in `skipped`.
+std::vector<transfer::SourceFile> listed_files(const std::filesystem::path& root, const std::string& list, bool skip,
+                                               std::vector<std::string>& skipped) {
+  std::ifstream in(list);
+  if (!in) throw_errno("cannot open file list", list);
+  std::vector<transfer::SourceFile> files;
+  std::string line;
+  while (std::getline(in, line)) {
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (line.empty()) continue;
+    const auto name = model::safe_entry_name(line);
+    std::string problem;
+    struct stat st {};
+    if (!name) {
+      problem = "not a relative path inside --path";
+    } else if (::stat((root / *name).c_str(), &st) != 0) {
+      problem = std::strerror(errno);
+    } else if (!S_ISREG(st.st_mode)) {
+      problem = "not a regular file";
+    } else if (::access((root / *name).c_str(), R_OK) != 0) {
+      problem = std::strerror(errno);
+    }
+    if (!problem.empty()) {
+      if (!skip)
+        throw Error(ErrorKind::InvalidArgument,
+                    "file " + dm::quoted(line) + " of " + dm::quoted(list) + ": " + problem);
+      skipped.push_back(line + ": " + problem);
+      continue;
+    }
+    files.push_back(transfer::SourceFile{*name, root / *name, static_cast<uint32_t>(st.st_mode & 07777),
+                                         static_cast<uint64_t>(st.st_size)});
+  }
+  std::sort(files.begin(), files.end(), [](const auto& a, const auto& b) { return a.name < b.name; });
+  files.erase(std::unique(files.begin(), files.end(), [](const auto& a, const auto& b) { return a.name == b.name; }),
+              files.end());
+  return files;
+}
+
 void upload(GlobalOptions& global, const UploadFlags& f) {
   const auto config = global.load();
   auto ctx = config::open_context(config);
   auto catalog = ctx.catalog();
-  const auto files = transfer::scan_tree(f.path);
+  std::vector<std::string> skipped;
+  auto files =
+      f.file_list.empty() ? transfer::scan_tree(f.path) : listed_files(f.path, f.file_list, f.skip_on_error, skipped);
+  if (f.skip_on_error && f.file_list.empty()) {
+    // Files scanned but unreadable are left out rather than failing the upload.
+    std::erase_if(files, [&](const transfer::SourceFile& file) {
+      if (::access(file.path.c_str(), R_OK) == 0) return false;
+      skipped.push_back(file.name + ": " + std::strerror(errno));
+      return true;
+    });
+  }
+  for (const auto& s : skipped) std::cerr << "skipped " << s << "\n";
   transfer::UploadOptions options;
   options.repo = f.repo;
   options.message = f.message;
@@ -41,21 +106,22 @@ void upload(GlobalOptions& global, const UploadFlags& f) {
   options.contributor = config.contributor;
   options.concurrency = from_factor(f.concurrency, 5);
   const auto result = transfer::upload_bundle(files, catalog, *ctx.blob, options);
-  std::cout << "Uploaded bundle id:" << result.bundle_id << "\n";
-  if (!f.label.empty()) std::cout << "set label '" << f.label << "'\n";
+  print_line(output_template(f.format, "uploaded", kUploaded),
+             tmpl::Value::structure(
+                 "struct { BundleID string; Label string }",
+                 {{"BundleID", tmpl::Value::string(result.bundle_id)}, {"Label", tmpl::Value::string(f.label)}}));
 }
 
 void download(GlobalOptions& global, const DownloadFlags& f) {
   const auto config = global.load();
   auto ctx = config::open_context(config);
   auto catalog = ctx.catalog();
-  const auto id = catalog.resolve_bundle(f.repo, f.bundle, f.label);
   std::error_code ec;
   if (!f.force_dest && std::filesystem::exists(f.destination, ec) && !std::filesystem::is_empty(f.destination, ec)) {
     throw Error(ErrorKind::InvalidArgument,
                 "destination '" + f.destination + "' is not empty (use --force-dest to write into it)");
   }
-  std::cout << "Using bundle: " << id << "\n";
+  const auto id = select_bundle(catalog, f.repo, f.bundle, f.label, true);
   const auto bundle = catalog.get_bundle(f.repo, id);
   const unsigned width = from_factor(f.concurrency, 10);
   transfer::DownloadOptions options;
@@ -79,48 +145,35 @@ CLI::App& add_bundle_commands(CLI::App& app, GlobalOptions& global) {
   up->add_option("--repo", uf->repo, "repo")->required();
   up->add_option("--message", uf->message, "commit message")->required();
   up->add_option("--label", uf->label, "label to set on the new bundle");
+  add_format_flag(*up, uf->format);
+  up->add_option("--files", uf->file_list, "Text file containing list of files separated by newline.");
+  up->add_flag("--skip-on-error", uf->skip_on_error,
+               "Skip files that cannot be read (missing, unreadable, not regular); each is listed on stderr");
   up->add_option("--concurrency-factor", uf->concurrency, "parallelism factor (Go default 100)")->default_val(100);
   up->callback([&global, uf] { upload(global, *uf); });
 
+  auto* list = bundle->add_subcommand("list", "List the bundles of a repo");
   auto df = std::make_shared<DownloadFlags>();
   auto* down = bundle->add_subcommand("download", "Download a bundle into a folder");
-  down->add_option("--repo", df->repo, "repo")->required();
+  // Not ->required(): `download file` is a subcommand with flags of its own.
+  down->add_option("--repo", df->repo, "repo");
   auto* b = down->add_option("--bundle", df->bundle, "bundle id");
   auto* l = down->add_option("--label", df->label, "label");
   b->excludes(l);
-  down->add_option("--destination", df->destination, "folder to write")->required();
+  down->add_option("--destination", df->destination, "folder to write");
   down->add_option("--name-filter", df->name_filter, "only entries whose name matches this regex");
   down->add_flag("--force-dest", df->force_dest, "write into a non-empty destination");
   down->add_option("--verify-hash", df->verify_hash, "verify every leaf (default true)")->default_val(true);
   down->add_option("--concurrency-factor", df->concurrency, "parallelism factor (Go default 100)")->default_val(100);
-  down->callback([&global, df] { download(global, *df); });
+  down->callback([&global, df, down] {
+    if (!down->get_subcommands().empty()) return;
+    if (df->repo.empty() || df->destination.empty())
+      throw Error(ErrorKind::InvalidArgument, "bundle download needs --repo and --destination");
+    download(global, *df);
+  });
 
-  auto list_repo = std::make_shared<std::string>();
-  auto* list = bundle->add_subcommand("list", "List the bundles of a repo");
-  list->add_option("--repo", *list_repo, "repo");
-  list->callback([&global, list, list_repo] {
-    if (!list->get_subcommands().empty()) return;
-    if (list_repo->empty()) throw Error(ErrorKind::InvalidArgument, "bundle list needs --repo");
-    const auto config = global.load();
-    auto ctx = config::open_context(config);
-    for (const auto& d : ctx.catalog().list_bundles(*list_repo)) {
-      std::cout << d.id << " , " << (d.timestamp ? d.timestamp->rfc3339nano() : "") << " , " << d.message << "\n";
-    }
-  });
-  auto ff = std::make_shared<std::pair<std::string, std::string>>();
-  auto* files = list->add_subcommand("files", "List the files of a bundle");
-  files->add_option("--repo", ff->first, "repo")->required();
-  files->add_option("--bundle", ff->second, "bundle id")->required();
-  files->callback([&global, ff] {
-    const auto config = global.load();
-    auto ctx = config::open_context(config);
-    auto catalog = ctx.catalog();
-    catalog.require_repo(ff->first);
-    const auto d = catalog.get_bundle(ff->first, ff->second);
-    for (const auto& e : catalog.get_entries(ff->first, d)) {
-      std::cout << "name:" << e.name << ", size:" << e.size << ", hash:" << e.hash << "\n";
-    }
-  });
+  add_bundle_listing_commands(*bundle, *list, global);
+  add_bundle_sync_commands(*bundle, *down, global);
   return *bundle;
 }
 

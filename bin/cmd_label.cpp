@@ -1,16 +1,22 @@
 // `datamon label set|list|get`.
-#include <iostream>
-
 #include "bin/cli.h"
+#include "bin/output.h"
 #include "common/config/context.h"
+#include "common/template/model_values.h"
+#include "common/util/error.h"
 
 namespace dm::cli {
+
+namespace {
+// Go's default template (cmd/datamon/cmd/label.go).
+constexpr const char* kLabelLine = "{{.Name}} , {{.BundleID}} , {{.Timestamp}}";
+}  // namespace
 
 void add_label_commands(CLI::App& app, GlobalOptions& global) {
   auto* label = app.add_subcommand("label", "Set, get and list labels");
   label->require_subcommand(1);
   struct Flags {
-    std::string repo, label, bundle, prefix;
+    std::string repo, label, bundle, prefix, format;
   };
 
   auto sf = std::make_shared<Flags>();
@@ -26,31 +32,39 @@ void add_label_commands(CLI::App& app, GlobalOptions& global) {
     d.id = sf->bundle;
     d.timestamp = model::Timestamp::now_utc();
     d.contributors = {config.contributor};
-    ctx.catalog().set_label(sf->repo, d);
-    std::cout << "set label '" << d.name << "'\n";
+    ctx.catalog().set_label(sf->repo, d);  // silent on success, as Go
   });
 
   auto gf = std::make_shared<Flags>();
   auto* get = label->add_subcommand("get", "Show the bundle a label points at");
   get->add_option("--repo", gf->repo, "repo")->required();
   get->add_option("--label", gf->label, "label")->required();
+  add_format_flag(*get, gf->format);
   get->callback([&global, gf] {
+    const auto line = output_template(gf->format, "list line", kLabelLine);
     const auto config = global.load();
     auto ctx = config::open_context(config);
-    const auto d = ctx.catalog().get_label(gf->repo, gf->label);
-    std::cout << d.name << " , " << d.id << " , " << (d.timestamp ? d.timestamp->rfc3339nano() : "") << "\n";
+    model::LabelDescriptor d;
+    try {
+      d = ctx.catalog().get_label(gf->repo, gf->label);
+    } catch (const Error& e) {
+      if (e.kind() != ErrorKind::NotFound) throw;
+      exit_not_found("label", gf->label);
+    }
+    print_line(line, tmpl::to_value(d));
   });
 
   auto lf = std::make_shared<Flags>();
   auto* list = label->add_subcommand("list", "List the labels of a repo");
   list->add_option("--repo", lf->repo, "repo")->required();
   list->add_option("--prefix", lf->prefix, "only labels starting with this");
+  add_format_flag(*list, lf->format);
+  add_listing_tuning_flags(*list);
   list->callback([&global, lf] {
+    const auto line = output_template(lf->format, "list line", kLabelLine);
     const auto config = global.load();
     auto ctx = config::open_context(config);
-    for (const auto& d : ctx.catalog().list_labels(lf->repo, lf->prefix)) {
-      std::cout << d.name << " , " << d.id << " , " << (d.timestamp ? d.timestamp->rfc3339nano() : "") << "\n";
-    }
+    for (const auto& d : ctx.catalog().list_labels(lf->repo, lf->prefix)) print_line(line, tmpl::to_value(d));
   });
 }
 

@@ -5,13 +5,63 @@
 #include <cstdio>
 
 #include "bin/cli.h"
+#include "bin/output.h"
+#include "common/config/config.h"
+#include "common/template/go_fmt.h"
 #include "common/util/error.h"
 #include "common/util/log.h"
+
+namespace {
+
+// Whether `arg` names an option of `app` or of a parent it falls through to that takes a value.
+bool option_takes_value(const CLI::App* app, const std::string& arg) {
+  if (arg.find('=') != std::string::npos) return false;
+  for (; app != nullptr; app = app->get_parent()) {
+    const auto* opt = app->get_option_no_throw(arg);
+    if (opt != nullptr) return opt->get_expected_min() > 0;
+  }
+  return false;
+}
+
+// Cobra's answer to a word that is not a command: `unknown command "x" for "datamon bundle"`.
+// Empty when every word of argv up to the first leaf command is a known command.
+std::string unknown_command(const CLI::App& app, int argc, char** argv) {
+  const CLI::App* current = &app;
+  std::string path = "datamon";
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    if (arg == "--") return "";
+    if (arg.starts_with("-")) {
+      if (option_takes_value(current, arg)) ++i;
+      continue;
+    }
+    if (current->get_subcommands({}).empty()) return "";  // a leaf: positional arguments are its own
+    const CLI::App* next = nullptr;
+    for (const auto* sub : current->get_subcommands({})) {
+      if (sub->check_name(arg)) next = sub;
+    }
+    if (next == nullptr) {
+      return "unknown command " + dm::tmpl::go_quote(arg) + " for " + dm::tmpl::go_quote(path) + "\nRun '" + path +
+             " --help' for usage.";
+    }
+    current = next;
+    path += " " + arg;
+  }
+  return "";
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   CLI::App app{"datamon: versioned datasets in object storage (C++)", "datamon"};
   app.require_subcommand(1);
-  app.set_version_flag("--version", "datamon-cpp 0.1.0");
+  app.set_version_flag("--version", [] {
+    auto text = dm::tmpl::Template::parse("version",
+                                          "Version: {{.Version}}\nBuildDate: {{.BuildDate}}\nCommit: "
+                                          "{{.GitCommit}}\nWorking tree: {{.GitState}}")
+                    .execute(dm::cli::version_info());
+    return text;
+  });
   dm::cli::GlobalOptions global;
   dm::cli::add_optional(app, "--config", global.overrides.config, "config bucket (URL, or GCS bucket name)");
   dm::cli::add_optional(app, "--context", global.overrides.context, "context name (default dev)");
@@ -19,7 +69,8 @@ int main(int argc, char** argv) {
   dm::cli::add_optional(app, "--s3-endpoint", global.overrides.s3_endpoint, "S3 endpoint URL");
   dm::cli::add_optional(app, "--s3-region", global.overrides.s3_region, "S3 region");
   dm::cli::add_optional(app, "--gcs-endpoint", global.overrides.gcs_endpoint, "GCS endpoint URL (emulators)");
-  app.add_option("--loglevel", global.log_level, "trace, debug, info, warn, error");
+  app.add_option("--loglevel", global.log_level,
+                 "The logging level. Levels by increasing order of verbosity: none, error, warn, info, debug");
   app.add_flag("--log-structured", global.structured_logs, "structured log lines even on a terminal");
   app.fallthrough();
 
@@ -30,20 +81,39 @@ int main(int argc, char** argv) {
   dm::cli::add_label_commands(app, global);
   dm::cli::add_pg_commands(app, global);
   dm::cli::add_sidecar_commands(app, global);
+  dm::cli::add_version_command(app);
+  dm::cli::add_config_commands(app, global);
 
   app.parse_complete_callback([&] {
     dm::LogOptions log;
     if (!global.log_level.empty())
       log.level = global.log_level;
-    else if (const char* env = std::getenv("DATAMON_LOGLEVEL"))
+    else if (const char* env = std::getenv("DATAMON_LOGLEVEL"); env != nullptr && *env != '\0')
       log.level = env;
+    else if (const auto file_level = dm::config::file_log_level(dm::config::process_env()))
+      log.level = *file_level;
+    log.level = dm::config::spdlog_level(log.level);
     log.structured = global.structured_logs;
     dm::init_logging(log);
   });
   try {
     app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
+  } catch (const CLI::CallForHelp& e) {
     return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    const auto unknown = unknown_command(app, argc, argv);
+    if (!unknown.empty()) {
+      std::fprintf(stderr, "Error: %s\n", unknown.c_str());
+      return 1;
+    }
+    return app.exit(e);
+  } catch (const dm::cli::ExitStatus& e) {
+    std::fprintf(stderr, "datamon: error: %s\n", e.message.c_str());
+    return e.code;
   } catch (const dm::Error& e) {
     std::fprintf(stderr, "datamon: error: %s\n", e.what());
     return 1;

@@ -22,8 +22,16 @@ std::string lower(std::string s) {
   return s;
 }
 
+// viper reads a config file by its extension: JSON is YAML's subset and goes through the same
+// parser; TOML has its own.
 std::map<std::string, std::string> read_file_keys(const fs::path& path) {
-  return parse_config_keys(read_file(path), path.string());
+  const auto ext = lower(path.extension().string());
+  if (ext == ".toml") return parse_toml_config_keys(read_file(path), path.string());
+  if (ext == ".yaml" || ext == ".yml" || ext == ".json" || ext.empty()) {
+    return parse_config_keys(read_file(path), path.string());
+  }
+  throw Error(ErrorKind::InvalidArgument, "config file " + dm::quoted(path.string()) + ": unsupported config type " +
+                                              dm::quoted(ext) + " (use .yaml, .yml, .json or .toml)");
 }
 
 std::string os_user_name() {
@@ -75,12 +83,17 @@ EnvLookup process_env() {
 
 std::optional<fs::path> find_config_file(const EnvLookup& env) {
   if (auto p = env("DATAMON_CONFIG")) return fs::path(*p);
-  std::vector<fs::path> candidates{fs::path("datamon.yaml")};
-  if (auto home = env("HOME")) candidates.push_back(fs::path(*home) / ".datamon2" / "datamon.yaml");
-  candidates.push_back("/etc/datamon2/datamon.yaml");
-  for (const auto& c : candidates) {
-    std::error_code ec;
-    if (fs::is_regular_file(c, ec)) return c;
+  // viper: each folder in turn, and in a folder the first of its supported extensions in
+  // viper.SupportedExts order.
+  std::vector<fs::path> folders{fs::path(".")};
+  if (auto home = env("HOME")) folders.push_back(fs::path(*home) / ".datamon2");
+  folders.push_back("/etc/datamon2");
+  for (const auto& folder : folders) {
+    for (const char* ext : {".json", ".toml", ".yaml", ".yml"}) {
+      const auto c = folder / (std::string("datamon") + ext);
+      std::error_code ec;
+      if (fs::is_regular_file(c, ec)) return folder == "." ? fs::path(c.filename()) : c;
+    }
   }
   return std::nullopt;
 }
@@ -119,6 +132,26 @@ Config load_config(const ConfigOverrides& flags, const EnvLookup& env) {
   config.log_level = pick(flags.log_level, {"DATAMON_LOGLEVEL"}, "loglevel", "info");
   if (config.contributor.name.empty() && config.contributor.email.empty()) config.contributor.name = os_user_name();
   return config;
+}
+
+std::optional<std::string> file_log_level(const EnvLookup& env) {
+  const auto path = find_config_file(env);
+  std::error_code ec;
+  if (!path || !fs::exists(*path, ec)) return std::nullopt;
+  const auto keys = read_file_keys(*path);
+  const auto it = keys.find("loglevel");
+  if (it == keys.end() || it->second.empty()) return std::nullopt;
+  return it->second;
+}
+
+std::string spdlog_level(const std::string& go_level) {
+  const std::string l = lower(go_level);
+  if (l == "none" || l == "off") return "off";
+  if (l == "trace" || l == "debug" || l == "info" || l == "warn" || l == "error") return l;
+  if (l == "warning") return "warn";
+  if (l == "dpanic" || l == "panic" || l == "fatal") return "critical";
+  throw Error(ErrorKind::InvalidArgument,
+              "unrecognized level: " + dm::quoted(go_level) + " (use none, error, warn, info or debug)");
 }
 
 const std::string& require_config_bucket(const Config& config) {

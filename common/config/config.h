@@ -1,7 +1,7 @@
 // Config: what the CLI knows before it talks to any store (format spec §6, decision 16).
 //
 // Every key can come from a flag, a DATAMON_* environment variable or the config file
-// (datamon.yaml found through DATAMON_CONFIG, ./datamon.yaml, ~/.datamon2/, /etc/datamon2/);
+// (DATAMON_CONFIG, or datamon.{json,toml,yaml,yml} in ./, ~/.datamon2/, /etc/datamon2/);
 // flags win over env, env over file, file over defaults. File keys match case-insensitively,
 // as viper does; unknown keys are ignored. A file that does not parse is an error naming it.
 //
@@ -50,10 +50,22 @@ struct Config {
 // InvalidArgument naming `origin`. Pure: the config file reader and the fuzzer call it.
 std::map<std::string, std::string> parse_config_keys(const std::string& text, const std::string& origin);
 
-// The config file to read: DATAMON_CONFIG if set, else the first datamon.yaml found.
+// parse_config_keys for a TOML document (datamon.toml): top-level keys and one level of
+// tables ("metrics.enabled"); a syntax error is an InvalidArgument naming `origin` and line.
+std::map<std::string, std::string> parse_toml_config_keys(const std::string& text, const std::string& origin);
+
+// The config file to read: DATAMON_CONFIG if set, else the first found as viper searches:
+// ./, $HOME/.datamon2/, /etc/datamon2/, each for datamon.json, .toml, .yaml, .yml.
 std::optional<std::filesystem::path> find_config_file(const EnvLookup& env);
 
 Config load_config(const ConfigOverrides& flags, const EnvLookup& env);
+
+// The `loglevel` key of the config file find_config_file picks, if it has one.
+std::optional<std::string> file_log_level(const EnvLookup& env);
+
+// The spdlog level for a Go --loglevel value (zap's names, case-insensitive, and Go's "none",
+// plus "trace" and "off"); an unknown level is an InvalidArgument naming it.
+std::string spdlog_level(const std::string& go_level);
 
 // The config bucket or an error telling how to set it.
 const std::string& require_config_bucket(const Config& config);

@@ -1,5 +1,7 @@
 #include "common/config/context.h"
 
+#include <algorithm>
+
 #include "common/model/paths.h"
 #include "common/store/open_store.h"
 #include "common/util/error.h"
@@ -53,6 +55,57 @@ ContextStores open_context(const Config& config) {
   options.defer_local_directory_sync = true;  // blobs are flat; upload flushes before the index
   cs.blob = store::open_store(store::sibling_bucket_url(config_url, d.blob), options);
   return cs;
+}
+
+namespace {
+
+std::unique_ptr<store::Store> open_config_bucket(const Config& config) {
+  const auto& config_url = require_config_bucket(config);
+  auto options = config.store;
+  options.create_local = false;
+  try {
+    return store::open_store(config_url, options);
+  } catch (const Error& e) {
+    if (e.kind() == ErrorKind::NotFound) {
+      throw Error(ErrorKind::NotFound,
+                  "config bucket '" + config_url + "' does not exist (run 'datamon context create')");
+    }
+    throw;
+  }
+}
+
+}  // namespace
+
+std::vector<std::string> list_contexts(const Config& config) {
+  auto cfg = open_config_bucket(config);
+  std::vector<std::string> names;
+  constexpr std::string_view kPrefix = "contexts/";
+  constexpr std::string_view kFile = "/context.yaml";
+  cfg->list(kPrefix, "", [&](const store::ListEntry& e) {
+    std::string_view name = e.name;
+    if (name.size() <= kPrefix.size() + kFile.size() || !name.ends_with(kFile)) return;
+    name = name.substr(kPrefix.size(), name.size() - kPrefix.size() - kFile.size());
+    if (name.find('/') == std::string_view::npos) names.emplace_back(name);
+  });
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+model::ContextDescriptor get_context(const Config& config, const std::string& name) {
+  model::validate_context_name(name);
+  auto cfg = open_config_bucket(config);
+  const auto path = model::context_path(name);
+  std::string doc;
+  try {
+    doc = cfg->get(path);
+  } catch (const Error& e) {
+    if (e.kind() == ErrorKind::NotFound) {
+      throw Error(ErrorKind::NotFound,
+                  "context " + dm::quoted(name) + " does not exist in config bucket " + cfg->describe());
+    }
+    throw;
+  }
+  return model::parse_context(doc, store::object_url(*cfg, path));
 }
 
 void create_context(const Config& config, const model::ContextDescriptor& context) {

@@ -3,6 +3,8 @@
 #pragma once
 
 #include <memory>
+#include <string>
+#include <vector>
 
 #include "common/config/config.h"
 #include "common/model/catalog.h"
@@ -23,6 +25,12 @@ struct ContextStores {
 
 // NotFound naming the context and the config bucket when it does not exist.
 ContextStores open_context(const Config& config);
+
+// The context names of the config bucket (contexts/{name}/context.yaml), sorted.
+std::vector<std::string> list_contexts(const Config& config);
+
+// contexts/{name}/context.yaml of the config bucket; NotFound names the context.
+model::ContextDescriptor get_context(const Config& config, const std::string& name);
 
 // Writes contexts/{ctx}/context.yaml (NoOverwrite); AlreadyExists names the context.
 void create_context(const Config& config, const model::ContextDescriptor& context);

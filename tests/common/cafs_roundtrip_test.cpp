@@ -194,7 +194,7 @@ TEST(Cafs, FileRootKeyMatchesWhatTheWriterStores) {
   ThreadPool pool(2);
   Writer writer(blobs, kLeaf, pool);
   for (const size_t size : {size_t{0}, size_t{5}, size_t{kLeaf}, size_t{3 * kLeaf + 7}}) {
-    const auto path = dir / ("f" + std::to_string(size));
+    const auto path = dir / std::string("f").append(std::to_string(size));
     test::write_file(path, test::random_bytes(size, size + 1));
     EXPECT_EQ(file_root_key(path, kLeaf), writer.put_file(path).root) << size;
   }

@@ -17,7 +17,7 @@ TEST(LocalStore, NoOverwriteRaceHasExactlyOneWinner) {
   test::TempDir dir;
   LocalStore store(dir.path());
   for (int round = 0; round < 20; ++round) {
-    const std::string name = "race/obj" + std::to_string(round);
+    const std::string name = std::string("race/obj").append(std::to_string(round));
     std::atomic<int> winners{0}, losers{0};
     std::vector<std::thread> threads;
     for (int t = 0; t < 8; ++t) {

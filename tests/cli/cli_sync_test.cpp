@@ -1,0 +1,132 @@
+// `bundle diff`, `bundle update`, `bundle download file` and `repo delete` end to end on a
+// file:// context, with Go's output formats.
+#include <gtest/gtest.h>
+
+#include <regex>
+
+#include "support/test_support.h"
+
+namespace dm {
+namespace {
+
+namespace fs = std::filesystem;
+
+class CliSync : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    env_ = {"DATAMON_GLOBAL_CONFIG=file://" + (dir_ / "store/config").string(),
+            "DATAMON_CONFIG=" + (dir_ / "none.yaml").string(),
+            "DATAMON_CONTEXT=",
+            "DATAMON_LOGLEVEL=",
+            "DATAMON_NAME=Test User",
+            "DATAMON_EMAIL=test@example.com",
+            "HOME=" + dir_.path().string()};
+    test::write_file(dir_ / "none.yaml", "");
+    ok({"context", "create", "--blob", "b", "--meta", "m", "--vmeta", "v", "--wal", "w", "--read-log", "r"});
+    ok({"repo", "create", "--repo", "demo", "--description", "demo repo"});
+  }
+
+  test::RunResult dm(const std::vector<std::string>& args) { return test::datamon(args, env_); }
+  std::string ok(const std::vector<std::string>& args) {
+    auto r = dm(args);
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    return r.out;
+  }
+  std::string upload(const fs::path& src, const std::string& repo = "demo") {
+    const auto out =
+        ok({"bundle", "upload", "--path", src.string(), "--repo", repo, "--message", "m", "--format", "{{.BundleID}}"});
+    return out.substr(0, out.size() - 1);
+  }
+
+  test::TempDir dir_;
+  std::vector<std::string> env_;
+};
+
+TEST_F(CliSync, DiffThenUpdateMakeTheFolderEqual) {
+  const auto src = dir_ / "src";
+  test::write_file(src / "keep", "keep");
+  test::write_file(src / "change", "v1");
+  const auto first = upload(src);
+  const auto local = dir_ / "local";
+  ok({"bundle", "download", "--repo", "demo", "--bundle", first, "--destination", local.string()});
+  test::write_file(src / "change", "v2 longer");
+  test::write_file(src / "add", "new");
+  const auto second = upload(src);
+  test::write_file(local / "extra", "x");
+
+  const auto diff = ok({"bundle", "diff", "--repo", "demo", "--destination", local.string()});
+  // Go's template: Type , Name , (Additional) Size , Hash , (Existing) Size , Hash
+  const std::regex lines("Using bundle: " + second +
+                         "\nA , add , 3 , [0-9a-f]{128} , 0 , \n"
+                         "U , change , 9 , [0-9a-f]{128} , 2 , [0-9a-f]{128}\n"
+                         "D , extra , 0 ,  , 1 , [0-9a-f]{128}\n");
+  EXPECT_TRUE(std::regex_match(diff, lines)) << diff;
+  EXPECT_EQ(ok({"bundle", "diff", "--repo", "demo", "--destination", local.string(), "--format", "{{.Type}}{{.Name}}"}),
+            "Aadd\nUchange\nDextra\n");
+
+  EXPECT_EQ(ok({"bundle", "update", "--repo", "demo", "--destination", local.string()}),
+            "Using bundle: " + second + "\n");
+  EXPECT_EQ(test::tree_contents(local, {".datamon"}), test::tree_contents(src));
+  auto r = dm({"bundle", "diff", "--repo", "demo", "--destination", local.string()});
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_EQ(r.out, "Using bundle: " + second + "\n");
+  EXPECT_NE(r.err.find("empty diff"), std::string::npos) << r.err;
+}
+
+TEST_F(CliSync, DownloadOneFile) {
+  const auto src = dir_ / "src";
+  test::write_file(src / "a/one", "one");
+  test::write_file(src / "two", "two");
+  const auto id = upload(src);
+  const auto out = dir_ / "out";
+  ok({"bundle", "download", "file", "--repo", "demo", "--bundle", id, "--file", "a/one", "--destination",
+      out.string()});
+  EXPECT_EQ(test::tree_contents(out, {".datamon"}),
+            (std::vector<std::pair<std::string, std::string>>{{"a/one", "one"}}));
+  auto r = dm({"bundle", "download", "file", "--repo", "demo", "--file", "nope", "--destination", out.string()});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("didn't find file 'nope' in bundle '" + id + "'"), std::string::npos) << r.err;
+}
+
+TEST_F(CliSync, RepoDeleteAsksFirstAndKeepsSharedBlobs) {
+  ok({"repo", "create", "--repo", "other", "--description", "o"});
+  const auto src = dir_ / "src";
+  test::write_file(src / "data", test::random_bytes(100000, 9));
+  upload(src, "demo");
+  const auto kept = upload(src, "other");
+  // Without --force-yes and no "y" on stdin: refused, nothing deleted.
+  auto r = dm({"repo", "delete", "--repo", "demo"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.out.find("Are you sure you want to delete from repo medata for \"demo\" [y|n]"), std::string::npos);
+  EXPECT_NE(r.err.find("user aborted"), std::string::npos) << r.err;
+  ok({"repo", "get", "--repo", "demo"});
+
+  EXPECT_EQ(ok({"repo", "delete", "--repo", "demo", "--force-yes"}), "");
+  EXPECT_EQ(dm({"repo", "get", "--repo", "demo"}).exit_code, 2);
+  ok({"bundle", "download", "--repo", "other", "--bundle", kept, "--destination", (dir_ / "out").string()});
+  EXPECT_EQ(test::tree_contents(dir_ / "out", {".datamon"}), test::tree_contents(src));
+}
+
+TEST_F(CliSync, UploadAFileListSkippingWhatCannotBeRead) {
+  const auto src = dir_ / "src";
+  test::write_file(src / "a", "a");
+  test::write_file(src / "sub/b", "b");
+  test::write_file(src / "not-listed", "n");
+  test::write_file(dir_ / "list.txt", "a\nsub/b\nmissing\n");
+  std::vector<std::string> args{"bundle",   "upload",       "--path", src.string(), "--repo",
+                                "demo",     "--message",    "m",      "--files",    (dir_ / "list.txt").string(),
+                                "--format", "{{.BundleID}}"};
+  auto r = dm(args);
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("file 'missing'"), std::string::npos) << r.err;
+  args.push_back("--skip-on-error");
+  r = dm(args);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("skipped missing: No such file or directory"), std::string::npos) << r.err;
+  const auto id = r.out.substr(0, 27);
+  EXPECT_EQ(ok({"bundle", "list", "files", "--repo", "demo", "--bundle", id, "--format", "{{.NameWithPath}}"}),
+            "a\nsub/b\n");
+}
+
+}  // namespace
+}  // namespace dm
