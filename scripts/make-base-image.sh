@@ -56,9 +56,17 @@ case "$sources" in
   *) cp "$sources" "$work/sources.list" && sources_arg=$work/sources.list ;;
 esac
 
+cat >"$work/docker-clean" <<'EOF'
+DPkg::Post-Invoke { "rm -f /var/cache/apt/archives/*.deb /var/cache/apt/archives/partial/*.deb /var/cache/apt/*.bin || true"; };
+APT::Update::Post-Invoke { "rm -f /var/cache/apt/archives/*.deb /var/cache/apt/archives/partial/*.deb /var/cache/apt/*.bin || true"; };
+Dir::Cache::pkgcache "";
+Dir::Cache::srcpkgcache "";
+EOF
 # As the registry's slim image: no documentation (but the copyright files), no man pages, no
 # translations, no apt lists or caches. The dpkg exclusions stay in the image, so packages
-# installed later are slim too. The hooks' "$1" is the root folder, expanded by mmdebstrap.
+# installed later are slim too, and so does the registry's apt rule that keeps no package
+# caches (each `apt-get update` of a build step would otherwise leave about 80 MB of
+# /var/cache/apt/*.bin in its layer). The hooks' "$1" is the root folder, expanded by mmdebstrap.
 # shellcheck disable=SC2016
 mmdebstrap --mode=root --variant=minbase --format=tar --quiet \
   --hook-dir=/usr/share/mmdebstrap/hooks/merged-usr \
@@ -70,6 +78,7 @@ mmdebstrap --mode=root --variant=minbase --format=tar --quiet \
   --dpkgopt='path-exclude=/usr/share/lintian/*' \
   --customize-hook='rm -rf "$1"/var/lib/apt/lists/* "$1"/var/cache/apt/* "$1"/var/log/*.log "$1"/etc/machine-id' \
   --customize-hook='touch "$1"/etc/machine-id' \
+  --customize-hook="copy-in $work/docker-clean /etc/apt/apt.conf.d" \
   bookworm "$work/rootfs.tar" "$sources_arg"
 # The registry's image sets PATH in its config; an imported tar has no environment at all.
 "$engine" import --change 'CMD ["bash"]' \
