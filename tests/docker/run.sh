@@ -15,7 +15,8 @@
 #  5. the failure pod: the same with an input label that does not exist: the application
 #     container exits non-zero naming it within DM_FAILURE_BOUND seconds, every container ends.
 # The whole stage is bounded (DM_DOCKER_STAGE_TIMEOUT seconds, default 1500), and it removes
-# every pod, container, volume, secret, build container and image it made, even on failure.
+# every pod, container, volume, secret, build container and image it made, even on failure, and
+# nothing else (other users may run podman at the same time).
 #   DM_KEEP_IMAGES=1   keep the images built (and the base image) for the next run
 #   DM_IMAGES_TAG=T    use the images datamon-*:T already built (docker/build-images.sh T with
 #                      CONTAINER_ENGINE=podman) instead of building them: the pods only
@@ -50,35 +51,43 @@ CONTAINERS_CONF=$(bash scripts/install-containers.sh "$work/containers.conf" | t
 python3 -c 'import yaml' 2>/dev/null ||
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends python3-yaml >/dev/null
 podman images -a -q --no-trunc | sort -u >"$work/images.before"
-podman volume ls -q | sort -u >"$work/volumes.before"
 podman ps -a -q --no-trunc --external | sort -u >"$work/containers.before"
 podman secret ls --format '{{.Name}}' | sort -u >"$work/secrets.before"
-podman pod ls -q --no-trunc | sort -u >"$work/pods.before"
-played=()
+podman volume ls -q | sort -u >"$work/volumes.before"
+run_id=dmci$$
+pods=()  # the pods played
+runs=0   # containers started with podman run, named $run_id-N
 
 cleanup() {
   local status=$?
   trap - EXIT INT TERM
   set +e
-  for yaml in "${played[@]}"; do podman kube down "$yaml" >/dev/null 2>&1; done
-  comm -13 "$work/pods.before" <(podman pod ls -q --no-trunc | sort -u) | xargs -r podman pod rm -f >/dev/null 2>&1
-  comm -13 "$work/containers.before" <(podman ps -a -q --no-trunc --external | sort -u) |
-    xargs -r podman rm -f --volumes >/dev/null 2>&1
-  # Build containers (buildah's) are not podman's: `podman rm` removes them only by id.
-  comm -13 "$work/containers.before" <(podman ps -a -q --no-trunc --external | sort -u) |
-    xargs -r -n 1 buildah rm >/dev/null 2>&1
-  comm -13 "$work/volumes.before" <(podman volume ls -q | sort -u) | xargs -r podman volume rm -f >/dev/null 2>&1
+  # Only what this stage made: other users may run podman on this machine at the same time.
+  for pod in "${pods[@]}"; do
+    podman ps -a -q --filter "pod=$pod" | xargs -r podman rm -f --volumes >/dev/null 2>&1
+    podman pod rm -f "$pod" >/dev/null 2>&1
+  done
+  podman ps -a -q --filter "name=^$run_id-" | xargs -r podman rm -f --volumes >/dev/null 2>&1
   comm -13 "$work/secrets.before" <(podman secret ls --format '{{.Name}}' | sort -u) |
-    xargs -r podman secret rm >/dev/null 2>&1
-  if [ "${DM_KEEP_IMAGES:-0}" != 1 ]; then
-    # Newest first, so that no image is still the parent of another one we remove.
-    comm -13 "$work/images.before" <(podman images -a -q --no-trunc | sort -u) >"$work/images.ours"
-    for _ in 1 2 3; do
-      [ -s "$work/images.ours" ] || break
-      xargs -r podman rmi -f <"$work/images.ours" >/dev/null 2>&1
-      comm -13 "$work/images.before" <(podman images -a -q --no-trunc | sort -u) >"$work/images.ours"
+    grep -x datamon-credentials | xargs -r podman secret rm >/dev/null 2>&1
+  # kube play keeps ConfigMaps and Secrets as named volumes.
+  comm -13 "$work/volumes.before" <(podman volume ls -q | sort -u) |
+    grep -E -x 'datamon-(config|fuse-sidecar|pg-sidecar|credentials)' | xargs -r podman volume rm -f >/dev/null 2>&1
+  # A build cut short removes its own build containers (podman build --force-rm, the default).
+  if [ "${DM_KEEP_IMAGES:-0}" != 1 ] && [ -z "${DM_IMAGES_TAG:-}" ]; then
+    # Our images, then the layers they were built from (the build cache) that are new.
+    : >"$work/layers.ours"
+    for target in wrapper fuse-sidecar pg-sidecar; do
+      podman history -q "datamon-$target:$tag" 2>/dev/null | grep -v missing >>"$work/layers.ours"
+      podman rmi "datamon-$target:$tag" >/dev/null 2>&1
     done
-    [ ! -s "$work/images.ours" ] || echo "docker stage: could not remove images: $(cat "$work/images.ours")" >&2
+    podman images -a -q --no-trunc | sort -u >"$work/images.after"
+    for _ in 1 2 3; do
+      while read -r layer; do
+        full=$(grep -m 1 "$layer" "$work/images.after") || continue
+        grep -qx "$full" "$work/images.before" || podman rmi "$layer" >/dev/null 2>&1
+      done <"$work/layers.ours"
+    done
   fi
   rm -rf "$work"
   if [ "$status" -eq 0 ]; then log "passed"; else echo "docker stage: failed (status $status)" >&2; fi
@@ -115,13 +124,15 @@ printf 'config: file://%s/config\ncontext: dev\n' "$store" >"$work/datamon.yaml"
 dm_in() {
   local image=$1 user=$2
   shift 2
-  podman run --rm --network none --user "$user" -e DATAMON_CONFIG="$work/datamon.yaml" \
+  runs=$((runs + 1))
+  podman run --rm --name "$run_id-$runs" --network none --user "$user" -e DATAMON_CONFIG="$work/datamon.yaml" \
     -v "$work:$work" --entrypoint /usr/local/bin/datamon "datamon-$image:$tag" "$@"
 }
 sh_in() {
   local image=$1 user=$2
   shift 2
-  podman run --rm --network none --user "$user" -e DATAMON_CONFIG="$work/datamon.yaml" \
+  runs=$((runs + 1))
+  podman run --rm --name "$run_id-$runs" --network none --user "$user" -e DATAMON_CONFIG="$work/datamon.yaml" \
     -v "$work:$work" --entrypoint /bin/sh "datamon-$image:$tag" -c "$@"
 }
 mkdir -p "$store" "$work/input/sub"
@@ -151,7 +162,6 @@ log "store ready: bundles training-data@production, app-database@production"
 mkdir -p "$work/kube" "$work/witness"
 python3 tests/docker/kube_ci.py "$root" "$work/kube" "$store" "$work/witness" "$tag"
 podman kube play "$work/kube/secret.yaml" >/dev/null
-played+=("$work/kube/secret.yaml")
 
 # The containers of pod NAME (not its infra container), "name status exitcode" per line.
 pod_states() {
@@ -168,7 +178,7 @@ play_until_done() {
   cat "$config" >"$work/kube/play.yaml"
   printf -- '---\n' >>"$work/kube/play.yaml"
   cat "$pod_yaml" >>"$work/kube/play.yaml"
-  played+=("$work/kube/play.yaml")
+  pods+=("$name")
   # No network of its own: the pod's containers share a loopback, which is all they use.
   podman kube play --network none "$work/kube/play.yaml" >"$work/play.log" 2>&1 || {
     cat "$work/play.log" >&2
@@ -196,7 +206,6 @@ play_until_done() {
 }
 pod_down() {
   podman kube down "$work/kube/play.yaml" >/dev/null
-  unset 'played[-1]'
 }
 
 # The outputs bundle labelled nightly holds exactly the application's own copy; the database
