@@ -191,8 +191,10 @@ RestoreResult restore(model::Catalog& catalog, store::Store& blobs, const Restor
   const auto layout = parse_layout(read_entry(reader, *layout_entry, bundle.id), what);
   const int data_major = parse_major(read_entry(reader, *version_entry, bundle.id), what);
   if (o.upgrade && data_major < o.binaries.major) {
+    // The bundle is resolved: the inner restore must fetch this one, not resolve the label again.
     RestoreOptions exact = o;
     exact.bundle_id = bundle.id;
+    exact.label.clear();
     return restore_with_upgrade(catalog, blobs, exact, data_major);
   }
   check_version(data_major, o.binaries, what, o.old_bindir);

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Sets up a fresh Debian 12 machine, builds, and runs every test suite (what .ci/run runs).
+# Sets up a fresh Debian 12 machine, builds, and runs every test suite (what .ci/run runs),
+# then the container stage (tests/docker/run.sh).
 # Object servers (Ceph RGW, the GCS emulator), PostgreSQL and FUSE mounts are started and
 # stopped by the tests' own ctest fixtures. Run as root (FUSE mounts; PostgreSQL runs as a
 # non-root user that the tests create).
@@ -12,3 +13,6 @@ ctest --test-dir build --output-on-failure --timeout 900 "$@"
 # clang ASan+UBSan, a bounded run of every libFuzzer target over its checked-in corpus, and
 # ThreadSanitizer on the block cache and mount tests. See tests/reliability/sanitizers.sh.
 bash tests/reliability/sanitizers.sh all
+# The images built from this tree and the Kubernetes examples run for real under podman
+# (bounded; removes everything it made). See docker/README.md.
+bash tests/docker/run.sh

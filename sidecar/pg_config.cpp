@@ -19,7 +19,7 @@ const std::vector<std::string> kKeys = {
     "DATABASE_DATADIR",        "DATABASE_PGPORT",         "DATABASE_SRCREPO",
     "DATABASE_SRCBUNDLE",      "DATABASE_SRCLABEL",       "DATABASE_DESTREPO",
     "DATABASE_DESTLABEL",      "DATABASE_DESTMESSAGE",    "DATABASE_OWNER",
-    "DATABASE_RUNAS",          "DATABASE_LISTEN"};
+    "DATABASE_RUNAS",          "DATABASE_LISTEN",         "DATABASE_UPGRADE"};
 
 Error bad(const std::string& origin, const std::string& what) {
   return Error(ErrorKind::InvalidArgument, "pg sidecar config " + origin + ": " + what);
@@ -70,6 +70,7 @@ PgSidecarConfig load_pg_config(const std::string& yaml_text, const std::string& 
   c.owner = params.get_or("DATABASE_OWNER", c.owner);
   c.run_as = params.get_or("DATABASE_RUNAS", "");
   c.listen = params.get_or("DATABASE_LISTEN", "");
+  c.upgrade = params.get_bool("DATABASE_UPGRADE", false);
   validate_pg_config(c, origin);
   return c;
 }
@@ -95,6 +96,10 @@ void validate_pg_config(const PgSidecarConfig& c, const std::string& origin) {
   }
   if (c.src_repo.empty() && (!c.src_bundle.empty() || !c.src_label.empty())) {
     throw bad(origin, "database '" + c.name + "': srcBundle/srcLabel given without srcRepo");
+  }
+  if (c.src_repo.empty() && c.upgrade) {
+    throw bad(origin,
+              "database '" + c.name + "': upgrade given without srcRepo (a fresh cluster has nothing to upgrade)");
   }
 }
 

@@ -15,6 +15,7 @@
 //   database.owner               SIDECAR_DATABASE_OWNER                 postgres
 //   database.runAs         (new) SIDECAR_DATABASE_RUNAS                 none (`pg start --run-as`)
 //   database.listen        (new) SIDECAR_DATABASE_LISTEN                none (`pg start --listen`)
+//   database.upgrade       (new) SIDECAR_DATABASE_UPGRADE               false (`pg restore --upgrade`)
 // The file is --config FILE, else $SIDECAR_CONFIG, else /config/pgparams.yaml when it exists.
 #pragma once
 
@@ -40,6 +41,7 @@ struct PgSidecarConfig {
   std::string dest_repo, dest_label, dest_message;
   std::string owner = "postgres";
   std::string run_as, listen;
+  bool upgrade = false;  // a source bundle of an older PostgreSQL major is pg_upgraded on restore
 
   std::filesystem::path cluster_dir() const { return data_dir / name; }
 };

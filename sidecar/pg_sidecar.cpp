@@ -124,6 +124,7 @@ class PgSidecar {
       std::vector<std::string> args{"restore", "--repo", c_.src_repo};
       if (!c_.src_bundle.empty()) args.insert(args.end(), {"--bundle", c_.src_bundle});
       if (!c_.src_label.empty()) args.insert(args.end(), {"--label", c_.src_label});
+      if (c_.upgrade) args.emplace_back("--upgrade");
       args.insert(args.end(), {"--pgdata", cluster().string()});
       const std::string from = !c_.src_label.empty()    ? "label '" + c_.src_label + "'"
                                : !c_.src_bundle.empty() ? "bundle '" + c_.src_bundle + "'"

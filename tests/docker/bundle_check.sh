@@ -9,7 +9,9 @@
 #  4. with-fuse-sidecar with the real fuse sidecar and wrapper on a file:// store: the output
 #     folder becomes a labelled bundle; an app that exits 3 gives 3 and uploads nothing; SIGTERM
 #     ends both processes;
-#  5. healthcheck-pg.sh in each state of the pg sidecar, against a real PostgreSQL 15.
+#  5. healthcheck-pg.sh in each state of the pg sidecar, against a real PostgreSQL 15;
+#  6. healthcheck-fuse.sh: healthy with no fault, unhealthy once the sidecar raised fusefailed
+#     (coordination folder from the environment or from the sidecar's YAML).
 set -euo pipefail
 
 bin=$(readlink -f "${1:?usage: bundle_check.sh DATAMON_BIN SOURCE_ROOT}")
@@ -182,5 +184,18 @@ runuser -u postgres -- "$pg_bin/pg_ctl" -D "$pg_dir/data" -m fast -w stop >/dev/
 touch "$tmp/pgcoord/main/initdbupload"
 health || fail "healthcheck-pg: unhealthy after initdbupload (the server stops on purpose)"
 pass "healthcheck-pg: starting, down, up, failed, stopping"
+
+# ---- 6. healthcheck-fuse.sh and the fuse sidecar's failure signal -------------------------
+mkdir -p "$tmp/fusecoord"
+printf 'globalOpts:\n  coordPoint: "%s"  # from the YAML\nbundles: []\n' "$tmp/fusecoord" >"$tmp/fuse.yaml"
+fuse_health() { DATAMON_FUSE_CONFIG="$tmp/fuse.yaml" "$root/docker/healthcheck-fuse.sh"; }
+fuse_health || fail "healthcheck-fuse: unhealthy with no fault"
+echo "mount of bundle 'in' failed: label 'nope' not found" >"$tmp/fusecoord/fusefailed"
+if out=$(fuse_health 2>&1); then fail "healthcheck-fuse: healthy with fusefailed raised (coordPoint of the YAML)"; fi
+grep -q "label 'nope' not found" <<<"$out" || fail "healthcheck-fuse does not give the reason: $out"
+if SIDECAR_GLOBALOPTS_COORDPOINT="$tmp/fusecoord" "$root/docker/healthcheck-fuse.sh" 2>/dev/null; then
+  fail "healthcheck-fuse: healthy with fusefailed raised (SIDECAR_GLOBALOPTS_COORDPOINT)"
+fi
+pass "healthcheck-fuse: healthy, then failed once fusefailed is raised"
 
 echo "bundle_check: all passed"

@@ -9,6 +9,8 @@
 #     copies, each of which must be caught (--self-test).
 # Needs the Debian packages shellcheck, python3-yaml, tini, fuse3 and postgresql-15 (the
 # command check resolves image contents with this machine's dpkg database).
+# That the Dockerfile builds, and that the images and pods run, is checked by the CI stage
+# tests/docker/run.sh, which builds them with podman.
 set -euo pipefail
 
 root=${1:?usage: check.sh SOURCE_ROOT}

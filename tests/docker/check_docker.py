@@ -2,7 +2,7 @@
 """Static checks of docker/ (no Docker engine needed), run by tests/docker/check.sh.
 
 Checks that docker/Dockerfile builds from what the repository holds (every COPY source exists
-and passes docker/Dockerfile.dockerignore; the builder installs the -dev packages of
+and passes .dockerignore; the builder installs the -dev packages of
 scripts/install-deps.sh), that every command an image's entrypoint, health check or shipped
 script calls is in that image (a COPY destination, or a file of a Debian package the image
 installs, resolved with dpkg on this machine), and that the Kubernetes manifests in
@@ -386,6 +386,15 @@ def check_dockerfile(root, dockerfile_text, ignore_text, packages, problems):
     stages = parse_dockerfile(dockerfile_text)
     names = [s.name for s in stages]
     rules = parse_dockerignore(ignore_text)
+    # Build folders stay out of the context, source files whose name starts with "build" stay in.
+    for path, excluded in (("common/build/x.o", True), ("bench/build-asan/y", True),
+                           ("common/build_info.cpp", False), ("sidecar/builder.h", False)):
+        if dockerignore_excludes(rules, path) != excluded:
+            problems.add(".dockerignore", f"'{path}' is {'not ' if excluded else ''}left out of the build context")
+    # A `# syntax=` line makes BuildKit fetch a frontend image from a registry.
+    for number, text in enumerate(dockerfile_text.splitlines(), 1):
+        if re.match(r"#\s*syntax\s*=", text):
+            problems.add(f"{where}:{number}", "a '# syntax=' line needs a registry; plain Dockerfile syntax only")
     for index, stage in enumerate(stages):
         for sources, dest, from_stage, line in stage.copies:
             if from_stage is not None:
@@ -404,7 +413,7 @@ def check_dockerfile(root, dockerfile_text, ignore_text, packages, problems):
                 if not matches:
                     problems.add(f"{where}:{line}", f"COPY source '{src}' does not exist in the build context")
                 elif dockerignore_excludes(rules, src):
-                    problems.add(f"{where}:{line}", f"COPY source '{src}' is excluded by docker/Dockerfile.dockerignore")
+                    problems.add(f"{where}:{line}", f"COPY source '{src}' is excluded by .dockerignore")
     # The builder installs what scripts/install-deps.sh installs to build.
     deps = open(os.path.join(root, "scripts/install-deps.sh")).read()
     m = re.search(r"build_pkgs=\((.*?)\)", deps, re.S)
@@ -527,6 +536,11 @@ def mounted_volume(container, volumes, path):
 
 
 def check_manifests(root, texts, images, problems):
+    # YAML 1.1 reads 0440 as octal (288), YAML 1.2 as decimal 440: file modes in decimal only.
+    for name, text in texts.items():
+        for number, line in enumerate(text.splitlines(), 1):
+            if re.search(r"\b(defaultMode|mode):\s*0\d", line):
+                problems.add(f"{name}:{number}", "file mode with a leading 0: YAML 1.1 and 1.2 disagree; write it in decimal")
     documents = []
     for name, text in texts.items():
         try:
@@ -707,6 +721,9 @@ def self_test(root, dockerfile, ignore, manifests, packages):
     cases = {
         "COPY of a missing file": (dockerfile.replace("COPY cmake cmake", "COPY cmake/nope.cmake cmake/"), ignore, manifests),
         "COPY source excluded by the ignore file": (dockerfile, ignore + "\ncommon/\n", manifests),
+        "ignore pattern that also matches files": (dockerfile, ignore.replace("**/build*/**", "**/build*/"), manifests),
+        "syntax line": ("# syntax=docker/dockerfile:1\n" + dockerfile, ignore, manifests),
+        "octal-looking defaultMode": (dockerfile, ignore, with_pod(pod.replace("defaultMode: 288", "defaultMode: 0440"))),
         "entrypoint command not in the image": (dockerfile.replace('"/usr/bin/tini", "--", "/usr/local/bin/install-datamon.sh"',
                                                                    '"/usr/bin/tini", "--", "/usr/bin/nonexistent"'), ignore, manifests),
         "health check command not in the image": (dockerfile.replace("COPY docker/healthcheck-pg.sh /usr/local/lib/datamon/healthcheck-pg.sh\n", ""),
@@ -751,7 +768,7 @@ def main():
     root = sys.argv[1]
     read = lambda rel: open(os.path.join(root, rel)).read()  # noqa: E731
     dockerfile = read("docker/Dockerfile")
-    ignore = read("docker/Dockerfile.dockerignore")
+    ignore = read(".dockerignore")
     manifests = {os.path.relpath(p, root): open(p).read()
                  for p in sorted(glob.glob(os.path.join(root, "docker/k8s/*.yaml")))}
     packages = Packages()

@@ -201,6 +201,11 @@ database:
   EXPECT_EQ(c.coord, "/c2");
   EXPECT_EQ(c.name, "n2");
   EXPECT_EQ(c.run_as, "postgres");
+  EXPECT_FALSE(c.upgrade);
+  c = load_pg_config(std::string(yaml) + "  upgrade: true\n", "'pg.yaml'", env_of({}));
+  EXPECT_TRUE(c.upgrade);
+  c = load_pg_config(yaml, "'pg.yaml'", env_of({{"SIDECAR_DATABASE_UPGRADE", "true"}}));
+  EXPECT_TRUE(c.upgrade);
 }
 
 TEST(PgConfig, ValidationNamesTheDatabase) {
@@ -212,6 +217,10 @@ TEST(PgConfig, ValidationNamesTheDatabase) {
                       {"SIDECAR_DATABASE_SRCLABEL", "l"}});
               }),
               HasSubstr("database 'db': give srcBundle or srcLabel, not both"));
+  EXPECT_THAT(error_of([&] {
+                load({{"SIDECAR_DATABASE_UPGRADE", "true"}});
+              }),
+              HasSubstr("database 'db': upgrade given without srcRepo"));
   EXPECT_THAT(error_of([&] { load({{"SIDECAR_DATABASE_PGPORT", "54x"}}); }), HasSubstr("'54x'"));
   EXPECT_THAT(error_of([&] { load({{"SIDECAR_DATABASE_NAME", "../x"}}); }), HasSubstr("'../x'"));
 }
