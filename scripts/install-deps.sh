@@ -29,7 +29,7 @@ fi
 SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO=sudo
 
-# PostgreSQL 13 beside 15, for the real pg_upgrade tests: Debian 12 has only 15, Debian 11
+# With WITH_OLD_POSTGRES=1, PostgreSQL 13 beside 15, for the real pg_upgrade tests: Debian 12 has only 15, Debian 11
 # (bullseye) has 13 and installs beside it from the same mirror. The bullseye suite gets
 # Pin-Priority 100, so apt takes from it only what bookworm does not have (postgresql-13 and its
 # libicu67, libllvm11, libssl1.1) and never upgrades anything with it.
@@ -50,15 +50,17 @@ write_if_changed() {
   printf '%s\n' "$2" | $SUDO tee "$1" >/dev/null
 }
 apt_changed=0
-write_if_changed "$bullseye_sources" "Types: deb
+if [ "${WITH_OLD_POSTGRES:-0}" = 1 ]; then
+  write_if_changed "$bullseye_sources" "Types: deb
 URIs: $(debian_mirror)
 Suites: bullseye
 Components: main
 Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg" && apt_changed=1
-write_if_changed "$bullseye_pin" "Package: *
+  write_if_changed "$bullseye_pin" "Package: *
 Pin: release n=bullseye
 Pin-Priority: 100" && apt_changed=1
-want+=(postgresql-13)
+  want+=(postgresql-13)
+fi
 
 missing=()
 for p in "${want[@]}"; do

@@ -5,7 +5,7 @@
 # non-root user that the tests create).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-WITH_OBJECT_SERVERS=1 bash scripts/install-deps.sh
+WITH_OBJECT_SERVERS=1 WITH_OLD_POSTGRES=1 bash scripts/install-deps.sh
 bash scripts/build.sh
 ctest --test-dir build --output-on-failure --timeout 900 "$@"
 # Sanitizers and fuzzing (owned by reliability): the core, CLI and mount suites again under
