@@ -25,22 +25,21 @@ class Latency : public ::testing::Test {
   Latency() : meta_(dir_ / "meta"), vmeta_(dir_ / "vmeta"), blobs_(dir_ / "blob") {
     model::Catalog catalog(meta_, vmeta_);
     model::RepoDescriptor r;
-    // Built, not assigned from literals: GCC 12 at -O3 warns falsely (-Wrestrict) on those.
-    r.name = std::string("repo");
-    r.description = std::string("d");
+    r.name = "repo";
+    r.description = "d";
     catalog.create_repo(r);
     src_ = dir_ / "src";
     for (int i = 0; i < 16; ++i)
-      test::write_file(src_ / (std::string("d") + std::to_string(i % 4)) / (std::string("f") + std::to_string(i)),
+      test::write_file(src_ / ("d" + std::to_string(i % 4)) / ("f" + std::to_string(i)),
                        test::random_bytes(30000 * i + 7, 300 + i));
     test::write_file(src_ / "big", test::random_bytes(5 * 1024 * 1024 + 3, 301));
   }
 
   transfer::UploadOptions upload_options() const {
     transfer::UploadOptions o;
-    o.repo = std::string("repo");
-    o.message = std::string("m");
-    o.label = std::string("l");
+    o.repo = "repo";
+    o.message = "m";
+    o.label = "l";
     o.concurrency = 8;
     o.show_progress = false;
     return o;

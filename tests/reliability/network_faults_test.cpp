@@ -86,8 +86,7 @@ class NetworkFaults : public ::testing::Test {
 
   static void make_tree(const fs::path& dir, int files, size_t size, uint64_t seed) {
     for (int i = 0; i < files; ++i) {
-      // std::string on the left: GCC 12 at -O3 warns falsely (-Wrestrict) on "literal" + string.
-      write_file(dir / (std::string("d") + std::to_string(i % 3)) / (std::string("f") + std::to_string(i)),
+      write_file(dir / ("d" + std::to_string(i % 3)) / ("f" + std::to_string(i)),
                  random_bytes(size + i * 997, seed + i));
     }
   }
@@ -146,15 +145,15 @@ TEST_F(NetworkFaults, LossAndResetsEitherSucceedExactlyOrFailNamingTheObject) {
   constexpr int kRounds = 4;
   std::map<std::string, Tree> sources;  // by upload message
   for (int round = 0; round < kRounds; ++round) {
-    const auto src = dir_ / (std::string("src") + std::to_string(round));
+    const auto src = dir_ / ("src" + std::to_string(round));
     make_tree(src, 12, 150 * 1024, 100 * round);
-    const std::string message = std::string("round") + std::to_string(round);
+    const std::string message = "round" + std::to_string(round);
     sources[message] = tree_contents(src);
     link_->clear();
     link_->loss(round % 2 == 0 ? 3 : 8);
     link_->resets(round % 2 == 0 ? 1 : 3);
     const auto r = dm({"bundle", "upload", "--path", src.string(), "--repo", "r", "--message", message, "--label",
-                       std::string("l") + std::to_string(round)});
+                       "l" + std::to_string(round)});
     if (r.exit_code != 0) {
       expect_clear_failure(r, "upload of " + message);
       ++uploads_failed;
@@ -268,8 +267,7 @@ std::string read_all(const fs::path& path, size_t size, int& err) {
 
 TEST_F(NetworkFaults, MountAnswersEioDuringAnOutageAndRecovers) {
   const auto src = dir_ / "src";
-  for (int i = 0; i < 4; ++i)
-    write_file(src / (std::string("f") + std::to_string(i)), random_bytes(300 * 1024 + i, 40 + i));
+  for (int i = 0; i < 4; ++i) write_file(src / ("f" + std::to_string(i)), random_bytes(300 * 1024 + i, 40 + i));
   const auto id = upload(src, "m");
   ASSERT_FALSE(id.empty());
   const auto point = dir_ / "mnt";
