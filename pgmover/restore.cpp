@@ -284,6 +284,11 @@ RestoreResult restore(model::Catalog& catalog, store::Store& blobs, const Restor
   const auto written = sync_files({SyncTask{control, control_temp, {}, control_mode}}, reader, o.owner, 1);
   set_mode_and_owner(control_temp, control_mode, o.owner);
   fsync_path(control_temp);
+  // As sync_files would have for the file in place: a bundle need not list global/ itself.
+  std::error_code dir_ec;
+  fs::create_directories(control_path.parent_path(), dir_ec);
+  if (dir_ec)
+    throw Error(ErrorKind::Io, "cannot create '" + control_path.parent_path().string() + "': " + dir_ec.message());
   if (::rename(control_temp.c_str(), control_path.c_str()) != 0)
     throw_errno("cannot rename into", control_path.string());
   fsync_path(pgdata / "global");

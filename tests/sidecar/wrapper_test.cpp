@@ -257,6 +257,13 @@ TEST_F(WrapTest, EarlierRunsFilesNeitherStartTheAppNorFailTheRun) {
 
   const auto out = dir / "app-ran";
   auto w = wrap({"--fuse", "--pg", "db1", "--timeout", "30s"}, {"sh", "-c", "echo ran > " + out.string()});
+  // The wrapper stamps its lock once it has cleared its own earlier signals: wait for that (a
+  // fixed sleep was too short on a loaded machine), then give it time to misread the rest.
+  const auto stamped_by = Clock::now() + 30s;
+  while (!probe_lock(coord.path(signals::kWrapperLock)).stamped && Clock::now() < stamped_by) {
+    std::this_thread::sleep_for(10ms);
+  }
+  ASSERT_TRUE(probe_lock(coord.path(signals::kWrapperLock)).stamped) << "the wrapper never started";
   std::this_thread::sleep_for(700ms);
   EXPECT_FALSE(std::filesystem::exists(out)) << "the app started on an earlier run's signals";
   EXPECT_FALSE(w->wait_exit(0ms)) << "the wrapper ended on an earlier run's failure: " << w->failure_reason();
