@@ -82,6 +82,10 @@ Value Value::structure(std::string type, std::vector<Field> fields) {
   return out;
 }
 
+Value Value::stringer(std::string type, std::string text, Value underlying) {
+  return stringer(std::move(type), std::move(text), std::move(underlying), std::vector<Field>{});
+}
+
 Value Value::stringer(std::string type, std::string text, Value underlying, std::vector<Field> methods,
                       std::string go_syntax) {
   Value out;

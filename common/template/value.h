@@ -36,8 +36,11 @@ class Value {
   // A value with a String() method: `text` is what String() returns; `underlying` is what other
   // verbs (%d, %#v) and encoding/json see; `methods` are its zero-argument methods a template
   // may call (.IsZero, .Unix); `go_syntax` is its GoString() for %#v when it has one.
-  static Value stringer(std::string type, std::string text, Value underlying, std::vector<Field> methods = {},
+  static Value stringer(std::string type, std::string text, Value underlying, std::vector<Field> methods,
                         std::string go_syntax = "");
+  // The same without methods. (No `= {}` default above: Field is incomplete here, and clang
+  // instantiates std::vector<Field> for a default argument at its declaration.)
+  static Value stringer(std::string type, std::string text, Value underlying);
 
   Kind kind() const { return kind_; }
   bool as_bool() const { return bool_; }
