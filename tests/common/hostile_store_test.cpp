@@ -84,7 +84,9 @@ class HostileStore : public ::testing::Test {
 // --- the local store: objects are regular files -------------------------------------------
 
 TEST_F(HostileStore, LeafThatIsASymlinkOutsideTheStoreIsNotRead) {
-  const auto [id, leaf] = one_leaf_bundle("secret-shaped content");
+  const auto made = one_leaf_bundle("secret-shaped content");
+  const std::string& id = made.first;  // not a structured binding: clang 14 cannot capture those
+  const fs::path& leaf = made.second;
   // The link points at a file with the right bytes: only the kind of file can tell.
   test::write_file(dir_ / "outside", test::read_file(leaf));
   fs::remove(leaf);
@@ -97,7 +99,9 @@ TEST_F(HostileStore, LeafThatIsASymlinkOutsideTheStoreIsNotRead) {
 }
 
 TEST_F(HostileStore, LeafThatIsAFifoOrADeviceFailsInsteadOfHanging) {
-  const auto [id, leaf] = one_leaf_bundle("content");
+  const auto made = one_leaf_bundle("content");
+  const std::string& id = made.first;
+  const fs::path& leaf = made.second;
   fs::remove(leaf);
   ASSERT_EQ(::mkfifo(leaf.c_str(), 0644), 0);
   auto err = error_of([&] { download(id, dir_ / "out-fifo"); });
@@ -109,7 +113,9 @@ TEST_F(HostileStore, LeafThatIsAFifoOrADeviceFailsInsteadOfHanging) {
 }
 
 TEST_F(HostileStore, LeafLongerThanTheLeafSizeIsRefusedBeforeItIsRead) {
-  const auto [id, leaf] = one_leaf_bundle("content");
+  const auto made = one_leaf_bundle("content");
+  const std::string& id = made.first;
+  const fs::path& leaf = made.second;
   // A sparse file far longer than any leaf: reading it whole would exhaust memory.
   ASSERT_EQ(::truncate(leaf.c_str(), off_t{64} << 30), 0);
   const auto err = error_of([&] { download(id, dir_ / "out", false); });
@@ -117,7 +123,7 @@ TEST_F(HostileStore, LeafLongerThanTheLeafSizeIsRefusedBeforeItIsRead) {
 }
 
 TEST_F(HostileStore, BundleDescriptorThatIsASymlinkIsNotRead) {
-  const auto [id, leaf] = one_leaf_bundle("content");
+  const std::string id = one_leaf_bundle("content").first;
   const auto descriptor = meta_.root() / model::bundle_path("repo", id);
   test::write_file(dir_ / "outside.yaml", test::read_file(descriptor));
   fs::remove(descriptor);
@@ -257,7 +263,9 @@ TEST_F(HostileStore, ANameComponentNoFileSystemTakesIsRefusedBeforeWriting) {
 }
 
 TEST_F(HostileStore, AFailedDownloadLeavesAMarkerUntilADownloadFinishes) {
-  const auto [id, leaf] = one_leaf_bundle("content");
+  const auto made = one_leaf_bundle("content");
+  const std::string& id = made.first;
+  const fs::path& leaf = made.second;
   const auto good = test::read_file(leaf);
   test::write_file(leaf, "tampered");
   EXPECT_FALSE(error_of([&] { download(id, dir_ / "out"); }).empty());
