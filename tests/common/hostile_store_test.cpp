@@ -43,7 +43,13 @@ class HostileStore : public ::testing::Test {
   }
 
   // A one-file bundle ("file" holding `content`) and the path of its only leaf in the bucket.
-  std::pair<std::string, fs::path> one_leaf_bundle(const std::string& content) {
+  // Named members, not a pair: the tests capture them in lambdas, which clang 14 (Debian 12's,
+  // the sanitizer builds) refuses for structured bindings.
+  struct LeafBundle {
+    std::string id;
+    fs::path leaf;
+  };
+  LeafBundle one_leaf_bundle(const std::string& content) {
     test::write_file(dir_ / "src" / "file", content);
     const auto id = upload(dir_ / "src");
     const auto entries = catalog_.get_entries("repo", catalog_.get_bundle("repo", id));
@@ -84,9 +90,9 @@ class HostileStore : public ::testing::Test {
 // --- the local store: objects are regular files -------------------------------------------
 
 TEST_F(HostileStore, LeafThatIsASymlinkOutsideTheStoreIsNotRead) {
-  const auto made = one_leaf_bundle("secret-shaped content");
-  const std::string& id = made.first;  // not a structured binding: clang 14 cannot capture those
-  const fs::path& leaf = made.second;
+  const auto bundle = one_leaf_bundle("secret-shaped content");
+  const auto& id = bundle.id;
+  const auto& leaf = bundle.leaf;
   // The link points at a file with the right bytes: only the kind of file can tell.
   test::write_file(dir_ / "outside", test::read_file(leaf));
   fs::remove(leaf);
@@ -99,9 +105,9 @@ TEST_F(HostileStore, LeafThatIsASymlinkOutsideTheStoreIsNotRead) {
 }
 
 TEST_F(HostileStore, LeafThatIsAFifoOrADeviceFailsInsteadOfHanging) {
-  const auto made = one_leaf_bundle("content");
-  const std::string& id = made.first;
-  const fs::path& leaf = made.second;
+  const auto bundle = one_leaf_bundle("content");
+  const auto& id = bundle.id;
+  const auto& leaf = bundle.leaf;
   fs::remove(leaf);
   ASSERT_EQ(::mkfifo(leaf.c_str(), 0644), 0);
   auto err = error_of([&] { download(id, dir_ / "out-fifo"); });
@@ -113,9 +119,9 @@ TEST_F(HostileStore, LeafThatIsAFifoOrADeviceFailsInsteadOfHanging) {
 }
 
 TEST_F(HostileStore, LeafLongerThanTheLeafSizeIsRefusedBeforeItIsRead) {
-  const auto made = one_leaf_bundle("content");
-  const std::string& id = made.first;
-  const fs::path& leaf = made.second;
+  const auto bundle = one_leaf_bundle("content");
+  const auto& id = bundle.id;
+  const auto& leaf = bundle.leaf;
   // A sparse file far longer than any leaf: reading it whole would exhaust memory.
   ASSERT_EQ(::truncate(leaf.c_str(), off_t{64} << 30), 0);
   const auto err = error_of([&] { download(id, dir_ / "out", false); });
@@ -123,7 +129,7 @@ TEST_F(HostileStore, LeafLongerThanTheLeafSizeIsRefusedBeforeItIsRead) {
 }
 
 TEST_F(HostileStore, BundleDescriptorThatIsASymlinkIsNotRead) {
-  const std::string id = one_leaf_bundle("content").first;
+  const auto id = one_leaf_bundle("content").id;
   const auto descriptor = meta_.root() / model::bundle_path("repo", id);
   test::write_file(dir_ / "outside.yaml", test::read_file(descriptor));
   fs::remove(descriptor);
@@ -263,9 +269,9 @@ TEST_F(HostileStore, ANameComponentNoFileSystemTakesIsRefusedBeforeWriting) {
 }
 
 TEST_F(HostileStore, AFailedDownloadLeavesAMarkerUntilADownloadFinishes) {
-  const auto made = one_leaf_bundle("content");
-  const std::string& id = made.first;
-  const fs::path& leaf = made.second;
+  const auto bundle = one_leaf_bundle("content");
+  const auto& id = bundle.id;
+  const auto& leaf = bundle.leaf;
   const auto good = test::read_file(leaf);
   test::write_file(leaf, "tampered");
   EXPECT_FALSE(error_of([&] { download(id, dir_ / "out"); }).empty());

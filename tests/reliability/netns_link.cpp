@@ -46,8 +46,18 @@ NetnsLink::NetnsLink(int rgw_port) : port_(rgw_port) {
   const unsigned base = (n % 16) * 16;
   host_ip_ = net + std::to_string(base + 1);
   ns_ip_ = net + std::to_string(base + 2);
-  (void)run({kIp, "netns", "del", ns_});
-  (void)run({kIp, "link", "del", host_if_});
+  remove();
+  // A constructor that throws gets no destructor call: undo here, or the namespace, the veth
+  // and the DNAT table outlive the failed test.
+  try {
+    set_up();
+  } catch (...) {
+    remove();
+    throw;
+  }
+}
+
+void NetnsLink::set_up() {
   must({kIp, "netns", "add", ns_});
   must({kIp, "link", "add", host_if_, "type", "veth", "peer", "name", ns_if_});
   must({kIp, "link", "set", ns_if_, "netns", ns_});
@@ -69,8 +79,12 @@ NetnsLink::NetnsLink(int rgw_port) : port_(rgw_port) {
         run(inside({"/bin/bash", "-c", "exec 3<>/dev/tcp/" + host_ip_ + "/" + std::to_string(port_)})).exit_code == 0;
     if (!through) std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
-  if (!through)
-    throw std::runtime_error("no TCP path from namespace " + ns_ + " to 127.0.0.1:" + std::to_string(port_));
+  if (!through) {
+    // Tell a broken path from a server that is not there: the message then names the cause.
+    const bool direct = run({"/bin/bash", "-c", "exec 3<>/dev/tcp/127.0.0.1/" + std::to_string(port_)}).exit_code == 0;
+    throw std::runtime_error("no TCP path from namespace " + ns_ + " to 127.0.0.1:" + std::to_string(port_) +
+                             (direct ? "" : " (nothing listens there: is the object_servers fixture's RGW running?)"));
+  }
   must({kIp, "netns", "exec", ns_, "nft",
         std::string("add table ip ") + kFilterTable + " ; add chain ip " + kFilterTable +
             " out { type filter hook output priority 0 ; } ; add chain ip " + kFilterTable +
@@ -78,6 +92,10 @@ NetnsLink::NetnsLink(int rgw_port) : port_(rgw_port) {
 }
 
 NetnsLink::~NetnsLink() {
+  remove();
+}
+
+void NetnsLink::remove() const {
   (void)run({kNft, "delete", "table", "ip", table_});
   (void)run({kIp, "link", "del", host_if_});
   (void)run({kIp, "netns", "del", ns_});

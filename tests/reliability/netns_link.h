@@ -46,6 +46,10 @@ class NetnsLink {
   uint64_t packets_hit() const { return packets_hit_; }
 
  private:
+  // Creates the namespace, the veth pair and the DNAT, and waits for a first connection.
+  void set_up();
+  // Removes whatever of those exists (each step may fail: it was never made).
+  void remove() const;
   void nft(const std::string& script) const;
   void fault_rules(const std::string& rules);
 
