@@ -102,29 +102,10 @@ std::string pad(std::string body, const Spec& spec, bool zero_ok) {
   return std::string(fill, ' ') + body;
 }
 
+// What %T and the %!verb(type=value) markers print: fmt says "<nil>" where a message says
+// "interface {}".
 std::string type_name(const Value& v) {
-  switch (v.kind()) {
-    case Value::Kind::Nil:
-      return "<nil>";
-    case Value::Kind::Bool:
-      return "bool";
-    case Value::Kind::Int:
-      return "int";
-    case Value::Kind::Uint:
-      return "uint64";
-    case Value::Kind::Float:
-      return "float64";
-    case Value::Kind::String:
-      return "string";
-    case Value::Kind::List:
-      return v.type().empty() ? "[]interface {}" : v.type();
-    case Value::Kind::Map:
-      return "map[string]interface {}";
-    case Value::Kind::Struct:
-    case Value::Kind::Stringer:
-      return v.type();
-  }
-  return "?";
+  return v.kind() == Value::Kind::Nil ? "<nil>" : v.go_type();
 }
 
 std::string format(const Value& v, const Spec& spec);

@@ -20,29 +20,6 @@ struct ExecFailure {
   throw ExecFailure{std::move(message)};
 }
 
-std::string go_type(const Value& v) {
-  switch (v.kind()) {
-    case Value::Kind::Nil:
-      return "interface {}";
-    case Value::Kind::Bool:
-      return "bool";
-    case Value::Kind::Int:
-      return "int";
-    case Value::Kind::Uint:
-      return "uint64";
-    case Value::Kind::Float:
-      return "float64";
-    case Value::Kind::String:
-      return "string";
-    case Value::Kind::List:
-      return v.type().empty() ? "[]interface {}" : v.type();
-    case Value::Kind::Map:
-      return "map[string]interface {}";
-    default:
-      return v.type();
-  }
-}
-
 // The basic value a comparison sees: a Stringer of a basic type compares as that type.
 const Value& basic(const Value& v) {
   if (v.kind() == Value::Kind::Stringer && v.underlying().kind() != Value::Kind::Struct) return v.underlying();
@@ -70,7 +47,7 @@ int compare(const Value& a0, const Value& b0, bool ordered) {
       case Value::Kind::Nil:
         exec_fail("invalid type for comparison");
       default:
-        exec_fail(ordered ? "invalid type for comparison" : "non-comparable type " + go_type(v));
+        exec_fail(ordered ? "invalid type for comparison" : "non-comparable type " + v.go_type());
     }
   };
   check_kind(a);
@@ -101,7 +78,7 @@ int64_t index_of(const Value& v) {
   if (b.kind() == Value::Kind::Int) return b.as_int();
   if (b.kind() == Value::Kind::Uint) return static_cast<int64_t>(std::min<uint64_t>(b.as_uint(), INT64_MAX));
   if (b.kind() == Value::Kind::Nil) exec_fail("cannot index slice/array with nil");
-  exec_fail("cannot index slice/array with type " + go_type(v));
+  exec_fail("cannot index slice/array with type " + v.go_type());
 }
 
 enum class Flow { Normal, Break, Continue };
@@ -200,7 +177,7 @@ class Executor {
       case Value::Kind::Int:
       case Value::Kind::Uint: {
         if (decl.size() == 2)
-          fail_at(n.pipe.pos, "range", "can't use " + go_type(b) + " to iterate over more than one variable");
+          fail_at(n.pipe.pos, "range", "can't use " + b.go_type() + " to iterate over more than one variable");
         const int64_t count = b.kind() == Value::Kind::Int ? b.as_int() : static_cast<int64_t>(b.as_uint());
         for (int64_t i = 0; i < count; ++i) {
           any = true;
@@ -296,7 +273,7 @@ class Executor {
         case Value::Kind::Struct:
         case Value::Kind::Stringer: {
           const Value* m = v.member(name);
-          if (!m) fail_at(op.pos, op.text, "can't evaluate field " + name + " in type " + go_type(v));
+          if (!m) fail_at(op.pos, op.text, "can't evaluate field " + name + " in type " + v.go_type());
           v = *m;
           break;
         }
@@ -308,7 +285,7 @@ class Executor {
         case Value::Kind::Nil:
           fail_at(op.pos, op.text, "nil pointer evaluating interface {}." + name);
         default:
-          fail_at(op.pos, op.text, "can't evaluate field " + name + " in type " + go_type(v));
+          fail_at(op.pos, op.text, "can't evaluate field " + name + " in type " + v.go_type());
       }
     }
     return v;
@@ -362,7 +339,7 @@ class Executor {
         if (b.kind() == Value::Kind::String) return Value::integer(static_cast<int64_t>(b.as_string().size()));
         if (b.kind() == Value::Kind::List) return Value::integer(static_cast<int64_t>(b.items().size()));
         if (b.kind() == Value::Kind::Map) return Value::integer(static_cast<int64_t>(b.fields().size()));
-        exec_fail("len of type " + go_type(v));
+        exec_fail("len of type " + v.go_type());
       } catch (const ExecFailure& e) {
         exec_fail("error calling len: " + e.message);
       }
@@ -383,13 +360,13 @@ class Executor {
                        : Value::unsigned_integer(static_cast<unsigned char>(b.as_string()[k]));
           } else if (b.kind() == Value::Kind::Map) {
             if (basic(values[i]).kind() != Value::Kind::String)
-              exec_fail("value has type " + go_type(values[i]) + "; should be string");
+              exec_fail("value has type " + values[i].go_type() + "; should be string");
             const Value* m = b.member(basic(values[i]).as_string());
             item = m ? *m : Value();
           } else if (b.kind() == Value::Kind::Nil) {
             exec_fail("index of untyped nil");
           } else {
-            exec_fail("can't index item of type " + go_type(item));
+            exec_fail("can't index item of type " + item.go_type());
           }
         }
       } catch (const ExecFailure& e) {
@@ -403,7 +380,7 @@ class Executor {
       at_least(1);
       auto values = all();
       if (values[0].kind() != Value::Kind::String)
-        exec_fail("wrong type for value; expected string; got " + go_type(values[0]));
+        exec_fail("wrong type for value; expected string; got " + values[0].go_type());
       const std::string format = values[0].as_string();
       values.erase(values.begin());
       return Value::string(go_sprintf(format, values));

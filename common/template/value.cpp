@@ -82,6 +82,31 @@ Value Value::structure(std::string type, std::vector<Field> fields) {
   return out;
 }
 
+std::string Value::go_type() const {
+  switch (kind_) {
+    case Kind::Nil:
+      return "interface {}";
+    case Kind::Bool:
+      return "bool";
+    case Kind::Int:
+      return "int";
+    case Kind::Uint:
+      return "uint64";
+    case Kind::Float:
+      return "float64";
+    case Kind::String:
+      return "string";
+    case Kind::List:
+      return type_.empty() ? "[]interface {}" : type_;
+    case Kind::Map:
+      return "map[string]interface {}";
+    case Kind::Struct:
+    case Kind::Stringer:
+      return type_;
+  }
+  return type_;
+}
+
 Value Value::stringer(std::string type, std::string text, Value underlying) {
   return stringer(std::move(type), std::move(text), std::move(underlying), std::vector<Field>{});
 }

@@ -50,6 +50,9 @@ class Value {
   // The string of a String, the String() text of a Stringer.
   const std::string& as_string() const { return text_; }
   const std::string& type() const { return type_; }
+  // The Go type as Go's messages spell it ("uint64", "[]interface {}", "model.BundleDescriptor");
+  // "interface {}" for nil.
+  std::string go_type() const;
   const std::string& go_syntax() const { return go_syntax_; }
   const std::vector<Value>& items() const;   // List
   const std::vector<Field>& fields() const;  // Struct fields, Map entries, Stringer methods
