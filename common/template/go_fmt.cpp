@@ -4,6 +4,8 @@
 #include <cmath>
 #include <cstdio>
 
+#include "common/util/utf8.h"
+
 namespace dm::tmpl {
 
 namespace {
@@ -68,24 +70,6 @@ std::string hex_digits(uint64_t v, bool upper) {
   return out;
 }
 
-void append_rune(std::string& out, int32_t r) {
-  if (r < 0x80) {
-    out += static_cast<char>(r);
-  } else if (r < 0x800) {
-    out += static_cast<char>(0xc0 | (r >> 6));
-    out += static_cast<char>(0x80 | (r & 0x3f));
-  } else if (r < 0x10000) {
-    out += static_cast<char>(0xe0 | (r >> 12));
-    out += static_cast<char>(0x80 | ((r >> 6) & 0x3f));
-    out += static_cast<char>(0x80 | (r & 0x3f));
-  } else {
-    out += static_cast<char>(0xf0 | (r >> 18));
-    out += static_cast<char>(0x80 | ((r >> 12) & 0x3f));
-    out += static_cast<char>(0x80 | ((r >> 6) & 0x3f));
-    out += static_cast<char>(0x80 | (r & 0x3f));
-  }
-}
-
 // Pads `body` to the spec's width (in runes) with spaces, or zeros after any sign when asked.
 std::string pad(std::string body, const Spec& spec, bool zero_ok) {
   if (spec.width < 0) return body;
@@ -147,12 +131,12 @@ std::string format_integer(bool negative, uint64_t magnitude, const Value& v, co
       break;
     case 'c': {
       std::string out;
-      append_rune(out, static_cast<int32_t>(magnitude));
+      dm::append_utf8(out, static_cast<char32_t>(magnitude));
       return pad(out, spec, false);
     }
     case 'q': {
       std::string r;
-      append_rune(r, static_cast<int32_t>(magnitude));
+      dm::append_utf8(r, static_cast<char32_t>(magnitude));
       return pad("'" + r + "'", spec, false);
     }
     default:

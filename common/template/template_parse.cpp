@@ -6,6 +6,7 @@
 #include "common/template/template.h"
 #include "common/template/template_tree.h"
 #include "common/util/error.h"
+#include "common/util/utf8.h"
 
 namespace dm::tmpl {
 
@@ -307,7 +308,7 @@ class Parser {
         case 'u':
         case 'U': {
           const uint32_t r = hex(e == 'u' ? 4 : 8);
-          append_utf8(out, r);
+          dm::append_utf8(out, r);
           break;
         }
         default:
@@ -325,24 +326,6 @@ class Parser {
     }
     pos = k + 1;
     return out;
-  }
-
-  static void append_utf8(std::string& out, uint32_t r) {
-    if (r < 0x80) {
-      out += static_cast<char>(r);
-    } else if (r < 0x800) {
-      out += static_cast<char>(0xc0 | (r >> 6));
-      out += static_cast<char>(0x80 | (r & 0x3f));
-    } else if (r < 0x10000) {
-      out += static_cast<char>(0xe0 | (r >> 12));
-      out += static_cast<char>(0x80 | ((r >> 6) & 0x3f));
-      out += static_cast<char>(0x80 | (r & 0x3f));
-    } else {
-      out += static_cast<char>(0xf0 | (r >> 18));
-      out += static_cast<char>(0x80 | ((r >> 12) & 0x3f));
-      out += static_cast<char>(0x80 | ((r >> 6) & 0x3f));
-      out += static_cast<char>(0x80 | (r & 0x3f));
-    }
   }
 
   // --- parsing ---

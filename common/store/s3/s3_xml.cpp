@@ -4,27 +4,11 @@
 
 #include <cstdlib>
 
+#include "common/util/utf8.h"
+
 namespace dm::store::s3 {
 
 namespace {
-
-void append_utf8(std::string& out, unsigned long cp) {
-  if (cp < 0x80) {
-    out += static_cast<char>(cp);
-  } else if (cp < 0x800) {
-    out += static_cast<char>(0xC0 | (cp >> 6));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else if (cp < 0x10000) {
-    out += static_cast<char>(0xE0 | (cp >> 12));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else {
-    out += static_cast<char>(0xF0 | (cp >> 18));
-    out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  }
-}
 
 // The text between <tag> (or <tag attr...>) and </tag>, searching from `from`; npos when absent.
 std::string_view element(std::string_view xml, std::string_view tag, size_t& from) {
@@ -87,7 +71,7 @@ std::string xml_unescape(std::string_view text) {
       const unsigned long cp = (!num.empty() && (num[0] == 'x' || num[0] == 'X'))
                                    ? std::strtoul(num.c_str() + 1, nullptr, 16)
                                    : std::strtoul(num.c_str(), nullptr, 10);
-      append_utf8(out, cp);
+      dm::append_utf8(out, static_cast<char32_t>(cp));
     } else {
       out += text.substr(i, semi - i + 1);
     }
