@@ -2,9 +2,7 @@
 // CLI, config precedence, and one-line errors with a non-zero exit for every bad input.
 #include <gtest/gtest.h>
 
-#include <chrono>
 #include <regex>
-#include <thread>
 
 #include "common/model/paths.h"
 #include "support/test_support.h"
@@ -74,9 +72,7 @@ TEST_F(CliFlow, UploadListDownloadLabels) {
   EXPECT_EQ(test::tree_contents(dir_ / "by-id", {".datamon"}), test::tree_contents(src));
   // No --bundle and no --label: the latest.
   test::write_file(src / "second", "2");
-  // Latest is the greatest id (decision 2) and a ksuid counts whole seconds: two uploads in the
-  // same second are ordered by their random payload, so the second upload waits for the next.
-  std::this_thread::sleep_for(std::chrono::milliseconds(1100));
+  test::wait_for_next_second();  // latest is the greatest id
   const auto id2 = upload(src);
   const auto out = ok({"bundle", "download", "--repo", "demo", "--destination", (dir_ / "latest").string()});
   EXPECT_NE(out.find("Using bundle: " + id2), std::string::npos) << out;

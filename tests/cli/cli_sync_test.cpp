@@ -51,6 +51,7 @@ TEST_F(CliSync, DiffThenUpdateMakeTheFolderEqual) {
   ok({"bundle", "download", "--repo", "demo", "--bundle", first, "--destination", local.string()});
   test::write_file(src / "change", "v2 longer");
   test::write_file(src / "add", "new");
+  test::wait_for_next_second();  // `diff` and `update` below take the latest bundle
   const auto second = upload(src);
   test::write_file(local / "extra", "x");
 

@@ -6,12 +6,15 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstdlib>
 #include <cstring>
+#include <ctime>
 #include <fstream>
 #include <random>
 #include <sstream>
 #include <stdexcept>
+#include <thread>
 
 extern char** environ;
 
@@ -147,6 +150,11 @@ std::vector<std::pair<std::string, std::string>> tree_contents(const fs::path& r
   }
   std::sort(out.begin(), out.end());
   return out;
+}
+
+void wait_for_next_second() {
+  const auto start = std::time(nullptr);
+  while (std::time(nullptr) == start) std::this_thread::sleep_for(std::chrono::milliseconds(20));
 }
 
 }  // namespace dm::test

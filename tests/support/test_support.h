@@ -46,6 +46,11 @@ RunResult run(const std::vector<std::string>& argv, const std::vector<std::strin
 // Runs the datamon binary under test.
 RunResult datamon(const std::vector<std::string>& args, const std::vector<std::string>& env = {});
 
+// Returns once the wall clock's whole second has changed. Bundle ids are ksuids, which count
+// whole seconds: two uploads within one second order by their random payload, so a test that
+// means "the later upload is the latest bundle" calls this between them.
+void wait_for_next_second();
+
 // Every regular file under `root` (relative names) with its content; for tree comparisons.
 std::vector<std::pair<std::string, std::string>> tree_contents(const std::filesystem::path& root,
                                                                const std::vector<std::string>& skip_top = {});
