@@ -24,19 +24,6 @@ using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
 using ::testing::HasSubstr;
 
-// Gone, or a zombie waiting for init to reap it (it no longer runs).
-bool test_process_gone(pid_t pid) {
-  if (::kill(pid, 0) != 0) return true;
-  std::string stat;
-  try {
-    stat = test::read_file("/proc/" + std::to_string(pid) + "/stat");
-  } catch (const std::exception&) {
-    return true;
-  }
-  const auto close = stat.rfind(')');
-  return close != std::string::npos && close + 2 < stat.size() && stat[close + 2] == 'Z';
-}
-
 TEST(CoordDir, RaisesSignalsWithTheirReason) {
   test::TempDir dir;
   CoordDir coord(dir / "coord");
@@ -167,7 +154,7 @@ TEST(ChildProcess, StopKillsAGroupThatIgnoresSigterm) {
   // The whole group went: no process is left behind.
   bool gone = false;
   for (int i = 0; i < 100 && !gone; ++i) {
-    gone = test_process_gone(grandchild);
+    gone = test::process_gone(grandchild);
     if (!gone) std::this_thread::sleep_for(20ms);
   }
   EXPECT_TRUE(gone);

@@ -23,19 +23,6 @@ using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
 using ::testing::HasSubstr;
 
-// Gone, or a zombie (it no longer runs).
-bool process_gone(pid_t pid) {
-  if (::kill(pid, 0) != 0) return true;
-  std::string stat;
-  try {
-    stat = test::read_file("/proc/" + std::to_string(pid) + "/stat");
-  } catch (const std::exception&) {
-    return true;
-  }
-  const auto close = stat.rfind(')');
-  return close != std::string::npos && close + 2 < stat.size() && stat[close + 2] == 'Z';
-}
-
 // Polls a condition that the code under test makes true; `limit` only bounds a hang.
 template <typename F>
 bool eventually(F condition, std::chrono::milliseconds limit = 30s) {
@@ -94,7 +81,7 @@ TEST_F(WrapShutdownTest, ASigkilledWrapperDoesNotLeaveTheAppsGroupRunning) {
   ASSERT_GT(job, 0);
   w->signal(SIGKILL);
   ASSERT_TRUE(w->wait_exit(30s));
-  EXPECT_TRUE(eventually([&] { return process_gone(app) && process_gone(job); }))
+  EXPECT_TRUE(eventually([&] { return test::process_gone(app) && test::process_gone(job); }))
       << "the app's process group outlived its SIGKILLed wrapper";
 }
 
@@ -107,8 +94,8 @@ TEST_F(WrapShutdownTest, BackgroundChildrenOfAnAppThatExitedAreKilled) {
   const pid_t job = pid_in(job_pid), daemon = pid_in(daemon_pid);
   ASSERT_GT(job, 0);
   ASSERT_GT(daemon, 0);
-  EXPECT_TRUE(process_gone(job)) << "a background job of the app outlived the wrapper";
-  EXPECT_TRUE(process_gone(daemon)) << "a daemon started by the app outlived the wrapper";
+  EXPECT_TRUE(test::process_gone(job)) << "a background job of the app outlived the wrapper";
+  EXPECT_TRUE(test::process_gone(daemon)) << "a daemon started by the app outlived the wrapper";
 }
 
 TEST_F(WrapShutdownTest, SighupTellsTheSidecarsThroughAppfailed) {

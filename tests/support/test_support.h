@@ -46,6 +46,9 @@ RunResult run(const std::vector<std::string>& argv, const std::vector<std::strin
 // Runs the datamon binary under test.
 RunResult datamon(const std::vector<std::string>& args, const std::vector<std::string>& env = {});
 
+// The process no longer runs: it is gone, or a zombie waiting to be reaped.
+bool process_gone(pid_t pid);
+
 // Returns once the wall clock's whole second has changed. Bundle ids are ksuids, which count
 // whole seconds: two uploads within one second order by their random payload, so a test that
 // means "the later upload is the latest bundle" calls this between them.
