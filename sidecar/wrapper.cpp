@@ -266,19 +266,49 @@ class Wrapper {
     guard.disarm();
   }
 
-  // The app is not running (any more). Tells the sidecars to end without saving.
+  // The app is not running (any more). Tells the sidecars to end without saving, then waits
+  // (bounded by `timeout`) until every declared sidecar has heard it and ended. That includes
+  // one that has not started yet: a sidecar believes `appfailed` only from a wrapper of its
+  // own run, which it recognises by the live wrapper lock it finds when it starts; were we to
+  // exit first, a late sidecar would take our signal for an earlier run's and wait for a start
+  // signal that never comes (the failure pod of tests/docker).
   WrapOutcome abort(EventWaiter& waiter, const std::string& reason, int code) {
     enter(Phase::Aborting);
     spdlog::error("wrap: {}", reason);
     coord_.raise(signals::kAppFailed, reason);
-    // Let the sidecars unmount and stop their databases before the pod goes away.
     const auto deadline = Clock::now() + options_.timeout;
     for (auto& s : sidecars_) {
-      while (s.seen_alive && probe_liveness(coord_.path(s.lock)) == Liveness::Alive && Clock::now() < deadline) {
+      bool told = false;
+      while (!has_ended(s) && Clock::now() < deadline && !waiter.terminated_by()) {
+        if (!told) {
+          spdlog::info("wrap: waiting (up to {}) for {} to hear of the failure and end",
+                       format_duration(options_.timeout), s.title);
+          told = true;
+        }
         waiter.wait(kProbePeriod);
       }
+      if (!has_ended(s)) spdlog::warn("wrap: {} did not end; exiting without it", s.title);
     }
     return {code == 0 ? 1 : code, reason};
+  }
+
+  // Whether nothing more is to be expected of this sidecar in this run: it was of this run and
+  // released its lock, its lock is unusable, or it is an old sidecar (files, no lock) that
+  // spoke already. One not started yet, or whose lock is an earlier run's, has not ended.
+  bool has_ended(SidecarView& s) {
+    const auto probe = probe_lock(coord_.path(s.lock));
+    switch (probe.liveness) {
+      case Liveness::Alive:
+        if (probe.stamped) s.seen_alive = true;
+        return false;
+      case Liveness::Gone:
+        return of_this_run(s, probe);
+      case Liveness::Unusable:
+        return true;
+      case Liveness::NotStarted:
+        return coord_.is_raised(s.ready) || coord_.is_raised(s.failed);
+    }
+    return true;
   }
 
   // wrap_application.sh -s: stay a while after finishing, for debugging; a signal ends it.

@@ -9,7 +9,9 @@
 #include <memory>
 #include <thread>
 
+#include "sidecar/app_gate.h"
 #include "sidecar/child_process.h"
+#include "sidecar/event_waiter.h"
 #include "sidecar/liveness_lock.h"
 #include "sidecar/signal_files.h"
 #include "support/test_support.h"
@@ -119,6 +121,37 @@ TEST_F(WrapTest, SidecarFailureStopsTheAppAndNamesTheSidecar) {
   EXPECT_LT(Clock::now() - t0, 10s);
   EXPECT_THAT(w->failure_reason(), HasSubstr("sidecar pg 'db1' failed: database 'db1': the server stopped"));
   EXPECT_TRUE(coord.is_raised(signals::kAppFailed));
+}
+
+// The failure pod of tests/docker: the fuse sidecar fails at once (its label does not exist)
+// while the pg sidecar is still starting. The wrapper must stay until that late sidecar has
+// started, seen it alive and heard `appfailed`; exiting first left the sidecar waiting for a
+// start signal until its own time limit (a day), taking the failure for an earlier run's.
+TEST_F(WrapTest, AFailureWaitsForASidecarThatStartsLateToHearIt) {
+  coord.ensure("db1");
+  auto fuse = stamped_lock(coord.path(signals::kFuseLock));
+  const auto out = dir / "app-ran";
+  auto w = wrap({"--fuse", "--pg", "db1"}, {"touch", out.string()});
+  // As a real sidecar does, the fuse one holds its lock until the wrapper heard of the failure.
+  coord.raise(signals::kFuseFailed, "label 'nope' not found in repo 'inputs'");
+  ASSERT_TRUE(wait_for_file(coord.path(signals::kAppFailed)));
+  fuse.reset();
+  EXPECT_FALSE(w->wait_exit(500ms)) << "the wrapper exited before the pg sidecar started";
+
+  // The pg sidecar starts now, after `appfailed`, and runs its real gate.
+  auto db1 = std::make_unique<LivenessLock>(coord.path(signals::db_lock("db1")));
+  const timespec started = db1->mark_started();
+  {
+    EventWaiter waiter({coord.root(), coord.path("db1")}, 100ms);
+    const auto outcome = wait_for_app(waiter, {coord, started, signals::db_init_upload("db1"), 10s, {}, {}});
+    EXPECT_EQ(outcome.verdict, AppVerdict::Discard);
+    EXPECT_THAT(outcome.reason, HasSubstr("label 'nope' not found"));
+  }
+  EXPECT_FALSE(w->wait_exit(300ms)) << "the wrapper exited while the pg sidecar was still ending";
+  db1.reset();
+  EXPECT_EQ(w->wait_exit(10s), 1);
+  EXPECT_THAT(w->failure_reason(), HasSubstr("sidecar fuse failed: label 'nope' not found"));
+  EXPECT_FALSE(std::filesystem::exists(out));
 }
 
 TEST_F(WrapTest, KilledSidecarIsNoticedWithinSeconds) {
