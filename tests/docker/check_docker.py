@@ -36,9 +36,10 @@ SHELL_KEYWORDS = {"if", "then", "elif", "else", "while", "until", "do", "!", "ti
 POSIX_UTILITIES = {"sh", "dirname", "basename", "sleep", "cat", "cp", "mv", "rm", "mkdir", "ls"}
 DEFAULT_PATH = ["/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin"]
 # The image builder needs the -dev packages of scripts/install-deps.sh and these tools; the
-# rest there (git, clang and its sanitizer runtimes, formatters, fuse3 for tests) it does not.
+# rest there (git, clang and its sanitizer runtimes, formatters, fuse3 for tests, the test and
+# benchmark frameworks: the image builds with BUILD_TESTING=OFF) it does not.
 BUILDER_TOOLS = {"build-essential", "cmake", "ninja-build", "pkg-config", "ca-certificates"}
-NOT_NEEDED_IN_BUILDER = re.compile(r"^(git|fuse3|clang.*|libclang.*|llvm.*)$")
+NOT_NEEDED_IN_BUILDER = re.compile(r"^(git|fuse3|clang.*|libclang.*|llvm.*|libgtest-dev|libgmock-dev|libbenchmark-dev)$")
 BUILDER_ONLY = {"patchelf"}
 
 
