@@ -31,6 +31,12 @@ std::optional<std::string> WrapperWatch::app_failed() const {
   return coord_.reason(signals::kAppFailed);
 }
 
+std::optional<std::string> app_already_failed(const CoordDir& coord, timespec sidecar_started) {
+  WrapperWatch wrapper(coord, sidecar_started);
+  wrapper.update();
+  return wrapper.app_failed();
+}
+
 void throw_if_interrupted(const EventWaiter& waiter, const std::string& during) {
   if (auto sig = waiter.terminated_by()) throw Interrupted(*sig, during);
 }

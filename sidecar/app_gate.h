@@ -74,6 +74,10 @@ struct AppGate {
 
 AppOutcome wait_for_app(EventWaiter& waiter, const AppGate& gate);
 
+// The reason in `appfailed` when the wrapper of this run has already raised it: a sidecar that
+// starts late (its image pulled last, say) then has nothing to prepare, restore or mount.
+std::optional<std::string> app_already_failed(const CoordDir& coord, timespec sidecar_started);
+
 // After a failure was signalled: waits until the wrapper of this run has heard of it (it raised
 // `appfailed`, or ended), a termination signal arrives, or `limit` passes. Until then the
 // sidecar keeps its liveness lock, so that a wrapper starting late still sees a live sidecar

@@ -53,6 +53,10 @@ class FuseSidecar {
     }
     const timespec started = alive.mark_started();
     EventWaiter waiter({coord_.root()}, c.poll_interval);
+    if (auto reason = app_already_failed(coord_, started)) {
+      spdlog::warn("fuse sidecar: nothing mounted or saved: the wrapper reported: {}", *reason);
+      return 0;
+    }
     bool finished = false;
     try {
       std::vector<DestinationRepo> destinations;

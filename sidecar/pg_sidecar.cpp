@@ -40,6 +40,10 @@ class PgSidecar {
     }
     const timespec started = alive.mark_started();
     EventWaiter waiter({coord_.root(), coord_.path(c_.name)}, c_.poll_interval);
+    if (auto reason = app_already_failed(coord_, started)) {
+      spdlog::warn("pg sidecar '{}': nothing prepared or saved: the wrapper reported: {}", c_.name, *reason);
+      return 0;
+    }
     bool finished = false;
     try {
       if (!c_.dest_repo.empty()) {

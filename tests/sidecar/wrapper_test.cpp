@@ -141,6 +141,8 @@ TEST_F(WrapTest, AFailureWaitsForASidecarThatStartsLateToHearIt) {
   // The pg sidecar starts now, after `appfailed`, and runs its real gate.
   auto db1 = std::make_unique<LivenessLock>(coord.path(signals::db_lock("db1")));
   const timespec started = db1->mark_started();
+  EXPECT_THAT(app_already_failed(coord, started).value_or("(none)"), HasSubstr("label 'nope' not found"))
+      << "a late sidecar would restore its database for nothing";
   {
     EventWaiter waiter({coord.root(), coord.path("db1")}, 100ms);
     const auto outcome = wait_for_app(waiter, {coord, started, signals::db_init_upload("db1"), 10s, {}, {}});
