@@ -14,9 +14,9 @@
 #  4. the Argo workflow's step (docker/k8s/workflow.yaml) as a pod, checked as in 3;
 #  5. the failure pod: the same with an input label that does not exist: the application
 #     container exits non-zero naming it within DM_FAILURE_BOUND seconds, every container ends.
-# The whole stage is bounded (DM_DOCKER_STAGE_TIMEOUT seconds, default 1500), and it removes
-# every pod, container, volume, secret, build container and image it made, even on failure, and
-# nothing else (other users may run podman at the same time).
+# The whole stage is bounded (DM_DOCKER_STAGE_TIMEOUT seconds, default 2400: in CI it runs beside
+# the other suites), and it removes every pod, container, volume, secret, build container and
+# image it made, even on failure, and nothing else (other users may run podman at the same time).
 #   DM_KEEP_IMAGES=1   keep the images built (and the base image) for the next run
 #   DM_IMAGES_TAG=T    use the images datamon-*:T already built (docker/build-images.sh T with
 #                      CONTAINER_ENGINE=podman) instead of building them: the pods only
@@ -25,7 +25,7 @@ set -euo pipefail
 
 if [ -z "${DM_DOCKER_STAGE_BOUNDED:-}" ]; then
   export DM_DOCKER_STAGE_BOUNDED=1
-  exec timeout --kill-after=60 "${DM_DOCKER_STAGE_TIMEOUT:-1500}" bash "$0" "$@"
+  exec timeout --kill-after=60 "${DM_DOCKER_STAGE_TIMEOUT:-2400}" bash "$0" "$@"
 fi
 
 root=$(cd "$(dirname "$0")/../.." && pwd)
