@@ -14,6 +14,7 @@
 #include "sidecar/event_waiter.h"
 #include "sidecar/liveness_lock.h"
 #include "sidecar/postmaster.h"
+#include "sidecar/progress_beacon.h"
 #include "sidecar/signal_files.h"
 
 namespace dm::sidecar {
@@ -40,6 +41,7 @@ class PgSidecar {
     }
     const timespec started = alive.mark_started();
     EventWaiter waiter({coord_.root(), coord_.path(c_.name)}, c_.poll_interval);
+    ProgressBeacon beacon(coord_, signals::db_progress(c_.name));  // the wrapper's deadlines
     bool finished = false;
     try {
       if (!c_.dest_repo.empty()) {
