@@ -49,5 +49,6 @@ void add_label_commands(CLI::App& app, GlobalOptions& global);
 void add_mount_command(CLI::App& bundle, GlobalOptions& global);  // fusefs
 void add_pg_commands(CLI::App& app, GlobalOptions& global);       // pgmover
 void add_sidecar_commands(CLI::App& app, GlobalOptions& global);  // sidecar fuse|pg, wrap
+void add_purge_commands(CLI::App& app, GlobalOptions& global);    // purge (common/purge)
 
 }  // namespace dm::cli

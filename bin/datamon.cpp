@@ -83,6 +83,7 @@ int main(int argc, char** argv) {
   dm::cli::add_sidecar_commands(app, global);
   dm::cli::add_version_command(app);
   dm::cli::add_config_commands(app, global);
+  dm::cli::add_purge_commands(app, global);
 
   app.parse_complete_callback([&] {
     dm::LogOptions log;

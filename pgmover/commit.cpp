@@ -59,6 +59,7 @@ CommitResult commit(PgCtl& pg, model::Catalog& catalog, store::Store& blobs, con
   catalog.require_repo(o.repo);
   const auto control = pg.require_clean_shutdown();
   const auto& pgdata = pg.pgdata();
+  pg.ensure_go_pg_version();  // so that the Go pg sidecar can restore the bundle
   auto scan = scan_data_dir(pgdata, control, o.keep_all_wal);
   parse_major(scan.layout.pg_version, dm::quoted(pgdata.string()));
 

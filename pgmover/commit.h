@@ -6,7 +6,8 @@
 // the directory was restored from or last committed as) is taken by its key, neither read nor
 // hashed; the others are hashed, and leaves of their parent entries are passed as known, so
 // they cost no request at all. Records the parent, then updates the local record so
-// that the next commit has this bundle as parent. The result is a plain datamon bundle.
+// that the next commit has this bundle as parent. The result is a plain datamon bundle, with
+// the Go pg sidecar's pg_version file (PgCtl::ensure_go_pg_version) among its files.
 #pragma once
 
 #include <string>

@@ -1,6 +1,7 @@
 #include "pgmover/layout_manifest.h"
 
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "common/model/paths.h"
 #include "common/util/error.h"
@@ -67,6 +68,43 @@ LayoutManifest parse_layout(const std::string& json, const std::string& what) {
   } catch (const nlohmann::json::exception& e) {
     throw Error(ErrorKind::Corrupt, "layout manifest of " + what + " does not parse: " + e.what());
   }
+}
+
+LayoutManifest go_sidecar_layout(const std::vector<std::string>& files, int major) {
+  // What initdb creates empty (src/bin/initdb/initdb.c subdirs), which a bundle cannot carry.
+  std::set<std::string> dirs = {"",
+                                "base",
+                                "global",
+                                "pg_commit_ts",
+                                "pg_dynshmem",
+                                "pg_logical",
+                                "pg_logical/mappings",
+                                "pg_logical/snapshots",
+                                "pg_multixact",
+                                "pg_multixact/members",
+                                "pg_multixact/offsets",
+                                "pg_notify",
+                                "pg_replslot",
+                                "pg_serial",
+                                "pg_snapshots",
+                                "pg_stat",
+                                "pg_stat_tmp",
+                                "pg_subtrans",
+                                "pg_tblspc",
+                                "pg_twophase",
+                                "pg_wal",
+                                "pg_wal/archive_status",
+                                "pg_xact"};
+  if (major >= 17) dirs.insert("pg_wal/summaries");
+  for (const auto& f : files) {
+    for (auto slash = f.find('/'); slash != std::string::npos; slash = f.find('/', slash + 1)) {
+      dirs.insert(f.substr(0, slash));
+    }
+  }
+  LayoutManifest layout;
+  layout.pg_version = std::to_string(major);
+  for (const auto& d : dirs) layout.directories.push_back({d, 0700});  // sorted: parents first
+  return layout;
 }
 
 }  // namespace dm::pgmover

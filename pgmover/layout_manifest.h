@@ -18,6 +18,11 @@
 namespace dm::pgmover {
 
 inline constexpr const char* kLayoutEntryName = ".datamon-pg/layout.json";
+// The Go pg sidecar's version file at the top of PGDATA: `pg_config --version`'s number
+// ("15.18"); it refuses a bundle whose major (before the first '.') is not its own. `pg init`
+// and commits write it into PGDATA (PgCtl::ensure_go_pg_version); a bundle without a layout manifest but with
+// PG_VERSION and global/pg_control is restored as the Go sidecar made it (go_sidecar_layout).
+inline constexpr const char* kGoVersionFile = "pg_version";
 inline constexpr int kLayoutFormat = 1;
 
 struct DirectoryEntry {
@@ -44,6 +49,11 @@ struct LayoutManifest {
 };
 
 std::string to_json(const LayoutManifest& manifest);
+
+// The layout of a bundle the Go pg sidecar made (a data directory uploaded as is, empty
+// directories lost): every folder holding one of `files`, and the empty folders PostgreSQL
+// `major` needs (the Go image restores them from its pgdirs.tar), all 0700, no symlinks.
+LayoutManifest go_sidecar_layout(const std::vector<std::string>& files, int major);
 LayoutManifest parse_layout(const std::string& json, const std::string& what);
 
 }  // namespace dm::pgmover

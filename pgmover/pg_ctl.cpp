@@ -14,6 +14,7 @@
 #include "common/util/error.h"
 #include "common/util/files.h"
 #include "pgmover/exclusions.h"
+#include "pgmover/layout_manifest.h"
 
 namespace fs = std::filesystem;
 
@@ -246,6 +247,20 @@ void PgCtl::init(const std::string& owner, bool data_checksums) {
       throw Error(ErrorKind::InvalidArgument,
                   "cannot create role '" + owner + "' in '" + pgdata_.string() + "': " + last_line(role.output));
     }
+  }
+  ensure_go_pg_version();
+}
+
+void PgCtl::ensure_go_pg_version() {
+  const auto path = pgdata_ / kGoVersionFile;
+  const int major = parse_major(read_file(pgdata_ / "PG_VERSION"), dm::quoted(pgdata_.string()));
+  const std::string text =
+      (binaries_.major == major && !binaries_.version.empty() ? binaries_.version : std::to_string(major)) + "\n";
+  struct stat st {};
+  if (::lstat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode) && read_file(path) == text) return;
+  write_file_atomic(path, text, 0600, AtomicWrite::Replace);
+  if (::geteuid() == 0 && ::lchown(path.c_str(), user_.uid, user_.gid) != 0) {
+    throw_errno("cannot give to user '" + user_.name + "'", path.string());
   }
 }
 

@@ -54,6 +54,10 @@ class PgCtl {
   // initdb: UTF8, no locale, data checksums (unless told otherwise, for pg_upgrade's sake);
   // then the `owner` role as superuser if non-empty.
   void init(const std::string& owner, bool data_checksums = true);
+  // The Go pg sidecar's `pg_version` at the top of PGDATA (layout_manifest.h): the binaries'
+  // version ("15.18") when they run the data's major, else the major. Written (owned by the
+  // server's user) only when missing or different; init and every commit call it.
+  void ensure_go_pg_version();
   // Ownership and the 0700/0750 rule fixed (when root), versions checked, pg_ctl start -w,
   // then ready only when a real query answers and recovery is over. A failure (the time limit
   // included) stops whatever server it started, and its message names the server log and

@@ -167,11 +167,16 @@ RestoreResult restore(model::Catalog& catalog, store::Store& blobs, const Restor
   const model::BundleEntry* control_entry = nullptr;
   std::vector<model::BundleEntry> data_entries;
   Expected want;
+  bool has_layout = false;
+  for (size_t i = 0; i < entries.size(); ++i) has_layout = has_layout || names[i] == kLayoutEntryName;
   for (size_t i = 0; i < entries.size(); ++i) {
     if (names[i] == kLayoutEntryName) {
       layout_entry = &entries[i];
       continue;
     }
+    // A Go sidecar bundle is the data directory as it was: its pid and opts files are not
+    // restored (PostgreSQL's exclusion list; our commits never hold them).
+    if (!has_layout && is_excluded(names[i])) continue;
     if (names[i] == "PG_VERSION") version_entry = &entries[i];
     if (names[i] == kPgControl) {
       control_entry = &entries[i];
@@ -181,15 +186,19 @@ RestoreResult restore(model::Catalog& catalog, store::Store& blobs, const Restor
     }
     want.files.insert(names[i]);
   }
-  if (!layout_entry) {
-    throw Error(ErrorKind::InvalidArgument,
-                what + " has no " + kLayoutEntryName + ": it was not made by datamon pg commit");
-  }
   if (!version_entry || !control_entry) {
     throw Error(ErrorKind::InvalidArgument, what + " has no PG_VERSION or global/pg_control: not a PostgreSQL cluster");
   }
-  const auto layout = parse_layout(read_entry(reader, *layout_entry, bundle.id), what);
   const int data_major = parse_major(read_entry(reader, *version_entry, bundle.id), what);
+  LayoutManifest layout;
+  if (layout_entry) {
+    layout = parse_layout(read_entry(reader, *layout_entry, bundle.id), what);
+  } else {
+    // No manifest: a data directory the Go pg sidecar uploaded (wrap_datamon_pg.sh).
+    std::vector<std::string> files(want.files.begin(), want.files.end());
+    layout = go_sidecar_layout(files, data_major);
+    spdlog::info("bundle {} has no {}: restoring it as a Go pg sidecar bundle", bundle.id, kLayoutEntryName);
+  }
   if (o.upgrade && data_major < o.binaries.major) {
     // The bundle is resolved: the inner restore must fetch this one, not resolve the label again.
     RestoreOptions exact = o;
@@ -306,7 +315,7 @@ RestoreResult restore(model::Catalog& catalog, store::Store& blobs, const Restor
   state.bundle = bundle.id;
   int64_t newest = 0;
   for (size_t i = 0; i < entries.size(); ++i) {
-    if (names[i] == kLayoutEntryName) continue;
+    if (names[i] == kLayoutEntryName || (!has_layout && is_excluded(names[i]))) continue;
     struct stat st {};
     if (::lstat((pgdata / names[i]).c_str(), &st) != 0) throw_errno("cannot stat", (pgdata / names[i]).string());
     newest = std::max(newest, facts_of(st, "").ctime_ns);
@@ -314,7 +323,7 @@ RestoreResult restore(model::Catalog& catalog, store::Store& blobs, const Restor
   wait_until_settled(newest);
   const int64_t stat_begin = now_ns();
   for (size_t i = 0; i < entries.size(); ++i) {
-    if (names[i] == kLayoutEntryName) continue;
+    if (names[i] == kLayoutEntryName || (!has_layout && is_excluded(names[i]))) continue;
     struct stat st {};
     if (::lstat((pgdata / names[i]).c_str(), &st) != 0) throw_errno("cannot stat", (pgdata / names[i]).string());
     const auto facts = facts_of(st, entries[i].hash);

@@ -8,6 +8,9 @@
 // leaves a directory PostgreSQL refuses to start, and running it again finishes the job. Refuses a directory in which a
 // server runs, one that does not look like a data directory, and a bundle whose PostgreSQL major does not match the
 // binaries (unless `upgrade` is set and the bundle is older: then see upgrade.h).
+// A bundle without a layout manifest (the Go pg sidecar's: the data directory uploaded as is,
+// with its pg_version file) is restored with go_sidecar_layout: its files, the folders that
+// hold them and PostgreSQL's empty folders, without its postmaster.pid/opts.
 #pragma once
 
 #include <filesystem>

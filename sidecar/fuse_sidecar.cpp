@@ -1,6 +1,8 @@
 #include "sidecar/fuse_sidecar.h"
 
+#include <fcntl.h>
 #include <spdlog/spdlog.h>
+#include <unistd.h>
 
 #include <memory>
 #include <thread>
@@ -17,6 +19,7 @@
 #include "sidecar/event_waiter.h"
 #include "sidecar/liveness_lock.h"
 #include "sidecar/mount_table.h"
+#include "sidecar/progress_beacon.h"
 #include "sidecar/signal_files.h"
 
 namespace dm::sidecar {
@@ -33,6 +36,24 @@ struct ActiveMount {
   const FuseSource* source;
   std::unique_ptr<ChildProcess> server;
 };
+
+// Makes sure `file` can be created once the upload is committed: its folder is created when
+// missing, and a probe file is written and removed there; `file` itself must not exist yet.
+void prepare_output_file(const std::filesystem::path& file, const std::string& what) {
+  const auto folder = file.parent_path().empty() ? std::filesystem::path(".") : file.parent_path();
+  std::error_code ec;
+  std::filesystem::create_directories(folder, ec);
+  if (ec)
+    throw Error(ErrorKind::Io, "cannot create the folder of " + what + " '" + file.string() + "': " + ec.message());
+  if (std::filesystem::exists(std::filesystem::symlink_status(file, ec))) {
+    throw Error(ErrorKind::AlreadyExists, what + " file '" + file.string() + "' already exists");
+  }
+  const auto probe = folder / ("." + file.filename().string() + ".probe");
+  const int fd = ::open(probe.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+  if (fd < 0) throw_errno("cannot write " + what + " in", folder.string());
+  ::close(fd);
+  ::unlink(probe.c_str());
+}
 
 std::string describe(const FuseSource& s) {
   return "mount of bundle '" + s.name + "' (repo '" + s.repo + "', " +
@@ -57,6 +78,7 @@ class FuseSidecar {
       spdlog::warn("fuse sidecar: nothing mounted or saved: the wrapper reported: {}", *reason);
       return 0;
     }
+    ProgressBeacon beacon(coord_, signals::kFuseProgress);  // the wrapper's deadlines
     bool finished = false;
     try {
       std::vector<DestinationRepo> destinations;
@@ -170,6 +192,9 @@ class FuseSidecar {
     try {
       std::error_code ec;
       if (!std::filesystem::is_directory(d.folder, ec)) throw Error(ErrorKind::NotFound, "no such folder");
+      // Before the upload: a destBundleID that cannot be written must fail the run before a
+      // bundle is committed, or a retry would commit a duplicate.
+      if (!d.bundle_id_file.empty()) prepare_output_file(d.bundle_id_file, "destBundleID");
       auto ctx = config::open_context(run_.datamon);
       auto catalog = ctx.catalog();
       const auto files = transfer::scan_tree(d.folder);

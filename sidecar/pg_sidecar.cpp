@@ -14,6 +14,7 @@
 #include "sidecar/event_waiter.h"
 #include "sidecar/liveness_lock.h"
 #include "sidecar/postmaster.h"
+#include "sidecar/progress_beacon.h"
 #include "sidecar/signal_files.h"
 
 namespace dm::sidecar {
@@ -44,6 +45,7 @@ class PgSidecar {
       spdlog::warn("pg sidecar '{}': nothing prepared or saved: the wrapper reported: {}", c_.name, *reason);
       return 0;
     }
+    ProgressBeacon beacon(coord_, signals::db_progress(c_.name));  // the wrapper's deadlines
     bool finished = false;
     try {
       if (!c_.dest_repo.empty()) {

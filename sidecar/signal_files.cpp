@@ -27,6 +27,9 @@ std::string db_failed(const std::string& db) {
 std::string db_lock(const std::string& db) {
   return db + "/db.lock";
 }
+std::string db_progress(const std::string& db) {
+  return db + "/db.progress";
+}
 }  // namespace signals
 
 namespace {

@@ -21,19 +21,21 @@ namespace dm::sidecar {
 
 // Names of the signal files, relative to the coordination folder.
 namespace signals {
-inline constexpr const char* kMountDone = "mountdone";       // fuse sidecar: every source mounted
-inline constexpr const char* kInitUpload = "initupload";     // wrapper: app succeeded, save outputs
-inline constexpr const char* kUploadDone = "uploaddone";     // fuse sidecar: outputs saved, unmounted
-inline constexpr const char* kFuseFailed = "fusefailed";     // fuse sidecar failed; content = reason
-inline constexpr const char* kAppFailed = "appfailed";       // wrapper: end without saving; content = reason
-inline constexpr const char* kFuseLock = "fuse.lock";        // held (flock) while the fuse sidecar lives
-inline constexpr const char* kWrapperLock = "wrapper.lock";  // held while the wrapper lives
+inline constexpr const char* kMountDone = "mountdone";         // fuse sidecar: every source mounted
+inline constexpr const char* kInitUpload = "initupload";       // wrapper: app succeeded, save outputs
+inline constexpr const char* kUploadDone = "uploaddone";       // fuse sidecar: outputs saved, unmounted
+inline constexpr const char* kFuseFailed = "fusefailed";       // fuse sidecar failed; content = reason
+inline constexpr const char* kAppFailed = "appfailed";         // wrapper: end without saving; content = reason
+inline constexpr const char* kFuseLock = "fuse.lock";          // held (flock) while the fuse sidecar lives
+inline constexpr const char* kWrapperLock = "wrapper.lock";    // held while the wrapper lives
+inline constexpr const char* kFuseProgress = "fuse.progress";  // fuse sidecar moved data; content = io total
 
 std::string db_started(const std::string& db);      // {db}/dbstarted
 std::string db_init_upload(const std::string& db);  // {db}/initdbupload
 std::string db_upload_done(const std::string& db);  // {db}/dbuploaddone
 std::string db_failed(const std::string& db);       // {db}/dbfailed; content = reason
 std::string db_lock(const std::string& db);         // {db}/db.lock
+std::string db_progress(const std::string& db);     // {db}/db.progress; content = io total (progress_beacon.h)
 }  // namespace signals
 
 class CoordDir {

@@ -50,10 +50,12 @@ const char* phase_name(Phase p) {
 // What the wrapper knows of one declared sidecar and the files that speak for it.
 struct SidecarView {
   std::string title;  // "sidecar fuse", "sidecar pg 'db1'"
-  std::string ready, start_upload, done, failed, lock;
-  bool seen_alive = false;       // seen holding its stamped lock: an instance of this run
-  bool ignored_earlier = false;  // its files were ignored as an earlier run's
-  bool ignored_answer = false;   // its `done` did not echo this run's request
+  std::string ready, start_upload, done, failed, lock, progress;
+  bool seen_alive = false;                     // seen holding its stamped lock: an instance of this run
+  bool ignored_earlier = false;                // its files were ignored as an earlier run's
+  bool ignored_answer = false;                 // its `done` did not echo this run's request
+  std::optional<std::string> progress_seen{};  // its progress signal's last content
+  Clock::time_point progressed_at{};           // when that content was first seen
 };
 
 // A request's content: fresh random bytes, so that only a sidecar that read this run's request
@@ -77,11 +79,12 @@ class Wrapper {
   explicit Wrapper(const WrapOptions& options) : options_(options), coord_(options.coord) {
     if (options_.fuse) {
       sidecars_.push_back({"sidecar fuse", signals::kMountDone, signals::kInitUpload, signals::kUploadDone,
-                           signals::kFuseFailed, signals::kFuseLock});
+                           signals::kFuseFailed, signals::kFuseLock, signals::kFuseProgress});
     }
     for (const auto& db : options_.databases) {
       sidecars_.push_back({"sidecar pg '" + db + "'", signals::db_started(db), signals::db_init_upload(db),
-                           signals::db_upload_done(db), signals::db_failed(db), signals::db_lock(db)});
+                           signals::db_upload_done(db), signals::db_failed(db), signals::db_lock(db),
+                           signals::db_progress(db)});
     }
   }
 
@@ -225,36 +228,52 @@ class Wrapper {
     return std::nullopt;
   }
 
-  // Waits until every sidecar reached `goal`; the reason of the first failure otherwise.
+  // A live sidecar of this run that changed its progress signal is still moving data.
+  void note_progress(SidecarView& s) {
+    if (!s.seen_alive) return;
+    auto now = coord_.reason(s.progress);
+    if (now && now != s.progress_seen) {
+      s.progress_seen = std::move(now);
+      s.progressed_at = Clock::now();
+    }
+  }
+
+  // Waits until every sidecar reached `goal`; the reason of the first failure otherwise. A
+  // sidecar times out `timeout` after the later of the wait's start and its last progress.
   std::optional<std::string> wait_all(EventWaiter& waiter, const std::string SidecarView::*goal, const char* what) {
-    const auto deadline = Clock::now() + options_.timeout;
+    const auto started = Clock::now();
     for (;;) {
-      std::vector<std::string> pending;
-      const SidecarView* first_pending = nullptr;
+      std::vector<SidecarView*> pending;
       for (auto& s : sidecars_) {
         auto c = check(s, goal);
         if (c.state == SidecarState::Failed) return c.reason;
         if (c.state == SidecarState::Pending) {
-          pending.push_back(s.title);
-          if (!first_pending) first_pending = &s;
+          note_progress(s);
+          pending.push_back(&s);
         }
       }
       if (pending.empty()) return std::nullopt;
       if (auto sig = waiter.terminated_by()) {
         return std::string("wrapper interrupted by signal ") + std::to_string(*sig) + " while waiting for " +
-               pending.front() + " (" + what + ")";
+               pending.front()->title + " (" + what + ")";
       }
-      const auto left = std::chrono::duration_cast<milliseconds>(deadline - Clock::now());
-      if (left.count() <= 0) {
-        return "timed out after " + format_duration(options_.timeout) + " waiting for " + pending.front() + " (" +
-               what + ")" +
-               (first_pending->ignored_earlier ? "; its signal files in the coordination folder are from an earlier run"
-                : first_pending->ignored_answer ? "; its '" + first_pending->done + "' does not answer this run's '" +
-                                                      first_pending->start_upload + "'"
-                                                : std::string());
+      auto left = kProbePeriod;
+      for (const auto* s : pending) {
+        const auto deadline = std::max(started, s->progressed_at) + options_.timeout;
+        const auto until = std::chrono::duration_cast<milliseconds>(deadline - Clock::now());
+        if (until.count() <= 0) return timed_out(*s, what);
+        left = std::min(left, until);
       }
-      waiter.wait(std::min(left, kProbePeriod));
+      waiter.wait(left);
     }
+  }
+
+  std::string timed_out(const SidecarView& s, const char* what) const {
+    return "timed out after " + format_duration(options_.timeout) + (s.progress_seen ? " without progress" : "") +
+           " waiting for " + s.title + " (" + what + ")" +
+           (s.ignored_earlier  ? "; its signal files in the coordination folder are from an earlier run"
+            : s.ignored_answer ? "; its '" + s.done + "' does not answer this run's '" + s.start_upload + "'"
+                               : std::string());
   }
 
   // The app has exited (or was stopped): its group and every orphan re-parented to us go too.

@@ -12,7 +12,9 @@
 // without a final signal), a timeout or an app failure leads to Aborting: the app is stopped
 // (SIGTERM, SIGKILL after the grace period), `appfailed` is raised with the reason so that
 // every sidecar ends without saving, and the wrapper waits (bounded) for the live sidecars to
-// end. Every wait is bounded by `timeout`, except the application's own run time.
+// end. Every wait is bounded by `timeout`, except the application's own run time; a sidecar
+// that is alive and moving data (its progress signal changes, progress_beacon.h) is waited
+// for until `timeout` after its last progress, so a long transfer is not cut short.
 //
 // A reused coordination folder: the wrapper clears its own earlier signals before stamping
 // its lock, and ignores a sidecar's files until they are of this run (see of_this_run in

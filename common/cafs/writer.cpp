@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <memory>
 #include <mutex>
 #include <semaphore>
@@ -45,6 +46,10 @@ struct Fd {
   }
 };
 
+int64_t now_seconds() {
+  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
 }  // namespace
 
 Writer::Writer(store::Store& blobs, uint32_t leaf_size, ThreadPool& leaf_pool, const KeySet* known)
@@ -58,7 +63,14 @@ bool Writer::store_blob(const std::string& name, std::string_view data) {
   ++stats_.existence_checks;
   if (auto info = blobs_.stat(name); info && info->size > 0) {
     // An existing non-empty object with a matching CRC (where reported) is a valid duplicate.
-    if (!info->crc32c || *info->crc32c == crc32c(data)) return false;
+    if (!info->crc32c || *info->crc32c == crc32c(data)) {
+      if (info->modified && *info->modified < now_seconds() - kRefreshAfterSeconds) {
+        // Old enough for `purge` to consider: re-written so that its age says it is in use.
+        blobs_.put(name, data, store::PutMode::Overwrite);
+        ++stats_.blobs_refreshed;
+      }
+      return false;
+    }
   }
   blobs_.put(name, data, store::PutMode::Overwrite);
   return true;

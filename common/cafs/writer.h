@@ -6,6 +6,11 @@
 // are known to exist: no request at all). Leaves are hashed and stored in parallel on the
 // shared leaf pool with a bounded number in flight; the root blob is written after all of
 // the file's leaves. Thread-safe: many files may be put at once.
+//
+// A duplicate found in the store that was last written more than kRefreshAfterSeconds ago is
+// written again (Overwrite, same bytes): `purge` deletes only unreferenced blobs older than
+// its grace period, so a blob this upload is about to reference must look recent until the
+// bundle is committed. `purge` refuses a grace period shorter than kRefreshAfterSeconds.
 #pragma once
 
 #include <atomic>
@@ -22,6 +27,9 @@ namespace dm::cafs {
 
 using KeySet = std::unordered_set<Key, KeyHash>;
 
+// Six hours: a blob re-used at most this long after its last write is not re-written.
+constexpr int64_t kRefreshAfterSeconds = 6 * 3600;
+
 struct PutResult {
   Key root;
   uint64_t size = 0;
@@ -36,6 +44,7 @@ struct WriterStats {
   std::atomic<uint64_t> leaves_stored{0};
   std::atomic<uint64_t> bytes_stored{0};
   std::atomic<uint64_t> existence_checks{0};
+  std::atomic<uint64_t> blobs_refreshed{0};  // old duplicates re-written for purge's grace period
 };
 
 class Writer {

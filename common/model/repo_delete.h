@@ -7,6 +7,8 @@
 // whole), then its index files, and repo.yaml last, so an interrupted delete can be re-run.
 #pragma once
 
+#include <cstdint>
+#include <set>
 #include <string>
 
 #include "common/model/catalog.h"
@@ -15,5 +17,14 @@ namespace dm::model {
 
 // NotFound naming the repo when it does not exist.
 void delete_repo(Catalog& catalog, const std::string& repo);
+
+// Go's `repo delete files` (core.DeleteEntriesFromRepo): removes the entries whose name is
+// exactly one of `names` from every bundle of the repo, rewriting (Overwrite) each index file
+// that held one; bundle.yaml is left as is (its count is the number of index files, which does
+// not change; an index file may become empty). Each rewrite replaces one whole object, so a
+// reader sees a file either before or after it; an interrupted run is finished by running it
+// again. Blobs stay for `purge`. Returns the number of entries removed over all bundles.
+// NotFound naming the repo when it does not exist.
+uint64_t delete_entries(Catalog& catalog, const std::string& repo, const std::set<std::string>& names);
 
 }  // namespace dm::model

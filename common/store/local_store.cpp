@@ -116,7 +116,36 @@ std::optional<ObjectInfo> LocalStore::stat(std::string_view name) {
     throw_errno("cannot stat", path.string());
   }
   if (!S_ISREG(st.st_mode)) return std::nullopt;
-  return ObjectInfo{static_cast<uint64_t>(st.st_size), std::nullopt};
+  return ObjectInfo{static_cast<uint64_t>(st.st_size), std::nullopt, static_cast<int64_t>(st.st_mtim.tv_sec)};
+}
+
+bool LocalStore::remove_if_older(std::string_view name, int64_t cutoff) {
+  const auto path = path_of(name);
+  struct stat st {};
+  if (::lstat(path.c_str(), &st) != 0) {
+    if (errno == ENOENT || errno == ENOTDIR) return false;
+    throw_errno("cannot stat", path.string());
+  }
+  if (!S_ISREG(st.st_mode) || st.st_mtim.tv_sec >= cutoff) return false;
+  std::error_code ec;
+  fs::create_directories(tmp_, ec);
+  if (ec) throw Error(ErrorKind::Io, "cannot create folder '" + tmp_.string() + "': " + ec.message());
+  std::string aside_name = "purge-" + std::string(name);
+  std::replace(aside_name.begin(), aside_name.end(), '/', '%');
+  const auto aside = tmp_ / aside_name;
+  if (::rename(path.c_str(), aside.c_str()) != 0) {
+    if (errno == ENOENT) return false;
+    throw_errno("cannot move aside", path.string());
+  }
+  if (::lstat(aside.c_str(), &st) != 0) throw_errno("cannot stat", aside.string());
+  if (st.st_mtim.tv_sec < cutoff) {
+    if (::unlink(aside.c_str()) != 0) throw_errno("cannot remove", aside.string());
+    return true;
+  }
+  // Re-written since it was judged: put it back, unless a writer has already re-created it.
+  if (::link(aside.c_str(), path.c_str()) != 0 && errno != EEXIST) throw_errno("cannot restore", path.string());
+  if (::unlink(aside.c_str()) != 0) throw_errno("cannot remove", aside.string());
+  return false;
 }
 
 void LocalStore::put(std::string_view name, std::string_view data, PutMode mode) {

@@ -40,6 +40,10 @@ class LocalStore final : public Store {
   void list(std::string_view prefix, std::string_view delimiter,
             const std::function<void(const ListEntry&)>& on_entry) override;
   void remove(std::string_view name) override;
+  // Moves the object aside (rename, atomic) before judging its age, then deletes it or puts it
+  // back: a put() that lands before the move is seen in the age, one after it re-creates the
+  // object, so no write is ever lost to a purge.
+  bool remove_if_older(std::string_view name, int64_t cutoff) override;
   void flush() override;
 
   const std::filesystem::path& root() const { return root_; }

@@ -13,6 +13,18 @@ std::string object_url(const Store& store, std::string_view name) {
   return shown.substr(1, shown.size() - 2);
 }
 
+bool Store::remove_if_older(std::string_view name, int64_t cutoff) {
+  const auto info = stat(name);
+  if (!info || !info->modified || *info->modified >= cutoff) return false;
+  try {
+    remove(name);
+  } catch (const Error& e) {
+    if (e.kind() == ErrorKind::NotFound) return false;
+    throw;
+  }
+  return true;
+}
+
 void Store::throw_too_large(std::string_view name, uint64_t max_size) const {
   throw Error(ErrorKind::Corrupt, "object " + object_url(*this, name) + " is larger than the " +
                                       std::to_string(max_size) + " bytes expected");

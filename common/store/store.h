@@ -28,6 +28,10 @@ enum class PutMode {
 struct ObjectInfo {
   uint64_t size = 0;
   std::optional<uint32_t> crc32c;  // when the backend reports one (GCS)
+  // When the object was last written, in seconds since the Unix epoch (file mtime, GCS
+  // `updated`, S3 Last-Modified); nullopt when the backend does not say. `purge` keeps any
+  // blob without one.
+  std::optional<int64_t> modified;
 };
 
 // One listing result: an object name, or a common prefix (ending with the delimiter) when a
@@ -72,6 +76,13 @@ class Store {
                     const std::function<void(const ListEntry&)>& on_entry) = 0;
 
   virtual void remove(std::string_view name) = 0;
+
+  // Removes the object only if it was last written before `cutoff` (seconds since the Unix
+  // epoch); returns whether it removed it. An object that is gone, newer, or without a
+  // modification time is kept. Used by `purge`, racing writers that re-write a blob to keep
+  // it: the default stats then removes, so a write landing between the two (one round trip)
+  // is lost; a local folder overrides it with a check that no write can slip through.
+  virtual bool remove_if_older(std::string_view name, int64_t cutoff);
 
   // Makes every object written to this bucket so far durable, whoever wrote it. Remote stores
   // are durable when put() returns; a local folder may defer syncing its directory to here.

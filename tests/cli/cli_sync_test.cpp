@@ -108,6 +108,75 @@ TEST_F(CliSync, RepoDeleteAsksFirstAndKeepsSharedBlobs) {
   EXPECT_EQ(test::tree_contents(dir_ / "out", {".datamon"}), test::tree_contents(src));
 }
 
+TEST_F(CliSync, RepoDeleteFilesRemovesEntriesFromEveryBundle) {
+  const auto src = dir_ / "src";
+  test::write_file(src / "a", "a");
+  test::write_file(src / "sub/b", "b");
+  test::write_file(src / "c", "c1");
+  const auto first = upload(src);
+  test::write_file(src / "c", "c2");
+  const auto second = upload(src);
+  const auto names = [&](const std::string& id) {
+    return ok({"bundle", "list", "files", "--repo", "demo", "--bundle", id, "--format", "{{.NameWithPath}}"});
+  };
+  ASSERT_EQ(names(first), "a\nc\nsub/b\n");
+
+  auto r = dm({"repo", "delete", "files", "--repo", "demo", "--file", "sub/b"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.out.find("Are you sure you want to delete repo files from repo medata for \"demo\" [y|n]"),
+            std::string::npos)
+      << r.out;
+  EXPECT_EQ(names(first), "a\nc\nsub/b\n");
+  r = dm({"repo", "delete", "files", "--repo", "demo", "--force-yes"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("must specify at least one file or file list"), std::string::npos) << r.err;
+
+  EXPECT_EQ(ok({"repo", "delete", "files", "--repo", "demo", "--file", "sub/b", "--force-yes"}), "");
+  EXPECT_EQ(names(first), "a\nc\n");
+  EXPECT_EQ(names(second), "a\nc\n");
+  const auto out = dir_ / "out";
+  ok({"bundle", "download", "--repo", "demo", "--bundle", first, "--destination", out.string()});
+  EXPECT_EQ(test::tree_contents(out, {".datamon"}),
+            (std::vector<std::pair<std::string, std::string>>{{"a", "a"}, {"c", "c1"}}));
+
+  // A list naming what remains (and a name no bundle has) empties both bundles.
+  test::write_file(dir_ / "list.txt", "a\nc\nnever-uploaded\n");
+  EXPECT_EQ(ok({"repo", "delete", "files", "--repo", "demo", "--files", (dir_ / "list.txt").string(), "--force-yes"}),
+            "");
+  EXPECT_EQ(names(first), "");
+  EXPECT_EQ(names(second), "");
+  EXPECT_NE(dm({"repo", "delete", "files", "--repo", "nope", "--file", "a", "--force-yes"}).exit_code, 0);
+}
+
+TEST_F(CliSync, RepoGetAndListWithSize) {
+  const auto src = dir_ / "src";
+  test::write_file(src / "small", "abc");
+  test::write_file(src / "big", test::random_bytes(12345, 4));
+  const auto first = upload(src);
+  fs::remove_all(src);
+  test::write_file(src / "five", std::string(5000, 'x'));
+  test::wait_for_next_second();  // bundles list in id order
+  const auto second = upload(src);
+  const std::string time = "[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9:.]+ \\+0000 UTC";
+  const std::string sizes = first + " , m, " + time + ", 12348 \\(12.35kB\\)\n" + second + " , m, " + time +
+                            ", 5000 \\(5kB\\)\n\nGrand total for repo \"demo\": 17348 \\(17.35kB\\)\n";
+  const auto got = ok({"repo", "get", "--repo", "demo", "--with-size"});
+  EXPECT_TRUE(std::regex_match(got, std::regex("demo , demo repo , Test User , test@example.com , " + time +
+                                               "\nAll bundles with their total size:\n" + sizes)))
+      << got;
+  ok({"repo", "create", "--repo", "empty", "--description", "nothing"});
+  const auto listed = ok({"repo", "list", "--with-size"});
+  EXPECT_TRUE(std::regex_match(listed, std::regex("demo , demo repo , Test User , test@example.com , " + time + "\n" +
+                                                  sizes + "empty , nothing , Test User , test@example.com , " + time +
+                                                  "\n\nGrand total for repo \"empty\": 0 \\(0B\\)\n")))
+      << listed;
+  // --format applies to the bundle lines too, as in Go.
+  const std::string bundle_type = "struct { model.BundleDescriptor; Size uint64; HumanSize string }";
+  EXPECT_EQ(ok({"repo", "get", "--repo", "demo", "--with-size", "--format", "{{printf \"%T\" .}}"}),
+            "model.RepoDescriptor\nAll bundles with their total size:\n" + bundle_type + "\n" + bundle_type +
+                "\n\nGrand total for repo \"demo\": 17348 (17.35kB)\n");
+}
+
 TEST_F(CliSync, UploadAFileListSkippingWhatCannotBeRead) {
   const auto src = dir_ / "src";
   test::write_file(src / "a", "a");

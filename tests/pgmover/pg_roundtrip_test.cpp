@@ -115,6 +115,8 @@ TEST(PgMover, CommitRestoreElsewhereStartsWithoutRecoveryAndMatches) {
     else
       ++it;
   }
+  // `pg init` wrote Go's pg_version ("15.<minor>"); it travels like any file.
+  EXPECT_EQ(read_file(b / "pg_version").substr(0, 3), "15.");
   EXPECT_EQ(shape_difference(shape(b), want), "");
   EXPECT_EQ(controldata_state(b), "shut down");
   struct stat st {};

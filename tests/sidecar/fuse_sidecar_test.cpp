@@ -23,7 +23,8 @@ class FuseSidecarTest : public ::testing::Test {
  protected:
   void SetUp() override { store.create_repo("outputs"); }
 
-  std::filesystem::path write_config(const std::string& repo = "outputs") {
+  std::filesystem::path write_config(const std::string& repo = "outputs", std::filesystem::path bundle_id_file = {}) {
+    if (bundle_id_file.empty()) bundle_id_file = dir / "bid.txt";
     const auto file = dir / "fuse.yaml";
     test::write_file(file, "globalOpts:\n  coordPoint: " + coord.root().string() +
                                "\n  configBucketName: " + store.url() +
@@ -31,7 +32,7 @@ class FuseSidecarTest : public ::testing::Test {
                                "\n    destRepo: " + repo +
                                "\n    destMessage: run results\n    destLabel: latest-run\n"
                                "    destBundleID: " +
-                               (dir / "bid.txt").string() + "\n");
+                               bundle_id_file.string() + "\n");
     return file;
   }
 
@@ -61,6 +62,36 @@ TEST_F(FuseSidecarTest, UploadsTheOutputFolderWithItsLabelOnceTheAppSucceeds) {
       store.run({"bundle", "download", "--repo", "outputs", "--label", "latest-run", "--destination", back.string()});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(test::tree_contents(back, {".datamon"}), test::tree_contents(out));
+}
+
+// destBundleID in a folder that does not exist yet: created before the upload.
+TEST_F(FuseSidecarTest, TheDestBundleIdFolderIsCreated) {
+  const auto bid = dir / "ids/run-1/bid.txt";
+  const auto config = write_config("outputs", bid);
+  auto sidecar = start_datamon(store, {"sidecar", "fuse", "--config", config.string()}, "fuse");
+  auto wrap = start_datamon(
+      store, {"wrap", "--coord", coord.root().string(), "--fuse", "--", "sh", "-c", "mkdir -p " + out.string()},
+      "wrap");
+  ASSERT_EQ(wrap->wait_exit(60s), 0) << wrap->failure_reason();
+  ASSERT_EQ(sidecar->wait_exit(30s), 0) << sidecar->failure_reason();
+  const auto id = test::read_file(bid);
+  EXPECT_EQ(id.size(), 27U);
+  EXPECT_THAT(store.run({"bundle", "list", "--repo", "outputs"}).out, HasSubstr(id));
+}
+
+// A destBundleID that can never be written fails the run before a bundle is committed, so a
+// retry does not leave a duplicate behind.
+TEST_F(FuseSidecarTest, AnUnwritableDestBundleIdFailsBeforeTheUpload) {
+  test::write_file(dir / "a-file", "not a folder");
+  const auto config = write_config("outputs", dir / "a-file/bid.txt");
+  auto sidecar = start_datamon(store, {"sidecar", "fuse", "--config", config.string()}, "fuse");
+  auto wrap = start_datamon(
+      store, {"wrap", "--coord", coord.root().string(), "--fuse", "--", "sh", "-c", "mkdir -p " + out.string()},
+      "wrap");
+  EXPECT_EQ(wrap->wait_exit(60s), 1);
+  EXPECT_THAT(wrap->failure_reason(), HasSubstr("destBundleID"));
+  EXPECT_EQ(sidecar->wait_exit(30s), 1);
+  EXPECT_EQ(store.run({"bundle", "list", "--repo", "outputs"}).out, "");
 }
 
 TEST_F(FuseSidecarTest, TheOldWrappersFileProtocolStillDrivesIt) {

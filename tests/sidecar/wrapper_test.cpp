@@ -339,6 +339,42 @@ TEST_F(WrapTest, AFailureOfThisRunRaisedBeforeTheWrapperStartedIsBelieved) {
   EXPECT_FALSE(std::filesystem::exists(out));
 }
 
+// The deadline runs from a sidecar's last progress: one that keeps moving data (its progress
+// signal changes) is waited for past `timeout`; once it stops, it times out `timeout` later.
+TEST_F(WrapTest, ASidecarStillMovingDataIsWaitedForPastTheTimeout) {
+  coord.ensure();
+  auto fuse = stamped_lock(coord.path(signals::kFuseLock));
+  coord.raise(signals::kMountDone);
+  auto w = wrap({"--fuse", "--timeout", "1s"}, {"true"});
+  ASSERT_TRUE(wait_for_file(coord.path(signals::kInitUpload)));
+  for (int i = 0; i < 12; ++i) {  // 3 s of transfer, three times the timeout
+    coord.raise(signals::kFuseProgress, "io " + std::to_string(1000000 * (i + 1)));
+    std::this_thread::sleep_for(250ms);
+  }
+  ASSERT_FALSE(w->wait_exit(0ms)) << "timed out while the sidecar moved data: " << w->failure_reason();
+  answer(signals::kInitUpload, signals::kUploadDone);
+  EXPECT_EQ(w->wait_exit(10s), 0) << w->failure_reason();
+}
+
+TEST_F(WrapTest, ASidecarThatStopsMovingDataTimesOut) {
+  coord.ensure();
+  auto fuse = stamped_lock(coord.path(signals::kFuseLock));
+  coord.raise(signals::kMountDone);
+  auto w = wrap({"--fuse", "--timeout", "1s"}, {"true"});
+  ASSERT_TRUE(wait_for_file(coord.path(signals::kInitUpload)));
+  for (int i = 0; i < 6; ++i) {
+    coord.raise(signals::kFuseProgress, "io " + std::to_string(1000000 * (i + 1)));
+    std::this_thread::sleep_for(250ms);
+  }
+  const auto stalled = Clock::now();
+  ASSERT_TRUE(wait_for_file(coord.path(signals::kAppFailed), 10s));
+  EXPECT_GE(Clock::now() - stalled, 600ms);
+  fuse.reset();
+  EXPECT_EQ(w->wait_exit(10s), 1);
+  EXPECT_THAT(w->failure_reason(),
+              HasSubstr("timed out after 1s without progress waiting for sidecar fuse (outputs saved)"));
+}
+
 // The app (which shares the coordination folder) plants the sidecars' answers before it exits
 // 0: the wrapper must not take them for the sidecars', which have not saved anything yet.
 TEST_F(WrapTest, PlantedAnswersAreNotBelieved) {

@@ -1,5 +1,9 @@
 #include "stores/fake_gcs_server.h"
 
+#include <time.h>
+
+#include <chrono>
+#include <ctime>
 #include <nlohmann/json.hpp>
 
 #include "common/http/encoding.h"
@@ -16,13 +20,27 @@ FakeResponse json_error(int status, const std::string& reason, const std::string
   return {status, {{"Content-Type", "application/json"}}, j.dump()};
 }
 
-nlohmann::json resource(const std::string& bucket, const std::string& name, const std::string& data, long long gen) {
+nlohmann::json resource(const std::string& bucket, const std::string& name, const std::string& data, long long gen,
+                        const std::string& updated) {
   return {{"kind", "storage#object"},
           {"bucket", bucket},
           {"name", name},
           {"size", std::to_string(data.size())},
           {"generation", std::to_string(gen)},
+          {"updated", updated},
           {"crc32c", store::encode_gcs_crc32c(crc32c(data))}};
+}
+
+// Now as GCS writes `updated`: "2026-12-06T05:47:31.123Z".
+std::string rfc3339_now() {
+  const auto now = std::chrono::system_clock::now();
+  const auto secs = std::chrono::system_clock::to_time_t(now);
+  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000;
+  struct tm tm {};
+  gmtime_r(&secs, &tm);
+  char buf[40];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
+  return std::string(buf) + "." + std::to_string(1000 + ms).substr(1) + "Z";
 }
 
 }  // namespace
@@ -105,7 +123,10 @@ FakeResponse FakeGcsServer::handle(const FakeRequest& req) {
     auto& obj = objects[obj_name];
     obj.data = data;
     obj.generation = next_generation_++;
-    return {200, {{"Content-Type", "application/json"}}, resource(bucket, obj_name, obj.data, obj.generation).dump()};
+    obj.updated = rfc3339_now();
+    return {200,
+            {{"Content-Type", "application/json"}},
+            resource(bucket, obj_name, obj.data, obj.generation, obj.updated).dump()};
   }
   if (name.empty() && req.method == "GET") {  // list
     const auto prefix = req.param("prefix");
@@ -164,7 +185,7 @@ FakeResponse FakeGcsServer::handle(const FakeRequest& req) {
   if (req.method == "GET") {
     return {200,
             {{"Content-Type", "application/json"}},
-            resource(bucket, name, it->second.data, it->second.generation).dump()};
+            resource(bucket, name, it->second.data, it->second.generation, it->second.updated).dump()};
   }
   return json_error(400, "invalid", "unsupported request");
 }

@@ -38,6 +38,7 @@ class FakeGcsServer {
   struct Object {
     std::string data;
     long long generation = 0;
+    std::string updated;  // RFC 3339, as GCS's `updated`
   };
   std::set<std::string> buckets_;
   std::map<std::string, std::map<std::string, Object>> objects_;  // bucket -> name -> object

@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <chrono>
+#include <cstdlib>
 #include <thread>
 
 #include "common/util/crc32c.h"
@@ -93,6 +95,23 @@ TEST_P(StoreConformance, StatReportsSizeAndBackendCrc) {
     EXPECT_FALSE(info->crc32c.has_value());
   }
   EXPECT_TRUE(s().exists("st"));
+}
+
+// `purge` relies on every backend reporting when an object was written, and on
+// remove_if_older keeping what is newer than its cutoff.
+TEST_P(StoreConformance, StatReportsTheWriteTimeAndRemoveIfOlderHonoursIt) {
+  const auto now =
+      std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+  s().put("aged", "x", PutMode::Overwrite);
+  const auto info = s().stat("aged");
+  ASSERT_TRUE(info.has_value());
+  ASSERT_TRUE(info->modified.has_value()) << GetParam().name << " reports no write time";
+  EXPECT_LE(std::abs(*info->modified - now), 300) << "write time far from now: " << *info->modified;
+  EXPECT_FALSE(s().remove_if_older("aged", now - 3600));
+  EXPECT_TRUE(s().exists("aged"));
+  EXPECT_TRUE(s().remove_if_older("aged", now + 3600));
+  EXPECT_FALSE(s().exists("aged"));
+  EXPECT_FALSE(s().remove_if_older("aged", now + 3600)) << "a missing object is not removed";
 }
 
 TEST_P(StoreConformance, OverwriteReplacesTheObject) {

@@ -1,5 +1,7 @@
 #include "common/store/gcs/gcs_json.h"
 
+#include <time.h>
+
 #include <charconv>
 #include <nlohmann/json.hpp>
 
@@ -73,6 +75,10 @@ ObjectMetadata parse_object_metadata(std::string_view body, const std::string& w
   if (!sized) throw Error(ErrorKind::Unavailable, what + ": object metadata without a size");
   const auto crc = string_or_empty(j, "crc32c");
   if (!crc.empty()) meta.crc32c = decode_gcs_crc32c(crc);
+  const auto updated = string_or_empty(j, "updated");
+  struct tm tm {};
+  const char* end = ::strptime(updated.c_str(), "%Y-%m-%dT%H:%M:%S", &tm);
+  if (!updated.empty() && end != nullptr) meta.updated = static_cast<int64_t>(::timegm(&tm));
   return meta;
 }
 

@@ -28,8 +28,10 @@ ListPage parse_list_page(std::string_view body, const std::string& what);
 struct ObjectMetadata {
   uint64_t size = 0;
   std::optional<uint32_t> crc32c;
+  std::optional<int64_t> updated;  // seconds since the Unix epoch
 };
-// {"size": "123" or 123, "crc32c": "<base64>"}: a missing or malformed size is an error.
+// {"size": "123" or 123, "crc32c": "<base64>", "updated": "2019-03-12T22:10:24.159Z"}: a
+// missing or malformed size is an error; a malformed `updated` is left unset.
 ObjectMetadata parse_object_metadata(std::string_view body, const std::string& what);
 
 }  // namespace dm::store::gcs

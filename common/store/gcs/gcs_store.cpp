@@ -133,7 +133,7 @@ std::string GcsStore::get_range(std::string_view name, uint64_t offset, uint64_t
 
 std::optional<ObjectInfo> GcsStore::stat(std::string_view name) {
   http::Request req;
-  req.url = object_path(name) + "?fields=size%2Ccrc32c";
+  req.url = object_path(name) + "?fields=size%2Ccrc32c%2Cupdated";
   req.target = object_url(*this, name);
   const auto r = send(std::move(req));
   if (r.status == 404 && !bucket_missing(gcs::parse_error(r.body))) return std::nullopt;
@@ -142,6 +142,7 @@ std::optional<ObjectInfo> GcsStore::stat(std::string_view name) {
   ObjectInfo info;
   info.size = meta.size;
   info.crc32c = meta.crc32c;
+  info.modified = meta.updated;
   return info;
 }
 

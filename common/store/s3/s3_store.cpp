@@ -1,6 +1,7 @@
 #include "common/store/s3/s3_store.h"
 
 #include <fmt/format.h>
+#include <time.h>
 
 #include <algorithm>
 
@@ -117,6 +118,12 @@ std::optional<ObjectInfo> S3Store::stat(std::string_view name) {
     info.size = std::stoull(r.header("content-length"));
   } catch (const std::exception&) {
     throw Error(ErrorKind::Unavailable, object_url(*this, name) + ": HEAD answer without a Content-Length");
+  }
+  // Last-Modified is an HTTP date, "Wed, 12 Oct 2009 17:50:00 GMT"; unparsable leaves it unset.
+  const auto modified = r.header("last-modified");
+  struct tm tm {};
+  if (::strptime(modified.c_str(), "%a, %d %b %Y %H:%M:%S GMT", &tm) != nullptr) {
+    info.modified = static_cast<int64_t>(::timegm(&tm));
   }
   return info;
 }

@@ -1,0 +1,118 @@
+// Migration from the Go pg sidecar (hack/fuse-demo/wrap_datamon_pg.sh): its bundles are the
+// data directory uploaded as is after `pg_ctl -m immediate stop`, with a `pg_version` file and
+// no layout manifest. `datamon pg restore` must bring one back to a server that starts with the
+// same data, and our commits must carry what the Go sidecar checks (pg_version) and needs.
+#include <gtest/gtest.h>
+#include <pwd.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "pgmover/layout_manifest.h"
+#include "pgmover/pg_harness.h"
+
+namespace fs = std::filesystem;
+
+namespace dm::test::pg {
+namespace {
+
+void expect_ok(const RunResult& r, const std::string& what) {
+  ASSERT_EQ(r.exit_code, 0) << what << "\nstdout: " << r.out << "\nstderr: " << r.err;
+}
+
+void give_to_postgres(const fs::path& root) {
+  const auto* pw = ::getpwnam("postgres");
+  ASSERT_NE(pw, nullptr);
+  ASSERT_EQ(::lchown(root.c_str(), pw->pw_uid, pw->pw_gid), 0);
+  for (const auto& e : fs::recursive_directory_iterator(root)) {
+    ASSERT_EQ(::lchown(e.path().c_str(), pw->pw_uid, pw->pw_gid), 0) << e.path();
+  }
+}
+
+// pg_ctl start as the Go sidecar runs it, on a Unix socket in /tmp only.
+// The server log goes to `logs`, a folder of the postgres user (the scratch root is not).
+void go_style_start(const fs::path& pgdata, int port, const fs::path& logs) {
+  fs::create_directories(logs);
+  give_to_postgres(logs);
+  const auto log = (logs / (pgdata.filename().string() + ".log")).string();
+  const auto r = Harness::as_postgres(
+      "pg_ctl", {"-D", pgdata.string(), "-o", "-p " + std::to_string(port) + " -k /tmp -c listen_addresses=''", "-l",
+                 log, "-w", "-t", "120", "start"});
+  ASSERT_EQ(r.exit_code, 0) << "pg_ctl start: " << r.out << r.err << "\nserver log: " << read_file(log);
+}
+
+std::string upload_as_go(const Harness& h, const fs::path& dir) {
+  const auto r = h.dm({"bundle", "upload", "--path", dir.string(), "--repo", "pg", "--message", "go sidecar",
+                       "--format", "{{.BundleID}}"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  return r.out.substr(0, r.out.find('\n'));
+}
+
+TEST(GoPgSidecar, ItsBundleRestoresAndStartsAndOursCarriesPgVersion) {
+  const int kPortGo = free_port();
+  const int kPortRestored = free_port();
+  const int kPortGoReadsOurs = free_port();
+  Harness h;
+  const auto go = h.dir("go"), restored = h.dir("restored"), go_reads_ours = h.dir("go-reads-ours");
+  ServerGuard guard_go(go), guard_restored(restored), guard_ours(go_reads_ours);
+
+  // What the Go sidecar does with no source: initdb, pg_version, start, (the app writes), then
+  // after VACUUM and CHECKPOINT an immediate stop, and `datamon bundle upload` of the folder.
+  fs::create_directory(go);
+  give_to_postgres(go);
+  ::chmod(go.c_str(), 0750);
+  expect_ok(Harness::as_postgres("initdb", {"--no-locale", "--encoding", "UTF8", "-D", go.string(), "-U", "postgres"}),
+            "initdb");
+  write_file(go / pgmover::kGoVersionFile, "15.5\n");
+  give_to_postgres(go);
+  go_style_start(go, kPortGo, h.dir("logs"));
+  Harness::sql(kPortGo, "CREATE TABLE t AS SELECT g AS id, md5(g::text) AS h FROM generate_series(1, 20000) g");
+  Harness::sql(kPortGo, "CREATE INDEX ON t (h)");
+  Harness::sql(kPortGo, "VACUUM");
+  const auto dump = Harness::dumpall(kPortGo);
+  Harness::sql(kPortGo, "CHECKPOINT");
+  expect_ok(Harness::as_postgres("pg_ctl", {"-D", go.string(), "-m", "immediate", "-w", "stop"}), "immediate stop");
+  ASSERT_EQ(controldata_state(go), "in production");  // a crash stop: recovery runs at the next start
+  write_file(go / "postmaster.pid", "99999\n");       // what a killed server would leave; never restored
+  const auto go_bundle = upload_as_go(h, go);
+  ASSERT_FALSE(go_bundle.empty());
+  const auto listing = h.dm({"bundle", "list", "files", "--repo", "pg", "--bundle", go_bundle});
+  ASSERT_EQ(listing.out.find(pgmover::kLayoutEntryName), std::string::npos) << "a Go bundle has no manifest";
+
+  expect_ok(h.dm({"pg", "restore", "--pgdata", restored.string(), "--repo", "pg", "--bundle", go_bundle}),
+            "pg restore of the Go bundle");
+  EXPECT_FALSE(fs::exists(restored / "postmaster.pid"));
+  EXPECT_FALSE(fs::exists(restored / "postmaster.opts"));
+  EXPECT_EQ(read_file(restored / pgmover::kGoVersionFile), "15.5\n");
+  // The folders initdb made empty, which the bundle could not carry, are back.
+  for (const auto* d : {"pg_notify", "pg_replslot", "pg_tblspc", "pg_twophase", "pg_wal/archive_status", "pg_stat_tmp",
+                        "pg_snapshots", "pg_logical/mappings"}) {
+    EXPECT_TRUE(fs::is_directory(restored / d)) << d;
+  }
+  expect_ok(h.dm({"pg", "start", "--pgdata", restored.string(), "--port", std::to_string(kPortRestored)}),
+            "pg start of the restored Go bundle");
+  EXPECT_EQ(Harness::dumpall(kPortRestored), dump);
+  EXPECT_EQ(Harness::sql(kPortRestored, "SELECT count(*) FROM t WHERE h = md5('777')"), "1\n");
+  expect_ok(h.dm({"pg", "stop", "--pgdata", restored.string()}), "pg stop");
+
+  // Ours, read the Go sidecar's way: `bundle download`, its pg_version major checked against
+  // the server's, the empty folders from its pgdirs.tar, `chmod -R o-rwx`, pg_ctl start.
+  const auto ours = h.dm({"pg", "commit", "--pgdata", restored.string(), "--repo", "pg", "--message", "ours"});
+  expect_ok(ours, "pg commit");
+  const auto ours_id = bundle_id(ours.out);
+  expect_ok(h.dm({"bundle", "download", "--repo", "pg", "--bundle", ours_id, "--destination", go_reads_ours.string()}),
+            "bundle download");
+  const auto version = read_file(go_reads_ours / pgmover::kGoVersionFile);
+  EXPECT_EQ(version.substr(0, version.find('.')), "15") << version;
+  for (const auto& d : pgmover::go_sidecar_layout({}, 15).directories) fs::create_directories(go_reads_ours / d.path);
+  fs::remove_all(go_reads_ours / ".datamon");  // the download's own metadata copy
+  for (const auto& e : fs::recursive_directory_iterator(go_reads_ours)) {
+    fs::permissions(e.path(), fs::perms::others_all, fs::perm_options::remove);
+  }
+  ::chmod(go_reads_ours.c_str(), 0700);
+  give_to_postgres(go_reads_ours);
+  go_style_start(go_reads_ours, kPortGoReadsOurs, h.dir("logs"));
+  EXPECT_EQ(Harness::dumpall(kPortGoReadsOurs), dump);
+}
+
+}  // namespace
+}  // namespace dm::test::pg
