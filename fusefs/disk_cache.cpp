@@ -148,6 +148,11 @@ size_t DiskCache::put(const cafs::Key& key, std::string_view data) {
   return victims.size();
 }
 
+bool DiskCache::contains(const cafs::Key& key) const {
+  std::lock_guard lock(mutex_);
+  return slots_.count(key) != 0;
+}
+
 uint64_t DiskCache::bytes() const {
   std::lock_guard lock(mutex_);
   return bytes_;

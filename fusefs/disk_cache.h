@@ -37,7 +37,10 @@ class DiskCache {
   // Stores a verified leaf; returns the number of files evicted to make room.
   size_t put(const cafs::Key& key, std::string_view data);
 
+  // Whether a file for the leaf is listed (no I/O: the file is checked only by get).
+  bool contains(const cafs::Key& key) const;
   uint64_t bytes() const;
+  uint64_t budget() const { return budget_; }
   uint64_t damaged() const;
   std::filesystem::path file_of(const cafs::Key& key) const;
 

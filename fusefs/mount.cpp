@@ -21,8 +21,13 @@
 #include "fusefs/bundle_index.h"
 #include "fusefs/bundle_index_builder.h"
 #include "fusefs/content_reader.h"
+#include "fusefs/fetch_queue.h"
 #include "fusefs/fuse_server.h"
+#include "fusefs/leaf_lists.h"
 #include "fusefs/metrics.h"
+#include "fusefs/page_cache_feed.h"
+#include "fusefs/prefetcher.h"
+#include "fusefs/preloader.h"
 
 extern char** environ;
 
@@ -49,6 +54,8 @@ bool clean_stale_mount(const fs::path& mountpoint) {
 }
 
 namespace {
+
+constexpr unsigned kDemandWorkers = 4;
 
 void prepare_mountpoint(const fs::path& mountpoint) {
   clean_stale_mount(mountpoint);
@@ -107,16 +114,29 @@ void mount_bundle(config::ContextStores& context, const MountOptions& options, c
   Metrics metrics;
   metrics.set_index_bytes(index.memory_bytes());
   if (!options.metrics_address.empty()) metrics.serve(options.metrics_address);
-  ThreadPool pool(std::max(1U, options.fetch_threads));
+  // Guesses use at most fetch_threads workers at once; the extra ones are always free for the
+  // leaves readers wait for (demand first).
+  const unsigned fetchers = std::max(1U, options.fetch_threads);
+  FetchQueue queue(fetchers + kDemandWorkers, fetchers);
   BlockCacheOptions cache_options;
   cache_options.ram_bytes = options.cache_bytes;
   cache_options.disk_dir = options.disk_cache;
   cache_options.disk_bytes = options.disk_cache_bytes;
-  BlockCache cache(reader, pool, metrics, cache_options);
-  ReadaheadOptions readahead;
-  readahead.initial_leaves = options.prefetch;
-  readahead.max_leaves = options.readahead_max;
-  ContentReader content(index, reader, cache, readahead);
+  BlockCache cache(reader, queue, metrics, cache_options);
+  LeafLists lists(index, reader);
+  PageCacheFeed feed(metrics);
+  PrefetchOptions prefetch;
+  prefetch.files_ahead = options.prefetch;
+  prefetch.readahead_max = options.readahead_max;
+  prefetch.directory_bytes =
+      std::max<uint64_t>(reader.stride(), std::min<uint64_t>(64ull << 20, options.cache_bytes / 4));
+  Prefetcher prefetcher(index, lists, cache, queue, feed, reader.stride(), prefetch);
+  ContentReader content(index, reader, lists, cache, prefetcher, options.readahead_max);
+  std::optional<Preloader> preloader;
+  if (options.preload) {
+    preloader.emplace(index, lists, cache, queue, metrics, *options.preload);
+    preloader->start();  // the mount does not wait for it
+  }
 
   FuseServerOptions server_options;
   server_options.mountpoint = mountpoint;
@@ -125,8 +145,21 @@ void mount_bundle(config::ContextStores& context, const MountOptions& options, c
   server_options.uid = ::getuid();
   server_options.gid = ::getgid();
   server_options.allow_other = options.allow_other;
-  FuseServer server(index, content, metrics, server_options);
-  server.run(on_ready);
+  FuseServer server(index, content, metrics, feed, server_options);
+  // Background work stops in order: preload and guesses first, then the fetches they started
+  // (whose callbacks still reach the prefetcher).
+  const auto stop_background = [&] {
+    preloader.reset();
+    prefetcher.stop();
+    cache.stop();
+  };
+  try {
+    server.run(on_ready);
+  } catch (...) {
+    stop_background();
+    throw;
+  }
+  stop_background();
 }
 
 }  // namespace dm::fusefs

@@ -37,6 +37,9 @@ def parse_args():
     p.add_argument("--quick", action="store_true", help="small data, one run")
     p.add_argument("--runs", type=int, default=None, help="runs (default 3, --quick 1)")
     p.add_argument("--command", default="", help="the command line to show in the results")
+    p.add_argument("--cases", default="", help="comma-separated case names to measure (default: all); a session "
+                   "none of whose cases is named is skipped")
+    p.add_argument("--only", default="", help="comma-separated file systems to measure (default: all)")
     return p.parse_args()
 
 
@@ -200,6 +203,11 @@ class Bench:
         self.phase(f"run {run} {fs.name} {what}", lambda: self._session(run, fs, steps))
 
     def _session(self, run, fs, steps):
+        if self.args.cases:
+            wanted = set(self.args.cases.split(","))
+            steps = [(name, fn) for name, fn in steps if name in wanted]
+            if not steps:
+                return
         try:
             fs.start()
         except RuntimeError as e:
@@ -251,6 +259,12 @@ class Bench:
             steps.append(("mem_big", lambda: fs.peak_rss_kib() / 1024))
         self.session(run, fs, steps, "big-file session (sequential, warm random)")
 
+    def concurrent_session(self, run, fs):
+        """4 readers at random 256 KiB offsets of the whole big file at once, on a fresh mount."""
+        t, big = self.timeout_s, os.path.join(fs.root, "big.bin")
+        steps = [("rand256k_cold_4j", lambda: M.fio("rand_read_256k_4j.fio", big, t, self.rand_runtime_s)[0])]
+        self.session(run, fs, steps, "concurrent random session (4 readers, cold)")
+
     def b2sum_run(self, run):
         big = os.path.join(self.src, "big.bin")
         for kind in ("cold", "warm"):
@@ -269,8 +283,11 @@ class Bench:
             print(f"== run {run} of {self.runs}, load {loadavg()}", flush=True)
             self.phase(f"run {run} b2sum", lambda: self.b2sum_run(run))
             for fs in self.candidates:
+                if self.args.only and fs.name not in self.args.only.split(","):
+                    continue
                 self.metadata_session(run, fs)
                 self.big_file_session(run, fs)
+                self.concurrent_session(run, fs)
 
     # -- results --------------------------------------------------------------------------------
     def figure_runs(self, who, case):
