@@ -90,6 +90,7 @@ class BlockCache {
   uint64_t unread_bytes() const;
   uint64_t ram_budget() const { return options_.ram_bytes; }
   const DiskCache* disk() const { return disk_.get(); }
+  DiskCache* disk() { return disk_.get(); }
 
  private:
   struct Pending {

@@ -1,5 +1,8 @@
 #include "fusefs/leaf_lists.h"
 
+#include <spdlog/spdlog.h>
+
+#include "common/cafs/root_blob.h"
 #include "common/util/error.h"
 
 namespace dm::fusefs {
@@ -13,9 +16,31 @@ LeafList LeafLists::known(Inode ino) {
   return nullptr;
 }
 
+std::vector<cafs::Key> LeafLists::read_root(const cafs::Key& root) {
+  const auto url = store::object_url(reader_.blobs(), root.hex());
+  if (disk_ == nullptr) return reader_.leaf_keys(root);
+  if (auto blob = disk_->get(root)) {
+    try {
+      return cafs::decode_root_blob(*blob, root, reader_.leaf_size(), url);
+    } catch (const Error& e) {
+      if (e.kind() != ErrorKind::Corrupt) throw;
+      spdlog::warn("disk cache file {} does not verify; dropped", dm::quoted(disk_->file_of(root).string()));
+      disk_->discard(root);
+    }
+  }
+  const auto blob = reader_.root_blob(root);
+  auto keys = cafs::decode_root_blob(blob, root, reader_.leaf_size(), url);
+  try {
+    disk_->put(root, blob);
+  } catch (const Error& e) {
+    spdlog::warn("disk cache write failed: {}", e.what());
+  }
+  return keys;
+}
+
 LeafList LeafLists::get(Inode ino) {
   if (auto list = known(ino)) return list;
-  auto keys = std::make_shared<const std::vector<cafs::Key>>(reader_.leaf_keys(index_.root_key(ino)));
+  auto keys = std::make_shared<const std::vector<cafs::Key>>(read_root(index_.root_key(ino)));
   const uint64_t stride = reader_.stride();
   const uint64_t size = index_.size(ino);
   const uint64_t expected = (size + stride - 1) / stride;

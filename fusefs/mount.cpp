@@ -123,7 +123,7 @@ void mount_bundle(config::ContextStores& context, const MountOptions& options, c
   cache_options.disk_dir = options.disk_cache;
   cache_options.disk_bytes = options.disk_cache_bytes;
   BlockCache cache(reader, queue, metrics, cache_options);
-  LeafLists lists(index, reader);
+  LeafLists lists(index, reader, cache.disk());
   PageCacheFeed feed(metrics);
   PrefetchOptions prefetch;
   prefetch.files_ahead = options.prefetch;

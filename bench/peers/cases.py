@@ -36,6 +36,8 @@ COMPARISONS = [
     ("datamon-local", "tmpfs"),
     ("datamon-rgw", "s3fs"),
     ("datamon-rgw", "rclone"),
+    ("datamon-rgw-disk", "s3fs"),
+    ("datamon-rgw-disk", "rclone"),
 ]
 
 # Issue 4's targets. kind "speed": the speed ratio candidate/baseline must reach `threshold`;

@@ -137,11 +137,15 @@ class Bench:
         os.makedirs(logs, exist_ok=True)
         dm = self.args.datamon
 
-        def datamon(name, label, env, store):
+        def datamon(name, label, env, store, disk_cache=None):
             point = os.path.join(mnt, name)
             argv = [dm, "bundle", "mount", "--repo", dataset.REPO, "--mount", point]
             shown = f"DATAMON_GLOBAL_CONFIG={store} datamon bundle mount --repo {dataset.REPO} --mount MNT"
-            return FuseMount(name, label, point, argv, env, os.path.join(logs, name + ".log"), shown)
+            if disk_cache:  # emptied before each session, as rclone's
+                argv += ["--disk-cache", disk_cache]
+                shown += " --disk-cache CACHE_DIR"
+            return FuseMount(name, label, point, argv, env, os.path.join(logs, name + ".log"), shown,
+                             cache_dir=disk_cache)
 
         s3fs_opts = (f"ro,url={self.args.endpoint},use_path_request_style,passwd_file={passwd},kernel_cache,"
                      f"max_stat_cache_size={self.sizes.entries + self.sizes.small_files + 1000}")
@@ -155,6 +159,8 @@ class Bench:
             datamon("datamon-local", "datamon mount, store on the local disk", local_env,
                     "file://" + os.path.join(self.work, "dmstore", "config")),
             datamon("datamon-rgw", "datamon mount, store on RGW", rgw_env, f"s3://{self.dm_config_bucket}"),
+            datamon("datamon-rgw-disk", "datamon mount, store on RGW, with a disk cache (as rclone's)", rgw_env,
+                    f"s3://{self.dm_config_bucket}", os.path.join(self.work, "datamon-disk-cache")),
             FuseMount("s3fs", "s3fs on RGW", point["s3fs"],
                       ["s3fs", self.peer_bucket, point["s3fs"], "-f", "-o", s3fs_opts], os.environ.copy(),
                       os.path.join(logs, "s3fs.log"),
