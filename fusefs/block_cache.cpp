@@ -90,8 +90,9 @@ void BlockCache::insert_ram(const cafs::Key& key, const LeafData& data, bool unr
   metrics_.set_ram_cache_bytes(ram_used_);
 }
 
-LeafData BlockCache::fetch(const LeafList& leaves, size_t index) {
+LeafData BlockCache::fetch(const LeafList& leaves, size_t index, bool& from_store) {
   const auto& key = (*leaves)[index];
+  from_store = false;
   if (disk_) {
     if (auto data = disk_->get(key)) {
       // The disk tier is a folder anyone with access could rewrite (a valid CRC proves nothing):
@@ -118,23 +119,25 @@ LeafData BlockCache::fetch(const LeafList& leaves, size_t index) {
   }
   metrics_.leaf_fetched(data->size(), std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
   metrics_.leaf_served(CacheTier::Store);
-  auto leaf = buffers_->share(std::move(data));
-  if (disk_) {
-    try {
-      const size_t evicted = disk_->put(key, leaf->view());
-      for (size_t i = 0; i < evicted; ++i) metrics_.eviction(true);
-      metrics_.set_disk_cache_bytes(disk_->bytes());
-    } catch (const Error& e) {
-      spdlog::warn("disk cache write failed: {}", e.what());  // the leaf is still good in RAM
-    }
+  from_store = true;
+  return buffers_->share(std::move(data));
+}
+
+void BlockCache::write_to_disk(const cafs::Key& key, const LeafData& leaf) {
+  try {
+    const size_t evicted = disk_->put(key, leaf->view());
+    for (size_t i = 0; i < evicted; ++i) metrics_.eviction(true);
+    metrics_.set_disk_cache_bytes(disk_->bytes());
+  } catch (const Error& e) {
+    spdlog::warn("disk cache write failed: {}", e.what());  // the leaf is still good in RAM
   }
-  return leaf;
 }
 
 void BlockCache::load(const LeafList& leaves, size_t index, const std::shared_ptr<Pending>& pending) {
   const auto& key = (*leaves)[index];
   try {
-    auto leaf = fetch(leaves, index);
+    bool from_store = false;
+    auto leaf = fetch(leaves, index, from_store);
     std::vector<OnReady> callbacks;
     bool unread = false;
     bool keep_ram = true;
@@ -149,6 +152,9 @@ void BlockCache::load(const LeafList& leaves, size_t index, const std::shared_pt
     {
       std::lock_guard lock(mutex_);
       pending_.erase(key);
+      // Guesses that joined while the leaf was being cached.
+      for (auto& ready : pending->on_ready) callbacks.push_back(std::move(ready));
+      pending->on_ready.clear();
     }
     pending->promise.set_value(leaf);
     for (auto& ready : callbacks) {
@@ -156,6 +162,18 @@ void BlockCache::load(const LeafList& leaves, size_t index, const std::shared_pt
         ready(leaf);
       } catch (const std::exception& e) {
         spdlog::debug("after-fetch step of leaf {} failed: {}", key.hex(), e.what());
+      }
+    }
+    if (from_store && disk_) {
+      // A reader waiting on this thread (get) answers first; the write runs as the next guess.
+      std::lock_guard lock(mutex_);
+      if (!stopping_) {
+        ++tasks_;
+        queue_.submit(Lane::Speculative, 0, [this, key, leaf](bool run) {
+          if (run) write_to_disk(key, leaf);
+          std::lock_guard lock(mutex_);
+          if (--tasks_ == 0) tasks_done_.notify_all();
+        });
       }
     }
   } catch (...) {
@@ -177,24 +195,27 @@ void BlockCache::cancel(const cafs::Key& key, const std::shared_ptr<Pending>& pe
 }
 
 void BlockCache::queue_task(Lane lane, uint64_t priority, const LeafList& leaves, size_t index,
-                            const std::shared_ptr<Pending>& pending) {
+                            const std::shared_ptr<Pending>& pending, uint64_t bytes) {
   ++tasks_;  // under mutex_ (callers hold it)
-  queue_.submit(lane, priority, [this, leaves, index, pending](bool run) {
-    bool stop = !run;
-    {
-      std::lock_guard lock(mutex_);
-      stop = stop || stopping_;
-    }
-    if (!pending->claimed.exchange(true)) {
-      if (stop) {
-        cancel((*leaves)[index], pending);
-      } else {
-        load(leaves, index, pending);
-      }
-    }
-    std::lock_guard lock(mutex_);
-    if (--tasks_ == 0) tasks_done_.notify_all();
-  });
+  queue_.submit(
+      lane, priority,
+      [this, leaves, index, pending](bool run) {
+        bool stop = !run;
+        {
+          std::lock_guard lock(mutex_);
+          stop = stop || stopping_;
+        }
+        if (!pending->claimed.exchange(true)) {
+          if (stop) {
+            cancel((*leaves)[index], pending);
+          } else {
+            load(leaves, index, pending);
+          }
+        }
+        std::lock_guard lock(mutex_);
+        if (--tasks_ == 0) tasks_done_.notify_all();
+      },
+      lane == Lane::Speculative ? (bytes == 0 ? buffers_->buffer_capacity() : bytes) : 0);
 }
 
 LeafData BlockCache::get(const LeafList& leaves, size_t index) {
@@ -271,7 +292,7 @@ void BlockCache::fetch_ahead(const LeafList& leaves, size_t index) {
 }
 
 void BlockCache::prefetch(const LeafList& leaves, size_t index, uint64_t priority, PrefetchKind kind, OnReady on_ready,
-                          Keep keep) {
+                          Keep keep, uint64_t bytes) {
   const auto& key = (*leaves)[index];
   LeafData cached;
   {
@@ -285,7 +306,7 @@ void BlockCache::prefetch(const LeafList& leaves, size_t index, uint64_t priorit
       // Sooner than it was queued: queue it again; whichever task starts first runs it.
       if (pending->speculative && !pending->claimed.load() && priority < pending->priority) {
         pending->priority = priority;
-        queue_task(Lane::Speculative, priority, leaves, index, pending);
+        queue_task(Lane::Speculative, priority, leaves, index, pending, bytes);
       }
       return;
     } else if (keep == Keep::DiskOnly && disk_ && disk_->contains(key)) {
@@ -298,7 +319,7 @@ void BlockCache::prefetch(const LeafList& leaves, size_t index, uint64_t priorit
       if (on_ready) pending->on_ready.push_back(std::move(on_ready));
       pending_.emplace(key, pending);
       metrics_.prefetch_issued(kind);
-      queue_task(Lane::Speculative, priority, leaves, index, pending);
+      queue_task(Lane::Speculative, priority, leaves, index, pending, bytes);
       return;
     }
   }

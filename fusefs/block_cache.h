@@ -10,7 +10,8 @@
 // guesses; fetch_ahead() queues the other leaves of one read in the FetchQueue's demand lane.
 // Guesses (prefetch) run in its speculative lane, by priority. A guessed leaf is kept in RAM
 // as "unread" only within half of the budget, and making room for it never evicts a leaf a
-// reader holds at that moment; an unread leaf that is evicted counts as wasted. Leaf buffers are
+// reader holds at that moment; an unread leaf that is evicted counts as wasted. A leaf fetched
+// from the store is handed to its readers before it is written to the disk tier. Leaf buffers are
 // recycled through a LeafPool. Thread-safe. The destructor cancels queued guesses and waits
 // for running fetches.
 #pragma once
@@ -71,8 +72,9 @@ class BlockCache {
   void fetch_ahead(const LeafList& leaves, size_t index);
   // Guesses that leaf `index` will be read: fetches it in the speculative lane unless it is
   // cached or on its way (a queued guess is moved up when `priority` is sooner).
+  // `bytes`: the leaf's expected length (0: a whole leaf), for the queue's byte budget.
   void prefetch(const LeafList& leaves, size_t index, uint64_t priority, PrefetchKind kind, OnReady on_ready = {},
-                Keep keep = Keep::Ram);
+                Keep keep = Keep::Ram, uint64_t bytes = 0);
 
   // Fetches leaf `index` as a guess of `kind`, kept per `keep`, on the calling thread, unless it
   // is held already or on its way (then waits for it). Throws as get() does.
@@ -112,10 +114,13 @@ class BlockCache {
   // Fetches (disk, then store), caches and fulfils `pending`; runs on the thread that claimed it.
   void load(const LeafList& leaves, size_t index, const std::shared_ptr<Pending>& pending);
   void cancel(const cafs::Key& key, const std::shared_ptr<Pending>& pending);
-  LeafData fetch(const LeafList& leaves, size_t index);
+  // The leaf from disk or the store; `from_store` says which (a leaf from the store still has to
+  // be written to the disk tier, which load() does once every waiting reader has it).
+  LeafData fetch(const LeafList& leaves, size_t index, bool& from_store);
+  void write_to_disk(const cafs::Key& key, const LeafData& leaf);
   void insert_ram(const cafs::Key& key, const LeafData& data, bool unread);
   void queue_task(Lane lane, uint64_t priority, const LeafList& leaves, size_t index,
-                  const std::shared_ptr<Pending>& pending);
+                  const std::shared_ptr<Pending>& pending, uint64_t bytes = 0);
 
   LeafSource source_;
   FetchQueue& queue_;

@@ -4,8 +4,9 @@
 
 namespace dm::fusefs {
 
-FetchQueue::FetchQueue(unsigned workers, unsigned max_speculative)
-    : max_speculative_(std::max(1U, std::min(max_speculative, std::max(1U, workers)))) {
+FetchQueue::FetchQueue(unsigned workers, unsigned max_speculative, uint64_t max_speculative_bytes)
+    : max_speculative_(std::max(1U, std::min(max_speculative, std::max(1U, workers)))),
+      max_speculative_bytes_(max_speculative_bytes) {
   workers = std::max(1U, workers);
   workers_.reserve(workers);
   for (unsigned i = 0; i < workers; ++i) workers_.emplace_back([this] { work(); });
@@ -29,14 +30,14 @@ FetchQueue::~FetchQueue() {
   for (auto& w : workers_) w.join();
 }
 
-void FetchQueue::submit(Lane lane, uint64_t priority, Task task) {
+void FetchQueue::submit(Lane lane, uint64_t priority, Task task, uint64_t bytes) {
   {
     std::lock_guard lock(mutex_);
     if (!stopping_) {
       if (lane == Lane::Demand) {
         demand_.push_back(std::move(task));
       } else {
-        speculative_.push(Queued{priority, order_++, std::move(task)});
+        speculative_.push(Queued{priority, order_++, std::move(task), bytes});
       }
       task = nullptr;
     }
@@ -53,15 +54,19 @@ size_t FetchQueue::speculative_queued() const {
   return speculative_.size();
 }
 
+bool FetchQueue::may_start_speculative() const {
+  if (speculative_.empty() || speculative_running_ >= max_speculative_) return false;
+  return speculative_running_ == 0 || speculative_bytes_ + speculative_.top().bytes <= max_speculative_bytes_;
+}
+
 void FetchQueue::work() {
   for (;;) {
     Task task;
     bool speculative = false;
+    uint64_t bytes = 0;
     {
       std::unique_lock lock(mutex_);
-      ready_.wait(lock, [this] {
-        return stopping_ || !demand_.empty() || (!speculative_.empty() && speculative_running_ < max_speculative_);
-      });
+      ready_.wait(lock, [this] { return stopping_ || !demand_.empty() || may_start_speculative(); });
       if (!demand_.empty()) {
         task = std::move(demand_.front());
         demand_.pop_front();
@@ -70,8 +75,10 @@ void FetchQueue::work() {
       } else {
         // The heap's top is const; it is popped right after the move.
         task = std::move(const_cast<Queued&>(speculative_.top()).task);
+        bytes = speculative_.top().bytes;
         speculative_.pop();
         ++speculative_running_;
+        speculative_bytes_ += bytes;
         speculative = true;
       }
     }
@@ -84,8 +91,9 @@ void FetchQueue::work() {
       {
         std::lock_guard lock(mutex_);
         --speculative_running_;
+        speculative_bytes_ -= bytes;
       }
-      ready_.notify_one();
+      ready_.notify_all();
     }
   }
 }

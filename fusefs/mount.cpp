@@ -11,6 +11,7 @@
 
 #include <cerrno>
 #include <chrono>
+#include <thread>
 
 #include "common/cafs/hasher.h"
 #include "common/cafs/reader.h"
@@ -117,7 +118,9 @@ void mount_bundle(config::ContextStores& context, const MountOptions& options, c
   // Guesses use at most fetch_threads workers at once; the extra ones are always free for the
   // leaves readers wait for (demand first).
   const unsigned fetchers = std::max(1U, options.fetch_threads);
-  FetchQueue queue(fetchers + kDemandWorkers, fetchers);
+  // Guessed leaves are verified on the CPU the readers need too: about one in flight per core.
+  const uint64_t guess_bytes = uint64_t{std::max(2U, std::thread::hardware_concurrency())} * reader.leaf_size();
+  FetchQueue queue(fetchers + kDemandWorkers, fetchers, guess_bytes);
   BlockCacheOptions cache_options;
   cache_options.ram_bytes = options.cache_bytes;
   cache_options.disk_dir = options.disk_cache;

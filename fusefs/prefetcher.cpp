@@ -14,6 +14,12 @@ Prefetcher::~Prefetcher() {
   stop();
 }
 
+uint64_t Prefetcher::leaf_bytes(Inode ino, size_t i) const {
+  const uint64_t size = index_.size(ino);
+  const uint64_t start = i * stride_;
+  return start >= size ? 0 : std::min<uint64_t>(stride_, size - start);
+}
+
 bool Prefetcher::fits_cache(uint64_t bytes) const {
   if (const auto* disk = cache_.disk()) return bytes <= disk->budget() / 2;
   return bytes <= cache_.ram_budget() / 2;
@@ -24,7 +30,9 @@ void Prefetcher::on_read(Inode ino, const LeafList& leaves, const Readahead::Dec
   const size_t count = leaves->size();
   if (d.first && index_.size(ino) <= options_.small_file_bytes) {
     for (size_t i = 0; i < count; ++i) {
-      if (i < first || i > last) cache_.prefetch(leaves, i, priority::kNear + i, PrefetchKind::SmallFile);
+      if (i < first || i > last) {
+        cache_.prefetch(leaves, i, priority::kNear + i, PrefetchKind::SmallFile, {}, Keep::Ram, leaf_bytes(ino, i));
+      }
     }
   }
   if (d.first) ahead_in_directory(ino);
@@ -70,7 +78,8 @@ void Prefetcher::ahead_in_directory(Inode ino) {
                         const auto leaves = lists_.get(child);
                         const size_t wanted = index_.size(child) <= options_.small_file_bytes ? leaves->size() : 1;
                         for (size_t i = 0; i < wanted; ++i) {
-                          cache_.prefetch(leaves, i, priority::kDirectory + distance, PrefetchKind::Directory);
+                          cache_.prefetch(leaves, i, priority::kDirectory + distance, PrefetchKind::Directory, {},
+                                          Keep::Ram, leaf_bytes(child, i));
                         }
                       } catch (const std::exception& e) {
                         // A guess that fails costs nothing: a later read of the file reports the error.

@@ -61,6 +61,7 @@ class Prefetcher {
   void random_read(Inode ino, const LeafList& leaves, size_t first, size_t last);
   void push(Inode ino, size_t i, const LeafData& data);
   bool fits_cache(uint64_t bytes) const;
+  uint64_t leaf_bytes(Inode ino, size_t i) const;
 
   const BundleIndex& index_;
   LeafLists& lists_;

@@ -272,6 +272,31 @@ TEST(FetchQueue, DemandRunsBeforeQueuedGuessesAndGuessesStayWithinTheirBudget) {
   EXPECT_EQ(max_guesses.load(), 1);
 }
 
+TEST(FetchQueue, GuessesStayWithinTheirByteBudget) {
+  std::atomic<int> running{0}, most{0}, done{0};
+  {
+    FetchQueue queue(4, 4, 100);  // room for four guesses, but only 100 bytes of them at once
+    for (int i = 0; i < 6; ++i) {
+      queue.submit(
+          Lane::Speculative, 0,
+          [&](bool run) {
+            if (!run) return;
+            const int now = ++running;
+            int seen = most.load();
+            while (now > seen && !most.compare_exchange_weak(seen, now)) {
+            }
+            std::this_thread::sleep_for(std::chrono::milliseconds(5));
+            --running;
+            ++done;
+          },
+          60);
+    }
+    for (int i = 0; i < 1000 && done < 6; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_EQ(done, 6);
+  EXPECT_EQ(most, 1);  // 60 + 60 > 100: one at a time
+}
+
 TEST(BlockCache, AReaderTakesOverAGuessStillQueuedInsteadOfWaitingBehindOthers) {
   Fixture f;
   f.counting.delay_ms = 20;
