@@ -15,7 +15,7 @@ BlockCache::BlockCache(cafs::Reader& reader, FetchQueue& queue, Metrics& metrics
       metrics_(metrics),
       options_(options),
       // Enough idle buffers for every fetch the queue runs at once, plus the reads waiting on them.
-      buffers_(LeafPool::create(reader.leaf_size(), 2 * size_t{queue.workers()} + 4)) {
+      buffers_(LeafPool::create(reader.leaf_size(), 2 * size_t{queue.max_speculative()} + 4)) {
   if (!options_.disk_dir.empty()) {
     disk_ = std::make_unique<DiskCache>(options_.disk_dir, options_.disk_bytes);
     metrics_.set_disk_cache_bytes(disk_->bytes());

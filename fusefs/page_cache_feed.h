@@ -43,7 +43,7 @@ class PageCacheFeed {
     uint64_t offset;
     LeafData data;
   };
-  static constexpr size_t kMaxQueued = 64;
+  static constexpr size_t kMaxQueued = 4;  // each holds a leaf: kept small for the memory budget
   void run();
 
   Metrics& metrics_;
