@@ -4,7 +4,7 @@
 # reads its bundle from that RGW too, and from a local store). Not a test: it prints figures and
 # ratios measured in one run and writes bench/results/fuse.json (bench/peers/run.py does the work).
 #
-#   bench/fuse_bench.sh [--quick] [--runs N] [BUILD_DIR=build] [WORK=/var/tmp/dm-fusebench]
+#   bench/fuse_bench.sh [--quick] [--runs N] [--cases A,B] [--only FS,FS] [BUILD_DIR=build] [WORK=...]
 #     --quick   a smoke run: 32 MiB file, 200 small files, 1 000 entries, one run (about a minute
 #               idle); its figures are not the targets' figures
 #     default   1 GiB file, 10 000 small files, 100 000 entries, 3 runs
@@ -30,6 +30,8 @@ while [ $# -gt 0 ]; do
   case $1 in
     --quick) ARGS+=(--quick); shift ;;
     --runs) ARGS+=(--runs "$2"); shift 2 ;;
+    --cases) ARGS+=(--cases "$2"); shift 2 ;;
+    --only) ARGS+=(--only "$2"); shift 2 ;;
     -*) echo "fuse_bench.sh: unknown option '$1' (see the head of $0)" >&2; exit 2 ;;
     *) break ;;
   esac

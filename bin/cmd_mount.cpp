@@ -21,7 +21,9 @@ namespace {
 struct MountFlags {
   std::string repo, bundle, label, mountpoint;
   std::string cache_size = "256MB";
-  unsigned prefetch = 1;
+  unsigned prefetch = 32;
+  std::string preload;
+  bool preload_given = false;
   bool verify_hash = true;
   bool daemonize = false;
   bool stream = true;
@@ -38,6 +40,7 @@ void serve(GlobalOptions& global, const MountFlags& f, const std::function<void(
   o.mountpoint = f.mountpoint;
   o.cache_bytes = fusefs::parse_byte_size(f.cache_size, "--cache-size");
   o.prefetch = f.prefetch;
+  if (f.preload_given) o.preload = f.preload;
   o.verify = f.verify_hash;
   // Go's --concurrency-factor 100 is 10 parallel leaf fetches on download; the same here.
   o.fetch_threads = std::max(2U, std::min(64U, f.concurrency / 10));
@@ -112,8 +115,15 @@ void add_mount_command(CLI::App& bundle, GlobalOptions& global) {
   b->excludes(l);
   mount->add_option("--mount", f->mountpoint, "mount point (created if missing)")->required();
   mount->add_option("--cache-size", f->cache_size, "RAM cache for leaves, e.g. 50MB, 1GiB")->default_val("256MB");
-  mount->add_option("--prefetch", f->prefetch, "leaves read ahead at first (grows with sequential reads); 0: off")
-      ->default_val(1);
+  mount
+      ->add_option("--prefetch", f->prefetch,
+                   "files of a folder fetched ahead of its reader (and readahead, random-access and small-file "
+                   "prefetch); 0: no prefetch at all")
+      ->default_val(32);
+  auto* preload = mount->add_option("--preload", f->preload,
+                                    "fill the cache with the files matching GLOB (fnmatch, '*' crosses '/'; no GLOB: "
+                                    "every file) in the background; the mount does not wait");
+  preload->expected(0, 1);
   mount->add_option("--verify-hash", f->verify_hash, "verify every leaf fetched (default true)")->default_val(true);
   mount->add_flag("--daemonize", f->daemonize, "return once the mount is ready; serve in the background");
   mount->add_flag("--stream", f->stream, "accepted for compatibility (the Go sidecar passes it): mounts always stream");
@@ -123,7 +133,8 @@ void add_mount_command(CLI::App& bundle, GlobalOptions& global) {
   mount->add_option("--metrics-addr", f->metrics_addr, "serve Prometheus metrics on host:port");
   mount->add_flag("--allow-other", f->allow_other,
                   "let users other than the mounting one read (permission bits still apply); off by default");
-  mount->callback([&global, f] {
+  mount->callback([&global, f, preload] {
+    f->preload_given = preload->count() > 0;
     if (f->daemonize) {
       serve_in_background(global, *f);
     } else {

@@ -9,13 +9,13 @@
 
 namespace dm::fusefs {
 
-BlockCache::BlockCache(cafs::Reader& reader, ThreadPool& pool, Metrics& metrics, const BlockCacheOptions& options)
+BlockCache::BlockCache(cafs::Reader& reader, FetchQueue& queue, Metrics& metrics, const BlockCacheOptions& options)
     : source_(reader),
+      queue_(queue),
       metrics_(metrics),
       options_(options),
-      // Enough idle buffers for every fetch the pool runs at once, plus the reads waiting on them.
-      buffers_(LeafPool::create(reader.leaf_size(), 2 * size_t{pool.size()} + 4)),
-      background_(std::make_shared<TaskGroup>(pool)) {
+      // Enough idle buffers for every fetch the queue runs at once, plus the reads waiting on them.
+      buffers_(LeafPool::create(reader.leaf_size(), 2 * size_t{queue.max_speculative()} + 4)) {
   if (!options_.disk_dir.empty()) {
     disk_ = std::make_unique<DiskCache>(options_.disk_dir, options_.disk_bytes);
     metrics_.set_disk_cache_bytes(disk_->bytes());
@@ -23,11 +23,18 @@ BlockCache::BlockCache(cafs::Reader& reader, ThreadPool& pool, Metrics& metrics,
 }
 
 BlockCache::~BlockCache() {
-  try {
-    background_->wait();
-  } catch (...) {
-    // Prefetch failures were already logged and handed to any waiting reader.
-  }
+  stop();
+}
+
+void BlockCache::wait_idle() {
+  std::unique_lock lock(mutex_);
+  tasks_done_.wait(lock, [this] { return tasks_ == 0; });
+}
+
+void BlockCache::stop() {
+  std::unique_lock lock(mutex_);
+  stopping_ = true;
+  tasks_done_.wait(lock, [this] { return tasks_ == 0; });
 }
 
 uint64_t BlockCache::ram_bytes() const {
@@ -35,25 +42,57 @@ uint64_t BlockCache::ram_bytes() const {
   return ram_used_;
 }
 
-void BlockCache::insert_ram(const cafs::Key& key, const LeafData& data) {
-  if (data->size() > options_.ram_bytes) return;
+uint64_t BlockCache::unread_bytes() const {
+  std::lock_guard lock(mutex_);
+  return unread_;
+}
+
+bool BlockCache::holds(const cafs::Key& key) const {
+  {
+    std::lock_guard lock(mutex_);
+    if (ram_.count(key)) return true;
+  }
+  return disk_ && disk_->contains(key);
+}
+
+void BlockCache::insert_ram(const cafs::Key& key, const LeafData& data, bool unread) {
+  const uint64_t size = data->size();
+  if (size > options_.ram_bytes) return;
   std::lock_guard lock(mutex_);
   if (ram_.count(key)) return;
-  lru_.push_front(key);
-  ram_.emplace(key, Slot{data, lru_.begin()});
-  ram_used_ += data->size();
-  while (ram_used_ > options_.ram_bytes && !lru_.empty()) {
-    auto victim = ram_.find(lru_.back());
+  if (unread && unread_ + size > options_.ram_bytes / 2) {
+    metrics_.prefetch_wasted();  // no room for more guesses: dropped unread
+    return;
+  }
+  // Room first. A guess never pushes out a leaf a reader holds right now.
+  auto it = lru_.end();
+  while (ram_used_ + size > options_.ram_bytes && it != lru_.begin()) {
+    --it;
+    auto victim = ram_.find(*it);
+    if (unread && victim->second.data.use_count() > 1) continue;
     ram_used_ -= victim->second.data->size();
+    if (victim->second.unread) {
+      unread_ -= victim->second.data->size();
+      metrics_.prefetch_wasted();
+    }
     ram_.erase(victim);
-    lru_.pop_back();
+    it = lru_.erase(it);
     metrics_.eviction(false);
   }
+  if (ram_used_ + size > options_.ram_bytes) {
+    if (unread) metrics_.prefetch_wasted();
+    return;  // every other leaf is in use: this one is still served, just not kept
+  }
+  lru_.push_front(key);
+  ram_.emplace(key, Slot{data, lru_.begin(), unread});
+  ram_used_ += size;
+  if (unread) unread_ += size;
   metrics_.set_ram_cache_bytes(ram_used_);
 }
 
-LeafData BlockCache::fetch(const LeafList& leaves, size_t index) {
+LeafData BlockCache::fetch(const LeafList& leaves, size_t index, bool& from_store) {
   const auto& key = (*leaves)[index];
+  from_store = false;
   if (disk_) {
     if (auto data = disk_->get(key)) {
       // The disk tier is a folder anyone with access could rewrite (a valid CRC proves nothing):
@@ -80,70 +119,211 @@ LeafData BlockCache::fetch(const LeafList& leaves, size_t index) {
   }
   metrics_.leaf_fetched(data->size(), std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
   metrics_.leaf_served(CacheTier::Store);
-  auto leaf = buffers_->share(std::move(data));
-  if (disk_) {
-    try {
-      const size_t evicted = disk_->put(key, leaf->view());
-      for (size_t i = 0; i < evicted; ++i) metrics_.eviction(true);
-      metrics_.set_disk_cache_bytes(disk_->bytes());
-    } catch (const Error& e) {
-      spdlog::warn("disk cache write failed: {}", e.what());  // the leaf is still good in RAM
-    }
-  }
-  return leaf;
+  from_store = true;
+  return buffers_->share(std::move(data));
 }
 
-void BlockCache::load(const LeafList& leaves, size_t index, std::promise<LeafData>& promise) {
+void BlockCache::write_to_disk(const cafs::Key& key, const LeafData& leaf) {
+  try {
+    const size_t evicted = disk_->put(key, leaf->view());
+    for (size_t i = 0; i < evicted; ++i) metrics_.eviction(true);
+    metrics_.set_disk_cache_bytes(disk_->bytes());
+  } catch (const Error& e) {
+    spdlog::warn("disk cache write failed: {}", e.what());  // the leaf is still good in RAM
+  }
+}
+
+void BlockCache::load(const LeafList& leaves, size_t index, const std::shared_ptr<Pending>& pending) {
   const auto& key = (*leaves)[index];
   try {
-    auto leaf = fetch(leaves, index);
-    insert_ram(key, leaf);
+    bool from_store = false;
+    auto leaf = fetch(leaves, index, from_store);
+    std::vector<OnReady> callbacks;
+    bool unread = false;
+    bool keep_ram = true;
+    {
+      std::lock_guard lock(mutex_);
+      unread = pending->speculative && !pending->wanted;
+      keep_ram = !(unread && pending->keep == Keep::DiskOnly && disk_);
+      callbacks.swap(pending->on_ready);
+    }
+    if (pending->speculative) metrics_.prefetch_bytes(leaf->size());
+    if (keep_ram) insert_ram(key, leaf, unread);
     {
       std::lock_guard lock(mutex_);
       pending_.erase(key);
+      // Guesses that joined while the leaf was being cached.
+      for (auto& ready : pending->on_ready) callbacks.push_back(std::move(ready));
+      pending->on_ready.clear();
     }
-    promise.set_value(std::move(leaf));
+    pending->promise.set_value(leaf);
+    for (auto& ready : callbacks) {
+      try {
+        ready(leaf);
+      } catch (const std::exception& e) {
+        spdlog::debug("after-fetch step of leaf {} failed: {}", key.hex(), e.what());
+      }
+    }
+    if (from_store && disk_) {
+      // A reader waiting on this thread (get) answers first; the write runs as the next guess.
+      std::lock_guard lock(mutex_);
+      if (!stopping_) {
+        ++tasks_;
+        queue_.submit(Lane::Speculative, 0, [this, key, leaf](bool run) {
+          if (run) write_to_disk(key, leaf);
+          std::lock_guard lock(mutex_);
+          if (--tasks_ == 0) tasks_done_.notify_all();
+        });
+      }
+    }
   } catch (...) {
     {
       std::lock_guard lock(mutex_);
       pending_.erase(key);
     }
-    promise.set_exception(std::current_exception());
+    pending->promise.set_exception(std::current_exception());
   }
+}
+
+void BlockCache::cancel(const cafs::Key& key, const std::shared_ptr<Pending>& pending) {
+  {
+    std::lock_guard lock(mutex_);
+    if (auto it = pending_.find(key); it != pending_.end() && it->second == pending) pending_.erase(it);
+  }
+  pending->promise.set_exception(
+      std::make_exception_ptr(Error(ErrorKind::Unavailable, "the mount is stopping (leaf " + key.hex() + ")")));
+}
+
+void BlockCache::queue_task(Lane lane, uint64_t priority, const LeafList& leaves, size_t index,
+                            const std::shared_ptr<Pending>& pending, uint64_t bytes) {
+  ++tasks_;  // under mutex_ (callers hold it)
+  queue_.submit(
+      lane, priority,
+      [this, leaves, index, pending](bool run) {
+        bool stop = !run;
+        {
+          std::lock_guard lock(mutex_);
+          stop = stop || stopping_;
+        }
+        if (!pending->claimed.exchange(true)) {
+          if (stop) {
+            cancel((*leaves)[index], pending);
+          } else {
+            load(leaves, index, pending);
+          }
+        }
+        std::lock_guard lock(mutex_);
+        if (--tasks_ == 0) tasks_done_.notify_all();
+      },
+      lane == Lane::Speculative ? (bytes == 0 ? buffers_->buffer_capacity() : bytes) : 0);
 }
 
 LeafData BlockCache::get(const LeafList& leaves, size_t index) {
   const auto& key = (*leaves)[index];
-  std::promise<LeafData> promise;
-  const Pending result = promise.get_future().share();
+  std::shared_ptr<Pending> pending;
   {
     std::unique_lock lock(mutex_);
     if (auto it = ram_.find(key); it != ram_.end()) {
       lru_.splice(lru_.begin(), lru_, it->second.position);
+      if (it->second.unread) {
+        it->second.unread = false;
+        unread_ -= it->second.data->size();
+        metrics_.prefetch_used();
+      }
       metrics_.leaf_served(CacheTier::Ram);
       return it->second.data;
     }
     if (auto it = pending_.find(key); it != pending_.end()) {
-      auto waiting = it->second;
-      lock.unlock();
-      metrics_.leaf_served(CacheTier::Shared);
-      return waiting.get();
+      pending = it->second;
+      if (pending->speculative && !pending->wanted) metrics_.prefetch_used();
+      pending->wanted = true;
+    } else {
+      pending = std::make_shared<Pending>();
+      pending->wanted = true;
+      pending_.emplace(key, pending);
     }
-    pending_.emplace(key, result);
   }
-  load(leaves, index, promise);
-  return result.get();
+  // A fetch nobody has started yet (queued behind guesses, or not queued at all) is run here.
+  if (!pending->claimed.exchange(true)) {
+    load(leaves, index, pending);
+  } else {
+    metrics_.leaf_served(CacheTier::Shared);
+  }
+  return pending->future.get();
 }
 
-void BlockCache::prefetch(const LeafList& leaves, size_t index) {
+void BlockCache::warm(const LeafList& leaves, size_t index, PrefetchKind kind, Keep keep) {
   const auto& key = (*leaves)[index];
-  auto promise = std::make_shared<std::promise<LeafData>>();
+  std::shared_ptr<Pending> pending;
   {
     std::lock_guard lock(mutex_);
-    if (ram_.count(key) || pending_.count(key)) return;
-    pending_.emplace(key, promise->get_future().share());
+    if (ram_.count(key)) return;
+    if (stopping_) throw Error(ErrorKind::Unavailable, "the mount is stopping (leaf " + key.hex() + ")");
+    if (auto it = pending_.find(key); it != pending_.end()) {
+      pending = it->second;
+    } else {
+      if (disk_ && disk_->contains(key)) return;
+      pending = std::make_shared<Pending>();
+      pending->speculative = true;
+      pending->keep = keep;
+      pending_.emplace(key, pending);
+      metrics_.prefetch_issued(kind);
+    }
   }
-  background_->run([this, leaves, index, promise] { load(leaves, index, *promise); });
+  if (!pending->claimed.exchange(true)) load(leaves, index, pending);
+  pending->future.get();
+}
+
+void BlockCache::fetch_ahead(const LeafList& leaves, size_t index) {
+  const auto& key = (*leaves)[index];
+  std::lock_guard lock(mutex_);
+  if (stopping_ || ram_.count(key)) return;
+  if (auto it = pending_.find(key); it != pending_.end()) {
+    auto& pending = it->second;
+    if (pending->speculative && !pending->wanted) metrics_.prefetch_used();
+    pending->wanted = true;
+    if (!pending->claimed.load()) queue_task(Lane::Demand, 0, leaves, index, pending);
+    return;
+  }
+  auto pending = std::make_shared<Pending>();
+  pending->wanted = true;
+  pending_.emplace(key, pending);
+  queue_task(Lane::Demand, 0, leaves, index, pending);
+}
+
+void BlockCache::prefetch(const LeafList& leaves, size_t index, uint64_t priority, PrefetchKind kind, OnReady on_ready,
+                          Keep keep, uint64_t bytes) {
+  const auto& key = (*leaves)[index];
+  LeafData cached;
+  {
+    std::lock_guard lock(mutex_);
+    if (stopping_) return;
+    if (auto it = ram_.find(key); it != ram_.end()) {
+      cached = it->second.data;
+    } else if (auto p = pending_.find(key); p != pending_.end()) {
+      auto& pending = p->second;
+      if (on_ready) pending->on_ready.push_back(std::move(on_ready));
+      // Sooner than it was queued: queue it again; whichever task starts first runs it.
+      if (pending->speculative && !pending->claimed.load() && priority < pending->priority) {
+        pending->priority = priority;
+        queue_task(Lane::Speculative, priority, leaves, index, pending, bytes);
+      }
+      return;
+    } else if (keep == Keep::DiskOnly && disk_ && disk_->contains(key)) {
+      return;
+    } else {
+      auto pending = std::make_shared<Pending>();
+      pending->speculative = true;
+      pending->keep = keep;
+      pending->priority = priority;
+      if (on_ready) pending->on_ready.push_back(std::move(on_ready));
+      pending_.emplace(key, pending);
+      metrics_.prefetch_issued(kind);
+      queue_task(Lane::Speculative, priority, leaves, index, pending, bytes);
+      return;
+    }
+  }
+  if (on_ready) on_ready(cached);
 }
 
 }  // namespace dm::fusefs

@@ -3,14 +3,24 @@
 // The RAM tier is an LRU under a byte budget; the optional disk tier (DiskCache) sits below
 // it. However many readers want a leaf at once, it is fetched once (single-flight) and every
 // leaf from the store is BLAKE2b-verified by cafs::Reader before it is cached or handed out.
-// Failures are never cached: the next read of the leaf tries again. Prefetches run on the
-// shared dm::ThreadPool, so leaves of one read or of readahead arrive in parallel. Leaf
-// buffers are recycled through a LeafPool (an evicted leaf's buffer holds the next fetch).
-// Thread-safe. get() must not be called from a task of the same pool (it may wait on one).
+// Failures are never cached: the next read of the leaf tries again.
+//
+// Demand comes first. get() fetches on the caller's thread; a leaf already queued as a guess
+// (prefetch) but not started is taken over by the reader rather than waited for behind other
+// guesses; fetch_ahead() queues the other leaves of one read in the FetchQueue's demand lane.
+// Guesses (prefetch) run in its speculative lane, by priority. A guessed leaf is kept in RAM
+// as "unread" only within half of the budget, and making room for it never evicts a leaf a
+// reader holds at that moment; an unread leaf that is evicted counts as wasted. A leaf fetched
+// from the store is handed to its readers before it is written to the disk tier. Leaf buffers are
+// recycled through a LeafPool. Thread-safe. The destructor cancels queued guesses and waits
+// for running fetches.
 #pragma once
 
+#include <atomic>
+#include <condition_variable>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <future>
 #include <list>
 #include <memory>
@@ -21,8 +31,8 @@
 
 #include "common/cafs/key.h"
 #include "common/cafs/reader.h"
-#include "common/util/thread_pool.h"
 #include "fusefs/disk_cache.h"
+#include "fusefs/fetch_queue.h"
 #include "fusefs/leaf_buffer.h"
 #include "fusefs/leaf_pool.h"
 #include "fusefs/leaf_source.h"
@@ -38,35 +48,82 @@ struct BlockCacheOptions {
   uint64_t disk_bytes = 10ull << 30;
 };
 
+// How a guess is kept once fetched.
+enum class Keep {
+  Ram,       // in RAM as unread (and on disk when there is a disk tier)
+  DiskOnly,  // on disk only (preload into a disk tier); RAM when there is no disk tier
+};
+
 class BlockCache {
  public:
-  BlockCache(cafs::Reader& reader, ThreadPool& pool, Metrics& metrics, const BlockCacheOptions& options);
-  ~BlockCache();
+  // Called once with the verified leaf when a guess that asked for it is fetched (or was
+  // already in RAM). Never called on failure.
+  using OnReady = std::function<void(const LeafData&)>;
+
+  BlockCache(cafs::Reader& reader, FetchQueue& queue, Metrics& metrics, const BlockCacheOptions& options);
+  ~BlockCache();  // stop()
   BlockCache(const BlockCache&) = delete;
   BlockCache& operator=(const BlockCache&) = delete;
 
   // Leaf `index` of `leaves`, verified. Throws dm::Error (NotFound, Corrupt, Unavailable...)
   // naming the leaf object.
   LeafData get(const LeafList& leaves, size_t index);
-  // Starts fetching leaf `index` in the background unless it is cached or on its way.
-  void prefetch(const LeafList& leaves, size_t index);
+  // Starts fetching leaf `index` in the demand lane (a reader will get() it next).
+  void fetch_ahead(const LeafList& leaves, size_t index);
+  // Guesses that leaf `index` will be read: fetches it in the speculative lane unless it is
+  // cached or on its way (a queued guess is moved up when `priority` is sooner).
+  // `bytes`: the leaf's expected length (0: a whole leaf), for the queue's byte budget.
+  void prefetch(const LeafList& leaves, size_t index, uint64_t priority, PrefetchKind kind, OnReady on_ready = {},
+                Keep keep = Keep::Ram, uint64_t bytes = 0);
 
+  // Fetches leaf `index` as a guess of `kind`, kept per `keep`, on the calling thread, unless it
+  // is held already or on its way (then waits for it). Throws as get() does.
+  void warm(const LeafList& leaves, size_t index, PrefetchKind kind, Keep keep);
+
+  // Waits until no fetch is queued or running (for tests and drills).
+  void wait_idle();
+  // Cancels queued fetches, refuses new guesses and waits for the running fetches (and their
+  // after-fetch callbacks). Idempotent.
+  void stop();
+
+  // Whether the leaf is in RAM or on disk (no I/O, no verification).
+  bool holds(const cafs::Key& key) const;
   uint64_t ram_bytes() const;
+  uint64_t unread_bytes() const;
   uint64_t ram_budget() const { return options_.ram_bytes; }
   const DiskCache* disk() const { return disk_.get(); }
+  DiskCache* disk() { return disk_.get(); }
 
  private:
-  using Pending = std::shared_future<LeafData>;
+  struct Pending {
+    std::promise<LeafData> promise;
+    std::shared_future<LeafData> future = promise.get_future().share();
+    std::atomic<bool> claimed{false};  // someone runs (or ran) the fetch
+    // Guarded by BlockCache::mutex_:
+    bool speculative = false;
+    bool wanted = false;  // a reader waits for it: not a guess any more
+    Keep keep = Keep::Ram;
+    uint64_t priority = 0;
+    std::vector<OnReady> on_ready;
+  };
   struct Slot {
     LeafData data;
     std::list<cafs::Key>::iterator position;
+    bool unread = false;  // a guess no reader has asked for yet
   };
-  // Fetches (disk, then store), caches and fulfils the pending entry of leaves[index].
-  void load(const LeafList& leaves, size_t index, std::promise<LeafData>& promise);
-  LeafData fetch(const LeafList& leaves, size_t index);
-  void insert_ram(const cafs::Key& key, const LeafData& data);
+  // Fetches (disk, then store), caches and fulfils `pending`; runs on the thread that claimed it.
+  void load(const LeafList& leaves, size_t index, const std::shared_ptr<Pending>& pending);
+  void cancel(const cafs::Key& key, const std::shared_ptr<Pending>& pending);
+  // The leaf from disk or the store; `from_store` says which (a leaf from the store still has to
+  // be written to the disk tier, which load() does once every waiting reader has it).
+  LeafData fetch(const LeafList& leaves, size_t index, bool& from_store);
+  void write_to_disk(const cafs::Key& key, const LeafData& leaf);
+  void insert_ram(const cafs::Key& key, const LeafData& data, bool unread);
+  void queue_task(Lane lane, uint64_t priority, const LeafList& leaves, size_t index,
+                  const std::shared_ptr<Pending>& pending, uint64_t bytes = 0);
 
   LeafSource source_;
+  FetchQueue& queue_;
   Metrics& metrics_;
   BlockCacheOptions options_;
   std::unique_ptr<DiskCache> disk_;
@@ -75,10 +132,13 @@ class BlockCache {
   mutable std::mutex mutex_;
   std::list<cafs::Key> lru_;  // front = most recently used
   std::unordered_map<cafs::Key, Slot, cafs::KeyHash> ram_;
-  std::unordered_map<cafs::Key, Pending, cafs::KeyHash> pending_;
+  std::unordered_map<cafs::Key, std::shared_ptr<Pending>, cafs::KeyHash> pending_;
   uint64_t ram_used_ = 0;
-  // Background fetches still running; the destructor waits for them.
-  std::shared_ptr<TaskGroup> background_;
+  uint64_t unread_ = 0;  // bytes of unread guesses in RAM
+  // Tasks queued or running that refer to this cache; the destructor waits for none.
+  size_t tasks_ = 0;
+  bool stopping_ = false;
+  std::condition_variable tasks_done_;
 };
 
 }  // namespace dm::fusefs

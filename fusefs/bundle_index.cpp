@@ -61,6 +61,14 @@ std::optional<Inode> BundleIndex::lookup(Inode dir, std::string_view name) const
   return Inode{*it} + 1;
 }
 
+size_t BundleIndex::child_rank(Inode ino) const {
+  if (ino == kRootInode) return 0;
+  const auto kids = children(parent(ino));
+  const auto it = std::lower_bound(kids.begin(), kids.end(), name(ino),
+                                   [this](uint32_t row, std::string_view n) { return name_of(nodes_[row]) < n; });
+  return static_cast<size_t>(it - kids.begin());
+}
+
 size_t BundleIndex::memory_bytes() const {
   return nodes_.size() * sizeof(Node) + keys_.size() * sizeof(cafs::Key) + children_.size() * sizeof(uint32_t) +
          names_.size();

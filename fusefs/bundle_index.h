@@ -53,6 +53,8 @@ class BundleIndex {
   // Children of a directory in name order, as inode numbers minus one (row numbers).
   std::span<const uint32_t> children(Inode dir) const;
   std::optional<Inode> lookup(Inode dir, std::string_view name) const;
+  // The position of `ino` among its parent's children (listing order); 0 for the root.
+  size_t child_rank(Inode ino) const;
 
   // Files only.
   const cafs::Key& root_key(Inode ino) const { return keys_[node(ino).first]; }

@@ -3,14 +3,17 @@
 #include <fcntl.h>
 #include <spdlog/spdlog.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstring>
 #include <vector>
 
 #include "common/util/crc32c.h"
 #include "common/util/error.h"
 #include "common/util/files.h"
+#include "common/util/unique_fd.h"
 
 namespace dm::fusefs {
 
@@ -37,6 +40,31 @@ std::optional<std::string> decode(std::string file) {
   if (crc32c(std::string_view(file).substr(kHeader)) != crc) return std::nullopt;
   file.erase(0, kHeader);
   return file;
+}
+
+// Written to a temporary name and renamed into place, but not fsynced: a cache needs no
+// durability, and a file a crash left torn fails its CRC on the next read and is dropped.
+void write_unsynced(const fs::path& path, const std::string& bytes, const fs::path& tmp_dir) {
+  const auto tmp = temp_name_in(tmp_dir, path);
+  UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
+  if (!fd.valid()) throw_errno("cannot create", tmp.string());
+  size_t done = 0;
+  while (done < bytes.size()) {
+    const ssize_t n = ::write(fd.get(), bytes.data() + done, bytes.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      const int err = errno;
+      ::unlink(tmp.c_str());
+      throw_errno(err, "cannot write", tmp.string());
+    }
+    done += static_cast<size_t>(n);
+  }
+  fd.reset();
+  if (::rename(tmp.c_str(), path.c_str()) != 0) {
+    const int err = errno;
+    ::unlink(tmp.c_str());
+    throw_errno(err, "cannot rename into place", path.string());
+  }
 }
 
 }  // namespace
@@ -131,7 +159,7 @@ size_t DiskCache::put(const cafs::Key& key, std::string_view data) {
   std::error_code ec;
   fs::create_directories(path.parent_path(), ec);
   if (ec) throw Error(ErrorKind::Io, "cannot create disk cache folder '" + path.parent_path().string() + "'");
-  write_file_atomic(path, encode(data), 0644, AtomicWrite::Replace, tmp_);
+  write_unsynced(path, encode(data), tmp_);
   std::vector<cafs::Key> victims;
   {
     std::lock_guard lock(mutex_);
@@ -146,6 +174,11 @@ size_t DiskCache::put(const cafs::Key& key, std::string_view data) {
   }
   for (const auto& v : victims) fs::remove(file_of(v), ec);
   return victims.size();
+}
+
+bool DiskCache::contains(const cafs::Key& key) const {
+  std::lock_guard lock(mutex_);
+  return slots_.count(key) != 0;
 }
 
 uint64_t DiskCache::bytes() const {

@@ -1,13 +1,13 @@
 // DiskCache: the disk tier of the block cache, verified leaves kept as files named by their key.
 //
 // Keyed by leaf hash only, so a leaf shared by files, bundles or mounts is stored once and
-// survives restarts. Each file is written to a temporary name and renamed into place (never
-// torn under its final name) and carries a CRC32C of its bytes, checked on every read: a file
-// that fails the check is deleted and reported as absent. The CRC only catches damage: the
-// folder is not trusted, so the caller verifies each leaf against its key before serving it
-// (BlockCache does) and discards one that fails. The total size stays under the
-// budget by evicting the least recently used files (recency survives restarts via mtime).
-// Thread-safe. Errors on put are reported to the caller; get never throws for a bad file.
+// survives restarts. Each file is written to a temporary name and renamed into place, without
+// fsync (a cache needs no durability), and carries a CRC32C of its bytes, checked on every read:
+// a file that fails the check (torn by a crash, damaged) is deleted and reported as absent. The CRC only catches
+// damage: the folder is not trusted, so the caller verifies each leaf against its key before serving it (BlockCache
+// does) and discards one that fails. The total size stays under the budget by evicting the least recently used files
+// (recency survives restarts via mtime). Thread-safe. Errors on put are reported to the caller; get never throws for a
+// bad file.
 #pragma once
 
 #include <cstdint>
@@ -37,7 +37,10 @@ class DiskCache {
   // Stores a verified leaf; returns the number of files evicted to make room.
   size_t put(const cafs::Key& key, std::string_view data);
 
+  // Whether a file for the leaf is listed (no I/O: the file is checked only by get).
+  bool contains(const cafs::Key& key) const;
   uint64_t bytes() const;
+  uint64_t budget() const { return budget_; }
   uint64_t damaged() const;
   std::filesystem::path file_of(const cafs::Key& key) const;
 

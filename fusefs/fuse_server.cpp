@@ -385,8 +385,9 @@ void block_termination_signals() {
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
 }
 
-FuseServer::FuseServer(const BundleIndex& index, ContentReader& content, Metrics& metrics, FuseServerOptions options)
-    : index_(index), content_(content), metrics_(metrics), options_(std::move(options)) {}
+FuseServer::FuseServer(const BundleIndex& index, ContentReader& content, Metrics& metrics, PageCacheFeed& feed,
+                       FuseServerOptions options)
+    : index_(index), content_(content), metrics_(metrics), feed_(feed), options_(std::move(options)) {}
 
 void FuseServer::run(const std::function<void()>& on_ready) {
   std::string opts = "ro,default_permissions,fsname=" + fuse_option_value(options_.fsname) +
@@ -423,7 +424,9 @@ void FuseServer::run(const std::function<void()>& on_ready) {
   fuse_loop_config* loop = fuse_loop_cfg_create();
   fuse_loop_cfg_set_max_threads(loop, options_.max_threads);
   fuse_loop_cfg_set_idle_threads(loop, 4);
+  feed_.attach(se);
   const int rc = fuse_session_loop_mt(se, loop);
+  feed_.detach();
   fuse_loop_cfg_destroy(loop);
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
   fuse_remove_signal_handlers(se);

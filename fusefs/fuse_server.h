@@ -20,6 +20,7 @@
 #include "fusefs/bundle_index.h"
 #include "fusefs/content_reader.h"
 #include "fusefs/metrics.h"
+#include "fusefs/page_cache_feed.h"
 
 struct fuse_session;
 
@@ -45,7 +46,9 @@ void block_termination_signals();
 
 class FuseServer {
  public:
-  FuseServer(const BundleIndex& index, ContentReader& content, Metrics& metrics, FuseServerOptions options);
+  // `feed` is attached to the session while it runs (page-cache stores of verified leaves).
+  FuseServer(const BundleIndex& index, ContentReader& content, Metrics& metrics, PageCacheFeed& feed,
+             FuseServerOptions options);
   FuseServer(const FuseServer&) = delete;
   FuseServer& operator=(const FuseServer&) = delete;
 
@@ -59,6 +62,7 @@ class FuseServer {
   const BundleIndex& index_;
   ContentReader& content_;
   Metrics& metrics_;
+  PageCacheFeed& feed_;
   FuseServerOptions options_;
   bool no_open_ = false;  // negotiated in init: opens never reach us
   bool no_opendir_ = false;

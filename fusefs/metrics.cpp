@@ -14,6 +14,8 @@ namespace {
 constexpr std::array<const char*, kFuseOpCount> kOpNames{"lookup", "getattr", "readdir", "read",
                                                          "open",   "statfs",  "write",   "other"};
 constexpr std::array<const char*, kCacheTierCount> kTierNames{"ram", "disk", "shared", "store"};
+constexpr std::array<const char*, kPrefetchKindCount> kPrefetchNames{"readahead", "random_file", "directory",
+                                                                     "small_file", "preload"};
 
 // Resident set size, read from /proc at scrape time so it is never stale.
 class ProcessMemory final : public prometheus::Collectable {
@@ -100,6 +102,47 @@ Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()), proces
   ram_bytes_ = &memory.Add({{"tier", "ram"}});
   disk_bytes_ = &memory.Add({{"tier", "disk"}});
   index_bytes_ = &memory.Add({{"tier", "index"}});
+  auto& issued = prometheus::BuildCounter()
+                     .Name("datamon_prefetch_issued_total")
+                     .Help("Leaves fetched before any reader asked, by reason")
+                     .Register(*registry_);
+  for (size_t i = 0; i < kPrefetchKindCount; ++i) prefetch_issued_[i] = &issued.Add({{"kind", kPrefetchNames[i]}});
+  prefetch_used_ = &prometheus::BuildCounter()
+                        .Name("datamon_prefetch_used_total")
+                        .Help("Prefetched leaves that a reader then asked for")
+                        .Register(*registry_)
+                        .Add({});
+  prefetch_wasted_ = &prometheus::BuildCounter()
+                          .Name("datamon_prefetch_wasted_total")
+                          .Help("Prefetched leaves evicted from RAM, or not kept, before any reader asked for them")
+                          .Register(*registry_)
+                          .Add({});
+  prefetch_bytes_ = &prometheus::BuildCounter()
+                         .Name("datamon_prefetch_bytes_total")
+                         .Help("Bytes of leaves fetched by prefetches")
+                         .Register(*registry_)
+                         .Add({});
+  page_cache_bytes_ = &prometheus::BuildCounter()
+                           .Name("datamon_page_cache_pushed_bytes_total")
+                           .Help("Verified bytes handed to the kernel page cache ahead of reads")
+                           .Register(*registry_)
+                           .Add({});
+  preload_matched_ = &prometheus::BuildGauge()
+                          .Name("datamon_preload_files")
+                          .Help("Files the --preload pattern matched")
+                          .Register(*registry_)
+                          .Add({});
+  auto& preloaded = prometheus::BuildCounter()
+                        .Name("datamon_preload_files_done_total")
+                        .Help("Files --preload finished, by result (cached, failed)")
+                        .Register(*registry_);
+  preload_done_ = &preloaded.Add({{"result", "cached"}});
+  preload_failed_ = &preloaded.Add({{"result", "failed"}});
+  preload_bytes_ = &prometheus::BuildCounter()
+                        .Name("datamon_preload_bytes_total")
+                        .Help("Bytes of the files --preload has cached")
+                        .Register(*registry_)
+                        .Add({});
 }
 
 Metrics::~Metrics() = default;
@@ -152,6 +195,33 @@ void Metrics::set_disk_cache_bytes(uint64_t bytes) {
 }
 void Metrics::set_index_bytes(uint64_t bytes) {
   index_bytes_->Set(static_cast<double>(bytes));
+}
+void Metrics::prefetch_issued(PrefetchKind kind) {
+  prefetch_issued_[static_cast<size_t>(kind)]->Increment();
+}
+void Metrics::prefetch_used() {
+  prefetch_used_->Increment();
+}
+void Metrics::prefetch_wasted() {
+  prefetch_wasted_->Increment();
+}
+void Metrics::prefetch_bytes(uint64_t bytes) {
+  prefetch_bytes_->Increment(static_cast<double>(bytes));
+}
+void Metrics::page_cache_pushed(uint64_t bytes) {
+  page_cache_bytes_->Increment(static_cast<double>(bytes));
+}
+void Metrics::set_preload_files(uint64_t matched) {
+  preload_matched_->Set(static_cast<double>(matched));
+}
+void Metrics::preload_file_done(bool failed, uint64_t bytes) {
+  (failed ? preload_failed_ : preload_done_)->Increment();
+  if (!failed) preload_bytes_->Increment(static_cast<double>(bytes));
+}
+double Metrics::prefetches_issued() const {
+  double total = 0;
+  for (const auto* c : prefetch_issued_) total += c->Value();
+  return total;
 }
 double Metrics::served(CacheTier tier) const {
   return served_[static_cast<size_t>(tier)]->Value();

@@ -1,6 +1,7 @@
 // Metrics of a mount, in Prometheus form (prometheus-cpp), optionally served as text on an
 // HTTP address: FUSE operations and their latency, cache hits by tier, leaves and bytes fetched
-// and the fetch latency, verification failures, read errors, evictions, and memory (RAM cache,
+// and the fetch latency, verification failures, read errors, evictions, prefetches (issued by
+// kind, used, wasted, bytes), page-cache pushes, --preload progress, and memory (RAM cache,
 // disk cache, inode table, process RSS read at scrape time).
 // Every method is thread-safe (prometheus-cpp counters and gauges are atomic).
 #pragma once
@@ -24,6 +25,11 @@ namespace dm::fusefs {
 
 enum class FuseOp { Lookup, Getattr, Readdir, Read, Open, Statfs, Write, Other };
 constexpr size_t kFuseOpCount = 8;
+
+// Why a leaf was fetched before anyone asked: the sequential readahead window, the rest of a
+// file read at random, the next files of a directory, a small file's other leaves, --preload.
+enum class PrefetchKind { Readahead, RandomFile, Directory, SmallFile, Preload };
+constexpr size_t kPrefetchKindCount = 5;
 
 // Where a leaf came from: RAM, disk, a fetch already under way for another reader, or the store.
 enum class CacheTier { Ram, Disk, Shared, Store };
@@ -51,12 +57,26 @@ class Metrics {
   void set_ram_cache_bytes(uint64_t bytes);
   void set_disk_cache_bytes(uint64_t bytes);
   void set_index_bytes(uint64_t bytes);
+  // Guesses: issued (by kind), read by a reader (used), evicted or dropped unread (wasted), and
+  // the bytes they fetched.
+  void prefetch_issued(PrefetchKind kind);
+  void prefetch_used();
+  void prefetch_wasted();
+  void prefetch_bytes(uint64_t bytes);
+  // Verified leaf bytes handed to the kernel's page cache ahead of the reads.
+  void page_cache_pushed(uint64_t bytes);
+  // --preload: files matched, files done (cached) or failed, bytes of the matched files.
+  void set_preload_files(uint64_t matched);
+  void preload_file_done(bool failed, uint64_t bytes);
 
   prometheus::Registry& registry() { return *registry_; }
   // Current values, for tests.
   double served(CacheTier tier) const;
   double verification_failures() const { return verify_failures_->Value(); }
   double read_errors() const { return read_errors_->Value(); }
+  double prefetches_issued() const;
+  double prefetches_used() const { return prefetch_used_->Value(); }
+  double prefetches_wasted() const { return prefetch_wasted_->Value(); }
 
  private:
   std::shared_ptr<prometheus::Registry> registry_;
@@ -76,6 +96,15 @@ class Metrics {
   prometheus::Gauge* ram_bytes_ = nullptr;
   prometheus::Gauge* disk_bytes_ = nullptr;
   prometheus::Gauge* index_bytes_ = nullptr;
+  std::array<prometheus::Counter*, kPrefetchKindCount> prefetch_issued_{};
+  prometheus::Counter* prefetch_used_ = nullptr;
+  prometheus::Counter* prefetch_wasted_ = nullptr;
+  prometheus::Counter* prefetch_bytes_ = nullptr;
+  prometheus::Counter* page_cache_bytes_ = nullptr;
+  prometheus::Gauge* preload_matched_ = nullptr;
+  prometheus::Counter* preload_done_ = nullptr;
+  prometheus::Counter* preload_failed_ = nullptr;
+  prometheus::Counter* preload_bytes_ = nullptr;
 };
 
 }  // namespace dm::fusefs

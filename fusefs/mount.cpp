@@ -11,6 +11,7 @@
 
 #include <cerrno>
 #include <chrono>
+#include <thread>
 
 #include "common/cafs/hasher.h"
 #include "common/cafs/reader.h"
@@ -21,8 +22,13 @@
 #include "fusefs/bundle_index.h"
 #include "fusefs/bundle_index_builder.h"
 #include "fusefs/content_reader.h"
+#include "fusefs/fetch_queue.h"
 #include "fusefs/fuse_server.h"
+#include "fusefs/leaf_lists.h"
 #include "fusefs/metrics.h"
+#include "fusefs/page_cache_feed.h"
+#include "fusefs/prefetcher.h"
+#include "fusefs/preloader.h"
 
 extern char** environ;
 
@@ -49,6 +55,8 @@ bool clean_stale_mount(const fs::path& mountpoint) {
 }
 
 namespace {
+
+constexpr unsigned kDemandWorkers = 4;
 
 void prepare_mountpoint(const fs::path& mountpoint) {
   clean_stale_mount(mountpoint);
@@ -112,16 +120,31 @@ void mount_bundle(config::ContextStores& context, const MountOptions& options, c
   Metrics metrics;
   metrics.set_index_bytes(index.memory_bytes());
   if (!options.metrics_address.empty()) metrics.serve(options.metrics_address);
-  ThreadPool pool(std::max(1U, options.fetch_threads));
+  // Guesses use at most fetch_threads workers at once; the extra ones are always free for the
+  // leaves readers wait for (demand first).
+  const unsigned fetchers = std::max(1U, options.fetch_threads);
+  // Guessed leaves are verified on the CPU the readers need too: about one in flight per core.
+  const uint64_t guess_bytes = uint64_t{std::max(2U, std::thread::hardware_concurrency())} * reader.leaf_size();
+  FetchQueue queue(fetchers + kDemandWorkers, fetchers, guess_bytes);
   BlockCacheOptions cache_options;
   cache_options.ram_bytes = options.cache_bytes;
   cache_options.disk_dir = options.disk_cache;
   cache_options.disk_bytes = options.disk_cache_bytes;
-  BlockCache cache(reader, pool, metrics, cache_options);
-  ReadaheadOptions readahead;
-  readahead.initial_leaves = options.prefetch;
-  readahead.max_leaves = options.readahead_max;
-  ContentReader content(index, reader, cache, readahead);
+  BlockCache cache(reader, queue, metrics, cache_options);
+  LeafLists lists(index, reader, cache.disk());
+  PageCacheFeed feed(metrics);
+  PrefetchOptions prefetch;
+  prefetch.files_ahead = options.prefetch;
+  prefetch.readahead_max = options.readahead_max;
+  prefetch.directory_bytes =
+      std::max<uint64_t>(reader.stride(), std::min<uint64_t>(64ull << 20, options.cache_bytes / 4));
+  Prefetcher prefetcher(index, lists, cache, queue, feed, reader.stride(), prefetch);
+  ContentReader content(index, reader, lists, cache, prefetcher, options.readahead_max);
+  std::optional<Preloader> preloader;
+  if (options.preload) {
+    preloader.emplace(index, lists, cache, queue, metrics, *options.preload);
+    preloader->start();  // the mount does not wait for it
+  }
 
   FuseServerOptions server_options;
   server_options.mountpoint = mountpoint;
@@ -130,8 +153,21 @@ void mount_bundle(config::ContextStores& context, const MountOptions& options, c
   server_options.uid = ::getuid();
   server_options.gid = ::getgid();
   server_options.allow_other = options.allow_other;
-  FuseServer server(index, content, metrics, server_options);
-  server.run(on_ready);
+  FuseServer server(index, content, metrics, feed, server_options);
+  // Background work stops in order: preload and guesses first, then the fetches they started
+  // (whose callbacks still reach the prefetcher).
+  const auto stop_background = [&] {
+    preloader.reset();
+    prefetcher.stop();
+    cache.stop();
+  };
+  try {
+    server.run(on_ready);
+  } catch (...) {
+    stop_background();
+    throw;
+  }
+  stop_background();
 }
 
 }  // namespace dm::fusefs

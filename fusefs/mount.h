@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <optional>
 #include <string>
 
 #include "common/config/context.h"
@@ -21,8 +22,9 @@ struct MountOptions {
   std::string label;
   std::filesystem::path mountpoint;
   uint64_t cache_bytes = 256ull << 20;  // RAM tier
-  size_t prefetch = 1;                  // initial readahead window in leaves; 0: none
-  size_t readahead_max = 16;            // bound of the window in leaves
+  size_t prefetch = 32;                // files of a folder fetched ahead of its reader (Go's --prefetch); 0: no guesses
+  size_t readahead_max = 16;           // bound of the sequential readahead window in leaves
+  std::optional<std::string> preload;  // --preload GLOB: files cached in the background ("" = all)
   bool verify = true;
   unsigned fetch_threads = 10;       // parallel leaf fetches
   std::filesystem::path disk_cache;  // empty: no disk tier

@@ -4,8 +4,7 @@
 
 namespace dm::fusefs {
 
-size_t Readahead::on_read(uint64_t ino, uint64_t offset, uint64_t end) {
-  if (max_ == 0) return 0;
+Readahead::Decision Readahead::on_read(uint64_t ino, uint64_t offset, uint64_t end) {
   std::lock_guard lock(mutex_);
   if (files_.size() >= kMaxTracked && !files_.count(ino)) files_.clear();
   auto [it, fresh] = files_.try_emplace(ino);
@@ -13,14 +12,20 @@ size_t Readahead::on_read(uint64_t ino, uint64_t offset, uint64_t end) {
   // The kernel keeps several reads of one stream in flight and threads answer them out of
   // order, so "sequential" tolerates a gap of up to one leaf either way.
   const uint64_t slack = stride_;
-  const bool sequential = !fresh && offset + slack >= s.next_offset && offset <= s.next_offset + slack;
-  if (fresh || !sequential) {
+  const bool sequential = fresh ? offset == 0 : offset + slack >= s.next_offset && offset <= s.next_offset + slack;
+  Decision d;
+  d.first = fresh;
+  d.random = !sequential;
+  if (!sequential) {
+    s.window = 0;
+  } else if (fresh || s.window == 0) {
     s.window = initial_;
   } else if (offset >= s.next_offset) {
     s.window = std::min(max_, std::max<size_t>(1, s.window * 2));
   }
   s.next_offset = sequential ? std::max(end, s.next_offset) : end;
-  return s.window;
+  d.window = max_ == 0 ? 0 : s.window;
+  return d;
 }
 
 }  // namespace dm::fusefs

@@ -2,7 +2,9 @@
 //
 // A read that starts where the previous one of the same file ended (give or take the
 // reordering of a multi-threaded FUSE loop) is sequential and doubles the window, up to the
-// bound; any other read resets it to the initial window. An initial window of 0 turns
+// bound. The first read of a file starts at the initial window when it starts at offset 0;
+// any other read is random: no window (reading ahead of a random read fetches what nobody
+// reads), and the caller may treat the file as randomly accessed. An initial window of 0 turns
 // readahead off. Per-file state is bounded (it is dropped wholesale past a few thousand files).
 // Thread-safe.
 #pragma once
@@ -21,8 +23,13 @@ class Readahead {
         max_(initial_leaves == 0 ? 0 : std::max(initial_leaves, max_leaves)),
         stride_(stride) {}
 
-  // Records a read of [offset, end) of file `ino`; returns the window in leaves.
-  size_t on_read(uint64_t ino, uint64_t offset, uint64_t end);
+  struct Decision {
+    size_t window = 0;    // leaves to read ahead past the read
+    bool first = false;   // the first read of the file seen (since its state was dropped)
+    bool random = false;  // not where the previous read ended, or a first read not at 0
+  };
+  // Records a read of [offset, end) of file `ino`.
+  Decision on_read(uint64_t ino, uint64_t offset, uint64_t end);
 
  private:
   struct State {

@@ -11,8 +11,9 @@ namespace {
 const std::vector<std::string> kGlobalKeys = {
     "GLOBALOPTS_COORDPOINT",   "GLOBALOPTS_CONFIGBUCKETNAME", "GLOBALOPTS_CONTEXTNAME", "GLOBALOPTS_SLEEPINSTEADOFEXIT",
     "GLOBALOPTS_SLEEPTIMEOUT", "GLOBALOPTS_POLLINTERVAL",     "GLOBALOPTS_APPTIMEOUT",  "GLOBALOPTS_MOUNTTIMEOUT"};
-const std::vector<std::string> kBundleKeys = {"SRCPATH",  "SRCREPO",     "SRCLABEL",  "SRCBUNDLE",   "DESTPATH",
-                                              "DESTREPO", "DESTMESSAGE", "DESTLABEL", "DESTBUNDLEID"};
+const std::vector<std::string> kBundleKeys = {"SRCPATH",     "SRCREPO",    "SRCLABEL",    "SRCBUNDLE",
+                                              "SRCPREFETCH", "SRCPRELOAD", "DESTPATH",    "DESTREPO",
+                                              "DESTMESSAGE", "DESTLABEL",  "DESTBUNDLEID"};
 
 Error bad(const std::string& origin, const std::string& what) {
   return Error(ErrorKind::InvalidArgument, "fuse sidecar config " + origin + ": " + what);
@@ -71,8 +72,21 @@ FuseSidecarConfig load_fuse_config(const std::string& yaml_text, const std::stri
       throw bad(origin, "bundle '" + name + "' is both a source (src*) and a destination (dest*)");
     }
     if (!is_source && !is_destination) throw bad(origin, "bundle '" + name + "' has neither src* nor dest* keys");
+    if (is_destination &&
+        (params.get("BUNDLES_" + item.key + "_SRCPREFETCH") || params.get("BUNDLES_" + item.key + "_SRCPRELOAD"))) {
+      throw bad(origin, "bundle '" + name + "' is a destination: srcPrefetch and srcPreload apply to sources");
+    }
     if (is_source) {
-      c.sources.push_back({name, key("SRCPATH"), key("SRCREPO"), key("SRCLABEL"), key("SRCBUNDLE")});
+      FuseSource source{name, key("SRCPATH"), key("SRCREPO"), key("SRCLABEL"), key("SRCBUNDLE"), {}, {}};
+      if (const auto prefetch = params.get("BUNDLES_" + item.key + "_SRCPREFETCH")) {
+        const auto& v = *prefetch;
+        if (v.empty() || v.size() > 6 || v.find_first_not_of("0123456789") != std::string::npos) {
+          throw bad(origin, "bundle '" + name + "': srcPrefetch '" + v + "' is not a number of files (0 to 999999)");
+        }
+        source.prefetch = static_cast<unsigned>(std::stoul(v));
+      }
+      if (auto preload = params.get("BUNDLES_" + item.key + "_SRCPRELOAD")) source.preload = *preload;
+      c.sources.push_back(std::move(source));
     } else {
       c.destinations.push_back(
           {name, key("DESTPATH"), key("DESTREPO"), key("DESTMESSAGE"), key("DESTLABEL"), key("DESTBUNDLEID")});

@@ -29,6 +29,10 @@ struct FuseSource {
   std::string name;
   std::filesystem::path mount_point;
   std::string repo, label, bundle;  // exactly one of label / bundle
+  // srcPrefetch (new): `bundle mount --prefetch N`, files fetched ahead of a reader; 0: none.
+  std::optional<unsigned> prefetch;
+  // srcPreload (new): `bundle mount --preload GLOB`, files cached in the background ("*": all).
+  std::optional<std::string> preload;
 };
 
 struct FuseDestination {

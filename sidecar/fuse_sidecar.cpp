@@ -130,6 +130,11 @@ class FuseSidecar {
       argv.push_back(s.label.empty() ? s.bundle : s.label);
       argv.emplace_back("--mount");
       argv.push_back(s.mount_point.string());
+      if (s.prefetch) {
+        argv.emplace_back("--prefetch");
+        argv.push_back(std::to_string(*s.prefetch));
+      }
+      if (s.preload) argv.push_back("--preload=" + *s.preload);
       spdlog::info("fuse sidecar: starting {}", describe(s));
       mounts_.push_back({&s, std::make_unique<ChildProcess>(argv, SpawnOptions{.label = "mount " + s.name})});
     }

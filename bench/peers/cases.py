@@ -17,6 +17,7 @@ CASES = [
     Case("seq_warm", "sequential re-read of the {big} file, warm", "MiB/s", True),
     Case("rand4k_cold", "4 KiB random reads, cold (first half of the file)", "IOPS", True),
     Case("rand256k_cold", "256 KiB random reads, cold (second half)", "MiB/s", True),
+    Case("rand256k_cold_4j", "256 KiB random reads by 4 concurrent readers, cold (whole file)", "MiB/s", True),
     Case("rand4k_warm", "4 KiB random reads, warm (whole file read before)", "IOPS", True),
     Case("rand256k_warm", "256 KiB random reads, warm", "MiB/s", True),
     Case("small_cold", "{small} files of 4 KiB opened and read, cold", "files/s", True),
@@ -35,6 +36,8 @@ COMPARISONS = [
     ("datamon-local", "tmpfs"),
     ("datamon-rgw", "s3fs"),
     ("datamon-rgw", "rclone"),
+    ("datamon-rgw-disk", "s3fs"),
+    ("datamon-rgw-disk", "rclone"),
 ]
 
 # Issue 4's targets. kind "speed": the speed ratio candidate/baseline must reach `threshold`;

@@ -37,6 +37,9 @@ def parse_args():
     p.add_argument("--quick", action="store_true", help="small data, one run")
     p.add_argument("--runs", type=int, default=None, help="runs (default 3, --quick 1)")
     p.add_argument("--command", default="", help="the command line to show in the results")
+    p.add_argument("--cases", default="", help="comma-separated case names to measure (default: all); a session "
+                   "none of whose cases is named is skipped")
+    p.add_argument("--only", default="", help="comma-separated file systems to measure (default: all)")
     return p.parse_args()
 
 
@@ -134,11 +137,15 @@ class Bench:
         os.makedirs(logs, exist_ok=True)
         dm = self.args.datamon
 
-        def datamon(name, label, env, store):
+        def datamon(name, label, env, store, disk_cache=None):
             point = os.path.join(mnt, name)
             argv = [dm, "bundle", "mount", "--repo", dataset.REPO, "--mount", point]
             shown = f"DATAMON_GLOBAL_CONFIG={store} datamon bundle mount --repo {dataset.REPO} --mount MNT"
-            return FuseMount(name, label, point, argv, env, os.path.join(logs, name + ".log"), shown)
+            if disk_cache:  # emptied before each session, as rclone's
+                argv += ["--disk-cache", disk_cache]
+                shown += " --disk-cache CACHE_DIR"
+            return FuseMount(name, label, point, argv, env, os.path.join(logs, name + ".log"), shown,
+                             cache_dir=disk_cache)
 
         s3fs_opts = (f"ro,url={self.args.endpoint},use_path_request_style,passwd_file={passwd},kernel_cache,"
                      f"max_stat_cache_size={self.sizes.entries + self.sizes.small_files + 1000}")
@@ -152,6 +159,8 @@ class Bench:
             datamon("datamon-local", "datamon mount, store on the local disk", local_env,
                     "file://" + os.path.join(self.work, "dmstore", "config")),
             datamon("datamon-rgw", "datamon mount, store on RGW", rgw_env, f"s3://{self.dm_config_bucket}"),
+            datamon("datamon-rgw-disk", "datamon mount, store on RGW, with a disk cache (as rclone's)", rgw_env,
+                    f"s3://{self.dm_config_bucket}", os.path.join(self.work, "datamon-disk-cache")),
             FuseMount("s3fs", "s3fs on RGW", point["s3fs"],
                       ["s3fs", self.peer_bucket, point["s3fs"], "-f", "-o", s3fs_opts], os.environ.copy(),
                       os.path.join(logs, "s3fs.log"),
@@ -200,6 +209,11 @@ class Bench:
         self.phase(f"run {run} {fs.name} {what}", lambda: self._session(run, fs, steps))
 
     def _session(self, run, fs, steps):
+        if self.args.cases:
+            wanted = set(self.args.cases.split(","))
+            steps = [(name, fn) for name, fn in steps if name in wanted]
+            if not steps:
+                return
         try:
             fs.start()
         except RuntimeError as e:
@@ -251,6 +265,12 @@ class Bench:
             steps.append(("mem_big", lambda: fs.peak_rss_kib() / 1024))
         self.session(run, fs, steps, "big-file session (sequential, warm random)")
 
+    def concurrent_session(self, run, fs):
+        """4 readers at random 256 KiB offsets of the whole big file at once, on a fresh mount."""
+        t, big = self.timeout_s, os.path.join(fs.root, "big.bin")
+        steps = [("rand256k_cold_4j", lambda: M.fio("rand_read_256k_4j.fio", big, t, self.rand_runtime_s)[0])]
+        self.session(run, fs, steps, "concurrent random session (4 readers, cold)")
+
     def b2sum_run(self, run):
         big = os.path.join(self.src, "big.bin")
         for kind in ("cold", "warm"):
@@ -269,8 +289,11 @@ class Bench:
             print(f"== run {run} of {self.runs}, load {loadavg()}", flush=True)
             self.phase(f"run {run} b2sum", lambda: self.b2sum_run(run))
             for fs in self.candidates:
+                if self.args.only and fs.name not in self.args.only.split(","):
+                    continue
                 self.metadata_session(run, fs)
                 self.big_file_session(run, fs)
+                self.concurrent_session(run, fs)
 
     # -- results --------------------------------------------------------------------------------
     def figure_runs(self, who, case):

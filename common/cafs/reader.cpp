@@ -22,18 +22,21 @@ Reader::Reader(store::Store& blobs, uint32_t leaf_size, bool legacy, bool verify
   }
 }
 
-std::vector<Key> Reader::leaf_keys(const Key& root) {
+std::string Reader::root_blob(const Key& root) {
   const auto name = root.hex();
-  std::string blob;
   try {
-    blob = blobs_.get(name);
+    return blobs_.get(name);
   } catch (const Error& e) {
     if (e.kind() == ErrorKind::NotFound) {
       throw Error(ErrorKind::NotFound, "root blob " + store::object_url(blobs_, name) + " is missing");
     }
     throw;
   }
-  return decode_root_blob(blob, root, leaf_size_, store::object_url(blobs_, name));
+}
+
+std::vector<Key> Reader::leaf_keys(const Key& root) {
+  const auto blob = root_blob(root);
+  return decode_root_blob(blob, root, leaf_size_, store::object_url(blobs_, root.hex()));
 }
 
 void Reader::verify_leaf(std::string_view data, const Key& key, size_t index, size_t count) const {

@@ -22,6 +22,8 @@ class Reader {
 
   // Reads and validates the root blob of `root`; returns the file's leaf keys in order.
   std::vector<Key> leaf_keys(const Key& root);
+  // The root blob of `root` as stored, not validated (decode_root_blob does); NotFound names it.
+  std::string root_blob(const Key& root);
 
   // Fetches leaf `index` of `keys`, verified.
   std::string fetch_leaf(std::span<const Key> keys, size_t index);

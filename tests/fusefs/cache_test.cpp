@@ -1,8 +1,11 @@
-// BlockCache, DiskCache, Readahead and byte sizes, over a real LocalStore in a TempDir.
+// BlockCache, FetchQueue, DiskCache, Readahead and byte sizes, over a real LocalStore in a TempDir.
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <condition_variable>
 #include <fstream>
+#include <map>
+#include <mutex>
 #include <thread>
 
 #include "common/cafs/writer.h"
@@ -10,6 +13,7 @@
 #include "common/util/error.h"
 #include "fusefs/block_cache.h"
 #include "fusefs/byte_size.h"
+#include "fusefs/fetch_queue.h"
 #include "fusefs/readahead.h"
 #include "support/test_support.h"
 
@@ -26,6 +30,10 @@ class CountingStore final : public store::Store {
   std::string describe() const override { return inner_.describe(); }
   std::string get(std::string_view name) override {
     ++gets;
+    {
+      std::lock_guard lock(who_mutex);
+      fetched_by[std::string(name)] = std::this_thread::get_id();
+    }
     if (delay_ms) std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms));
     return inner_.get(name);
   }
@@ -38,6 +46,8 @@ class CountingStore final : public store::Store {
   void remove(std::string_view n) override { inner_.remove(n); }
   std::atomic<int> gets{0};
   int delay_ms = 0;
+  std::mutex who_mutex;
+  std::map<std::string, std::thread::id> fetched_by;  // object -> thread that last fetched it
 
  private:
   store::Store& inner_;
@@ -49,7 +59,7 @@ struct Fixture {
   TempDir dir;
   store::LocalStore local{dir / "blob"};
   CountingStore counting{local};
-  ThreadPool pool{4};
+  FetchQueue queue{4, 4};
   Metrics metrics;
   cafs::Reader reader{counting, kLeaf, false, true};
   std::string content = test::random_bytes(10 * kLeaf + 123, 7);
@@ -68,7 +78,7 @@ struct Fixture {
 TEST(BlockCache, OneFetchPerLeafHoweverManyReaders) {
   Fixture f;
   f.counting.delay_ms = 50;
-  BlockCache cache(f.reader, f.pool, f.metrics, {});
+  BlockCache cache(f.reader, f.queue, f.metrics, {});
   std::vector<std::thread> readers;
   std::atomic<int> good{0};
   for (int t = 0; t < 8; ++t) {
@@ -86,7 +96,7 @@ TEST(BlockCache, RamTierStaysUnderBudgetAndEvictsLeastRecent) {
   Fixture f;
   BlockCacheOptions o;
   o.ram_bytes = 3 * kLeaf;
-  BlockCache cache(f.reader, f.pool, f.metrics, o);
+  BlockCache cache(f.reader, f.queue, f.metrics, o);
   for (size_t i = 0; i < 5; ++i) EXPECT_EQ(*cache.get(f.leaves, i), f.expected(i));
   EXPECT_LE(cache.ram_bytes(), o.ram_bytes);
   EXPECT_EQ(f.counting.gets, 5);
@@ -98,15 +108,15 @@ TEST(BlockCache, RamTierStaysUnderBudgetAndEvictsLeastRecent) {
 
 TEST(BlockCache, PrefetchRunsInBackgroundAndIsJoined) {
   Fixture f;
-  BlockCache cache(f.reader, f.pool, f.metrics, {});
-  for (size_t i = 0; i < f.leaves->size(); ++i) cache.prefetch(f.leaves, i);
+  BlockCache cache(f.reader, f.queue, f.metrics, {});
+  for (size_t i = 0; i < f.leaves->size(); ++i) cache.prefetch(f.leaves, i, 0, PrefetchKind::Readahead);
   for (size_t i = 0; i < f.leaves->size(); ++i) EXPECT_EQ(*cache.get(f.leaves, i), f.content.substr(i * kLeaf, kLeaf));
   EXPECT_EQ(f.counting.gets, static_cast<int>(f.leaves->size()));
 }
 
 TEST(BlockCache, CorruptLeafFailsAndIsNotCached) {
   Fixture f;
-  BlockCache cache(f.reader, f.pool, f.metrics, {});
+  BlockCache cache(f.reader, f.queue, f.metrics, {});
   const auto name = (*f.leaves)[2].hex();
   const auto good = f.local.get(name);
   auto bad = good;
@@ -129,7 +139,7 @@ TEST(BlockCache, DiskTierSurvivesRestartAndDropsDamagedFiles) {
   BlockCacheOptions o;
   o.disk_dir = f.dir / "disk";
   {
-    BlockCache cache(f.reader, f.pool, f.metrics, o);
+    BlockCache cache(f.reader, f.queue, f.metrics, o);
     for (size_t i = 0; i < 4; ++i) cache.get(f.leaves, i);
   }
   EXPECT_EQ(f.counting.gets, 4);
@@ -142,7 +152,7 @@ TEST(BlockCache, DiskTierSurvivesRestartAndDropsDamagedFiles) {
     file.put('\x55');
   }
   Metrics metrics2;
-  BlockCache cache(f.reader, f.pool, metrics2, o);
+  BlockCache cache(f.reader, f.queue, metrics2, o);
   for (size_t i = 0; i < 4; ++i) EXPECT_EQ(*cache.get(f.leaves, i), f.expected(i));
   EXPECT_EQ(f.counting.gets, 5);  // only the damaged leaf came from the store
   EXPECT_EQ(metrics2.served(CacheTier::Disk), 3);
@@ -154,7 +164,7 @@ TEST(BlockCache, DiskFileRewrittenWithAValidCrcIsNotServed) {
   BlockCacheOptions o;
   o.disk_dir = f.dir / "disk";
   {
-    BlockCache cache(f.reader, f.pool, f.metrics, o);
+    BlockCache cache(f.reader, f.queue, f.metrics, o);
     cache.get(f.leaves, 1);
   }
   // Someone who can write the cache folder swaps the leaf for other bytes with a matching CRC.
@@ -164,7 +174,7 @@ TEST(BlockCache, DiskFileRewrittenWithAValidCrcIsNotServed) {
   std::filesystem::copy_file(forger.file_of(key), DiskCache(o.disk_dir, o.disk_bytes).file_of(key),
                              std::filesystem::copy_options::overwrite_existing);
   Metrics metrics2;
-  BlockCache cache(f.reader, f.pool, metrics2, o);
+  BlockCache cache(f.reader, f.queue, metrics2, o);
   EXPECT_EQ(*cache.get(f.leaves, 1), f.expected(1));
   EXPECT_EQ(metrics2.served(CacheTier::Disk), 0);
   EXPECT_EQ(metrics2.verification_failures(), 1);
@@ -188,18 +198,143 @@ TEST(DiskCache, StaysUnderItsBudget) {
   EXPECT_EQ(reopened.bytes(), disk.bytes());
 }
 
-TEST(Readahead, GrowsOnSequentialReadsAndResetsOnSeeks) {
+TEST(Readahead, GrowsOnSequentialReadsAndStopsOnSeeks) {
   Readahead ra(1, 8, 1 << 20);
-  EXPECT_EQ(ra.on_read(5, 0, 1 << 20), 1u);
-  EXPECT_EQ(ra.on_read(5, 1 << 20, 2 << 20), 2u);
-  EXPECT_EQ(ra.on_read(5, 2 << 20, 3 << 20), 4u);
-  EXPECT_EQ(ra.on_read(5, 3 << 20, 4 << 20), 8u);
-  EXPECT_EQ(ra.on_read(5, 4 << 20, 5 << 20), 8u);      // bounded
-  EXPECT_EQ(ra.on_read(5, 100 << 20, 101 << 20), 1u);  // a seek resets
-  EXPECT_EQ(ra.on_read(6, 0, 4096), 1u);               // files are independent
+  EXPECT_EQ(ra.on_read(5, 0, 1 << 20).window, 1u);
+  EXPECT_TRUE(ra.on_read(6, 0, 4096).first);  // files are independent
+  EXPECT_EQ(ra.on_read(5, 1 << 20, 2 << 20).window, 2u);
+  EXPECT_EQ(ra.on_read(5, 2 << 20, 3 << 20).window, 4u);
+  EXPECT_EQ(ra.on_read(5, 3 << 20, 4 << 20).window, 8u);
+  EXPECT_EQ(ra.on_read(5, 4 << 20, 5 << 20).window, 8u);  // bounded
+  const auto seek = ra.on_read(5, 100 << 20, 101 << 20);
+  EXPECT_TRUE(seek.random);
+  EXPECT_EQ(seek.window, 0u);  // nothing is read ahead of a random read
+  EXPECT_FALSE(seek.first);
+  EXPECT_EQ(ra.on_read(5, 101 << 20, 102 << 20).window, 1u);  // sequential again: starts over
+  EXPECT_TRUE(ra.on_read(7, 5 << 20, 6 << 20).random);        // a first read not at 0
   Readahead off(0, 8, 1 << 20);
-  EXPECT_EQ(off.on_read(1, 0, 1 << 20), 0u);
-  EXPECT_EQ(off.on_read(1, 1 << 20, 2 << 20), 0u);
+  EXPECT_EQ(off.on_read(1, 0, 1 << 20).window, 0u);
+  EXPECT_EQ(off.on_read(1, 1 << 20, 2 << 20).window, 0u);
+}
+
+TEST(FetchQueue, DemandRunsBeforeQueuedGuessesAndGuessesStayWithinTheirBudget) {
+  std::mutex mutex;
+  std::condition_variable cv;
+  bool release = false;
+  std::vector<std::string> order;
+  std::atomic<int> running_guesses{0}, max_guesses{0};
+  {
+    FetchQueue queue(3, 1);  // one guess at a time; two workers left for demand
+    const auto guess = [&](const std::string& name) {
+      return [&, name](bool run) {
+        if (!run) return;
+        const int now = ++running_guesses;
+        int seen = max_guesses.load();
+        while (now > seen && !max_guesses.compare_exchange_weak(seen, now)) {
+        }
+        {
+          std::unique_lock lock(mutex);
+          order.push_back(name);
+          cv.notify_all();
+          cv.wait(lock, [&] { return release; });
+        }
+        --running_guesses;
+      };
+    };
+    queue.submit(Lane::Speculative, 5, guess("g-first"));
+    {
+      std::unique_lock lock(mutex);
+      cv.wait_for(lock, std::chrono::seconds(10), [&] { return !order.empty(); });
+    }
+    // The first guess holds the only guess slot; these wait, by priority.
+    queue.submit(Lane::Speculative, 9, guess("g9"));
+    queue.submit(Lane::Speculative, 1, guess("g1"));
+    std::atomic<bool> demand_ran{false};
+    queue.submit(Lane::Demand, 0, [&](bool run) {
+      if (!run) return;
+      std::lock_guard lock(mutex);
+      order.push_back("demand");
+      demand_ran = true;
+      cv.notify_all();
+    });
+    std::unique_lock lock(mutex);
+    // Demand runs although a guess holds a worker and two more are queued before it.
+    cv.wait_for(lock, std::chrono::seconds(10), [&] { return demand_ran.load(); });
+    release = true;
+    cv.notify_all();
+    cv.wait_for(lock, std::chrono::seconds(10), [&] { return order.size() == 4; });
+  }  // the destructor joins after the queue drained
+  ASSERT_EQ(order.size(), 4u);
+  EXPECT_EQ(order[0], "g-first");
+  EXPECT_EQ(order[1], "demand");
+  EXPECT_EQ(order[2], "g1");
+  EXPECT_EQ(order[3], "g9");
+  EXPECT_EQ(max_guesses.load(), 1);
+}
+
+TEST(FetchQueue, GuessesStayWithinTheirByteBudget) {
+  std::atomic<int> running{0}, most{0}, done{0};
+  {
+    FetchQueue queue(4, 4, 100);  // room for four guesses, but only 100 bytes of them at once
+    for (int i = 0; i < 6; ++i) {
+      queue.submit(
+          Lane::Speculative, 0,
+          [&](bool run) {
+            if (!run) return;
+            const int now = ++running;
+            int seen = most.load();
+            while (now > seen && !most.compare_exchange_weak(seen, now)) {
+            }
+            std::this_thread::sleep_for(std::chrono::milliseconds(5));
+            --running;
+            ++done;
+          },
+          60);
+    }
+    for (int i = 0; i < 1000 && done < 6; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_EQ(done, 6);
+  EXPECT_EQ(most, 1);  // 60 + 60 > 100: one at a time
+}
+
+TEST(BlockCache, AReaderTakesOverAGuessStillQueuedInsteadOfWaitingBehindOthers) {
+  Fixture f;
+  f.counting.delay_ms = 20;
+  FetchQueue queue(1, 1);  // one worker: guesses run one at a time
+  Metrics metrics;
+  BlockCache cache(f.reader, queue, metrics, {});
+  for (size_t i = 0; i < f.leaves->size(); ++i) cache.prefetch(f.leaves, i, i, PrefetchKind::RandomFile);
+  // The last leaf is queued behind nine others; the reader fetches it itself at once.
+  EXPECT_EQ(*cache.get(f.leaves, 10), f.expected(10));
+  EXPECT_EQ(metrics.prefetches_used(), 1);
+  cache.wait_idle();
+  {
+    std::lock_guard lock(f.counting.who_mutex);
+    EXPECT_EQ(f.counting.fetched_by[(*f.leaves)[10].hex()], std::this_thread::get_id());
+  }
+  EXPECT_EQ(metrics.prefetches_issued(), static_cast<double>(f.leaves->size()));
+  EXPECT_LE(f.counting.gets.load(), static_cast<int>(f.leaves->size()));  // never twice
+}
+
+TEST(BlockCache, GuessesStayWithinHalfTheRamAndNeverEvictALeafInUse) {
+  Fixture f;
+  Metrics metrics;
+  BlockCacheOptions o;
+  o.ram_bytes = 4 * kLeaf;
+  BlockCache cache(f.reader, f.queue, metrics, o);
+  const auto held = cache.get(f.leaves, 0);  // a reader holds leaf 0, the least recent
+  cache.get(f.leaves, 1);
+  cache.get(f.leaves, 2);
+  // Guesses need room: they may push out leaf 1 (nobody holds it), never leaf 0.
+  for (size_t i = 3; i < f.leaves->size(); ++i) cache.prefetch(f.leaves, i, i, PrefetchKind::RandomFile);
+  cache.wait_idle();
+  EXPECT_LE(cache.unread_bytes(), o.ram_bytes / 2);
+  EXPECT_LE(cache.ram_bytes(), o.ram_bytes);
+  EXPECT_GT(metrics.prefetches_wasted(), 0);
+  const int before = f.counting.gets;
+  EXPECT_EQ(*cache.get(f.leaves, 0), f.expected(0));  // still cached: no fetch
+  EXPECT_EQ(f.counting.gets, before);
+  EXPECT_EQ(held.use_count(), 2);  // ours and the cache slot
 }
 
 TEST(ByteSize, ParsesGoAndBinaryUnits) {

@@ -209,4 +209,39 @@ double metric_value(const std::string& text, const std::string& name) {
   return -1;
 }
 
+std::string pread_all(const std::filesystem::path& path, uint64_t offset, size_t length, int* err) {
+  const int fd = ::open(path.c_str(), O_RDONLY);
+  if (fd < 0) {
+    if (err) *err = errno;
+    return {};
+  }
+  std::string out(length, '\0');
+  size_t done = 0;
+  while (done < length) {
+    const ssize_t n = ::pread(fd, out.data() + done, length - done, static_cast<off_t>(offset + done));
+    if (n < 0) {
+      if (err) *err = errno;
+      ::close(fd);
+      return {};
+    }
+    if (n == 0) break;
+    done += static_cast<size_t>(n);
+  }
+  ::close(fd);
+  out.resize(done);
+  if (err) *err = 0;
+  return out;
+}
+
+double wait_for_metric(int port, const std::string& name, const std::function<bool(double)>& done,
+                       std::chrono::seconds limit) {
+  const auto deadline = std::chrono::steady_clock::now() + limit;
+  double value = metric_value(scrape_metrics(port), name);
+  while (!done(value) && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    value = metric_value(scrape_metrics(port), name);
+  }
+  return value;
+}
+
 }  // namespace dm::test

@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -84,11 +85,19 @@ class MountTestBase : public ::testing::Test {
   void TearDown() override { force_unmount(mnt); }
 };
 
+// `length` bytes of `path` from `offset` with pread (fewer at the end); on failure "" and *err =
+// errno (0 on success).
+std::string pread_all(const std::filesystem::path& path, uint64_t offset, size_t length, int* err = nullptr);
+
 // A TCP port on 127.0.0.1 free at the time of the call.
 int free_port();
 // GET http://127.0.0.1:port/metrics with curl.
 std::string scrape_metrics(int port);
 // The value of the first sample line starting with `name` (e.g. `x_total` or `x{tier="ram"}`).
 double metric_value(const std::string& text, const std::string& name);
+// Scrapes until `done(value of name)` holds or `limit` passes; returns the last value (so a
+// test asserts on it, never on the time it took).
+double wait_for_metric(int port, const std::string& name, const std::function<bool(double)>& done,
+                       std::chrono::seconds limit = std::chrono::seconds(60));
 
 }  // namespace dm::test

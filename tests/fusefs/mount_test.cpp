@@ -25,30 +25,6 @@ namespace {
 namespace fs = std::filesystem;
 constexpr size_t kMiB = 1 << 20;
 
-std::string pread_all(const fs::path& path, uint64_t offset, size_t length, int* err = nullptr) {
-  const int fd = ::open(path.c_str(), O_RDONLY);
-  if (fd < 0) {
-    if (err) *err = errno;
-    return {};
-  }
-  std::string out(length, '\0');
-  size_t done = 0;
-  while (done < length) {
-    const ssize_t n = ::pread(fd, out.data() + done, length - done, static_cast<off_t>(offset + done));
-    if (n < 0) {
-      if (err) *err = errno;
-      ::close(fd);
-      return {};
-    }
-    if (n == 0) break;
-    done += static_cast<size_t>(n);
-  }
-  ::close(fd);
-  out.resize(done);
-  if (err) *err = 0;
-  return out;
-}
-
 std::vector<std::string> list_dir(const fs::path& dir) {
   std::vector<std::string> names;
   DIR* d = ::opendir(dir.c_str());

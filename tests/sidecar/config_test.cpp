@@ -111,6 +111,30 @@ TEST(FuseConfig, DefaultsWhenGlobalOptsAreMissing) {
   EXPECT_EQ(c.destinations.size(), 1U);
 }
 
+TEST(FuseConfig, SourcesTakePrefetchAndPreloadFromTheFileOrTheEnvironment) {
+  const auto c = load_fuse_config(
+      "bundles:\n  - name: in\n    srcPath: /m\n    srcRepo: r\n    srcLabel: l\n    srcPrefetch: 0\n"
+      "  - name: two\n    srcPath: /n\n    srcRepo: r\n    srcLabel: l\n",
+      "inline", env_of({{"SIDECAR_BUNDLES_TWO_SRCPRELOAD", "data/*.parquet"}}));
+  ASSERT_EQ(c.sources.size(), 2U);
+  EXPECT_EQ(c.sources[0].prefetch, 0U);
+  EXPECT_FALSE(c.sources[0].preload);
+  EXPECT_FALSE(c.sources[1].prefetch);  // the mount's default
+  EXPECT_EQ(c.sources[1].preload, "data/*.parquet");
+  auto load = [](const std::string& yaml) { load_fuse_config(yaml, "'f.yaml'", env_of({})); };
+  EXPECT_THAT(
+      error_of([&] {
+        load("bundles:\n  - name: in\n    srcPath: /m\n    srcRepo: r\n    srcLabel: l\n    srcPrefetch: many\n");
+      }),
+      HasSubstr("bundle 'in': srcPrefetch 'many' is not a number"));
+  EXPECT_THAT(error_of([&] {
+                load(
+                    "bundles:\n  - name: out\n    destPath: /o\n    destRepo: r\n    destMessage: m\n"
+                    "    srcPreload: x\n");
+              }),
+              HasSubstr("bundle 'out' is a destination"));
+}
+
 TEST(FuseConfig, ValidationNamesTheBundleEntry) {
   auto load = [](const std::string& yaml) { load_fuse_config(yaml, "'f.yaml'", env_of({})); };
   EXPECT_THAT(error_of([&] { load("bundles:\n  - name: both\n    srcRepo: r\n    destRepo: r\n"); }),

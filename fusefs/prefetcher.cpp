@@ -1,0 +1,144 @@
+#include "fusefs/prefetcher.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+
+namespace dm::fusefs {
+
+Prefetcher::Prefetcher(const BundleIndex& index, LeafLists& lists, BlockCache& cache, FetchQueue& queue,
+                       PageCacheFeed& feed, uint64_t stride, const PrefetchOptions& options)
+    : index_(index), lists_(lists), cache_(cache), queue_(queue), feed_(feed), stride_(stride), options_(options) {}
+
+Prefetcher::~Prefetcher() {
+  stop();
+}
+
+uint64_t Prefetcher::leaf_bytes(Inode ino, size_t i) const {
+  const uint64_t size = index_.size(ino);
+  const uint64_t start = i * stride_;
+  return start >= size ? 0 : std::min<uint64_t>(stride_, size - start);
+}
+
+bool Prefetcher::fits_cache(uint64_t bytes) const {
+  if (const auto* disk = cache_.disk()) return bytes <= disk->budget() / 2;
+  return bytes <= cache_.ram_budget() / 2;
+}
+
+void Prefetcher::on_read(Inode ino, const LeafList& leaves, const Readahead::Decision& d, size_t first, size_t last) {
+  if (!enabled()) return;
+  const size_t count = leaves->size();
+  if (d.first && index_.size(ino) <= options_.small_file_bytes) {
+    for (size_t i = 0; i < count; ++i) {
+      if (i < first || i > last) {
+        cache_.prefetch(leaves, i, priority::kNear + i, PrefetchKind::SmallFile, {}, Keep::Ram, leaf_bytes(ino, i));
+      }
+    }
+  }
+  if (d.first) ahead_in_directory(ino);
+  if (d.random) {
+    random_read(ino, leaves, first, last);
+  } else {
+    const size_t window = std::min(d.window, options_.readahead_max);
+    for (size_t i = last + 1; i < count && i <= last + window; ++i) {
+      cache_.prefetch(leaves, i, priority::kNear + (i - last), PrefetchKind::Readahead);
+    }
+  }
+}
+
+void Prefetcher::ahead_in_directory(Inode ino) {
+  if (ino == kRootInode) return;
+  const Inode dir = index_.parent(ino);
+  const auto kids = index_.children(dir);
+  const size_t rank = index_.child_rank(ino);
+  std::vector<std::pair<Inode, size_t>> files;  // (file, distance)
+  {
+    std::lock_guard lock(mutex_);
+    if (scheduled_.size() >= kMaxTracked && !scheduled_.count(dir)) scheduled_.clear();
+    size_t& done = scheduled_[dir];
+    const size_t end = std::min(kids.size(), rank + 1 + options_.files_ahead);
+    uint64_t bytes = 0;
+    size_t r = std::max(done, rank + 1);
+    for (; r < end; ++r) {
+      const Inode child = Inode{kids[r]} + 1;
+      if (index_.is_dir(child) || index_.size(child) == 0) continue;
+      const uint64_t size = index_.size(child);
+      bytes += size <= options_.small_file_bytes ? size : stride_;
+      if (bytes > options_.directory_bytes && !files.empty()) break;
+      files.emplace_back(child, r - rank);
+    }
+    done = std::max(done, r);
+  }
+  for (const auto& [child, distance] : files) {
+    tasks_.queued();
+    queue_.submit(Lane::Speculative, priority::kDirectory + distance,
+                  [this, child = child, distance = distance](bool run) {
+                    if (run && !tasks_.closed()) {
+                      try {
+                        const auto leaves = lists_.get(child);
+                        const size_t wanted = index_.size(child) <= options_.small_file_bytes ? leaves->size() : 1;
+                        for (size_t i = 0; i < wanted; ++i) {
+                          cache_.prefetch(leaves, i, priority::kDirectory + distance, PrefetchKind::Directory, {},
+                                          Keep::Ram, leaf_bytes(child, i));
+                        }
+                      } catch (const std::exception& e) {
+                        // A guess that fails costs nothing: a later read of the file reports the error.
+                        spdlog::debug("prefetch of {} failed: {}", index_.path(child), e.what());
+                      }
+                    }
+                    tasks_.dequeued();
+                  });
+  }
+}
+
+void Prefetcher::random_read(Inode ino, const LeafList& leaves, size_t first, size_t last) {
+  const size_t count = leaves->size();
+  if (!fits_cache(index_.size(ino))) return;
+  bool whole = false;
+  uint64_t base = 0;
+  {
+    std::lock_guard lock(mutex_);
+    if (files_.size() >= kMaxTracked && !files_.count(ino)) files_.clear();
+    auto& state = files_[ino];
+    whole = !state.whole;
+    state.whole = true;
+    // Newer reads first: the read counter, counted down, above the leaf distance.
+    base = priority::kRandom + ((0xFFFFFFFull - (++random_reads_ & 0xFFFFFFFull)) << 24);
+  }
+  const auto distance = [&](size_t i) -> uint64_t { return i < first ? first - i : i - last; };
+  // The whole file once; then, on every later random read, its neighbourhood moved up.
+  const size_t from = whole ? 0 : (first > 4 ? first - 4 : 0);
+  const size_t to = whole ? count : std::min(count, last + 5);
+  for (size_t i = from; i < to; ++i) {
+    if (i >= first && i <= last) continue;
+    cache_.prefetch(
+        leaves, i, base + std::min<uint64_t>(distance(i), 0xFFFFFF), PrefetchKind::RandomFile,
+        [this, ino, i](const LeafData& data) { push(ino, i, data); },
+        fits_cache(0) && cache_.disk() && index_.size(ino) > cache_.ram_budget() / 2 ? Keep::DiskOnly : Keep::Ram);
+  }
+}
+
+void Prefetcher::on_leaf_read(Inode ino, size_t i, const LeafData& data, bool random) {
+  if (random && enabled()) push(ino, i, data);
+}
+
+void Prefetcher::push(Inode ino, size_t i, const LeafData& data) {
+  // Only a leaf of exactly the length the index implies: a store never makes a file longer.
+  const uint64_t size = index_.size(ino);
+  const uint64_t start = i * stride_;
+  if (start >= size || data->size() != std::min<uint64_t>(stride_, size - start)) return;
+  {
+    std::lock_guard lock(mutex_);
+    if (files_.size() >= kMaxTracked && !files_.count(ino)) files_.clear();
+    auto& pushed = files_[ino].pushed;
+    if (pushed.size() <= i) pushed.resize(std::max(i + 1, (index_.size(ino) + stride_ - 1) / stride_));
+    if (pushed[i]) return;
+    pushed[i] = true;
+  }
+  if (!feed_.offer(ino, i * stride_, data)) {
+    std::lock_guard lock(mutex_);
+    if (auto it = files_.find(ino); it != files_.end() && it->second.pushed.size() > i) it->second.pushed[i] = false;
+  }
+}
+
+}  // namespace dm::fusefs
