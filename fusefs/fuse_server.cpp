@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "common/util/error.h"
+#include "common/util/mount_table.h"
 
 namespace dm::fusefs {
 
@@ -350,14 +351,11 @@ namespace {
 // The kernel's readahead for a FUSE mount starts at 128 KiB, which halves cold sequential
 // throughput; as root we raise it to 1 MiB through the mount's backing device. Best effort.
 void raise_readahead(const std::filesystem::path& mountpoint) {
-  std::ifstream mountinfo("/proc/self/mountinfo");
-  std::string line;
   std::string device;
-  while (std::getline(mountinfo, line)) {
-    std::istringstream fields(line);
-    std::string id, parent, dev, root, point;
-    fields >> id >> parent >> dev >> root >> point;
-    if (point == mountpoint.string()) device = dev;  // the last match is the top mount
+  try {
+    if (const auto mount = mount_at(mountpoint)) device = mount->device;
+  } catch (const Error& e) {
+    spdlog::debug("no readahead tuning: {}", e.what());
   }
   if (device.empty()) return;
   std::ofstream ra("/sys/class/bdi/" + device + "/read_ahead_kb");

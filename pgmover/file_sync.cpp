@@ -12,6 +12,7 @@
 #include "common/cafs/file_key.h"
 #include "common/cafs/hasher.h"
 #include "common/util/error.h"
+#include "common/util/files.h"
 #include "common/util/thread_pool.h"
 
 namespace fs = std::filesystem;
@@ -165,9 +166,7 @@ void sync_one(const SyncTask& t, cafs::Reader& reader, const OsUser& owner, Thre
   group.wait();
   if (::ftruncate(file.fd, static_cast<off_t>(e.size)) != 0) throw_errno("cannot truncate", t.dest.string());
   // Start the write-back now so that the one sync at the end has little left to wait for.
-  if (bytes > 0 && ::sync_file_range(file.fd, 0, 0, SYNC_FILE_RANGE_WRITE) != 0) {
-    throw_errno("cannot start writing back", t.dest.string());
-  }
+  if (bytes > 0) start_write_back(file.fd, t.dest.string());
   const int fd = file.fd;
   file.fd = -1;
   if (::close(fd) != 0) throw_errno("cannot close", t.dest.string());

@@ -128,15 +128,6 @@ void set_mode_and_owner(const fs::path& p, unsigned mode, const OsUser& owner) {
   }
 }
 
-void sync_filesystem(const fs::path& pgdata) {
-  const int fd = ::open(pgdata.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) throw_errno("cannot open", pgdata.string());
-  const int rc = ::syncfs(fd);
-  const int err = errno;
-  ::close(fd);
-  if (rc != 0) throw_errno(err, "cannot sync the file system of", pgdata.string());
-}
-
 }  // namespace
 
 RestoreResult restore(model::Catalog& catalog, store::Store& blobs, const RestoreOptions& o) {
@@ -279,7 +270,7 @@ RestoreResult restore(model::Catalog& catalog, store::Store& blobs, const Restor
   set_mode_and_owner(pgdata / std::string(kOwnDir), 0700, o.owner);
   // One sync of everything written (started in the background file by file) instead of an
   // fsync per file.
-  sync_filesystem(pgdata);
+  sync_file_system(pgdata);
 
   // Last: pg_control. Until it is there, PostgreSQL refuses to start on a half-restored tree.
   // It appears in one step, with its final content, mode and owner: written, owned and synced

@@ -1,5 +1,5 @@
-// What the kernel has mounted where (/proc/self/mountinfo), for the fuse sidecar: a source is
-// ready when its mount point shows a FUSE file system, and none may be left at the end.
+// What the kernel has mounted where (common/util/mount_table.h), for the fuse sidecar: a source
+// is ready when its mount point shows a FUSE file system, and none may be left at the end.
 #pragma once
 
 #include <filesystem>

@@ -61,8 +61,10 @@ Writer::Writer(store::Store& blobs, uint32_t leaf_size, ThreadPool& leaf_pool, c
 
 bool Writer::store_blob(const std::string& name, std::string_view data) {
   ++stats_.existence_checks;
-  if (auto info = blobs_.stat(name); info && info->size > 0) {
-    // An existing non-empty object with a matching CRC (where reported) is a valid duplicate.
+  if (auto info = blobs_.stat(name); info && info->size == data.size()) {
+    // An existing object of the content's size with a matching CRC (where reported) is a valid
+    // duplicate. One of another size is not (a local blob cut short by a power loss before
+    // its writer's flush): it is written again.
     if (!info->crc32c || *info->crc32c == crc32c(data)) {
       if (info->modified && *info->modified < now_seconds() - kRefreshAfterSeconds) {
         // Old enough for `purge` to consider: re-written so that its age says it is in use.

@@ -1,8 +1,8 @@
 // Writer: stores a file's content in the blob bucket as datamon leaves and a root blob.
 //
 // The file is cut into leaf_size leaves (spec §4.2), each hashed (§4.3) and stored under its
-// key unless the store already holds a valid copy (non-empty, and with a matching CRC32C
-// where the backend reports one) or the key is in `known` (leaves of a parent bundle that
+// key unless the store already holds a valid copy (of the content's size, and with a matching
+// CRC32C where the backend reports one) or the key is in `known` (leaves of a parent bundle that
 // are known to exist: no request at all). Leaves are hashed and stored in parallel on the
 // shared leaf pool with a bounded number in flight; the root blob is written after all of
 // the file's leaves. Thread-safe: many files may be put at once.

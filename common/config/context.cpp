@@ -52,7 +52,7 @@ ContextStores open_context(const Config& config) {
   options.create_local = true;
   cs.metadata = store::open_store(store::sibling_bucket_url(config_url, d.metadata), options);
   cs.vmetadata = store::open_store(store::sibling_bucket_url(config_url, d.vmetadata), options);
-  options.defer_local_directory_sync = true;  // blobs are flat; upload flushes before the index
+  options.defer_local_sync = true;  // upload flushes before the index
   cs.blob = store::open_store(store::sibling_bucket_url(config_url, d.blob), options);
   return cs;
 }

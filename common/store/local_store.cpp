@@ -37,8 +37,8 @@ bool valid_name(std::string_view name) {
 
 }  // namespace
 
-LocalStore::LocalStore(fs::path root, bool create, bool defer_directory_sync)
-    : root_(fs::absolute(std::move(root)).lexically_normal()), defer_directory_sync_(defer_directory_sync) {
+LocalStore::LocalStore(fs::path root, bool create, bool defer_sync)
+    : root_(fs::absolute(std::move(root)).lexically_normal()), defer_sync_(defer_sync) {
   if (root_.has_filename() == false && root_.has_parent_path()) root_ = root_.parent_path();
   std::error_code ec;
   if (create) {
@@ -157,24 +157,14 @@ void LocalStore::put(std::string_view name, std::string_view data, PutMode mode)
   if (ec) throw Error(ErrorKind::Io, "cannot create folder '" + tmp_.string() + "': " + ec.message());
   const bool written =
       write_file_atomic(path, data, 0644, mode == PutMode::NoOverwrite ? AtomicWrite::NoReplace : AtomicWrite::Replace,
-                        tmp_, !defer_directory_sync_);
+                        tmp_, defer_sync_ ? Durability::Deferred : Durability::Synced);
   if (!written) throw Error(ErrorKind::AlreadyExists, "object " + object_url(*this, name) + " already exists");
-  if (defer_directory_sync_ && path.parent_path() != root_) {
-    std::lock_guard lock(dirty_mutex_);
-    dirty_dirs_.insert(path.parent_path());
-  }
 }
 
 void LocalStore::flush() {
-  if (!defer_directory_sync_) return;
-  std::set<fs::path> dirs;
-  {
-    std::lock_guard lock(dirty_mutex_);
-    dirs.swap(dirty_dirs_);
-  }
-  // The root always: objects another process wrote there (and we found by stat) count too.
-  dirs.insert(root_);
-  for (const auto& d : dirs) fsync_path(d);
+  if (!defer_sync_) return;
+  // Always, even after no put(): objects another process wrote (and we found by stat) count too.
+  sync_file_system(root_);
 }
 
 void LocalStore::list(std::string_view prefix, std::string_view delimiter,

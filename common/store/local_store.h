@@ -8,15 +8,15 @@
 // Reading trusts nothing in the folder: an object is a regular file (never a symlink, FIFO or
 // device), read to at most its size at open and never past the caller's bound; get() bounds a
 // whole object to kMaxWholeObject.
-// With `defer_directory_sync` (for the flat blob bucket, where every object is at the root)
-// put() fsyncs each object's content but leaves its directory entry to flush(), which fsyncs
-// the root once: one fsync per object instead of two. A crash before flush() can lose such an
-// object, never tear it, and nothing refers to it yet.
+// With `defer_sync` (the blob bucket) put() publishes each object the same way but waits for
+// nothing: it starts the write-back and leaves durability to flush(), one syncfs of the
+// bucket's file system (every object is on it: rename does not cross file systems) instead of
+// two fsyncs per object. Until then the object is whole for every reader; a power loss before
+// flush() can lose it or leave it short (a prefix, on ext4 and XFS), and nothing refers to it
+// yet: the uploader flushes before it writes an index, and rewrites a blob whose size is wrong.
 #pragma once
 
 #include <filesystem>
-#include <mutex>
-#include <set>
 
 #include "common/store/store.h"
 #include "common/util/unique_fd.h"
@@ -29,7 +29,7 @@ class LocalStore final : public Store {
   static constexpr uint64_t kMaxWholeObject = uint64_t{1} << 30;
 
   // Creates `root` if `create` is set; otherwise a missing folder is a NotFound error naming it.
-  explicit LocalStore(std::filesystem::path root, bool create = true, bool defer_directory_sync = false);
+  explicit LocalStore(std::filesystem::path root, bool create = true, bool defer_sync = false);
 
   std::string describe() const override;
   std::string get(std::string_view name) override;
@@ -58,9 +58,7 @@ class LocalStore final : public Store {
 
   std::filesystem::path root_;
   std::filesystem::path tmp_;
-  bool defer_directory_sync_;
-  std::mutex dirty_mutex_;
-  std::set<std::filesystem::path> dirty_dirs_;  // folders (other than the root) with unsynced entries
+  bool defer_sync_;
 };
 
 }  // namespace dm::store

@@ -113,7 +113,7 @@ StoreUrl parse_store_url(std::string_view raw_url) {
 std::unique_ptr<Store> open_store(std::string_view raw_url, const StoreOptions& options) {
   const StoreUrl url = parse_store_url(raw_url);
   if (url.scheme == "file") {
-    return std::make_unique<LocalStore>(url.path, options.create_local, options.defer_local_directory_sync);
+    return std::make_unique<LocalStore>(url.path, options.create_local, options.defer_local_sync);
   }
   if (url.scheme == "gs") return open_gcs(url, options);
   return open_s3(url, options);

@@ -19,8 +19,8 @@ struct StoreOptions {
   std::string gcs_endpoint;     // e.g. http://127.0.0.1:9199 (STORAGE_EMULATOR_HOST convention)
   std::string s3_endpoint;      // e.g. http://127.0.0.1:7480
   std::string s3_region = "us-east-1";
-  bool create_local = true;                 // create missing local bucket folders
-  bool defer_local_directory_sync = false;  // the flat blob bucket: see LocalStore
+  bool create_local = true;       // create missing local bucket folders
+  bool defer_local_sync = false;  // the blob bucket: one syncfs at flush() (see LocalStore)
 };
 
 // A store URL taken apart, without touching any store. Pure: open_store and the fuzzer use it.

@@ -76,7 +76,8 @@ void write_one(cafs::Reader& reader, const model::BundleEntry& e, int destinatio
   try {
     reader.read_file_to(*root, e.size, fd, dest.string(), pool, &progress);
     if (::fchmod(fd, mode) != 0) throw_errno("cannot chmod", tmp.string());
-    if (::fsync(fd) != 0) throw_errno("cannot fsync", tmp.string());
+    // Not synced here: the download ends with one sync of the file system (see download.h).
+    if (e.size >= kEarlyWriteBackMin) start_write_back(fd, tmp.string());
     if (::close(fd) != 0) throw_errno("cannot close", tmp.string());
   } catch (...) {
     ::close(fd);
@@ -164,17 +165,22 @@ DownloadResult download_bundle(const model::BundleDescriptor& bundle, const std:
     progress.file_done();
   });
   progress.finish();
-  fs::remove(temp_dir, ec);
 
   if (options.write_metadata_copies) {
-    write_file_atomic(meta_dir / (bundle.id + ".yaml"), model::to_yaml(bundle), 0644, AtomicWrite::Replace);
+    write_file_atomic(meta_dir / (bundle.id + ".yaml"), model::to_yaml(bundle), 0644, AtomicWrite::Replace, {},
+                      Durability::Deferred);
     // Byte copies of the index files as the store holds them (Go's layout), not re-cut.
     for (size_t n = 0; n < options.index_documents.size(); ++n) {
       write_file_atomic(meta_dir / (bundle.id + "-bundle-files-" + std::to_string(n) + ".yaml"),
-                        options.index_documents[n], 0644, AtomicWrite::Replace);
+                        options.index_documents[n], 0644, AtomicWrite::Replace, {}, Durability::Deferred);
     }
   }
+  // The one barrier: every file was renamed from temp_dir, so all of them are on its file
+  // system. Only once they are durable does the marker go, and its removal is made durable too.
+  sync_file_system(temp_dir);
+  fs::remove(temp_dir, ec);
   if (::unlink(marker.c_str()) != 0) throw_errno("cannot remove", marker.string());
+  fsync_path(meta_dir);
   if (!had_meta_dir && !options.write_metadata_copies) fs::remove(meta_dir, ec);
   result.files = written;
   result.skipped = skipped;

@@ -2,9 +2,12 @@
 //
 // Every entry name is checked first (decision 5): one that escapes the destination stops the
 // download before anything is written. Each file is written to a temporary file in
-// <destination>/.datamon/tmp, filled with verified leaves fetched in parallel, fsynced and
-// renamed into place, so no file is ever torn and a killed download leaves no litter among the
-// user's files (the next download clears that folder). The destination is untrusted: its
+// <destination>/.datamon/tmp, filled with verified leaves fetched in parallel and renamed into
+// place, so no file is ever torn and a killed download leaves no litter among the user's files
+// (the next download clears that folder). Durability costs one barrier, not one per file: each
+// file's write-back starts when it is written, and one syncfs of the destination's file system
+// precedes the removal of the incomplete marker (a power loss before it can leave files short,
+// and the marker, durable from the start, says so). The destination is untrusted: its
 // folders are opened component by component without following symlinks, and a `.datamon` that
 // is not a real folder is refused. Until the download ends, .datamon/incomplete says so.
 // Legacy (version 0) bundles use the truncated-leaf stride (decision 1). Shared by `bundle
@@ -31,7 +34,7 @@ struct DownloadOptions {
   bool show_progress = true;
   // Asked before each file; false keeps the local file as it is (the pg delta restore).
   std::function<bool(const model::BundleEntry&, const std::filesystem::path& dest)> needs_fetch;
-  // Called after a file was written (fsynced, renamed into place).
+  // Called after a file was written and renamed into place (durable once the download ends).
   std::function<void(const model::BundleEntry&, const std::filesystem::path& dest)> on_written;
 };
 

@@ -47,15 +47,29 @@ void fsync_path(const std::filesystem::path& path) {
   if (rc != 0) throw_errno(err, "cannot fsync", path.string());
 }
 
+void start_write_back(int fd, const std::string& what) {
+  if (::sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE) != 0) throw_errno("cannot start writing back", what);
+}
+
+void sync_file_system(const std::filesystem::path& path) {
+  const UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd.valid()) throw_errno("cannot open for syncfs", path.string());
+  if (::syncfs(fd.get()) != 0) throw_errno("cannot sync the file system of", path.string());
+}
+
 bool write_file_atomic(const std::filesystem::path& path, std::string_view data, unsigned mode, AtomicWrite how,
-                       const std::filesystem::path& temp_dir, bool sync_directory) {
+                       const std::filesystem::path& temp_dir, Durability durability) {
   const auto tmp = temp_dir.empty() ? temp_sibling(path) : temp_name_in(temp_dir, path);
   const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
   if (fd < 0) throw_errno("cannot create", tmp.string());
   try {
     write_all(fd, data, tmp.string());
     if (::fchmod(fd, mode) != 0) throw_errno("cannot chmod", tmp.string());
-    if (::fsync(fd) != 0) throw_errno("cannot fsync", tmp.string());
+    if (durability == Durability::Synced) {
+      if (::fsync(fd) != 0) throw_errno("cannot fsync", tmp.string());
+    } else if (data.size() >= kEarlyWriteBackMin) {
+      start_write_back(fd, tmp.string());
+    }
   } catch (...) {
     ::close(fd);
     ::unlink(tmp.c_str());
@@ -79,7 +93,7 @@ bool write_file_atomic(const std::filesystem::path& path, std::string_view data,
     }
     ::unlink(tmp.c_str());
   }
-  if (sync_directory) {
+  if (durability == Durability::Synced) {
     const auto dir = path.parent_path().empty() ? std::filesystem::path(".") : path.parent_path();
     fsync_path(dir);
   }

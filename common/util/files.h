@@ -1,8 +1,9 @@
 // Small local-file helpers with the durability rules of the project.
 //
-// write_file_atomic never leaves a torn file under the final name: it writes a temporary file
-// in the same folder, fsyncs it, renames it over the target and fsyncs the folder. All
-// functions throw dm::Error naming the path on failure.
+// write_file_atomic never leaves a torn file under the final name while the system runs: it
+// writes a temporary file, renames it over the target and (by default) fsyncs the file before
+// and the folder after. Writers of many files defer that to one sync_file_system() before
+// they publish anything that names the files. All functions throw dm::Error naming the path.
 #pragma once
 
 #include <cstdint>
@@ -16,14 +17,20 @@ namespace dm {
 
 enum class AtomicWrite { Replace, NoReplace };
 
+enum class Durability {
+  Synced,    // content and name are durable when write_file_atomic returns (two fsyncs)
+  Deferred,  // write-back is started, nothing waited for: the caller makes the file durable
+             // later with sync_file_system(); a power loss before that can lose the file or
+             // leave it short (a prefix of its content on ext4 and XFS), never mixed
+};
+
 // Returns false (and writes nothing) for NoReplace when `path` already exists; the check and
 // the publication are one atomic step (link(2)), so two writers can never both win.
 // `temp_dir`, when given, holds the temporary file instead of the target's folder (it must be
-// on the same file system). With `sync_directory` false the caller takes over making the new
-// name durable (an fsync of the target's folder later); the content is fsynced either way.
+// on the same file system).
 bool write_file_atomic(const std::filesystem::path& path, std::string_view data, unsigned mode = 0644,
                        AtomicWrite how = AtomicWrite::Replace, const std::filesystem::path& temp_dir = {},
-                       bool sync_directory = true);
+                       Durability durability = Durability::Synced);
 
 std::string read_file(const std::filesystem::path& path);
 
@@ -50,6 +57,19 @@ UniqueFd open_folder_below(int base, const std::filesystem::path& rel, bool crea
 
 // fsync a file or directory by path.
 void fsync_path(const std::filesystem::path& path);
+
+// Starts writing the open file's dirty pages back (sync_file_range, SYNC_FILE_RANGE_WRITE)
+// without waiting, so that a later sync_file_system() finds little left to do. Not a barrier.
+void start_write_back(int fd, const std::string& what);
+
+// The smallest file whose write-back a deferred writer starts at once: a small file is left to
+// the one sync, which writes it in a batch with the others rather than as a lone small request.
+inline constexpr uint64_t kEarlyWriteBackMin = uint64_t{1} << 20;
+
+// The one durability barrier of a batch: syncfs(2) of the file system holding `path` (a file
+// or folder), which makes every file and name written there durable, whoever wrote them, and
+// reports a write-back error of any of them (Linux 5.8 and later).
+void sync_file_system(const std::filesystem::path& path);
 
 // A unique temporary name beside `path` (same folder, hidden, pid and random suffix).
 std::filesystem::path temp_sibling(const std::filesystem::path& path);

@@ -153,16 +153,16 @@ TEST(OpenStore, FileUrlsAndSiblingBuckets) {
 namespace dm::store {
 namespace {
 
-TEST(LocalStore, DeferredDirectorySyncStillPublishesAtomicallyAndFlushes) {
+TEST(LocalStore, DeferredSyncStillPublishesAtomicallyAndFlushes) {
   test::TempDir dir;
-  LocalStore store(dir / "blobs", true, /*defer_directory_sync=*/true);
+  LocalStore store(dir / "blobs", true, /*defer_sync=*/true);
   store.put("aa", "x", PutMode::NoOverwrite);
   store.put("nested/bb", "y", PutMode::Overwrite);
   EXPECT_THROW(store.put("aa", "z", PutMode::NoOverwrite), Error);
   EXPECT_EQ(store.get("aa"), "x");
   EXPECT_EQ(store.get("nested/bb"), "y");
-  store.flush();  // fsyncs the root and the nested folder; must not throw
-  store.flush();  // and again with nothing dirty
+  store.flush();  // one syncfs of the bucket's file system; must not throw
+  store.flush();  // and again with nothing written since
 }
 
 }  // namespace
