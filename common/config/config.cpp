@@ -145,7 +145,7 @@ std::optional<std::string> file_log_level(const EnvLookup& env) {
 }
 
 std::string spdlog_level(const std::string& go_level) {
-  const std::string l = lower(go_level);
+  std::string l = lower(go_level);
   if (l == "none" || l == "off") return "off";
   if (l == "trace" || l == "debug" || l == "info" || l == "warn" || l == "error") return l;
   if (l == "warning") return "warn";
