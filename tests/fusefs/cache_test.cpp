@@ -6,6 +6,8 @@
 #include <thread>
 
 #include "common/cafs/writer.h"
+#include "common/store/counting_store.h"
+#include "common/store/fault_injecting_store.h"
 #include "common/store/local_store.h"
 #include "common/util/error.h"
 #include "fusefs/block_cache.h"
@@ -18,40 +20,17 @@ namespace {
 
 using test::TempDir;
 
-// Counts get() calls to a real LocalStore (a decorator, as the store interface intends), and
-// can be slowed down so that concurrent readers overlap.
-class CountingStore final : public store::Store {
- public:
-  explicit CountingStore(store::Store& inner) : inner_(inner) {}
-  std::string describe() const override { return inner_.describe(); }
-  std::string get(std::string_view name) override {
-    ++gets;
-    if (delay_ms) std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms));
-    return inner_.get(name);
-  }
-  std::string get_range(std::string_view n, uint64_t o, uint64_t l) override { return inner_.get_range(n, o, l); }
-  std::optional<store::ObjectInfo> stat(std::string_view n) override { return inner_.stat(n); }
-  void put(std::string_view n, std::string_view d, store::PutMode m) override { inner_.put(n, d, m); }
-  void list(std::string_view p, std::string_view d, const std::function<void(const store::ListEntry&)>& f) override {
-    inner_.list(p, d, f);
-  }
-  void remove(std::string_view n) override { inner_.remove(n); }
-  std::atomic<int> gets{0};
-  int delay_ms = 0;
-
- private:
-  store::Store& inner_;
-};
-
 constexpr uint32_t kLeaf = 64 * 1024;
 
 struct Fixture {
   TempDir dir;
   store::LocalStore local{dir / "blob"};
-  CountingStore counting{local};
+  // Counts the reads that reach the real store; `slow` can delay them so concurrent readers overlap.
+  store::CountingStore counting{local};
+  store::FaultInjectingStore slow{counting, {}};
   ThreadPool pool{4};
   Metrics metrics;
-  cafs::Reader reader{counting, kLeaf, false, true};
+  cafs::Reader reader{slow, kLeaf, false, true};
   std::string content = test::random_bytes(10 * kLeaf + 123, 7);
   LeafList leaves;
 
@@ -67,7 +46,7 @@ struct Fixture {
 
 TEST(BlockCache, OneFetchPerLeafHoweverManyReaders) {
   Fixture f;
-  f.counting.delay_ms = 50;
+  f.slow.set_plan({.latency = std::chrono::milliseconds(50)});
   BlockCache cache(f.reader, f.pool, f.metrics, {});
   std::vector<std::thread> readers;
   std::atomic<int> good{0};
@@ -78,7 +57,7 @@ TEST(BlockCache, OneFetchPerLeafHoweverManyReaders) {
   }
   for (auto& r : readers) r.join();
   EXPECT_EQ(good, 8);
-  EXPECT_EQ(f.counting.gets, 1);
+  EXPECT_EQ(f.counting.gets.load(), 1u);
   EXPECT_EQ(f.metrics.served(CacheTier::Store), 1);
 }
 
@@ -89,11 +68,11 @@ TEST(BlockCache, RamTierStaysUnderBudgetAndEvictsLeastRecent) {
   BlockCache cache(f.reader, f.pool, f.metrics, o);
   for (size_t i = 0; i < 5; ++i) EXPECT_EQ(*cache.get(f.leaves, i), f.expected(i));
   EXPECT_LE(cache.ram_bytes(), o.ram_bytes);
-  EXPECT_EQ(f.counting.gets, 5);
+  EXPECT_EQ(f.counting.gets.load(), 5u);
   cache.get(f.leaves, 4);  // most recent: still cached
-  EXPECT_EQ(f.counting.gets, 5);
+  EXPECT_EQ(f.counting.gets.load(), 5u);
   cache.get(f.leaves, 0);  // evicted long ago: fetched again
-  EXPECT_EQ(f.counting.gets, 6);
+  EXPECT_EQ(f.counting.gets.load(), 6u);
 }
 
 TEST(BlockCache, PrefetchRunsInBackgroundAndIsJoined) {
@@ -101,7 +80,7 @@ TEST(BlockCache, PrefetchRunsInBackgroundAndIsJoined) {
   BlockCache cache(f.reader, f.pool, f.metrics, {});
   for (size_t i = 0; i < f.leaves->size(); ++i) cache.prefetch(f.leaves, i);
   for (size_t i = 0; i < f.leaves->size(); ++i) EXPECT_EQ(*cache.get(f.leaves, i), f.content.substr(i * kLeaf, kLeaf));
-  EXPECT_EQ(f.counting.gets, static_cast<int>(f.leaves->size()));
+  EXPECT_EQ(f.counting.gets.load(), f.leaves->size());
 }
 
 TEST(BlockCache, CorruptLeafFailsAndIsNotCached) {
@@ -132,7 +111,7 @@ TEST(BlockCache, DiskTierSurvivesRestartAndDropsDamagedFiles) {
     BlockCache cache(f.reader, f.pool, f.metrics, o);
     for (size_t i = 0; i < 4; ++i) cache.get(f.leaves, i);
   }
-  EXPECT_EQ(f.counting.gets, 4);
+  EXPECT_EQ(f.counting.gets.load(), 4u);
   // Damage one cached file: it must be detected, dropped and fetched again.
   DiskCache probe(o.disk_dir, o.disk_bytes);
   const auto damaged = probe.file_of((*f.leaves)[1]);
@@ -144,7 +123,7 @@ TEST(BlockCache, DiskTierSurvivesRestartAndDropsDamagedFiles) {
   Metrics metrics2;
   BlockCache cache(f.reader, f.pool, metrics2, o);
   for (size_t i = 0; i < 4; ++i) EXPECT_EQ(*cache.get(f.leaves, i), f.expected(i));
-  EXPECT_EQ(f.counting.gets, 5);  // only the damaged leaf came from the store
+  EXPECT_EQ(f.counting.gets.load(), 5u);  // only the damaged leaf came from the store
   EXPECT_EQ(metrics2.served(CacheTier::Disk), 3);
   EXPECT_EQ(cache.disk()->damaged(), 1u);
 }
@@ -168,7 +147,7 @@ TEST(BlockCache, DiskFileRewrittenWithAValidCrcIsNotServed) {
   EXPECT_EQ(*cache.get(f.leaves, 1), f.expected(1));
   EXPECT_EQ(metrics2.served(CacheTier::Disk), 0);
   EXPECT_EQ(metrics2.verification_failures(), 1);
-  EXPECT_EQ(f.counting.gets, 2);  // fetched again from the store
+  EXPECT_EQ(f.counting.gets.load(), 2u);  // fetched again from the store
 }
 
 TEST(DiskCache, StaysUnderItsBudget) {
