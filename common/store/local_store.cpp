@@ -37,8 +37,8 @@ bool valid_name(std::string_view name) {
 
 }  // namespace
 
-LocalStore::LocalStore(fs::path root, bool create, bool defer_directory_sync)
-    : root_(fs::absolute(std::move(root)).lexically_normal()), defer_directory_sync_(defer_directory_sync) {
+LocalStore::LocalStore(const fs::path& root, bool create, bool defer_directory_sync)
+    : root_(fs::absolute(root).lexically_normal()), defer_directory_sync_(defer_directory_sync) {
   if (root_.has_filename() == false && root_.has_parent_path()) root_ = root_.parent_path();
   std::error_code ec;
   if (create) {

@@ -29,7 +29,7 @@ class LocalStore final : public Store {
   static constexpr uint64_t kMaxWholeObject = uint64_t{1} << 30;
 
   // Creates `root` if `create` is set; otherwise a missing folder is a NotFound error naming it.
-  explicit LocalStore(std::filesystem::path root, bool create = true, bool defer_directory_sync = false);
+  explicit LocalStore(const std::filesystem::path& root, bool create = true, bool defer_directory_sync = false);
 
   std::string describe() const override;
   std::string get(std::string_view name) override;
