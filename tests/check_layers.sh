@@ -16,8 +16,10 @@ for dir in common/*/; do
   [ -n "${rank[$layer]+x}" ] || { echo "common/$layer: not in the layer table of tests/check_layers.sh"; bad=1; }
 done
 while IFS=: read -r file line include; do
-  from=$(echo "$file" | cut -d/ -f2)
-  to=$(echo "$include" | sed -E 's|.*"common/([a-z_]+)/.*|\1|')
+  from=${file#common/}
+  from=${from%%/*}
+  to=${include#*\"common/}
+  to=${to%%/*}
   [ "$from" = "$to" ] && continue
   if [ -z "${rank[$to]+x}" ] || [ "${rank[$to]}" -ge "${rank[$from]}" ]; then
     echo "$file:$line: layer $from includes layer $to: $include"
