@@ -61,6 +61,7 @@ std::unique_ptr<dm::store::S3Store> open_s3(const std::string& url) {
 std::unique_ptr<dm::store::Store> open(const std::string& url) {
   if (url.rfind("s3://", 0) == 0) return open_s3(url);
   dm::store::StoreOptions options;
+  options.env = dm::process_env();
   options.gcs_endpoint = env_or("STORAGE_EMULATOR_HOST", "");
   if (!options.gcs_endpoint.empty() && options.gcs_endpoint.find("://") == std::string::npos)
     options.gcs_endpoint = "http://" + options.gcs_endpoint;

@@ -43,6 +43,14 @@ unsigned from_factor(unsigned factor, unsigned divisor) {
 constexpr const char* kUploaded =
     "Uploaded bundle id:{{.BundleID}}\n{{- if .Label }}\nset label '{{.Label}}'\n{{- end }}";
 
+// Why the file at `path` cannot be uploaded, empty when it can; fills `st`.
+std::string why_not_uploadable(const std::filesystem::path& path, struct stat& st) {
+  if (::stat(path.c_str(), &st) != 0) return std::strerror(errno);
+  if (!S_ISREG(st.st_mode)) return "not a regular file";
+  if (::access(path.c_str(), R_OK) != 0) return std::strerror(errno);
+  return {};
+}
+
 // The files named one per line in `list` (Go's --files), relative to `root`. A name that is
 // unsafe, missing or not a regular file is an error naming it, or with `skip` is left out and
 // reported in `skipped`.
@@ -56,17 +64,8 @@ std::vector<transfer::SourceFile> listed_files(const std::filesystem::path& root
     if (!line.empty() && line.back() == '\r') line.pop_back();
     if (line.empty()) continue;
     const auto name = model::safe_entry_name(line);
-    std::string problem;
     struct stat st {};
-    if (!name) {
-      problem = "not a relative path inside --path";
-    } else if (::stat((root / *name).c_str(), &st) != 0) {
-      problem = std::strerror(errno);
-    } else if (!S_ISREG(st.st_mode)) {
-      problem = "not a regular file";
-    } else if (::access((root / *name).c_str(), R_OK) != 0) {
-      problem = std::strerror(errno);
-    }
+    const std::string problem = name ? why_not_uploadable(root / *name, st) : "not a relative path inside --path";
     if (!problem.empty()) {
       if (!skip)
         throw Error(ErrorKind::InvalidArgument,

@@ -30,7 +30,7 @@ void add_selection(CLI::App& cmd, SelectFlags& f) {
 
 std::string select_bundle(model::Catalog& catalog, const std::string& repo, const std::string& bundle,
                           const std::string& label, bool print_using) {
-  const auto id = catalog.resolve_bundle(repo, bundle, label);
+  auto id = catalog.resolve_bundle(repo, bundle, label);
   if (print_using)
     print_line(tmpl::Template::parse("use bundle", "Using bundle: {{.ID}}"),
                tmpl::Value::structure("struct { ID string }", {{"ID", tmpl::Value::string(id)}}));

@@ -102,8 +102,9 @@ void add_bundle_sync_commands(CLI::App& bundle, CLI::App& download, GlobalOption
       if (e.name == ff->file) chosen.push_back(e);
     }
     if (chosen.empty()) {
-      throw Error(ErrorKind::NotFound,
-                  "didn't find file " + dm::quoted(ff->file) + " in bundle " + dm::quoted(s.bundle.id));
+      // Go exits 1 here (log.Fatal), not ENOENT as its get commands do.
+      throw ExitStatus{kExitFailure,
+                       "didn't find file " + dm::quoted(ff->file) + " in bundle " + dm::quoted(s.bundle.id)};
     }
     auto o = download_options(*ff);
     o.write_metadata_copies = false;

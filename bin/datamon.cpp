@@ -1,10 +1,14 @@
 // datamon: one program for the datamon CLI, the FUSE mount, the PostgreSQL mover, the
 // sidecars and the application wrapper.
 #include <spdlog/spdlog.h>
+#include <unistd.h>
 
+#include <csignal>
 #include <cstdio>
+#include <cstring>
 
 #include "bin/cli.h"
+#include "bin/exit_codes.h"
 #include "bin/output.h"
 #include "common/config/config.h"
 #include "common/template/go_fmt.h"
@@ -50,11 +54,48 @@ std::string unknown_command(const CLI::App& app, int argc, char** argv) {
   return "";
 }
 
-}  // namespace
+// SIGINT or SIGTERM: says so and exits with the Interrupted code at once. Objects are published
+// by an atomic rename or a create-if-absent write, so stopping anywhere publishes nothing torn.
+extern "C" void exit_interrupted(int sig) {
+  const char* message =
+      sig == SIGINT ? "datamon: error: interrupted by SIGINT\n" : "datamon: error: interrupted by SIGTERM\n";
+  [[maybe_unused]] const auto written = ::write(STDERR_FILENO, message, std::strlen(message));
+  ::_exit(dm::cli::exit_code(dm::ErrorKind::Interrupted));
+}
 
-int main(int argc, char** argv) {
+// The words of the command that parsing selected: "bundle mount", "sidecar fuse", ...
+std::string selected_command(const CLI::App& app) {
+  std::string path;
+  for (const CLI::App* current = &app;;) {
+    const auto chosen = current->get_subcommands();
+    if (chosen.empty()) return path;
+    current = chosen.front();
+    if (!path.empty()) path += ' ';
+    path += current->get_name();
+  }
+}
+
+// The mount and the sidecars turn SIGINT/SIGTERM into their own orderly shutdown (unmount, stop
+// the application, upload); every other command reports the interruption with its exit code.
+void report_interruptions(const std::string& command) {
+  if (command.starts_with("bundle mount") || command.starts_with("sidecar") || command.starts_with("wrap")) return;
+  struct sigaction action {};
+  action.sa_handler = exit_interrupted;
+  sigemptyset(&action.sa_mask);
+  ::sigaction(SIGINT, &action, nullptr);
+  ::sigaction(SIGTERM, &action, nullptr);
+}
+
+// The message on stderr and the exit code of the table (bin/exit_codes.h).
+int report(const dm::Error& e) {
+  std::fprintf(stderr, "datamon: error: %s\n", e.what());
+  return dm::cli::exit_code(e.kind());
+}
+
+int run(int argc, char** argv) {
   CLI::App app{"datamon: versioned datasets in object storage (C++)", "datamon"};
   app.require_subcommand(1);
+  app.footer(dm::cli::exit_codes_help());
   app.set_version_flag("--version", [] {
     auto text = dm::tmpl::Template::parse("version",
                                           "Version: {{.Version}}\nBuildDate: {{.BuildDate}}\nCommit: "
@@ -96,6 +137,7 @@ int main(int argc, char** argv) {
     log.level = dm::config::spdlog_level(log.level);
     log.structured = global.structured_logs;
     dm::init_logging(log);
+    report_interruptions(selected_command(app));
   });
   try {
     app.parse(argc, argv);
@@ -116,11 +158,23 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "datamon: error: %s\n", e.message.c_str());
     return e.code;
   } catch (const dm::Error& e) {
-    std::fprintf(stderr, "datamon: error: %s\n", e.what());
-    return 1;
+    return report(e);
+  }
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    return run(argc, argv);
+  } catch (const dm::Error& e) {
+    return report(e);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "datamon: error: %s\n", e.what());
     return 1;
+  } catch (...) {
+    std::fprintf(stderr, "datamon: error: unknown failure\n");
+    return 1;
   }
-  return 0;
 }

@@ -15,6 +15,7 @@ struct ExitStatus {
   int code;
   std::string message;
 };
+constexpr int kExitFailure = 1;   // Go's log.Fatal, where Go exits so whatever the ErrorKind
 constexpr int kExitNotFound = 2;  // unix.ENOENT, what Go's get commands exit with
 [[noreturn]] void exit_not_found(const std::string& what, const std::string& name);  // didn't find <what> "<name>"
 

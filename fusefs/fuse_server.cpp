@@ -393,6 +393,7 @@ void FuseServer::run(const std::function<void()>& on_ready) {
   if (options_.allow_other) opts += ",allow_other";
   std::vector<std::string> argv_storage{"datamon", "-o", opts};
   std::vector<char*> argv;
+  argv.reserve(argv_storage.size());
   for (auto& a : argv_storage) argv.push_back(a.data());
   fuse_args args = FUSE_ARGS_INIT(static_cast<int>(argv.size()), argv.data());
   // Option parsing may copy argv into memory of libfuse's own, which only this frees.

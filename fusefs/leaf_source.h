@@ -1,11 +1,11 @@
 // LeafSource: fetches one leaf of a file from the blob store into a buffer the caller owns,
 // and verifies it (unless verification is off) before returning.
 //
-// From a local folder store it reads the object file with pread straight into the buffer, so a
-// recycled buffer (LeafPool) is refilled in place with one copy and no page faults; from any
-// other store it goes through Store::get and copies. Errors are those of cafs::Reader::fetch_leaf:
-// NotFound "leaf <object> is missing", Corrupt naming the leaf object (also for an object longer
-// than the leaf size, verified or not), Io naming the file. Thread-safe.
+// It reads through Store::read_into, so a local folder store fills a recycled buffer (LeafPool)
+// in place with pread (one copy, no page faults) and any other store copies get()'s body once.
+// Errors are those of cafs::Reader::fetch_leaf: NotFound "leaf <object> is missing", Corrupt
+// naming the leaf object (also for an object longer than the leaf size, verified or not), Io
+// naming the file. Thread-safe.
 #pragma once
 
 #include <span>
@@ -13,7 +13,6 @@
 
 #include "common/cafs/key.h"
 #include "common/cafs/reader.h"
-#include "common/store/local_store.h"
 #include "fusefs/leaf_pool.h"
 
 namespace dm::fusefs {
@@ -30,11 +29,7 @@ class LeafSource {
   bool verifies(std::string_view data, std::span<const cafs::Key> keys, size_t index) const;
 
  private:
-  std::unique_ptr<LeafBuffer> read_local(const std::string& name, LeafPool& pool);
-  [[noreturn]] void too_long(const std::string& name) const;
-
   cafs::Reader& reader_;
-  const store::LocalStore* local_;  // the blob store when it is a local folder
 };
 
 }  // namespace dm::fusefs

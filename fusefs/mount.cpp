@@ -101,9 +101,10 @@ void mount_bundle(config::ContextStores& context, const MountOptions& options, c
     BundleIndexBuilder builder(id, bundle.timestamp.value_or(model::Timestamp{}),
                                bundle.count * model::kEntriesPerIndexFile);
     if (bundle.version >= 1) builder.expect_empty_root(cafs::root_key({}, bundle.leaf_size));
-    catalog.for_each_index_file(
-        options.repo, bundle, options.index_concurrency,
-        [&](size_t, const std::string& url, std::vector<model::BundleEntry> entries) { builder.add(entries, url); });
+    catalog.for_each_index_file(options.repo, bundle, options.index_concurrency,
+                                [&](size_t, const std::string& url, const std::vector<model::BundleEntry>& entries) {
+                                  builder.add(entries, url);
+                                });
     const auto fetched = std::chrono::steady_clock::now();
     BundleIndex built = std::move(builder).finish();
     // index_fetch_s: fetch, parse and add (they overlap); index_build_s: the final sort.

@@ -160,10 +160,8 @@ std::optional<long> running_postmaster(const fs::path& pgdata) {
   return std::nullopt;
 }
 
-PgCtl::PgCtl(fs::path pgdata, OsUser user, PgBinaries binaries)
-    : pgdata_(fs::absolute(std::move(pgdata)).lexically_normal()),
-      user_(std::move(user)),
-      binaries_(std::move(binaries)) {
+PgCtl::PgCtl(const fs::path& pgdata, OsUser user, PgBinaries binaries)
+    : pgdata_(fs::absolute(pgdata).lexically_normal()), user_(std::move(user)), binaries_(std::move(binaries)) {
   if (!pgdata_.empty() && pgdata_.filename().empty()) pgdata_ = pgdata_.parent_path();
 }
 

@@ -49,7 +49,7 @@ struct StartOptions {
 
 class PgCtl {
  public:
-  PgCtl(std::filesystem::path pgdata, OsUser user, PgBinaries binaries);
+  PgCtl(const std::filesystem::path& pgdata, OsUser user, PgBinaries binaries);
 
   // initdb: UTF8, no locale, data checksums (unless told otherwise, for pg_upgrade's sake);
   // then the `owner` role as superuser if non-empty.

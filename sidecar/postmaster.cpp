@@ -72,7 +72,7 @@ bool Postmaster::ready() {
   const auto out = pgmover::run_program({psql_.string(), "-h", options_.socket_dir.string(), "-p", options_.port, "-U",
                                          user_name_, "-d", "postgres", "-XAtqc", "select pg_is_in_recovery()"},
                                         user);
-  return out.exit_code == 0 && out.output.rfind("f", 0) == 0;
+  return out.exit_code == 0 && out.output.starts_with('f');
 }
 
 std::string Postmaster::failure_reason() {

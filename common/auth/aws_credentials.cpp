@@ -9,7 +9,7 @@ namespace dm::auth {
 
 namespace {
 
-std::string trim(std::string s) {
+std::string trim(const std::string& s) {
   const auto b = s.find_first_not_of(" \t\r");
   if (b == std::string::npos) return {};
   const auto e = s.find_last_not_of(" \t\r");
@@ -18,7 +18,7 @@ std::string trim(std::string s) {
 
 }  // namespace
 
-std::optional<AwsCredentials> load_aws_credentials(const config::EnvLookup& env) {
+std::optional<AwsCredentials> load_aws_credentials(const EnvLookup& env) {
   auto id = env("AWS_ACCESS_KEY_ID");
   auto secret = env("AWS_SECRET_ACCESS_KEY");
   if (id && secret) return AwsCredentials{*id, *secret, env("AWS_SESSION_TOKEN").value_or("")};

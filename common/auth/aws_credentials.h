@@ -6,7 +6,7 @@
 #include <optional>
 #include <string>
 
-#include "common/config/config.h"
+#include "common/util/env.h"
 
 namespace dm::auth {
 
@@ -17,6 +17,6 @@ struct AwsCredentials {
 };
 
 // nullopt when neither the environment nor a credentials file provides a key pair.
-std::optional<AwsCredentials> load_aws_credentials(const config::EnvLookup& env);
+std::optional<AwsCredentials> load_aws_credentials(const EnvLookup& env);
 
 }  // namespace dm::auth

@@ -159,7 +159,7 @@ FetchedTokenSource::Fetched MetadataServerTokenSource::fetch() {
   return parse_token_response(r, describe());
 }
 
-std::shared_ptr<TokenSource> gcs_token_source(const store::StoreOptions& options, const config::EnvLookup& env,
+std::shared_ptr<TokenSource> gcs_token_source(const GcsAuthOptions& options, const EnvLookup& env,
                                               std::shared_ptr<http::HttpClient> http, TokenSourceCache* cache) {
   auto shared = [cache](const std::string& key, const std::function<std::shared_ptr<TokenSource>()>& make) {
     return cache ? cache->get_or_make(key, make) : make();

@@ -15,9 +15,9 @@
 #include <mutex>
 #include <string>
 
-#include "common/config/config.h"
+#include "common/auth/gcs_auth_options.h"
 #include "common/http/http_client.h"
-#include "common/store/open_store.h"
+#include "common/util/env.h"
 
 namespace dm::auth {
 
@@ -110,7 +110,7 @@ class TokenSourceCache;
 
 // The token source for `options` and `env`; with a `cache`, the one already made there for the
 // same credentials file (path and content) or metadata server.
-std::shared_ptr<TokenSource> gcs_token_source(const store::StoreOptions& options, const config::EnvLookup& env,
+std::shared_ptr<TokenSource> gcs_token_source(const GcsAuthOptions& options, const EnvLookup& env,
                                               std::shared_ptr<http::HttpClient> http,
                                               TokenSourceCache* cache = nullptr);
 

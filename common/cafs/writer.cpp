@@ -128,7 +128,8 @@ PutResult Writer::put_file(const std::filesystem::path& path, Progress* progress
   result.size = size;
   result.leaves = count;
   // Bound the leaves held in memory: read ahead at most twice the pool's width.
-  auto in_flight = std::make_shared<std::counting_semaphore<1024>>(std::min<ptrdiff_t>(1024, 2 * pool_.size()));
+  auto in_flight = std::make_shared<std::counting_semaphore<1024>>(
+      std::min<ptrdiff_t>(1024, 2 * static_cast<ptrdiff_t>(pool_.size())));
   TaskGroup group(pool_);
   for (uint64_t i = 0; i < count && !group.failed(); ++i) {
     in_flight->acquire();

@@ -73,14 +73,6 @@ std::map<std::string, std::string> parse_config_keys(const std::string& text, co
   return keys;
 }
 
-EnvLookup process_env() {
-  return [](const std::string& name) -> std::optional<std::string> {
-    const char* v = std::getenv(name.c_str());
-    if (v == nullptr || *v == '\0') return std::nullopt;
-    return std::string(v);
-  };
-}
-
 std::optional<fs::path> find_config_file(const EnvLookup& env) {
   if (auto p = env("DATAMON_CONFIG")) return fs::path(*p);
   // viper: each folder in turn, and in a folder the first of its supported extensions in
@@ -120,6 +112,7 @@ Config load_config(const ConfigOverrides& flags, const EnvLookup& env) {
     if (auto it = file.find(lower(file_key)); it != file.end() && !it->second.empty()) return it->second;
     return fallback;
   };
+  config.store.env = env;
   config.config_bucket = pick(flags.config, {"DATAMON_GLOBAL_CONFIG"}, "config", "");
   config.context = pick(flags.context, {"DATAMON_CONTEXT"}, "context", "dev");
   config.store.credential_file = pick(flags.credential, {"DATAMON_CREDENTIAL"}, "credential", "");
@@ -145,7 +138,7 @@ std::optional<std::string> file_log_level(const EnvLookup& env) {
 }
 
 std::string spdlog_level(const std::string& go_level) {
-  const std::string l = lower(go_level);
+  std::string l = lower(go_level);
   if (l == "none" || l == "off") return "off";
   if (l == "trace" || l == "debug" || l == "info" || l == "warn" || l == "error") return l;
   if (l == "warning") return "warn";

@@ -24,13 +24,13 @@
 
 #include "common/model/documents.h"
 #include "common/store/open_store.h"
+#include "common/util/env.h"
 
 namespace dm::config {
 
-using EnvLookup = std::function<std::optional<std::string>(const std::string& name)>;
-
-// The process environment (empty values count as unset).
-EnvLookup process_env();
+// The environment lookup of the util layer (common/util/env.h), by its older names here.
+using dm::EnvLookup;
+using dm::process_env;
 
 struct ConfigOverrides {  // values given on the command line
   std::optional<std::string> config, context, credential, name, email, s3_endpoint, s3_region, gcs_endpoint, log_level;

@@ -55,6 +55,7 @@ std::vector<RepoDescriptor> Catalog::list_repos() {
     if (e.name.size() > 15 && e.name.ends_with("/repo.yaml")) names.push_back(e.name);
   });
   std::vector<RepoDescriptor> out;
+  out.reserve(names.size());
   for (const auto& name : names) {
     out.push_back(parse_repo(get_document(metadata_, name), store::object_url(metadata_, name)));
   }

@@ -4,7 +4,8 @@
 
 namespace dm::store {
 
-FaultInjectingStore::FaultInjectingStore(Store& inner, FaultPlan plan) : inner_(inner), plan_(plan), rng_(plan.seed) {}
+FaultInjectingStore::FaultInjectingStore(Store& inner, FaultPlan plan)
+    : StoreWrapper(inner), plan_(plan), rng_(plan.seed) {}
 
 void FaultInjectingStore::set_plan(FaultPlan plan) {
   std::lock_guard lock(mutex_);
@@ -31,89 +32,75 @@ void FaultInjectingStore::before_call(std::string_view op, std::string_view name
   if (plan.latency.count() > 0) std::this_thread::sleep_for(plan.latency);
   if (fail) {
     ++faults_;
-    throw Error(plan.error_kind, "injected fault: " + std::string(op) + " " + object_url(inner_, name) + " failed");
+    throw Error(plan.error_kind, "injected fault: " + std::string(op) + " " + object_url(target(), name) + " failed");
   }
 }
 
-std::string FaultInjectingStore::damage(std::string body) {
+size_t FaultInjectingStore::damage(char* body, size_t size) {
   std::lock_guard lock(mutex_);
-  if (!body.empty() && roll(plan_.short_read_rate)) {
+  if (size != 0 && roll(plan_.short_read_rate)) {
     ++faults_;
-    body.resize(body.size() / 2);
+    size /= 2;
   }
-  if (!body.empty() && roll(plan_.corrupt_rate)) {
+  if (size != 0 && roll(plan_.corrupt_rate)) {
     ++faults_;
-    std::uniform_int_distribution<size_t> pos(0, body.size() - 1);
+    std::uniform_int_distribution<size_t> pos(0, size - 1);
     body[pos(rng_)] ^= 0x5a;
   }
-  return body;
+  return size;
 }
 
 std::string FaultInjectingStore::get(std::string_view name) {
   before_call("get", name, false);
-  return damage(inner_.get(name));
+  auto body = target().get(name);
+  body.resize(damage(body.data(), body.size()));
+  return body;
+}
+
+void FaultInjectingStore::get_into(std::string_view name, std::string& out, uint64_t max_size) {
+  before_call("get", name, false);
+  target().get_into(name, out, max_size);
+  out.resize(damage(out.data(), out.size()));
+}
+
+size_t FaultInjectingStore::read_into(std::string_view name, uint64_t max_size,
+                                      const std::function<std::span<char>(size_t size)>& buffer_for) {
+  before_call("get", name, false);
+  char* body = nullptr;
+  const size_t size = target().read_into(name, max_size, [&](size_t length) {
+    const auto buffer = buffer_for(length);
+    body = buffer.data();
+    return buffer;
+  });
+  return damage(body, size);
 }
 
 std::string FaultInjectingStore::get_range(std::string_view name, uint64_t offset, uint64_t length) {
   before_call("get", name, false);
-  return damage(inner_.get_range(name, offset, length));
+  auto body = target().get_range(name, offset, length);
+  body.resize(damage(body.data(), body.size()));
+  return body;
 }
 
 std::optional<ObjectInfo> FaultInjectingStore::stat(std::string_view name) {
   before_call("stat", name, false);
-  return inner_.stat(name);
+  return target().stat(name);
 }
 
 void FaultInjectingStore::put(std::string_view name, std::string_view data, PutMode mode) {
   before_call("put", name, true);
-  inner_.put(name, data, mode);
+  target().put(name, data, mode);
 }
 
 void FaultInjectingStore::list(std::string_view prefix, std::string_view delimiter,
                                const std::function<void(const ListEntry&)>& on_entry) {
   before_call("list", prefix, false);
-  inner_.list(prefix, delimiter, on_entry);
+  target().list(prefix, delimiter, on_entry);
 }
 
 void FaultInjectingStore::remove(std::string_view name) {
   before_call("remove", name, true);
-  inner_.remove(name);
-}
-
-std::string CountingStore::get(std::string_view name) {
-  ++gets;
-  auto body = inner_.get(name);
-  bytes_in += body.size();
-  return body;
-}
-
-std::string CountingStore::get_range(std::string_view name, uint64_t offset, uint64_t length) {
-  ++gets;
-  auto body = inner_.get_range(name, offset, length);
-  bytes_in += body.size();
-  return body;
-}
-
-std::optional<ObjectInfo> CountingStore::stat(std::string_view name) {
-  ++stats;
-  return inner_.stat(name);
-}
-
-void CountingStore::put(std::string_view name, std::string_view data, PutMode mode) {
-  ++puts;
-  bytes_out += data.size();
-  inner_.put(name, data, mode);
-}
-
-void CountingStore::list(std::string_view prefix, std::string_view delimiter,
-                         const std::function<void(const ListEntry&)>& on_entry) {
-  ++lists;
-  inner_.list(prefix, delimiter, on_entry);
-}
-
-void CountingStore::remove(std::string_view name) {
-  ++removes;
-  inner_.remove(name);
+  target().remove(name);
 }
 
 }  // namespace dm::store

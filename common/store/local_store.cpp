@@ -37,8 +37,8 @@ bool valid_name(std::string_view name) {
 
 }  // namespace
 
-LocalStore::LocalStore(fs::path root, bool create, bool defer_sync)
-    : root_(fs::absolute(std::move(root)).lexically_normal()), defer_sync_(defer_sync) {
+LocalStore::LocalStore(const fs::path& root, bool create, bool defer_sync)
+    : root_(fs::absolute(root).lexically_normal()), defer_sync_(defer_sync) {
   if (root_.has_filename() == false && root_.has_parent_path()) root_ = root_.parent_path();
   std::error_code ec;
   if (create) {
@@ -86,6 +86,25 @@ std::string LocalStore::get(std::string_view name) {
 void LocalStore::get_into(std::string_view name, std::string& out, uint64_t max_size) {
   const auto fd = open_object(name);
   read_regular_into(fd.get(), max_size, out, "object " + object_url(*this, name));
+}
+
+size_t LocalStore::read_into(std::string_view name, uint64_t max_size,
+                             const std::function<std::span<char>(size_t size)>& buffer_for) {
+  const auto fd = open_object(name);
+  struct stat st {};
+  if (::fstat(fd.get(), &st) != 0) throw_errno("cannot stat", "object " + object_url(*this, name));
+  const auto size = static_cast<uint64_t>(st.st_size);
+  if (size > max_size) throw_too_large(name, max_size);
+  const auto buffer = buffer_for(static_cast<size_t>(size));
+  size_t done = 0;
+  while (done < size) {
+    const ssize_t n = ::pread(fd.get(), buffer.data() + done, size - done, static_cast<off_t>(done));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) throw_errno("cannot read", "object " + object_url(*this, name));
+    if (n == 0) break;  // shorter than fstat said: the caller's hash check judges what arrived
+    done += static_cast<size_t>(n);
+  }
+  return done;
 }
 
 std::string LocalStore::get_range(std::string_view name, uint64_t offset, uint64_t length) {

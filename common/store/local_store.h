@@ -29,11 +29,13 @@ class LocalStore final : public Store {
   static constexpr uint64_t kMaxWholeObject = uint64_t{1} << 30;
 
   // Creates `root` if `create` is set; otherwise a missing folder is a NotFound error naming it.
-  explicit LocalStore(std::filesystem::path root, bool create = true, bool defer_sync = false);
+  explicit LocalStore(const std::filesystem::path& root, bool create = true, bool defer_sync = false);
 
   std::string describe() const override;
   std::string get(std::string_view name) override;
   void get_into(std::string_view name, std::string& out, uint64_t max_size) override;
+  size_t read_into(std::string_view name, uint64_t max_size,
+                   const std::function<std::span<char>(size_t size)>& buffer_for) override;
   std::string get_range(std::string_view name, uint64_t offset, uint64_t length) override;
   std::optional<ObjectInfo> stat(std::string_view name) override;
   void put(std::string_view name, std::string_view data, PutMode mode) override;

@@ -6,7 +6,6 @@
 #include "common/auth/aws_credentials.h"
 #include "common/auth/gcs_token_source.h"
 #include "common/auth/token_source_cache.h"
-#include "common/config/config.h"
 #include "common/http/http_client.h"
 #include "common/store/gcs/gcs_store.h"
 #include "common/store/local_store.h"
@@ -61,13 +60,19 @@ std::shared_ptr<http::HttpClient> process_http_client() {
   return client;
 }
 
+// The environment the caller gave; none at all when it gave none.
+EnvLookup env_of(const StoreOptions& options) {
+  if (options.env) return options.env;
+  return [](const std::string&) -> std::optional<std::string> { return std::nullopt; };
+}
+
 std::unique_ptr<Store> open_gcs(const StoreUrl& url, const StoreOptions& options) {
   GcsLocation loc;
   if (!options.gcs_endpoint.empty()) loc.endpoint = options.gcs_endpoint;
   loc.bucket = url.bucket;
   loc.prefix = url.prefix;
   auto http = process_http_client();
-  auto tokens = auth::gcs_token_source(options, config::process_env(), http, &auth::TokenSourceCache::process());
+  auto tokens = auth::gcs_token_source(options, env_of(options), http, &auth::TokenSourceCache::process());
   return std::make_unique<GcsStore>(std::move(loc), std::move(tokens), std::move(http));
 }
 
@@ -78,7 +83,7 @@ std::unique_ptr<Store> open_s3(const StoreUrl& url, const StoreOptions& options)
   loc.endpoint = options.s3_endpoint.empty() ? "https://s3." + loc.region + ".amazonaws.com" : options.s3_endpoint;
   loc.bucket = bucket;
   loc.prefix = url.prefix;
-  auto creds = auth::load_aws_credentials(config::process_env());
+  auto creds = auth::load_aws_credentials(env_of(options));
   if (!creds) {
     throw Error(ErrorKind::PermissionDenied, "no S3 credentials for s3://" + bucket +
                                                  ": set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY or use "

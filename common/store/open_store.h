@@ -10,14 +10,18 @@
 #include <string>
 #include <string_view>
 
+#include "common/auth/gcs_auth_options.h"
 #include "common/store/store.h"
+#include "common/util/env.h"
 
 namespace dm::store {
 
-struct StoreOptions {
-  std::string credential_file;  // GCS service-account or authorized_user JSON
-  std::string gcs_endpoint;     // e.g. http://127.0.0.1:9199 (STORAGE_EMULATOR_HOST convention)
-  std::string s3_endpoint;      // e.g. http://127.0.0.1:7480
+// How to open stores; the GCS credential settings (credential_file, gcs_endpoint) are the auth
+// layer's. `env` is where credentials are looked up (AWS_*, GOOGLE_*, GCE_METADATA_HOST): the
+// caller passes it in (config::load_config the process environment); unset, it is empty.
+struct StoreOptions : auth::GcsAuthOptions {
+  EnvLookup env;
+  std::string s3_endpoint;  // e.g. http://127.0.0.1:7480
   std::string s3_region = "us-east-1";
   bool create_local = true;       // create missing local bucket folders
   bool defer_local_sync = false;  // the blob bucket: one syncfs at flush() (see LocalStore)

@@ -1,5 +1,7 @@
 #include "common/store/store.h"
 
+#include <cstring>
+
 #include "common/util/error.h"
 
 namespace dm::store {
@@ -23,6 +25,15 @@ bool Store::remove_if_older(std::string_view name, int64_t cutoff) {
     throw;
   }
   return true;
+}
+
+size_t Store::read_into(std::string_view name, uint64_t max_size,
+                        const std::function<std::span<char>(size_t size)>& buffer_for) {
+  const auto data = get(name);
+  if (data.size() > max_size) throw_too_large(name, max_size);
+  const auto buffer = buffer_for(data.size());
+  std::memcpy(buffer.data(), data.data(), data.size());
+  return data.size();
 }
 
 void Store::throw_too_large(std::string_view name, uint64_t max_size) const {

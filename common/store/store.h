@@ -1,9 +1,10 @@
 // The object store interface: one flat namespace of named, immutable-once-written objects.
 //
 // Implementations: LocalStore (a folder, file://), GcsStore (gs://), S3Store (s3://), and
-// decorators that wrap any Store (counting, fault injection). Object names are '/'-separated
-// with no leading slash, as in datamon. Every method is thread-safe and throws dm::Error on
-// failure with a message naming the store and the object:
+// decorators that wrap any Store (counting, fault injection), which derive from StoreWrapper
+// (store_wrapper.h) so that every method, including one added later, reaches the wrapped store. Object names are
+// '/'-separated with no leading slash, as in datamon. Every method is thread-safe and throws dm::Error on failure with
+// a message naming the store and the object:
 //   NotFound        the object does not exist (get, get_range, remove)
 //   AlreadyExists   put(..., NoOverwrite) found the object present
 //   Unavailable     the backend failed after the retry budget (network, 5xx, 429)
@@ -15,6 +16,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -60,6 +62,15 @@ class Store {
     out = get(name);
     if (out.size() > max_size) throw_too_large(name, max_size);
   }
+
+  // The whole object into memory the caller owns: `buffer_for(size)` is called once with the
+  // object's size and returns at least that many bytes; the result is the number of bytes
+  // written, fewer than `size` only when a local file shrank while it was read (the caller's
+  // hash check judges what arrived). An object longer than `max_size` is a Corrupt error naming
+  // it, raised before `buffer_for` is called. By default one get() and one copy; a local
+  // folder reads the file with pread straight into the buffer.
+  virtual size_t read_into(std::string_view name, uint64_t max_size,
+                           const std::function<std::span<char>(size_t size)>& buffer_for);
 
   // `length` bytes from `offset`; shorter only at the end of the object; empty at or past it.
   virtual std::string get_range(std::string_view name, uint64_t offset, uint64_t length) = 0;

@@ -13,6 +13,7 @@ Field blank() {
 
 Value contributors(const std::vector<model::Contributor>& list) {
   std::vector<Value> items;
+  items.reserve(list.size());
   for (const auto& c : list) items.push_back(to_value(c));
   return Value::list(std::move(items), "[]model.Contributor");
 }

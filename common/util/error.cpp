@@ -23,6 +23,8 @@ const char* to_string(ErrorKind kind) {
       return "permission denied";
     case ErrorKind::Internal:
       return "internal error";
+    case ErrorKind::Interrupted:
+      return "interrupted";
   }
   return "error";
 }

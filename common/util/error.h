@@ -20,6 +20,7 @@ enum class ErrorKind {
   Unavailable,       // a remote store did not answer well enough, retries exhausted
   PermissionDenied,  // credentials rejected, or file permissions
   Internal,          // a bug
+  Interrupted,       // SIGINT or SIGTERM stopped a long operation before it finished
 };
 
 const char* to_string(ErrorKind kind);

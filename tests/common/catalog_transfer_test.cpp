@@ -14,6 +14,7 @@
 #include "common/transfer/download.h"
 #include "common/transfer/upload.h"
 #include "common/util/error.h"
+#include "support/expect_error.h"
 #include "support/test_support.h"
 
 namespace dm {
@@ -211,36 +212,21 @@ TEST_F(LocalContext, DownloadOfCorruptOrMissingBlobFailsWithoutTornFile) {
   blobs_.put(leaves[0], data, store::PutMode::Overwrite);
   transfer::DownloadOptions o;
   o.show_progress = false;
-  try {
-    transfer::download_bundle(b, entries, blobs_, dir_ / "out", o);
-    FAIL();
-  } catch (const Error& e) {
-    EXPECT_EQ(e.kind(), ErrorKind::Corrupt);
-    EXPECT_NE(std::string(e.what()).find(leaves[0]), std::string::npos) << e.what();
-  }
+  test::expect_error([&] { transfer::download_bundle(b, entries, blobs_, dir_ / "out", o); }, ErrorKind::Corrupt,
+                     {leaves[0]});
   EXPECT_FALSE(fs::exists(dir_ / "out" / "big"));
   size_t leftovers = 0;
   for (auto& p : fs::directory_iterator(dir_ / "out")) leftovers += p.path().filename() != ".datamon";
   EXPECT_EQ(leftovers, 0u);
   blobs_.remove(leaves[0]);
-  try {
-    transfer::download_bundle(b, entries, blobs_, dir_ / "out2", o);
-    FAIL();
-  } catch (const Error& e) {
-    EXPECT_EQ(e.kind(), ErrorKind::NotFound);
-    EXPECT_NE(std::string(e.what()).find(leaves[0]), std::string::npos) << e.what();
-  }
+  test::expect_error([&] { transfer::download_bundle(b, entries, blobs_, dir_ / "out2", o); }, ErrorKind::NotFound,
+                     {leaves[0]});
 }
 
 TEST_F(LocalContext, UnknownRepoLabelAndBundleAreNamed) {
-  auto expect_named = [](auto fn, const std::string& name) {
-    try {
-      fn();
-      ADD_FAILURE() << name;
-    } catch (const Error& e) {
-      EXPECT_EQ(e.kind(), ErrorKind::NotFound);
-      EXPECT_NE(std::string(e.what()).find("'" + name + "'"), std::string::npos) << e.what();
-    }
+  auto expect_named = [](const std::function<void()>& fn, const std::string& name) {
+    SCOPED_TRACE(name);
+    test::expect_error(fn, ErrorKind::NotFound, {"'" + name + "'"});
   };
   expect_named([&] { catalog_.resolve_bundle("nope", "", ""); }, "nope");
   expect_named([&] { catalog_.resolve_bundle("repo", "", "nolabel"); }, "nolabel");

@@ -8,7 +8,7 @@
 #include "common/model/catalog.h"
 #include "common/model/paths.h"
 #include "common/model/repo_delete.h"
-#include "common/store/fault_injecting_store.h"
+#include "common/store/counting_store.h"
 #include "common/store/local_store.h"
 #include "common/transfer/download.h"
 #include "common/transfer/upload.h"

@@ -8,6 +8,7 @@
 
 #include "common/store/open_store.h"
 #include "common/util/error.h"
+#include "support/expect_error.h"
 #include "support/test_support.h"
 
 namespace dm::store {
@@ -89,13 +90,7 @@ TEST(LocalStore, RangesAndMissingObjects) {
   EXPECT_EQ(store.get_range("a", 10, 5), "");
   EXPECT_EQ(store.stat("a")->size, 10u);
   EXPECT_FALSE(store.stat("b"));
-  try {
-    store.get("b");
-    FAIL();
-  } catch (const Error& e) {
-    EXPECT_EQ(e.kind(), ErrorKind::NotFound);
-    EXPECT_NE(std::string(e.what()).find(store.describe() + "/b"), std::string::npos) << e.what();
-  }
+  test::expect_error([&] { store.get("b"); }, ErrorKind::NotFound, {store.describe() + "/b"});
 }
 
 TEST(LocalStore, GetIntoReusesTheBufferAndReplacesItsContent) {
@@ -116,13 +111,8 @@ TEST(LocalStore, GetIntoReusesTheBufferAndReplacesItsContent) {
   EXPECT_EQ(buffer.data(), memory);
   store.get_into("empty", buffer, 1 << 30);
   EXPECT_TRUE(buffer.empty());
-  try {
-    store.get_into("missing", buffer, 1 << 30);
-    FAIL();
-  } catch (const Error& e) {
-    EXPECT_EQ(e.kind(), ErrorKind::NotFound);
-    EXPECT_NE(std::string(e.what()).find(store.describe() + "/missing"), std::string::npos) << e.what();
-  }
+  test::expect_error([&] { store.get_into("missing", buffer, 1 << 30); }, ErrorKind::NotFound,
+                     {store.describe() + "/missing"});
 }
 
 TEST(LocalStore, RejectsNamesThatEscapeTheBucket) {

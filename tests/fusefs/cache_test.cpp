@@ -4,12 +4,17 @@
 #include <atomic>
 #include <condition_variable>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <mutex>
+#include <span>
 #include <thread>
 
 #include "common/cafs/writer.h"
+#include "common/store/counting_store.h"
+#include "common/store/fault_injecting_store.h"
 #include "common/store/local_store.h"
+#include "common/store/store_wrapper.h"
 #include "common/util/error.h"
 #include "fusefs/block_cache.h"
 #include "fusefs/byte_size.h"
@@ -22,35 +27,31 @@ namespace {
 
 using test::TempDir;
 
-// Counts get() calls to a real LocalStore (a decorator, as the store interface intends), and
-// can be slowed down so that concurrent readers overlap.
-class CountingStore final : public store::Store {
+// Records which thread last fetched each object (every other call passes through).
+class FetcherRecordingStore final : public store::StoreWrapper {
  public:
-  explicit CountingStore(store::Store& inner) : inner_(inner) {}
-  std::string describe() const override { return inner_.describe(); }
+  using StoreWrapper::StoreWrapper;
   std::string get(std::string_view name) override {
-    ++gets;
-    {
-      std::lock_guard lock(who_mutex);
-      fetched_by[std::string(name)] = std::this_thread::get_id();
-    }
-    if (delay_ms) std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms));
-    return inner_.get(name);
+    record(name);
+    return StoreWrapper::get(name);
   }
-  std::string get_range(std::string_view n, uint64_t o, uint64_t l) override { return inner_.get_range(n, o, l); }
-  std::optional<store::ObjectInfo> stat(std::string_view n) override { return inner_.stat(n); }
-  void put(std::string_view n, std::string_view d, store::PutMode m) override { inner_.put(n, d, m); }
-  void list(std::string_view p, std::string_view d, const std::function<void(const store::ListEntry&)>& f) override {
-    inner_.list(p, d, f);
+  size_t read_into(std::string_view name, uint64_t max_size,
+                   const std::function<std::span<char>(size_t size)>& buffer_for) override {
+    record(name);
+    return StoreWrapper::read_into(name, max_size, buffer_for);
   }
-  void remove(std::string_view n) override { inner_.remove(n); }
-  std::atomic<int> gets{0};
-  int delay_ms = 0;
-  std::mutex who_mutex;
-  std::map<std::string, std::thread::id> fetched_by;  // object -> thread that last fetched it
+  std::thread::id fetched_by(const std::string& name) {
+    std::lock_guard lock(mutex_);
+    return fetched_by_[name];
+  }
 
  private:
-  store::Store& inner_;
+  void record(std::string_view name) {
+    std::lock_guard lock(mutex_);
+    fetched_by_[std::string(name)] = std::this_thread::get_id();
+  }
+  std::mutex mutex_;
+  std::map<std::string, std::thread::id> fetched_by_;  // object -> thread that last fetched it
 };
 
 constexpr uint32_t kLeaf = 64 * 1024;
@@ -58,10 +59,13 @@ constexpr uint32_t kLeaf = 64 * 1024;
 struct Fixture {
   TempDir dir;
   store::LocalStore local{dir / "blob"};
-  CountingStore counting{local};
+  // Counts the reads that reach the real store; `slow` can delay them so concurrent readers overlap.
+  store::CountingStore counting{local};
+  FetcherRecordingStore recorder{counting};
+  store::FaultInjectingStore slow{recorder, {}};
   FetchQueue queue{4, 4};
   Metrics metrics;
-  cafs::Reader reader{counting, kLeaf, false, true};
+  cafs::Reader reader{slow, kLeaf, false, true};
   std::string content = test::random_bytes(10 * kLeaf + 123, 7);
   LeafList leaves;
 
@@ -77,7 +81,7 @@ struct Fixture {
 
 TEST(BlockCache, OneFetchPerLeafHoweverManyReaders) {
   Fixture f;
-  f.counting.delay_ms = 50;
+  f.slow.set_plan({.latency = std::chrono::milliseconds(50)});
   BlockCache cache(f.reader, f.queue, f.metrics, {});
   std::vector<std::thread> readers;
   std::atomic<int> good{0};
@@ -88,7 +92,7 @@ TEST(BlockCache, OneFetchPerLeafHoweverManyReaders) {
   }
   for (auto& r : readers) r.join();
   EXPECT_EQ(good, 8);
-  EXPECT_EQ(f.counting.gets, 1);
+  EXPECT_EQ(f.counting.gets.load(), 1u);
   EXPECT_EQ(f.metrics.served(CacheTier::Store), 1);
 }
 
@@ -99,11 +103,11 @@ TEST(BlockCache, RamTierStaysUnderBudgetAndEvictsLeastRecent) {
   BlockCache cache(f.reader, f.queue, f.metrics, o);
   for (size_t i = 0; i < 5; ++i) EXPECT_EQ(*cache.get(f.leaves, i), f.expected(i));
   EXPECT_LE(cache.ram_bytes(), o.ram_bytes);
-  EXPECT_EQ(f.counting.gets, 5);
+  EXPECT_EQ(f.counting.gets.load(), 5u);
   cache.get(f.leaves, 4);  // most recent: still cached
-  EXPECT_EQ(f.counting.gets, 5);
+  EXPECT_EQ(f.counting.gets.load(), 5u);
   cache.get(f.leaves, 0);  // evicted long ago: fetched again
-  EXPECT_EQ(f.counting.gets, 6);
+  EXPECT_EQ(f.counting.gets.load(), 6u);
 }
 
 TEST(BlockCache, PrefetchRunsInBackgroundAndIsJoined) {
@@ -111,7 +115,7 @@ TEST(BlockCache, PrefetchRunsInBackgroundAndIsJoined) {
   BlockCache cache(f.reader, f.queue, f.metrics, {});
   for (size_t i = 0; i < f.leaves->size(); ++i) cache.prefetch(f.leaves, i, 0, PrefetchKind::Readahead);
   for (size_t i = 0; i < f.leaves->size(); ++i) EXPECT_EQ(*cache.get(f.leaves, i), f.content.substr(i * kLeaf, kLeaf));
-  EXPECT_EQ(f.counting.gets, static_cast<int>(f.leaves->size()));
+  EXPECT_EQ(f.counting.gets.load(), f.leaves->size());
 }
 
 TEST(BlockCache, CorruptLeafFailsAndIsNotCached) {
@@ -142,7 +146,7 @@ TEST(BlockCache, DiskTierSurvivesRestartAndDropsDamagedFiles) {
     BlockCache cache(f.reader, f.queue, f.metrics, o);
     for (size_t i = 0; i < 4; ++i) cache.get(f.leaves, i);
   }
-  EXPECT_EQ(f.counting.gets, 4);
+  EXPECT_EQ(f.counting.gets.load(), 4u);
   // Damage one cached file: it must be detected, dropped and fetched again.
   DiskCache probe(o.disk_dir, o.disk_bytes);
   const auto damaged = probe.file_of((*f.leaves)[1]);
@@ -154,7 +158,7 @@ TEST(BlockCache, DiskTierSurvivesRestartAndDropsDamagedFiles) {
   Metrics metrics2;
   BlockCache cache(f.reader, f.queue, metrics2, o);
   for (size_t i = 0; i < 4; ++i) EXPECT_EQ(*cache.get(f.leaves, i), f.expected(i));
-  EXPECT_EQ(f.counting.gets, 5);  // only the damaged leaf came from the store
+  EXPECT_EQ(f.counting.gets.load(), 5u);  // only the damaged leaf came from the store
   EXPECT_EQ(metrics2.served(CacheTier::Disk), 3);
   EXPECT_EQ(cache.disk()->damaged(), 1u);
 }
@@ -178,7 +182,7 @@ TEST(BlockCache, DiskFileRewrittenWithAValidCrcIsNotServed) {
   EXPECT_EQ(*cache.get(f.leaves, 1), f.expected(1));
   EXPECT_EQ(metrics2.served(CacheTier::Disk), 0);
   EXPECT_EQ(metrics2.verification_failures(), 1);
-  EXPECT_EQ(f.counting.gets, 2);  // fetched again from the store
+  EXPECT_EQ(f.counting.gets.load(), 2u);  // fetched again from the store
 }
 
 TEST(DiskCache, StaysUnderItsBudget) {
@@ -299,7 +303,7 @@ TEST(FetchQueue, GuessesStayWithinTheirByteBudget) {
 
 TEST(BlockCache, AReaderTakesOverAGuessStillQueuedInsteadOfWaitingBehindOthers) {
   Fixture f;
-  f.counting.delay_ms = 20;
+  f.slow.set_plan({.latency = std::chrono::milliseconds(20)});
   FetchQueue queue(1, 1);  // one worker: guesses run one at a time
   Metrics metrics;
   BlockCache cache(f.reader, queue, metrics, {});
@@ -308,10 +312,7 @@ TEST(BlockCache, AReaderTakesOverAGuessStillQueuedInsteadOfWaitingBehindOthers) 
   EXPECT_EQ(*cache.get(f.leaves, 10), f.expected(10));
   EXPECT_EQ(metrics.prefetches_used(), 1);
   cache.wait_idle();
-  {
-    std::lock_guard lock(f.counting.who_mutex);
-    EXPECT_EQ(f.counting.fetched_by[(*f.leaves)[10].hex()], std::this_thread::get_id());
-  }
+  EXPECT_EQ(f.recorder.fetched_by((*f.leaves)[10].hex()), std::this_thread::get_id());
   EXPECT_EQ(metrics.prefetches_issued(), static_cast<double>(f.leaves->size()));
   EXPECT_LE(f.counting.gets.load(), static_cast<int>(f.leaves->size()));  // never twice
 }

@@ -13,6 +13,7 @@
 #include <set>
 #include <thread>
 
+#include "bin/exit_codes.h"
 #include "common/cafs/root_blob.h"
 #include "common/model/catalog.h"
 #include "common/model/ksuid.h"
@@ -384,7 +385,7 @@ TEST_F(MountTest, UnknownBundleFailsNamingIt) {
   const auto r =
       datamon({"bundle", "mount", "--repo", "repo", "--bundle", "2KSvihgIbavOzCvi6O28icARnsG", "--mount", mnt.string()},
               ctx.env());
-  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.exit_code, cli::exit_code(ErrorKind::NotFound));
   EXPECT_NE(r.err.find("2KSvihgIbavOzCvi6O28icARnsG"), std::string::npos) << r.err;
   EXPECT_FALSE(find_mount(mnt));
 }

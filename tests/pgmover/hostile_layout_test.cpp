@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
+#include "bin/exit_codes.h"
 #include "pgmover/pg_harness.h"
 
 namespace fs = std::filesystem;
@@ -45,7 +46,7 @@ TEST(HostileLayout, DotDotDirectoryIsNeitherCreatedNorChmodded) {
                                  R"( {"path": "../created", "mode": 511})",
                                  "");
   const auto r = restore(h, id);
-  EXPECT_EQ(r.exit_code, 1) << r.out;
+  EXPECT_EQ(r.exit_code, cli::exit_code(ErrorKind::Corrupt)) << r.out;
   EXPECT_NE(r.err.find("directory path '../victim' outside the data directory"), std::string::npos) << r.err;
   EXPECT_EQ(mode_of(h.dir("victim")), 0700u);
   EXPECT_FALSE(fs::exists(h.dir("created")));
@@ -57,7 +58,7 @@ TEST(HostileLayout, AbsoluteDirectoryIsNotCreated) {
   const auto id =
       hostile_bundle(h, "abs", R"({"path": "", "mode": 448}, {"path": ")" + abs.string() + R"(", "mode": 511})", "");
   const auto r = restore(h, id);
-  EXPECT_EQ(r.exit_code, 1) << r.out;
+  EXPECT_EQ(r.exit_code, cli::exit_code(ErrorKind::Corrupt)) << r.out;
   EXPECT_NE(r.err.find("outside the data directory"), std::string::npos) << r.err;
   EXPECT_FALSE(fs::exists(abs));
 }
@@ -67,7 +68,7 @@ TEST(HostileLayout, SymlinkOutsideIsNotCreated) {
   const auto id =
       hostile_bundle(h, "link", R"({"path": "", "mode": 448})", R"({"path": "../planted", "target": "/etc"})");
   const auto r = restore(h, id);
-  EXPECT_EQ(r.exit_code, 1) << r.out;
+  EXPECT_EQ(r.exit_code, cli::exit_code(ErrorKind::Corrupt)) << r.out;
   EXPECT_NE(r.err.find("symlink path '../planted'"), std::string::npos) << r.err;
   EXPECT_FALSE(fs::is_symlink(h.dir("planted")));
 }
@@ -80,7 +81,7 @@ TEST(HostileLayout, NoFileIsWrittenThroughASymlinkOfTheBundle) {
   const auto id = hostile_bundle(h, "through", R"({"path": "", "mode": 448}, {"path": "global", "mode": 448})",
                                  R"({"path": "pg_wal", "target": ")" + outside.string() + R"("})", {"pg_wal/evil"});
   const auto r = restore(h, id);
-  EXPECT_EQ(r.exit_code, 1) << r.out;
+  EXPECT_EQ(r.exit_code, cli::exit_code(ErrorKind::Corrupt)) << r.out;
   EXPECT_NE(r.err.find("'pg_wal/evil' at or below its symlink 'pg_wal'"), std::string::npos) << r.err;
   EXPECT_FALSE(fs::exists(outside / "evil"));
 }

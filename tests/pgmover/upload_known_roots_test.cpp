@@ -3,7 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "common/model/catalog.h"
-#include "common/store/fault_injecting_store.h"
+#include "common/store/counting_store.h"
 #include "common/store/local_store.h"
 #include "common/transfer/upload.h"
 #include "support/test_support.h"

@@ -4,6 +4,7 @@
 
 #include <sstream>
 
+#include "bin/exit_codes.h"
 #include "stores/backends.h"
 #include "stores/fake_gcs_server.h"
 #include "stores/fake_token_endpoint.h"
@@ -153,21 +154,21 @@ TEST_P(CliRefusals, SecondContextAndRepoCreateAreRefused) {
                                         "--vmeta", buckets[3], "--wal",  "w",        "--read-log", "rl"};
   ASSERT_EQ(datamon(create, env).exit_code, 0);
   auto r = datamon(create, env);
-  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.exit_code, cli::exit_code(ErrorKind::AlreadyExists));
   EXPECT_NE(r.err.find("already exists"), std::string::npos) << r.err;
   ASSERT_EQ(datamon({"repo", "create", "--repo", "r", "--description", "d"}, env).exit_code, 0);
   r = datamon({"repo", "create", "--repo", "r", "--description", "d"}, env);
-  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.exit_code, cli::exit_code(ErrorKind::AlreadyExists));
   EXPECT_NE(r.err.find("already exists"), std::string::npos) << r.err;
 }
 
 INSTANTIATE_TEST_SUITE_P(Stores, CliRefusals, ::testing::Values(local_cli(), s3_cli(), gcs_fake_cli()),
                          [](const auto& info) { return info.param.name; });
 
-// One line on stderr, "datamon: error: ...", exit 1.
-void expect_one_line_error(const RunResult& r, const std::vector<std::string>& must_name,
+// One line on stderr, "datamon: error: ...", and the exit code of `kind` (bin/exit_codes.h).
+void expect_one_line_error(const RunResult& r, ErrorKind kind, const std::vector<std::string>& must_name,
                            const std::string& must_not_contain) {
-  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  EXPECT_EQ(r.exit_code, cli::exit_code(kind)) << r.out << r.err;
   const auto pos = r.err.find("datamon: error: ");
   ASSERT_NE(pos, std::string::npos) << r.err;
   const auto line = r.err.substr(pos, r.err.find('\n', pos) - pos);
@@ -186,7 +187,8 @@ TEST(CliStoreErrors, WrongS3SecretIsOneLineNamingBucketWithoutTheSecret) {
   env.insert(env.end(), {"DATAMON_GLOBAL_CONFIG=s3://" + bucket, "DATAMON_S3_ENDPOINT=" + s3_endpoint(),
                          std::string("AWS_ACCESS_KEY_ID=") + kS3AccessKey, "AWS_SECRET_ACCESS_KEY=Wr0ngS3cretValue"});
   const auto r = datamon({"repo", "list"}, env);
-  expect_one_line_error(r, {"s3://" + bucket, "contexts/flow/context.yaml", "denied"}, "Wr0ngS3cretValue");
+  expect_one_line_error(r, ErrorKind::PermissionDenied, {"s3://" + bucket, "contexts/flow/context.yaml", "denied"},
+                        "Wr0ngS3cretValue");
 }
 
 TEST(CliStoreErrors, MissingS3BucketIsOneLineNamingIt) {
@@ -196,7 +198,7 @@ TEST(CliStoreErrors, MissingS3BucketIsOneLineNamingIt) {
              {"DATAMON_GLOBAL_CONFIG=s3://dmt-no-such-bucket", "DATAMON_S3_ENDPOINT=" + s3_endpoint(),
               std::string("AWS_ACCESS_KEY_ID=") + kS3AccessKey, std::string("AWS_SECRET_ACCESS_KEY=") + kS3SecretKey});
   const auto r = datamon({"repo", "list"}, env);
-  expect_one_line_error(r, {"s3://dmt-no-such-bucket"}, kS3SecretKey);
+  expect_one_line_error(r, ErrorKind::NotFound, {"s3://dmt-no-such-bucket"}, kS3SecretKey);
 }
 
 TEST(CliStoreErrors, UnreachableEndpointIsOneLineNamingBucketAndObject) {
@@ -206,7 +208,7 @@ TEST(CliStoreErrors, UnreachableEndpointIsOneLineNamingBucketAndObject) {
              {"DATAMON_GLOBAL_CONFIG=s3://cfg-bucket", "DATAMON_S3_ENDPOINT=http://127.0.0.1:1",
               std::string("AWS_ACCESS_KEY_ID=") + kS3AccessKey, std::string("AWS_SECRET_ACCESS_KEY=") + kS3SecretKey});
   const auto r = datamon({"repo", "list"}, env);
-  expect_one_line_error(r, {"s3://cfg-bucket/contexts/flow/context.yaml"}, kS3SecretKey);
+  expect_one_line_error(r, ErrorKind::Unavailable, {"s3://cfg-bucket/contexts/flow/context.yaml"}, kS3SecretKey);
 }
 
 TEST(CliStoreErrors, WrongGcsTokenIsOneLineWithoutTheToken) {
@@ -218,7 +220,8 @@ TEST(CliStoreErrors, WrongGcsTokenIsOneLineWithoutTheToken) {
   env.insert(env.end(), {"DATAMON_GLOBAL_CONFIG=gs://cfg", "DATAMON_GCS_ENDPOINT=" + gcs.url(),
                          "GOOGLE_OAUTH_ACCESS_TOKEN=Wr0ngT0kenValue"});
   const auto r = datamon({"repo", "list"}, env);
-  expect_one_line_error(r, {"gs://cfg/contexts/flow/context.yaml", "denied"}, "Wr0ngT0kenValue");
+  expect_one_line_error(r, ErrorKind::PermissionDenied, {"gs://cfg/contexts/flow/context.yaml", "denied"},
+                        "Wr0ngT0kenValue");
 }
 
 TEST(CliStoreErrors, MissingGcsBucketIsOneLineNamingIt) {
@@ -228,7 +231,7 @@ TEST(CliStoreErrors, MissingGcsBucketIsOneLineNamingIt) {
   env.insert(env.end(), {"DATAMON_GLOBAL_CONFIG=gs://no-such-cfg", "DATAMON_GCS_ENDPOINT=" + gcs.url(),
                          "GOOGLE_OAUTH_ACCESS_TOKEN=SomeT0kenValue"});
   const auto r = datamon({"repo", "list"}, env);
-  expect_one_line_error(r, {"gs://no-such-cfg"}, "SomeT0kenValue");
+  expect_one_line_error(r, ErrorKind::NotFound, {"gs://no-such-cfg"}, "SomeT0kenValue");
 }
 
 TEST(CliStoreErrors, UnreachableGcsEndpointIsOneLineNamingBucketAndObject) {
@@ -237,7 +240,7 @@ TEST(CliStoreErrors, UnreachableGcsEndpointIsOneLineNamingBucketAndObject) {
   env.insert(env.end(), {"DATAMON_GLOBAL_CONFIG=gs://cfg", "DATAMON_GCS_ENDPOINT=http://127.0.0.1:1",
                          "GOOGLE_OAUTH_ACCESS_TOKEN=SomeT0kenValue"});
   const auto r = datamon({"repo", "list"}, env);
-  expect_one_line_error(r, {"gs://cfg/contexts/flow/context.yaml"}, "SomeT0kenValue");
+  expect_one_line_error(r, ErrorKind::Unavailable, {"gs://cfg/contexts/flow/context.yaml"}, "SomeT0kenValue");
 }
 
 // A service account whose grant the token endpoint refuses (a revoked key, say).
@@ -253,7 +256,8 @@ TEST(CliStoreErrors, RefusedServiceAccountIsOneLineNamingObjectAndAccountWithout
   env.insert(env.end(), {"DATAMON_GLOBAL_CONFIG=gs://cfg", "DATAMON_GCS_ENDPOINT=" + gcs.url(),
                          "GOOGLE_APPLICATION_CREDENTIALS=" + (dir / "sa.json").string()});
   const auto r = datamon({"repo", "list"}, env);
-  expect_one_line_error(r, {"gs://cfg/contexts/flow/context.yaml", FakeTokenEndpoint::kClientEmail, "invalid_grant"},
+  expect_one_line_error(r, ErrorKind::PermissionDenied,
+                        {"gs://cfg/contexts/flow/context.yaml", FakeTokenEndpoint::kClientEmail, "invalid_grant"},
                         "PRIVATE KEY");
   EXPECT_EQ(gcs.requests(), 0u);  // nothing was sent without a token
 }
@@ -274,7 +278,7 @@ TEST(CliStoreErrors, MissingS3BlobBucketFailsTheUploadNamingItWithoutABundle) {
   ASSERT_EQ(datamon({"repo", "create", "--repo", "r", "--description", "d"}, env).exit_code, 0);
   write_file(dir / "src/a", random_bytes(3000, 1));
   r = datamon({"bundle", "upload", "--path", (dir / "src").string(), "--repo", "r", "--message", "m"}, env);
-  expect_one_line_error(r, {"s3://" + blob + "/", "does not exist"}, kS3SecretKey);
+  expect_one_line_error(r, ErrorKind::NotFound, {"s3://" + blob + "/", "does not exist"}, kS3SecretKey);
   r = datamon({"bundle", "list", "--repo", "r"}, env);
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.out, "");
@@ -304,7 +308,7 @@ TEST(CliStoreErrors, StormOnTheBundleDescriptorLeavesNoBundle) {
   const auto env = gcs_upload_setup(dir, gcs);
   gcs.fail_objects_matching("bundle.yaml", 503);
   auto r = datamon({"bundle", "upload", "--path", (dir / "src").string(), "--repo", "storm", "--message", "m"}, env);
-  expect_one_line_error(r, {"gs://meta/", "bundle.yaml", "503", "6 attempts"}, "Authorization");
+  expect_one_line_error(r, ErrorKind::Unavailable, {"gs://meta/", "bundle.yaml", "503", "6 attempts"}, "Authorization");
   gcs.fail_objects_matching("", 503);
   r = datamon({"bundle", "list", "--repo", "storm"}, env);
   ASSERT_EQ(r.exit_code, 0) << r.err;
@@ -318,7 +322,7 @@ TEST(CliStoreErrors, RetryAfterBeyondTheBudgetFailsTheUploadAtOnceSayingSo) {
   const auto env = gcs_upload_setup(dir, gcs);
   gcs.fail_next(100000, 503, "POST", "3600");
   auto r = datamon({"bundle", "upload", "--path", (dir / "src").string(), "--repo", "storm", "--message", "m"}, env);
-  expect_one_line_error(r, {"gs://blob/", "503", "retry after 3600 s"}, "Authorization");
+  expect_one_line_error(r, ErrorKind::Unavailable, {"gs://blob/", "503", "retry after 3600 s"}, "Authorization");
   gcs.fail_next(0, 503);
   r = datamon({"bundle", "list", "--repo", "storm"}, env);
   ASSERT_EQ(r.exit_code, 0) << r.err;
@@ -345,7 +349,7 @@ TEST(CliStoreErrors, ServerErrorStormFailsTheUploadWithoutAPartialBundle) {
   // Every write fails (reads still work): the budget is 6 attempts per request.
   gcs.fail_next(100000, 503, "POST");
   r = datamon({"bundle", "upload", "--path", (dir / "src").string(), "--repo", "storm", "--message", "m"}, env);
-  expect_one_line_error(r, {"gs://blob/", "503", "attempts"}, "Authorization");
+  expect_one_line_error(r, ErrorKind::Unavailable, {"gs://blob/", "503", "attempts"}, "Authorization");
   gcs.fail_next(0, 503);
   r = datamon({"bundle", "list", "--repo", "storm"}, env);
   ASSERT_EQ(r.exit_code, 0) << r.err;

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdlib>
+#include <span>
 #include <thread>
 
 #include "common/util/crc32c.h"
@@ -69,6 +70,31 @@ TEST_P(StoreConformance, MissingObjectIsNotFoundNamingIt) {
   EXPECT_EQ(kind_of([&] { s().get_range("no/such/object", 0, 10); }), ErrorKind::NotFound);
   EXPECT_FALSE(s().stat("no/such/object").has_value());
   EXPECT_FALSE(s().exists("no/such/object"));
+}
+
+// read_into: the whole object into the caller's buffer, sized by the store; too long for
+// `max_size` is Corrupt before any buffer is asked for; missing is NotFound.
+TEST_P(StoreConformance, ReadIntoFillsTheCallersBuffer) {
+  const auto body = random_bytes(100000, 4);
+  s().put("r/body", body, PutMode::Overwrite);
+  s().put("r/empty", "", PutMode::Overwrite);
+  std::vector<char> buffer;
+  const auto into = [&](size_t size) {
+    buffer.assign(size + 10, 'x');
+    return std::span<char>(buffer.data(), size);
+  };
+  EXPECT_EQ(s().read_into("r/body", body.size(), into), body.size());
+  EXPECT_EQ(std::string(buffer.data(), body.size()), body);
+  EXPECT_EQ(s().read_into("r/empty", 10, into), 0u);
+  bool asked = false;
+  const auto never = [&](size_t size) {
+    asked = true;
+    buffer.resize(size);
+    return std::span<char>(buffer.data(), size);
+  };
+  EXPECT_EQ(kind_of([&] { s().read_into("r/body", body.size() - 1, never); }), ErrorKind::Corrupt);
+  EXPECT_FALSE(asked);
+  EXPECT_EQ(kind_of([&] { s().read_into("r/missing", 10, never); }), ErrorKind::NotFound);
 }
 
 TEST_P(StoreConformance, GetRangeFollowsTheContract) {

@@ -62,7 +62,7 @@ std::string GcsStore::object_path(std::string_view name) const {
          http::percent_encode(loc_.prefix + std::string(name));
 }
 
-http::Response GcsStore::send(http::Request request) {
+http::Response GcsStore::send(const http::Request& request) {
   std::string sent_token;  // of the last attempt
   auto authorize = [this, &sent_token](http::Request& r) {
     sent_token = tokens_->token();
@@ -107,7 +107,7 @@ std::string GcsStore::get(std::string_view name) {
   http::Request req;
   req.url = object_path(name) + "?alt=media";
   req.target = object_url(*this, name);
-  auto r = send(std::move(req));
+  auto r = send(req);
   if (r.status != 200) fail(r, name);
   return std::move(r.body);  // leaves are megabytes: no copy
 }
@@ -121,7 +121,7 @@ std::string GcsStore::get_range(std::string_view name, uint64_t offset, uint64_t
   req.url = object_path(name) + "?alt=media";
   req.target = object_url(*this, name);
   req.headers = {{"Range", "bytes=" + std::to_string(offset) + "-" + std::to_string(offset + length - 1)}};
-  auto r = send(std::move(req));
+  auto r = send(req);
   if (r.status == 206) return std::move(r.body);
   if (r.status == 416) return {};
   if (r.status == 200) {  // the emulator answers a range past the end with the whole object
@@ -135,7 +135,7 @@ std::optional<ObjectInfo> GcsStore::stat(std::string_view name) {
   http::Request req;
   req.url = object_path(name) + "?fields=size%2Ccrc32c%2Cupdated";
   req.target = object_url(*this, name);
-  const auto r = send(std::move(req));
+  const auto r = send(req);
   if (r.status == 404 && !bucket_missing(gcs::parse_error(r.body))) return std::nullopt;
   if (r.status != 200) fail(r, name);
   const auto meta = gcs::parse_object_metadata(r.body, object_url(*this, name));
@@ -197,7 +197,7 @@ void GcsStore::list(std::string_view prefix, std::string_view delimiter,
     if (!delimiter.empty()) req.url += "&delimiter=" + http::percent_encode(delimiter);
     if (!token.empty()) req.url += "&pageToken=" + http::percent_encode(token);
     req.target = what;
-    const auto r = send(std::move(req));
+    const auto r = send(req);
     if (r.status != 200) fail(r, "");
     auto parsed = gcs::parse_list_page(r.body, describe());
     std::vector<ListEntry> page;
@@ -221,7 +221,7 @@ void GcsStore::remove(std::string_view name) {
   req.method = "DELETE";
   req.url = object_path(name);
   req.target = object_url(*this, name);
-  const auto r = send(std::move(req));
+  const auto r = send(req);
   if (r.status != 204 && r.status != 200) fail(r, name);
 }
 

@@ -37,7 +37,7 @@ class GcsStore final : public Store {
   void remove(std::string_view name) override;
 
  private:
-  http::Response send(http::Request request);
+  http::Response send(const http::Request& request);
   std::string object_path(std::string_view name) const;
   [[noreturn]] void fail(const http::Response& r, std::string_view name) const;
 

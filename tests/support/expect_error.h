@@ -1,0 +1,33 @@
+// expect_error: the one way a test checks that a call fails with a dm::Error of a given kind
+// whose message names the things at fault, instead of a hand-written try/catch in each suite.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "common/util/error.h"
+
+namespace dm::test {
+
+// Runs `fn`; records a test failure unless it throws a dm::Error of `kind` whose message contains
+// every one of `needles`. Returns the message (empty when nothing was thrown).
+inline std::string expect_error(const std::function<void()>& fn, ErrorKind kind,
+                                const std::vector<std::string>& needles = {}) {
+  try {
+    fn();
+  } catch (const Error& e) {
+    const std::string message = e.what();
+    EXPECT_EQ(e.kind(), kind) << to_string(e.kind()) << " where " << to_string(kind) << " was expected: " << message;
+    for (const auto& needle : needles) {
+      EXPECT_NE(message.find(needle), std::string::npos) << "'" << needle << "' is not in: " << message;
+    }
+    return message;
+  }
+  ADD_FAILURE() << "no error where " << to_string(kind) << " was expected";
+  return {};
+}
+
+}  // namespace dm::test
