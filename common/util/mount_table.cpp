@@ -62,8 +62,11 @@ std::vector<MountEntry> read_mount_table() {
 }
 
 std::optional<MountEntry> mount_at(const std::filesystem::path& mount_point) {
+  // Never resolved through the file system: the mount there may be a FUSE mount not served yet
+  // (a mount server looking for its own mount before its loop runs would wait on itself) or a
+  // dead one.
   std::error_code ec;
-  auto want = std::filesystem::weakly_canonical(mount_point, ec);
+  auto want = std::filesystem::absolute(mount_point, ec).lexically_normal();
   if (ec) want = mount_point.lexically_normal();
   std::optional<MountEntry> found;
   for (auto& e : read_mount_table()) {

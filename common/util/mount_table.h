@@ -26,7 +26,8 @@ std::vector<MountEntry> parse_mount_table(std::string_view text);
 // The entries of /proc/self/mountinfo.
 std::vector<MountEntry> read_mount_table();
 
-// The top (last) mount exactly at `mount_point` (made canonical where it exists), if any.
+// The top (last) mount exactly at `mount_point` (made absolute and normal as a string; symlinks
+// are not resolved, and nothing at the path is touched), if any.
 std::optional<MountEntry> mount_at(const std::filesystem::path& mount_point);
 
 }  // namespace dm

@@ -125,7 +125,7 @@ TEST_F(CliPurge, DryRunReportsThenDeleteRemovesOnlyUnreferencedOldBlobs) {
 TEST_F(CliPurge, ALockHeldRefusesUnlessForced) {
   test::write_file(dir_ / "store/m/purge.lock", "locked_at: \"x\"\n");
   auto r = dm({"purge", "delete-unused", "--dry-run"});
-  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.exit_code, 3);  // already exists (bin/exit_codes.h)
   EXPECT_NE(r.err.find("purge.lock"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("--force"), std::string::npos) << r.err;
   ok({"purge", "delete-unused", "--dry-run", "--force"});

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <random>
@@ -71,24 +72,46 @@ class CrashSafety : public ::testing::Test {
   std::vector<std::string> env_;
 };
 
+// Kills wanted mid-run, and the most runs spent getting them.
+constexpr int kKillsWanted = 50;
+constexpr int kMaxRuns = 400;
+
+// Where in a run the kill lands: uniform over [0, 1.2 x a clean run's time], and narrowed each
+// time a run ended before its kill, so that a machine whose load changes after the clean run
+// was timed still gets its kills mid-run instead of failing the count.
+class KillWindow {
+ public:
+  explicit KillWindow(std::chrono::microseconds clean) : max_(clean.count() * 12 / 10) {}
+  std::chrono::microseconds pick(std::mt19937_64& rng) const {
+    return std::chrono::microseconds(std::uniform_int_distribution<int64_t>(0, max_)(rng));
+  }
+  void learn(bool killed_mid_run) {
+    if (!killed_mid_run) max_ = std::max<int64_t>(1000, max_ * 8 / 10);
+  }
+
+ private:
+  int64_t max_;
+};
+
 TEST_F(CrashSafety, UploadKilledAnywhereNeverExposesAPartialBundle) {
   const std::vector<std::string> args{"bundle", "upload",    "--path", src_.string(), "--repo",
                                       "r",      "--message", "m",      "--label",     "l"};
   // Every killed run finds the blobs of the first one stored: the kill window is the length of
   // such a re-run, not of the first upload, or most kills would land after the run ended.
   clean_run_time(args);
-  const auto full = clean_run_time(args);
+  KillWindow window(clean_run_time(args));
   std::mt19937_64 rng(20261128);
-  int killed = 0;
-  for (int i = 0; i < 100; ++i) {
-    std::uniform_int_distribution<int64_t> at(0, full.count() * 12 / 10);
-    if (test::kill_after(test::start_datamon(args, env_), std::chrono::microseconds(at(rng)))) ++killed;
-    if (i % 20 == 19) check_store_invariants();
+  int killed = 0, runs = 0;
+  for (; killed < kKillsWanted && runs < kMaxRuns; ++runs) {
+    const bool mid_run = test::kill_after(test::start_datamon(args, env_), window.pick(rng));
+    window.learn(mid_run);
+    killed += mid_run;
+    if (runs % 20 == 19) check_store_invariants();
   }
   check_store_invariants();
-  EXPECT_GT(killed, 50);
+  EXPECT_GE(killed, kKillsWanted) << "in " << runs << " runs";
   RecordProperty("upload_kills", killed);
-  std::printf("reliability: upload runs=100 killed mid-run=%d\n", killed);
+  std::printf("reliability: upload runs=%d killed mid-run=%d\n", runs, killed);
   // A re-run after all of that finishes and is exact.
   ASSERT_EQ(test::datamon(args, env_).exit_code, 0);
   check_store_invariants();
@@ -102,14 +125,15 @@ TEST_F(CrashSafety, DownloadKilledAnywhereLeavesNoTornFileAndReRunFinishes) {
   const auto dest = dir_ / "dest";
   const std::vector<std::string> args{"bundle", "download",      "--repo",      "r",           "--label",
                                       "l",      "--destination", dest.string(), "--force-dest"};
-  const auto full = clean_run_time(args);
+  KillWindow window(clean_run_time(args));
   const auto want = test::tree_contents(src_);
   std::mt19937_64 rng(1128);
-  int killed = 0;
-  for (int i = 0; i < 100; ++i) {
+  int killed = 0, runs = 0;
+  for (int i = 0; killed < kKillsWanted && i < kMaxRuns; ++i, ++runs) {
     fs::remove_all(dest);
-    std::uniform_int_distribution<int64_t> at(0, full.count() * 12 / 10);
-    if (test::kill_after(test::start_datamon(args, env_), std::chrono::microseconds(at(rng)))) ++killed;
+    const bool mid_run = test::kill_after(test::start_datamon(args, env_), window.pick(rng));
+    window.learn(mid_run);
+    killed += mid_run;
     // Every file present under its final name is complete and correct.
     if (!fs::exists(dest)) continue;
     for (const auto& [name, content] : test::tree_contents(dest, {".datamon"})) {
@@ -120,9 +144,9 @@ TEST_F(CrashSafety, DownloadKilledAnywhereLeavesNoTornFileAndReRunFinishes) {
       ASSERT_EQ(it->second, content) << "torn file " << name << " after kill " << i;
     }
   }
-  EXPECT_GT(killed, 50);
+  EXPECT_GE(killed, kKillsWanted) << "in " << runs << " runs";
   RecordProperty("download_kills", killed);
-  std::printf("reliability: download runs=100 killed mid-run=%d\n", killed);
+  std::printf("reliability: download runs=%d killed mid-run=%d\n", runs, killed);
   ASSERT_EQ(test::datamon(args, env_).exit_code, 0);
   EXPECT_EQ(test::tree_contents(dest, {".datamon"}), want);
 }
