@@ -28,7 +28,7 @@ namespace dm::cafs {
 using KeySet = std::unordered_set<Key, KeyHash>;
 
 // Six hours: a blob re-used at most this long after its last write is not re-written.
-constexpr int64_t kRefreshAfterSeconds = 6 * 3600;
+constexpr int64_t kRefreshAfterSeconds = int64_t{6} * 3600;
 
 struct PutResult {
   Key root;

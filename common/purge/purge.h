@@ -30,7 +30,7 @@
 namespace dm::purge {
 
 struct Options {
-  int64_t grace_seconds = 24 * 3600;
+  int64_t grace_seconds = int64_t{24} * 3600;
   bool dry_run = false;
   unsigned concurrency = 8;  // root blobs fetched and blobs examined at once
 };
