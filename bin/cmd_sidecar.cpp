@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
+#include <functional>
 #include <sstream>
 
 #include "bin/cli.h"
@@ -89,6 +90,17 @@ std::vector<std::string> datamon_command(const config::ConfigOverrides& o, const
   std::exit(code);
 }
 
+// A sidecar that fails once running exits 1, whatever the kind of its error, as the old sidecar
+// scripts did: pods and the wrapper read its signal files for the reason, not its exit code.
+// (Its configuration errors, before it runs, exit with their kind's code like any command.)
+int run_sidecar(const std::function<int()>& run) {
+  try {
+    return run();
+  } catch (const std::exception& e) {
+    exit_with(1, e.what());
+  }
+}
+
 void run_fuse(GlobalOptions& global, const FuseFlags& f) {
   const auto env = config::process_env();
   std::string origin;
@@ -105,7 +117,7 @@ void run_fuse(GlobalOptions& global, const FuseFlags& f) {
   GlobalOptions effective = global;
   effective.overrides = overrides;
   sidecar::FuseSidecarRun run{c, effective.load(), datamon_command(overrides, global.log_level)};
-  const int code = sidecar::run_fuse_sidecar(run);
+  const int code = run_sidecar([&] { return sidecar::run_fuse_sidecar(run); });
   if (code != 0) exit_with(code, "fuse sidecar stopped by signal " + std::to_string(code - 128) + " before finishing");
 }
 
@@ -123,7 +135,7 @@ void run_pg(GlobalOptions& global, const PgFlags& f) {
   if (f.app_timeout) c.app_timeout = sidecar::parse_duration(*f.app_timeout, "--app-timeout");
   sidecar::validate_pg_config(c, origin);
   sidecar::PgSidecarRun run{c, global.load(), datamon_command(global.overrides, global.log_level)};
-  const int code = sidecar::run_pg_sidecar(run);
+  const int code = run_sidecar([&] { return sidecar::run_pg_sidecar(run); });
   if (code != 0) {
     exit_with(code,
               "pg sidecar '" + c.name + "' stopped by signal " + std::to_string(code - 128) + " before finishing");

@@ -36,7 +36,7 @@ std::string resolve_program(const std::string& name) {
   while (start <= path.size()) {
     const size_t end = std::min(path.find(':', start), path.size());
     const std::string dir = end > start ? path.substr(start, end - start) : ".";
-    const std::string candidate = dir + "/" + name;
+    std::string candidate = dir + "/" + name;
     if (::access(candidate.c_str(), X_OK) == 0) return candidate;
     start = end + 1;
   }
@@ -114,6 +114,7 @@ ChildProcess::ChildProcess(const std::vector<std::string>& argv, SpawnOptions op
   if (options_.label.empty()) options_.label = argv[0];
   const std::string program = resolve_program(argv[0]);
   std::vector<char*> cargv;
+  cargv.reserve(argv.size() + 1);
   for (const auto& a : argv) cargv.push_back(const_cast<char*>(a.c_str()));
   cargv.push_back(nullptr);
 
@@ -244,7 +245,7 @@ void ChildProcess::finish_output() {
 }
 
 std::string ChildProcess::failure_reason() {
-  const std::string status = exit_code_ ? "exited with status " + std::to_string(*exit_code_) : "is still running";
+  std::string status = exit_code_ ? "exited with status " + std::to_string(*exit_code_) : "is still running";
   if (!tap_) return status;
   std::lock_guard lock(tap_->mutex);
   for (auto it = tap_->tail.rbegin(); it != tap_->tail.rend(); ++it) {
