@@ -39,9 +39,7 @@ class StoreWrapper : public Store {
     target_.list(prefix, delimiter, on_entry);
   }
   void remove(std::string_view name) override { target_.remove(name); }
-  bool remove_if_older(std::string_view name, int64_t cutoff) override {
-    return target_.remove_if_older(name, cutoff);
-  }
+  bool remove_if_older(std::string_view name, int64_t cutoff) override { return target_.remove_if_older(name, cutoff); }
   void flush() override { target_.flush(); }
 
  private:
