@@ -55,7 +55,11 @@ void PageCacheFeed::run() {
       queue_.pop_front();
       session = session_;
     }
-    fuse_bufvec buf = FUSE_BUFVEC_INIT(item.data->size());
+    // FUSE_BUFVEC_INIT is a C compound literal; the same fields, set one by one.
+    fuse_bufvec buf{};
+    buf.count = 1;
+    buf.buf[0].size = item.data->size();
+    buf.buf[0].fd = -1;
     buf.buf[0].mem = const_cast<char*>(item.data->data());
     const int rc = fuse_lowlevel_notify_store(session, item.ino, static_cast<off_t>(item.offset), &buf,
                                               static_cast<fuse_buf_copy_flags>(0));

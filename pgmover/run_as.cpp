@@ -68,6 +68,7 @@ RunOutput run_program(const std::vector<std::string>& argv, const OsUser& as, co
   }
   // Everything the child needs is prepared before fork: after it only async-signal-safe calls.
   std::vector<char*> cargv;
+  cargv.reserve(argv.size() + 1);
   for (const auto& a : argv) cargv.push_back(const_cast<char*>(a.c_str()));
   cargv.push_back(nullptr);
   const std::string home = "HOME=" + as.home;
@@ -76,6 +77,7 @@ RunOutput run_program(const std::vector<std::string>& argv, const OsUser& as, co
   const std::string path = "PATH=" + bindir + ":/usr/bin:/bin";
   std::vector<std::string> env = {home, user, "LOGNAME=" + as.name, path, "LC_ALL=C", "LANG=C"};
   std::vector<char*> cenv;
+  cenv.reserve(env.size() + 1);
   for (auto& e : env) cenv.push_back(e.data());
   cenv.push_back(nullptr);
   const std::string workdir = cwd.empty() ? "/" : cwd;

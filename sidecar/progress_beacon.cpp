@@ -90,7 +90,7 @@ ProgressBeacon::~ProgressBeacon() {
 void ProgressBeacon::loop() {
   // Reading /proc between the two counters shifts them by a few hundred bytes: growth below
   // this is noise, not a transfer.
-  constexpr uint64_t kMinGrowth = 64 * 1024;
+  constexpr uint64_t kMinGrowth = uint64_t{64} * 1024;
   uint64_t last = io_of_others();
   std::unique_lock lock(mutex_);
   while (!wake_.wait_for(lock, period_, [this] { return stopping_; })) {
