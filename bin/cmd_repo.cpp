@@ -43,7 +43,7 @@ void print_bundle_sizes(model::Catalog& catalog, const std::string& repo, const 
   for (const auto& bundle : catalog.list_bundles(repo)) {
     uint64_t size = 0;
     catalog.for_each_index_file(repo, bundle, 8,
-                                [&](size_t, const std::string&, std::vector<model::BundleEntry> entries) {
+                                [&](size_t, const std::string&, const std::vector<model::BundleEntry>& entries) {
                                   for (const auto& e : entries) size += e.size;
                                 });
     grand_total += size;

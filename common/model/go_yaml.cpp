@@ -312,7 +312,7 @@ bool is_base60_float(std::string_view s) {
   return RE2::FullMatch(s, re);
 }
 
-bool go_parse_int(std::string s) {
+bool go_parse_int(const std::string& s) {
   // strconv.ParseInt/ParseUint with base 0 after removing '_' (yaml.v2 does that first).
   std::string t;
   for (char ch : s)

@@ -126,8 +126,8 @@ std::optional<Timestamp> Timestamp::parse(std::string_view s) {
   }
   if (pos != s.size()) return std::nullopt;
   Timestamp t;
-  t.seconds = days_from_civil(y, static_cast<unsigned>(mo), static_cast<unsigned>(d)) * 86400 + h * 3600 + mi * 60 +
-              se - static_cast<int64_t>(offset) * 60;
+  t.seconds = days_from_civil(y, static_cast<unsigned>(mo), static_cast<unsigned>(d)) * 86400 + int64_t{h} * 3600 +
+              int64_t{mi} * 60 + se - static_cast<int64_t>(offset) * 60;
   t.nanos = nanos;
   t.offset_minutes = offset;
   return t;

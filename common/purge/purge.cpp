@@ -34,7 +34,7 @@ void add_bundle_keys(model::Catalog& catalog, const std::string& repo, const mod
                      std::atomic<uint64_t>& missing_roots) {
   std::vector<cafs::Key> roots;
   catalog.for_each_index_file(
-      repo, bundle, concurrency, [&](size_t, const std::string& url, std::vector<model::BundleEntry> entries) {
+      repo, bundle, concurrency, [&](size_t, const std::string& url, const std::vector<model::BundleEntry>& entries) {
         for (const auto& entry : entries) {
           const auto key = cafs::Key::from_hex(entry.hash);
           if (!key) {
