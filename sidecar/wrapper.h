@@ -11,8 +11,9 @@
 // → Done. From any state, a sidecar's failure signal, its death (its liveness lock released
 // without a final signal), a timeout or an app failure leads to Aborting: the app is stopped
 // (SIGTERM, SIGKILL after the grace period), `appfailed` is raised with the reason so that
-// every sidecar ends without saving, and the wrapper waits (bounded) for the live sidecars to
-// end. Every wait is bounded by `timeout`, except the application's own run time; a sidecar
+// every sidecar ends without saving, and the wrapper waits until every declared sidecar has
+// started and ended (one that starts late must find the wrapper alive to believe `appfailed`).
+// Every wait is bounded by `timeout`, except the application's own run time; a sidecar
 // that is alive and moving data (its progress signal changes, progress_beacon.h) is waited
 // for until `timeout` after its last progress, so a long transfer is not cut short.
 //
