@@ -62,7 +62,8 @@ void write_file(const fs::path& path, const std::string& data) {
 
 std::string read_file(const fs::path& path) {
   std::ifstream in(path, std::ios::binary);
-  if (!in) throw std::runtime_error("cannot read " + path.string());
+  // errno of the failed open, so that a failure in a mount says which (ENOENT, EIO, ENOTCONN...).
+  if (!in) throw std::runtime_error("cannot read " + path.string() + ": " + std::strerror(errno));
   std::ostringstream ss;
   ss << in.rdbuf();
   return ss.str();
