@@ -10,6 +10,8 @@ namespace dm::cli {
 namespace {
 // Go's default template (cmd/datamon/cmd/label.go).
 constexpr const char* kLabelLine = "{{.Name}} , {{.BundleID}} , {{.Timestamp}}";
+// Go's help for --with-versions (cmd/datamon/cmd/flags.go, addLabelVersionsFlag).
+constexpr const char* kWithVersionsHelp = "List all previous versions of labels";
 }  // namespace
 
 void add_label_commands(CLI::App& app, GlobalOptions& global) {
@@ -17,6 +19,7 @@ void add_label_commands(CLI::App& app, GlobalOptions& global) {
   label->require_subcommand(1);
   struct Flags {
     std::string repo, label, bundle, prefix, format;
+    bool with_versions = false;
   };
 
   auto sf = std::make_shared<Flags>();
@@ -40,18 +43,23 @@ void add_label_commands(CLI::App& app, GlobalOptions& global) {
   get->add_option("--repo", gf->repo, "repo")->required();
   get->add_option("--label", gf->label, "label")->required();
   add_format_flag(*get, gf->format);
+  get->add_flag("--with-versions", gf->with_versions, kWithVersionsHelp);
   get->callback([&global, gf] {
     const auto line = output_template(gf->format, "list line", kLabelLine);
     const auto config = global.load();
     auto ctx = config::open_context(config);
-    model::LabelDescriptor d;
+    std::vector<model::LabelDescriptor> found;
     try {
-      d = ctx.catalog().get_label(gf->repo, gf->label);
+      if (gf->with_versions) {
+        found = ctx.catalog().get_label_versions(gf->repo, gf->label);  // oldest first, as Go
+      } else {
+        found.push_back(ctx.catalog().get_label(gf->repo, gf->label));
+      }
     } catch (const Error& e) {
       if (e.kind() != ErrorKind::NotFound) throw;
       exit_not_found("label", gf->label);
     }
-    print_line(line, tmpl::to_value(d));
+    for (const auto& d : found) print_line(line, tmpl::to_value(d));
   });
 
   auto lf = std::make_shared<Flags>();
@@ -60,11 +68,15 @@ void add_label_commands(CLI::App& app, GlobalOptions& global) {
   list->add_option("--prefix", lf->prefix, "only labels starting with this");
   add_format_flag(*list, lf->format);
   add_listing_tuning_flags(*list);
+  list->add_flag("--with-versions", lf->with_versions, kWithVersionsHelp);
   list->callback([&global, lf] {
     const auto line = output_template(lf->format, "list line", kLabelLine);
     const auto config = global.load();
     auto ctx = config::open_context(config);
-    for (const auto& d : ctx.catalog().list_labels(lf->repo, lf->prefix)) print_line(line, tmpl::to_value(d));
+    auto catalog = ctx.catalog();
+    const auto labels = lf->with_versions ? catalog.list_label_versions(lf->repo, lf->prefix)
+                                          : catalog.list_labels(lf->repo, lf->prefix);
+    for (const auto& d : labels) print_line(line, tmpl::to_value(d));
   });
 }
 

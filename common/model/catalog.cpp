@@ -35,6 +35,15 @@ std::string get_or(store::Store& s, const std::string& name, const std::string& 
   }
 }
 
+// A label document read from `url`, its name checked against the label it is stored as (Go
+// fills a missing name from the path and refuses another one).
+LabelDescriptor parse_named_label(const std::string& text, const std::string& url, const std::string& label) {
+  auto d = parse_label(text, url);
+  if (d.name.empty()) d.name = label;
+  if (d.name != label) throw Error(ErrorKind::Corrupt, "label " + url + " is named " + dm::quoted(d.name));
+  return d;
+}
+
 }  // namespace
 
 void Catalog::create_repo(const RepoDescriptor& repo) {
@@ -244,41 +253,65 @@ LabelDescriptor Catalog::get_label(const std::string& repo, const std::string& l
   validate_label_name(label);
   require_repo(repo);
   const auto name = label_path(repo, label);
-  auto d = parse_label(
-      get_or(vmetadata_, name, "label " + dm::quoted(label) + " does not exist in repo " + dm::quoted(repo)),
-      store::object_url(vmetadata_, name));
-  if (d.name.empty()) d.name = label;
-  if (d.name != label) {
-    throw Error(ErrorKind::Corrupt, "label " + store::object_url(vmetadata_, name) + " is named " + dm::quoted(d.name));
-  }
-  if (d.id.empty()) throw Error(ErrorKind::Corrupt, "label " + store::object_url(vmetadata_, name) + " has no id");
+  const auto url = store::object_url(vmetadata_, name);
+  auto d = parse_named_label(
+      get_or(vmetadata_, name, "label " + dm::quoted(label) + " does not exist in repo " + dm::quoted(repo)), url,
+      label);
+  if (d.id.empty()) throw Error(ErrorKind::Corrupt, "label " + url + " has no id");
   try {
     validate_bundle_id(d.id);
   } catch (const Error&) {
-    throw Error(ErrorKind::Corrupt,
-                "label " + store::object_url(vmetadata_, name) + " names bundle " + dm::quoted(d.id));
+    throw Error(ErrorKind::Corrupt, "label " + url + " names bundle " + dm::quoted(d.id));
   }
   return d;
 }
 
+std::vector<std::pair<std::string, std::string>> Catalog::label_objects(const std::string& repo,
+                                                                        const std::string& prefix) {
+  const auto base = label_prefix(repo);
+  constexpr std::string_view kLabelFile = "/label.yaml";
+  std::vector<std::pair<std::string, std::string>> out;
+  vmetadata_.list(base + prefix, "", [&](const store::ListEntry& e) {
+    if (!e.name.ends_with(kLabelFile)) return;
+    out.emplace_back(e.name, e.name.substr(base.size(), e.name.size() - base.size() - kLabelFile.size()));
+  });
+  return out;
+}
+
 std::vector<LabelDescriptor> Catalog::list_labels(const std::string& repo, const std::string& prefix) {
   require_repo(repo);
-  const auto base = label_prefix(repo);
-  std::vector<std::string> names;
-  vmetadata_.list(base + prefix, "", [&](const store::ListEntry& e) {
-    if (e.name.ends_with("/label.yaml")) names.push_back(e.name);
-  });
   std::vector<LabelDescriptor> out;
-  for (const auto& name : names) {
-    const auto label = name.substr(base.size(), name.size() - base.size() - std::string("/label.yaml").size());
-    auto d = parse_label(get_document(vmetadata_, name), store::object_url(vmetadata_, name));
-    if (d.name.empty()) d.name = label;
-    if (d.name != label) {
-      throw Error(ErrorKind::Corrupt,
-                  "label " + store::object_url(vmetadata_, name) + " is named " + dm::quoted(d.name));
-    }
-    out.push_back(std::move(d));
+  for (const auto& [name, label] : label_objects(repo, prefix)) {
+    out.push_back(parse_named_label(get_document(vmetadata_, name), store::object_url(vmetadata_, name), label));
   }
+  return out;
+}
+
+void Catalog::append_label_versions(const std::string& object, const std::string& label,
+                                    std::vector<LabelDescriptor>& out) {
+  for (const auto& version : vmetadata_.list_versions(object)) {
+    const auto url = store::object_url(vmetadata_, object) + " (version " + dm::quoted(version) + ")";
+    out.push_back(parse_named_label(vmetadata_.read_version(object, version, kMaxDocumentBytes), url, label));
+  }
+}
+
+std::vector<LabelDescriptor> Catalog::get_label_versions(const std::string& repo, const std::string& label) {
+  validate_label_name(label);
+  require_repo(repo);
+  const auto name = label_path(repo, label);
+  if (!vmetadata_.exists(name)) {
+    throw Error(ErrorKind::NotFound, "label " + dm::quoted(label) + " does not exist in repo " + dm::quoted(repo));
+  }
+  std::vector<LabelDescriptor> out;
+  append_label_versions(name, label, out);
+  return out;
+}
+
+std::vector<LabelDescriptor> Catalog::list_label_versions(const std::string& repo, const std::string& prefix) {
+  if (!vmetadata_.is_versioned()) store::throw_versioned_store_required(vmetadata_);
+  require_repo(repo);
+  std::vector<LabelDescriptor> out;
+  for (const auto& [name, label] : label_objects(repo, prefix)) append_label_versions(name, label, out);
   return out;
 }
 

@@ -9,6 +9,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "common/model/documents.h"
@@ -57,8 +58,23 @@ class Catalog {
   void set_label(const std::string& repo, const LabelDescriptor& label);  // checks repo and bundle
   LabelDescriptor get_label(const std::string& repo, const std::string& label);
   std::vector<LabelDescriptor> list_labels(const std::string& repo, const std::string& prefix = "");
+  // Every version of the label's label.yaml on a vmetadata store that keeps versions, oldest
+  // first (`label get --with-versions`, Go's DownloadDescriptorVersions): checks the repo, then
+  // NotFound naming the label when it has no current version, then InvalidArgument when the
+  // store keeps no versions at all (a local folder). As in Go, a bucket with versioning off
+  // still lists the current version.
+  std::vector<LabelDescriptor> get_label_versions(const std::string& repo, const std::string& label);
+  // list_labels with each label expanded to its versions, oldest first (`label list
+  // --with-versions`): InvalidArgument naming the store before anything else when its bucket
+  // does not enable versioning, as Go's ListLabels.
+  std::vector<LabelDescriptor> list_label_versions(const std::string& repo, const std::string& prefix = "");
 
  private:
+  // The labels under `prefix` in the repo, in name order: {object name, label name}.
+  std::vector<std::pair<std::string, std::string>> label_objects(const std::string& repo, const std::string& prefix);
+  // Every version of one label object, parsed and checked against the label's name.
+  void append_label_versions(const std::string& object, const std::string& label, std::vector<LabelDescriptor>& out);
+
   store::Store& metadata_;
   store::Store& vmetadata_;
 };

@@ -52,4 +52,16 @@ void CountingStore::remove(std::string_view name) {
   target().remove(name);
 }
 
+std::vector<std::string> CountingStore::list_versions(std::string_view name) {
+  ++lists;
+  return target().list_versions(name);
+}
+
+std::string CountingStore::read_version(std::string_view name, std::string_view version, uint64_t max_size) {
+  ++gets;
+  auto body = target().read_version(name, version, max_size);
+  bytes_in += body.size();
+  return body;
+}
+
 }  // namespace dm::store

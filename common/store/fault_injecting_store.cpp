@@ -103,4 +103,16 @@ void FaultInjectingStore::remove(std::string_view name) {
   target().remove(name);
 }
 
+std::vector<std::string> FaultInjectingStore::list_versions(std::string_view name) {
+  before_call("list", name, false);
+  return target().list_versions(name);
+}
+
+std::string FaultInjectingStore::read_version(std::string_view name, std::string_view version, uint64_t max_size) {
+  before_call("get", name, false);
+  auto body = target().read_version(name, version, max_size);
+  body.resize(damage(body.data(), body.size()));
+  return body;
+}
+
 }  // namespace dm::store

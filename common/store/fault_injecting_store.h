@@ -43,6 +43,8 @@ class FaultInjectingStore final : public StoreWrapper {
   void list(std::string_view prefix, std::string_view delimiter,
             const std::function<void(const ListEntry&)>& on_entry) override;
   void remove(std::string_view name) override;
+  std::vector<std::string> list_versions(std::string_view name) override;
+  std::string read_version(std::string_view name, std::string_view version, uint64_t max_size) override;
 
   void set_plan(FaultPlan plan);
   uint64_t calls() const { return calls_.load(); }

@@ -41,4 +41,17 @@ void Store::throw_too_large(std::string_view name, uint64_t max_size) const {
                                       std::to_string(max_size) + " bytes expected");
 }
 
+void throw_versioned_store_required(const Store& store) {
+  throw Error(ErrorKind::InvalidArgument,
+              "versioned store is required: " + store.describe() + " does not enable versioning");
+}
+
+std::vector<std::string> Store::list_versions(std::string_view /*name*/) {
+  throw_versioned_store_required(*this);
+}
+
+std::string Store::read_version(std::string_view /*name*/, std::string_view /*version*/, uint64_t /*max_size*/) {
+  throw_versioned_store_required(*this);
+}
+
 }  // namespace dm::store

@@ -9,6 +9,7 @@
 //   AlreadyExists   put(..., NoOverwrite) found the object present
 //   Unavailable     the backend failed after the retry budget (network, 5xx, 429)
 //   PermissionDenied credentials rejected
+//   InvalidArgument a versioned read on a store that keeps no versions (is_versioned())
 // A reader never sees a torn object: an object is either absent or whole.
 #pragma once
 
@@ -19,6 +20,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace dm::store {
 
@@ -100,11 +102,37 @@ class Store {
   // Writers call it before they publish anything that refers to the objects (index files).
   virtual void flush() {}
 
+  // Versions of an object, for `label get/list --with-versions` (Go's VersionedStore): a bucket
+  // with versioning enabled keeps every write of an object as a version of its own (an S3
+  // version id, a GCS generation). A local folder keeps none; the defaults below say so.
+
+  // Whether this store keeps the earlier versions of objects (GCS bucket `versioning.enabled`,
+  // S3 versioning Status Enabled). False by default.
+  virtual bool is_versioned() { return false; }
+
+  // The version ids of `name`, oldest first; empty when the object has no version. Deleted
+  // versions (S3 delete markers) are left out. At most kMaxVersions: more is an Unavailable
+  // error naming the object. The default throws throw_versioned_store_required(*this).
+  virtual std::vector<std::string> list_versions(std::string_view name);
+
+  // Version `version` (an id from list_versions) of `name`; NotFound when that version does not
+  // exist, InvalidArgument for an id the backend could not have given, Corrupt when longer than
+  // `max_size`. The default throws throw_versioned_store_required(*this).
+  virtual std::string read_version(std::string_view name, std::string_view version, uint64_t max_size);
+
+  // The most versions list_versions() returns for one object: a label rewritten every second
+  // for a year is 31 million; a hostile listing cannot grow memory past this.
+  static constexpr size_t kMaxVersions = 1'000'000;
+
   bool exists(std::string_view name) { return stat(name).has_value(); }
 
  protected:
   [[noreturn]] void throw_too_large(std::string_view name, uint64_t max_size) const;
 };
+
+// InvalidArgument "versioned store is required: <describe()> does not enable versioning": Go's
+// ErrVersionedStoreRequired, for a versioned read on a store that keeps no versions.
+[[noreturn]] void throw_versioned_store_required(const Store& store);
 
 // "<describe()>/<name>": how messages name an object.
 std::string object_url(const Store& store, std::string_view name);

@@ -50,6 +50,10 @@ void create_s3_bucket(const std::string& bucket) {
   s3_store(bucket)->create_bucket();
 }
 
+void enable_s3_versioning(const std::string& bucket) {
+  s3_store(bucket)->enable_versioning();
+}
+
 Backend local_backend() {
   return {"local", [] {
             auto dir = std::make_shared<TempDir>();
@@ -84,10 +88,13 @@ Backend gcs_emulator_backend() {
           }};
 }
 
-Backend gcs_fake_backend() {
-  return {"gcs_fake", [] {
+namespace {
+
+Backend fake_gcs(const std::string& name, bool versioned) {
+  return {name, [versioned] {
             auto server = std::make_shared<FakeGcsServer>();
             server->add_bucket("fake-bucket");
+            if (versioned) server->enable_versioning("fake-bucket");
             store::GcsLocation loc;
             loc.endpoint = server->url();
             loc.bucket = "fake-bucket";
@@ -95,6 +102,28 @@ Backend gcs_fake_backend() {
             h.store = std::make_unique<store::GcsStore>(loc, std::make_shared<auth::StaticTokenSource>("", "none"),
                                                         std::make_shared<http::HttpClient>());
             h.keep_alive = server;
+            return h;
+          }};
+}
+
+}  // namespace
+
+Backend gcs_fake_backend() {
+  return fake_gcs("gcs_fake", false);
+}
+
+Backend gcs_fake_versioned_backend() {
+  return fake_gcs("gcs_fake_versioned", true);
+}
+
+Backend s3_rgw_versioned_backend() {
+  return {"s3_rgw_versioned", [] {
+            const auto bucket = unique_bucket("s3v");
+            auto s = s3_store(bucket);
+            s->create_bucket();
+            s->enable_versioning();
+            StoreHarness h;
+            h.store = std::move(s);
             return h;
           }};
 }

@@ -23,6 +23,8 @@ std::string unique_bucket(const std::string& tag);
 
 // Creates bucket `bucket` on the RGW.
 void create_s3_bucket(const std::string& bucket);
+// Enables versioning on the RGW's bucket `bucket` (PutBucketVersioning).
+void enable_s3_versioning(const std::string& bucket);
 
 struct StoreHarness {
   std::shared_ptr<void> keep_alive;  // a temp dir or a fake server
@@ -42,5 +44,8 @@ Backend local_backend();
 Backend s3_rgw_backend();
 Backend gcs_emulator_backend();
 Backend gcs_fake_backend();
+// The same on a bucket with versioning enabled (the Firebase emulator has no versioning).
+Backend s3_rgw_versioned_backend();
+Backend gcs_fake_versioned_backend();
 
 }  // namespace dm::test

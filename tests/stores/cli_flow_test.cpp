@@ -356,5 +356,128 @@ TEST(CliStoreErrors, ServerErrorStormFailsTheUploadWithoutAPartialBundle) {
   EXPECT_EQ(r.out, "");
 }
 
+// `label get/list --with-versions` (Go's VersionedStore): every label.yaml ever written, oldest
+// first, printed with the label template, on a vmetadata bucket with versioning enabled.
+struct VersionedCli {
+  CliBackend backend;
+  std::function<void(const std::string& vmeta_bucket, const std::shared_ptr<void>& keep_alive)> enable_versioning;
+};
+
+void PrintTo(const VersionedCli& b, std::ostream* os) {
+  *os << b.backend.name;
+}
+
+class CliLabelVersions : public ::testing::TestWithParam<VersionedCli> {};
+
+// A context on the buckets (config, blob, meta, vmeta) and repo "vr" with `count` bundles of one
+// file; their ids, fewer when a step failed (the failure is reported).
+std::vector<std::string> make_repo_with_bundles(const TempDir& dir, const std::vector<std::string>& env,
+                                                const std::vector<std::string>& buckets, int count) {
+  std::vector<std::string> ids;
+  auto r = datamon({"context", "create", "--blob", buckets[1], "--meta", buckets[2], "--vmeta", buckets[3], "--wal",
+                    "w", "--read-log", "rl"},
+                   env);
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  r = datamon({"repo", "create", "--repo", "vr", "--description", "d"}, env);
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  write_file(dir / "src/f", "x");
+  for (int i = 0; i < count; ++i) {
+    r = datamon({"bundle", "upload", "--path", (dir / "src").string(), "--repo", "vr", "--message", "m"}, env);
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    if (r.exit_code == 0) ids.push_back(bundle_id_of(r.out));
+  }
+  return ids;
+}
+
+TEST_P(CliLabelVersions, GetAndListPrintEveryVersionOldestFirst) {
+  TempDir dir;
+  const std::vector<std::string> buckets{unique_bucket("cfg"), unique_bucket("blob"), unique_bucket("meta"),
+                                         unique_bucket("vmeta")};
+  std::shared_ptr<void> keep_alive;
+  const auto env = GetParam().backend.env(dir, buckets, keep_alive);
+  GetParam().enable_versioning(buckets[3], keep_alive);
+  auto dm = [&](std::vector<std::string> args) { return datamon(args, env); };
+  const auto ids = make_repo_with_bundles(dir, env, buckets, 2);
+  ASSERT_EQ(ids.size(), 2u);
+  // What `label get` prints after each `label set` is what --with-versions must print again.
+  auto set_and_get = [&](const std::string& label, const std::string& id) {
+    EXPECT_EQ(dm({"label", "set", "--repo", "vr", "--label", label, "--bundle", id}).exit_code, 0);
+    const auto r = dm({"label", "get", "--repo", "vr", "--label", label});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(lines(r.out), 1u) << r.out;
+    return r.out;
+  };
+  const auto a1 = set_and_get("a", ids[0]);
+  const auto a2 = set_and_get("a", ids[1]);
+  const auto a3 = set_and_get("a", ids[0]);
+  const auto b1 = set_and_get("b", ids[1]);
+
+  auto r = dm({"label", "get", "--repo", "vr", "--label", "a", "--with-versions"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, a1 + a2 + a3);
+  r = dm({"label", "list", "--repo", "vr", "--with-versions"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, a1 + a2 + a3 + b1);
+  r = dm({"label", "list", "--repo", "vr", "--with-versions", "--prefix", "b", "--format", "{{.BundleID}}"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, ids[1] + "\n");
+  // Without the flag, only the current versions.
+  r = dm({"label", "list", "--repo", "vr"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, a3 + b1);
+
+  r = dm({"label", "get", "--repo", "vr", "--label", "nope", "--with-versions"});
+  EXPECT_EQ(r.exit_code, cli::exit_code(ErrorKind::NotFound)) << r.err;
+  EXPECT_NE(r.err.find("didn't find label \"nope\""), std::string::npos) << r.err;
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Stores, CliLabelVersions,
+    ::testing::Values(VersionedCli{s3_cli(), [](const std::string& b, const auto&) { enable_s3_versioning(b); }},
+                      VersionedCli{gcs_fake_cli(),
+                                   [](const std::string& b, const std::shared_ptr<void>& keep) {
+                                     std::static_pointer_cast<FakeGcsServer>(keep)->enable_versioning(b);
+                                   }}),
+    [](const auto& info) { return info.param.backend.name; });
+
+// A vmetadata store that keeps no versions: a local folder refuses both commands, a bucket with
+// versioning off refuses `label list` (Go checks the bucket there) and, as Go's GCS driver, lists
+// the one current version for `label get`. Go prints nothing and exits 0 when `label get` meets
+// a local folder; here it is an error naming the store, exit 1.
+TEST_P(CliRefusals, WithVersionsOnAStoreWithoutVersioningIsRefusedNamingIt) {
+  TempDir dir;
+  const std::vector<std::string> buckets{unique_bucket("cfg"), unique_bucket("blob"), unique_bucket("meta"),
+                                         unique_bucket("vmeta")};
+  std::shared_ptr<void> keep_alive;
+  const auto env = GetParam().env(dir, buckets, keep_alive);
+  auto dm = [&](std::vector<std::string> args) { return datamon(args, env); };
+  const auto ids = make_repo_with_bundles(dir, env, buckets, 1);
+  ASSERT_EQ(ids.size(), 1u);
+  ASSERT_EQ(dm({"label", "set", "--repo", "vr", "--label", "a", "--bundle", ids[0]}).exit_code, 0);
+  ASSERT_EQ(dm({"label", "set", "--repo", "vr", "--label", "a", "--bundle", ids[0]}).exit_code, 0);
+
+  auto r = dm({"label", "list", "--repo", "vr", "--with-versions"});
+  expect_one_line_error(r, ErrorKind::InvalidArgument,
+                        {"versioned store is required", buckets[3], "does not enable versioning"}, kS3SecretKey);
+  EXPECT_TRUE(r.out.empty()) << r.out;
+  const auto current = dm({"label", "get", "--repo", "vr", "--label", "a"});
+  r = dm({"label", "get", "--repo", "vr", "--label", "a", "--with-versions"});
+  if (GetParam().name == "local") {
+    expect_one_line_error(r, ErrorKind::InvalidArgument, {"versioned store is required", "file://"}, kS3SecretKey);
+  } else {
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(r.out, current.out);
+  }
+}
+
+TEST(CliLabelVersionsHelp, IsGos) {
+  for (const char* command : {"get", "list"}) {
+    const auto r = datamon({"label", command, "--help"});
+    EXPECT_EQ(r.exit_code, 0);
+    EXPECT_NE(r.out.find("--with-versions"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("List all previous versions of labels"), std::string::npos) << r.out;
+  }
+}
+
 }  // namespace
 }  // namespace dm::test

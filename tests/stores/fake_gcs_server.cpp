@@ -69,6 +69,9 @@ void FakeGcsServer::fail_objects_matching(const std::string& name_part, int stat
 void FakeGcsServer::set_page_size(unsigned n) {
   page_size_ = n;
 }
+void FakeGcsServer::enable_versioning(const std::string& bucket) {
+  versioned_buckets_.insert(bucket);
+}
 
 FakeResponse FakeGcsServer::handle(const FakeRequest& req) {
   if (failures_left_ > 0 && (failure_method_.empty() || failure_method_ == req.method)) {
@@ -89,11 +92,19 @@ FakeResponse FakeGcsServer::handle(const FakeRequest& req) {
   if (!upload && req.path.rfind(api_prefix, 0) != 0) return json_error(404, "notFound", "Not Found");
   std::string rest = req.path.substr(upload ? upload_prefix.size() : api_prefix.size());
   const auto o = rest.find("/o");
+  if (o == std::string::npos && !upload && req.method == "GET") {  // bucket metadata
+    const std::string bucket = http::percent_decode(rest);
+    if (!buckets_.count(bucket)) return json_error(404, "notFound", "The specified bucket does not exist.");
+    const nlohmann::json j{{"versioning", {{"enabled", versioned_buckets_.count(bucket) > 0}}}};
+    return {200, {{"Content-Type", "application/json"}}, j.dump()};
+  }
   if (o == std::string::npos) return json_error(404, "notFound", "Not Found");
   const std::string bucket = http::percent_decode(rest.substr(0, o));
   const std::string name = rest.size() > o + 3 ? http::percent_decode(rest.substr(o + 3)) : "";
   if (!buckets_.count(bucket)) return json_error(404, "notFound", "The specified bucket does not exist.");
   auto& objects = objects_[bucket];
+  auto& noncurrent = noncurrent_[bucket];
+  const bool versioned = versioned_buckets_.count(bucket) > 0;
 
   if (upload && req.method == "POST") {
     const auto ct = req.header("content-type");
@@ -121,6 +132,7 @@ FakeResponse FakeGcsServer::handle(const FakeRequest& req) {
         return json_error(412, "conditionNotMet", "At least one of the pre-conditions you specified did not hold.");
     }
     auto& obj = objects[obj_name];
+    if (versioned && obj.generation != 0) noncurrent[obj_name].push_back(obj);
     obj.data = data;
     obj.generation = next_generation_++;
     obj.updated = rfc3339_now();
@@ -132,6 +144,7 @@ FakeResponse FakeGcsServer::handle(const FakeRequest& req) {
     const auto prefix = req.param("prefix");
     const auto delimiter = req.param("delimiter");
     const auto token = req.param("pageToken");
+    const bool versions = req.param("versions") == "true";
     nlohmann::json items = nlohmann::json::array(), prefixes = nlohmann::json::array();
     std::string last;
     unsigned n = 0;
@@ -155,16 +168,35 @@ FakeResponse FakeGcsServer::handle(const FakeRequest& req) {
       }
       last = entry;
       ++n;
-      (is_prefix ? prefixes : items).push_back(is_prefix ? nlohmann::json(entry) : nlohmann::json{{"name", entry}});
+      if (is_prefix) {
+        prefixes.push_back(entry);
+        continue;
+      }
+      if (versions) {
+        for (const auto& old : noncurrent[entry]) {
+          items.push_back({{"name", entry}, {"generation", std::to_string(old.generation)}});
+        }
+      }
+      items.push_back({{"name", entry}, {"generation", std::to_string(it->second.generation)}});
     }
     nlohmann::json j{{"kind", "storage#objects"}, {"items", items}, {"prefixes", prefixes}};
     if (!next.empty()) j["nextPageToken"] = next;
     return {200, {{"Content-Type", "application/json"}}, j.dump()};
   }
   if (injected_for(name)) return json_error(failing_name_status_, "backendError", "injected failure");
+  if (req.method == "GET" && req.has_param("generation")) {  // a read by generation, live or not
+    const auto generation = std::stoll(req.param("generation"));
+    const auto live = objects.find(name);
+    if (live != objects.end() && live->second.generation == generation) return {200, {}, live->second.data};
+    for (const auto& old : noncurrent[name]) {
+      if (old.generation == generation) return {200, {}, old.data};
+    }
+    return json_error(404, "notFound", "No such object: " + bucket + "/" + name);
+  }
   const auto it = objects.find(name);
   if (it == objects.end()) return json_error(404, "notFound", "No such object: " + bucket + "/" + name);
   if (req.method == "DELETE") {
+    if (versioned) noncurrent[name].push_back(it->second);
     objects.erase(it);
     return {204, {}, ""};
   }

@@ -1,7 +1,8 @@
 // FakeGcsServer: an in-memory GCS JSON API subset on FakeHttpServer, for what the Firebase
 // emulator lacks: ifGenerationMatch preconditions (412), 416 for ranges past the end, bearer
 // token checks (401), missing buckets (404), CRC32C checks on upload, 5xx storms (with or without
-// Retry-After, on every object or on the objects matching a name). It is a
+// Retry-After, on every object or on the objects matching a name), and object versioning (bucket
+// `versioning.enabled`, listings with versions=true, reads by generation). It is a
 // test double, not a GCS; the conformance suite also runs GcsStore on the real emulator.
 #pragma once
 
@@ -9,6 +10,7 @@
 #include <memory>
 #include <set>
 #include <string>
+#include <vector>
 
 #include "stores/fake_http_server.h"
 
@@ -29,8 +31,13 @@ class FakeGcsServer {
   void fail_next(unsigned n, int status, const std::string& method = "", const std::string& retry_after = "");
   // Every request on an object whose name contains `name_part` gets `status` ("" stops it).
   void fail_objects_matching(const std::string& name_part, int status);
-  // Page size of object listings (small, to exercise page tokens).
+  // Page size of object listings (small, to exercise page tokens); a listing with versions=true
+  // pages by object name, each name's generations on one page.
   void set_page_size(unsigned n);
+  // Turns versioning on for `bucket`: an overwritten or deleted object stays readable by its
+  // generation, and a listing with versions=true shows a live object's earlier generations
+  // before it, oldest first (a deleted object's are left out).
+  void enable_versioning(const std::string& bucket);
 
  private:
   FakeResponse handle(const FakeRequest& req);
@@ -42,6 +49,9 @@ class FakeGcsServer {
   };
   std::set<std::string> buckets_;
   std::map<std::string, std::map<std::string, Object>> objects_;  // bucket -> name -> object
+  // Versioned buckets: bucket -> name -> the generations before the live one, oldest first.
+  std::map<std::string, std::map<std::string, std::vector<Object>>> noncurrent_;
+  std::set<std::string> versioned_buckets_;
   std::string token_;
   unsigned failures_left_ = 0;
   int failure_status_ = 503;

@@ -2,6 +2,7 @@
 
 #include <time.h>
 
+#include <algorithm>
 #include <charconv>
 #include <nlohmann/json.hpp>
 
@@ -18,7 +19,23 @@ std::string string_or_empty(const nlohmann::json& j, const char* key) {
   return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
 }
 
+// A generation as GCS sends it ("1796548024697", or a number): its decimal digits, "" when it is
+// neither.
+std::string generation_of(const nlohmann::json& item) {
+  const auto g = item.find("generation");
+  if (g == item.end()) return {};
+  if (g->is_number_unsigned()) return std::to_string(g->get<uint64_t>());
+  if (!g->is_string()) return {};
+  const auto& text = g->get_ref<const std::string&>();
+  return is_generation(text) ? text : std::string();
+}
+
 }  // namespace
+
+bool is_generation(std::string_view text) {
+  return !text.empty() && text.size() <= 19 &&
+         std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
 
 ErrorInfo parse_error(std::string_view body) {
   ErrorInfo info;
@@ -44,6 +61,7 @@ ListPage parse_list_page(std::string_view body, const std::string& what) {
       const auto name = item.is_object() ? item.find("name") : item.end();
       if (!item.is_object() || name == item.end() || !name->is_string()) throw bad("has an item without a name");
       page.items.push_back(name->get<std::string>());
+      page.generations.push_back(generation_of(item));
     }
   }
   if (const auto prefixes = j.find("prefixes"); prefixes != j.end()) {
@@ -55,6 +73,15 @@ ListPage parse_list_page(std::string_view body, const std::string& what) {
   }
   page.next_page_token = string_or_empty(j, "nextPageToken");
   return page;
+}
+
+bool parse_bucket_versioning(std::string_view body, const std::string& what) {
+  const auto j = nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);
+  if (!j.is_object()) throw Error(ErrorKind::Unavailable, what + ": bucket metadata is not a JSON object");
+  const auto versioning = j.find("versioning");
+  if (versioning == j.end() || !versioning->is_object()) return false;
+  const auto enabled = versioning->find("enabled");
+  return enabled != versioning->end() && enabled->is_boolean() && enabled->get<bool>();
 }
 
 ObjectMetadata parse_object_metadata(std::string_view body, const std::string& what) {

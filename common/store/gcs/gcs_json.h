@@ -19,11 +19,19 @@ struct ErrorInfo {
 ErrorInfo parse_error(std::string_view body);
 
 struct ListPage {
-  std::vector<std::string> items;     // object names
-  std::vector<std::string> prefixes;  // "folders" under a delimiter
-  std::string next_page_token;        // "" on the last page
+  std::vector<std::string> items;        // object names
+  std::vector<std::string> generations;  // each item's generation in decimal, "" when it has none
+  std::vector<std::string> prefixes;     // "folders" under a delimiter
+  std::string next_page_token;           // "" on the last page
 };
 ListPage parse_list_page(std::string_view body, const std::string& what);
+
+// A generation id: 1 to 19 decimal digits (an int64, as Go parses it), nothing else.
+bool is_generation(std::string_view text);
+
+// {"versioning": {"enabled": true}} from a bucket's metadata: whether it keeps every generation
+// of its objects; no `versioning` is false, a body that is no JSON object an error naming `what`.
+bool parse_bucket_versioning(std::string_view body, const std::string& what);
 
 struct ObjectMetadata {
   uint64_t size = 0;

@@ -184,26 +184,33 @@ void GcsStore::put(std::string_view name, std::string_view data, PutMode mode) {
   }
 }
 
-void GcsStore::list(std::string_view prefix, std::string_view delimiter,
-                    const std::function<void(const ListEntry&)>& on_entry) {
+void GcsStore::list_pages(const std::string& query, const std::string& what,
+                          const std::function<void(gcs::ListPage& page)>& on_page) {
   std::string token;
-  const std::string full_prefix = loc_.prefix + std::string(prefix);
-  const std::string what = describe() + " (list " + dm::quoted(prefix) + ")";
   ListPages pages(what);
   do {
     http::Request req;
-    req.url = loc_.endpoint + "/storage/v1/b/" + http::percent_encode(loc_.bucket) +
-              "/o?fields=items(name)%2Cprefixes%2CnextPageToken&prefix=" + http::percent_encode(full_prefix);
-    if (!delimiter.empty()) req.url += "&delimiter=" + http::percent_encode(delimiter);
+    req.url = loc_.endpoint + "/storage/v1/b/" + http::percent_encode(loc_.bucket) + "/o?" + query;
     if (!token.empty()) req.url += "&pageToken=" + http::percent_encode(token);
     req.target = what;
     const auto r = send(req);
     if (r.status != 200) fail(r, "");
     auto parsed = gcs::parse_list_page(r.body, describe());
+    token = parsed.next_page_token;
+    on_page(parsed);
+    if (!token.empty()) pages.next(token);
+  } while (!token.empty());
+}
+
+void GcsStore::list(std::string_view prefix, std::string_view delimiter,
+                    const std::function<void(const ListEntry&)>& on_entry) {
+  std::string query =
+      "fields=items(name)%2Cprefixes%2CnextPageToken&prefix=" + http::percent_encode(loc_.prefix + std::string(prefix));
+  if (!delimiter.empty()) query += "&delimiter=" + http::percent_encode(delimiter);
+  list_pages(query, describe() + " (list " + dm::quoted(prefix) + ")", [&](gcs::ListPage& parsed) {
     std::vector<ListEntry> page;
     for (auto& name : parsed.items) page.push_back({std::move(name), false});
     for (auto& p : parsed.prefixes) page.push_back({std::move(p), true});
-    token = std::move(parsed.next_page_token);
     // Items and prefixes of one page lie within that page's range: merging per page keeps the
     // whole listing in byte order.
     std::sort(page.begin(), page.end(), [](const ListEntry& a, const ListEntry& b) { return a.name < b.name; });
@@ -212,8 +219,59 @@ void GcsStore::list(std::string_view prefix, std::string_view delimiter,
       e.name.erase(0, loc_.prefix.size());
       on_entry(e);
     }
-    if (!token.empty()) pages.next(token);
-  } while (!token.empty());
+  });
+}
+
+bool GcsStore::is_versioned() {
+  http::Request req;
+  req.url = loc_.endpoint + "/storage/v1/b/" + http::percent_encode(loc_.bucket) + "?fields=versioning";
+  req.target = describe() + " (versioning)";
+  const auto r = send(req);
+  if (r.status != 200) fail(r, "");
+  return gcs::parse_bucket_versioning(r.body, req.target);
+}
+
+std::vector<std::string> GcsStore::list_versions(std::string_view name) {
+  const std::string full_name = loc_.prefix + std::string(name);
+  if (name.empty()) throw Error(ErrorKind::InvalidArgument, "empty object name in " + describe());
+  const std::string what = object_url(*this, name) + " (versions)";
+  std::vector<std::pair<uint64_t, std::string>> found;  // generation, as text
+  list_pages("fields=items(name%2Cgeneration)%2CnextPageToken&versions=true&prefix=" + http::percent_encode(full_name),
+             what, [&](gcs::ListPage& page) {
+               for (size_t i = 0; i < page.items.size(); ++i) {
+                 if (page.items[i] != full_name) continue;  // the prefix also matches longer names
+                 const auto& generation = page.generations[i];
+                 if (generation.empty()) throw Error(ErrorKind::Unavailable, what + ": a version without a generation");
+                 if (found.size() == kMaxVersions) {
+                   throw Error(ErrorKind::Unavailable,
+                               what + ": more than " + std::to_string(kMaxVersions) + " versions");
+                 }
+                 found.emplace_back(std::stoull(generation), generation);
+               }
+             });
+  // Generations grow with each write: oldest first, as GCS lists them and Go prints them.
+  std::sort(found.begin(), found.end());
+  std::vector<std::string> versions;
+  versions.reserve(found.size());
+  for (auto& [number, text] : found) versions.push_back(std::move(text));
+  return versions;
+}
+
+std::string GcsStore::read_version(std::string_view name, std::string_view version, uint64_t max_size) {
+  const std::string what = object_url(*this, name) + " (generation " + dm::quoted(version) + ")";
+  // A generation is an int64 in decimal (Go's GetVersion parses it so): nothing else reaches the URL.
+  if (!gcs::is_generation(version))
+    throw Error(ErrorKind::InvalidArgument, what + ": invalid GCS generation " + dm::quoted(version));
+  http::Request req;
+  req.url = object_path(name) + "?alt=media&generation=" + std::string(version);
+  req.target = what;
+  auto r = send(req);
+  if (r.status == 404 && !bucket_missing(gcs::parse_error(r.body))) {
+    throw Error(ErrorKind::NotFound, "object " + what + " not found");
+  }
+  if (r.status != 200) fail(r, name);
+  if (r.body.size() > max_size) throw_too_large(name, max_size);
+  return std::move(r.body);
 }
 
 void GcsStore::remove(std::string_view name) {

@@ -2,7 +2,8 @@
 //
 // Uploads are multipart (metadata + media) carrying the object's CRC32C, which the server
 // checks; NoOverwrite adds ifGenerationMatch=0 (412 → AlreadyExists). Reads use alt=media with
-// Range; listing follows pageToken; stat() reports the server's CRC32C. A bearer token from an
+// Range; listing follows pageToken; stat() reports the server's CRC32C. Versions (store.h) are
+// the bucket's `versioning.enabled`, a listing with versions=true and reads by generation. A bearer token from an
 // auth::TokenSource is sent on each attempt and fetched again once after a 401. Requests go
 // through the shared HttpClient (retries on 429/5xx/transport faults). Thread-safe. Errors
 // follow store.h and name the bucket and object, never a token.
@@ -13,6 +14,7 @@
 
 #include "common/auth/gcs_token_source.h"
 #include "common/http/http_client.h"
+#include "common/store/gcs/gcs_json.h"
 #include "common/store/store.h"
 
 namespace dm::store {
@@ -35,8 +37,15 @@ class GcsStore final : public Store {
   void list(std::string_view prefix, std::string_view delimiter,
             const std::function<void(const ListEntry&)>& on_entry) override;
   void remove(std::string_view name) override;
+  bool is_versioned() override;
+  std::vector<std::string> list_versions(std::string_view name) override;
+  std::string read_version(std::string_view name, std::string_view version, uint64_t max_size) override;
 
  private:
+  // Fetches every page of the object listing `query` (after "/o?", without pageToken) and hands
+  // each to `on_page`; `what` names the listing in errors.
+  void list_pages(const std::string& query, const std::string& what,
+                  const std::function<void(gcs::ListPage& page)>& on_page);
   http::Response send(const http::Request& request);
   std::string object_path(std::string_view name) const;
   [[noreturn]] void fail(const http::Response& r, std::string_view name) const;

@@ -22,6 +22,16 @@ std::string host_of(const std::string& endpoint) {
   return rest.substr(0, rest.find('/'));
 }
 
+// S3 version ids are opaque tokens the server made (AWS: 32 URL-safe characters; RGW: about
+// as many; "null" for an object written before versioning). One from a hostile listing goes into
+// a query string (escaped there): refuse anything that is not a short run of printable ASCII.
+void check_version_id(std::string_view version, const std::string& what) {
+  const bool printable = std::all_of(version.begin(), version.end(), [](char c) { return c > ' ' && c < 0x7f; });
+  if (version.empty() || version.size() > 1024 || !printable) {
+    throw Error(ErrorKind::InvalidArgument, what + ": invalid S3 version id " + dm::quoted(version));
+  }
+}
+
 }  // namespace
 
 S3Store::S3Store(S3Location location, auth::AwsCredentials credentials, std::shared_ptr<http::HttpClient> http)
@@ -177,6 +187,75 @@ void S3Store::remove(std::string_view name) {
   if (!stat(name)) throw Error(ErrorKind::NotFound, "object " + object_url(*this, name) + " not found");
   const auto r = send("DELETE", name, {}, {}, {}, object_url(*this, name));
   if (r.status != 204 && r.status != 200) fail(r, name);
+}
+
+bool S3Store::is_versioned() {
+  const std::string what = describe() + " (versioning)";
+  const auto r = send("GET", "", {{"versioning", ""}}, {}, {}, what);
+  if (r.status != 200) fail(r, "");
+  // A bucket that never had versioning answers without <Status>; a suspended one "Suspended".
+  return s3::xml_first(r.body, "Status") == "Enabled";
+}
+
+std::vector<std::string> S3Store::list_versions(std::string_view name) {
+  if (name.empty()) throw Error(ErrorKind::InvalidArgument, "empty object name in " + describe());
+  const std::string key = loc_.prefix + std::string(name);
+  const std::string what = object_url(*this, name) + " (versions)";
+  std::vector<std::string> versions;  // newest first, as S3 lists one key's versions
+  std::string key_marker, version_marker;
+  ListPages pages(what);
+  while (true) {
+    std::vector<std::pair<std::string, std::string>> query{{"versions", ""}, {"prefix", key}};
+    if (!key_marker.empty()) {
+      query.emplace_back("key-marker", key_marker);
+      query.emplace_back("version-id-marker", version_marker);
+    }
+    const auto r = send("GET", "", std::move(query), {}, {}, what);
+    if (r.status != 200) fail(r, name);
+    // <DeleteMarker> blocks (a deleted object's tombstones) are not versions with content.
+    for (const auto block : s3::xml_blocks(r.body, "Version")) {
+      if (s3::xml_first(block, "Key") != key) continue;  // the prefix also matches longer names
+      auto id = s3::xml_first(block, "VersionId");
+      check_version_id(id, what);
+      if (versions.size() == kMaxVersions) {
+        throw Error(ErrorKind::Unavailable, what + ": more than " + std::to_string(kMaxVersions) + " versions");
+      }
+      versions.push_back(std::move(id));
+    }
+    if (s3::xml_first(r.body, "IsTruncated") != "true") break;
+    key_marker = s3::xml_first(r.body, "NextKeyMarker");
+    version_marker = s3::xml_first(r.body, "NextVersionIdMarker");
+    // Ending here would pass a truncated listing off as the whole one.
+    if (key_marker.empty()) {
+      throw Error(ErrorKind::Unavailable, "listing " + what + ": a truncated page without a key marker");
+    }
+    if (key_marker > key) break;  // the listing went past this object's versions
+    pages.next(key_marker + '\n' + version_marker);
+  }
+  std::reverse(versions.begin(), versions.end());  // oldest first, as Go's GCS listing
+  return versions;
+}
+
+std::string S3Store::read_version(std::string_view name, std::string_view version, uint64_t max_size) {
+  if (name.empty()) throw Error(ErrorKind::InvalidArgument, "empty object name in " + describe());
+  const std::string what = object_url(*this, name) + " (version " + dm::quoted(version) + ")";
+  check_version_id(version, what);
+  auto r = send("GET", name, {{"versionId", std::string(version)}}, {}, {}, what);
+  if (r.status == 404 && s3::xml_first(r.body, "Code") == "NoSuchVersion") {
+    throw Error(ErrorKind::NotFound, "object " + what + " not found");
+  }
+  if (r.status != 200) fail(r, name);
+  if (r.body.size() > max_size) throw_too_large(name, max_size);
+  return std::move(r.body);
+}
+
+void S3Store::enable_versioning() {
+  const std::string body =
+      "<VersioningConfiguration xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><Status>Enabled</Status>"
+      "</VersioningConfiguration>";
+  const auto r =
+      send("PUT", "", {{"versioning", ""}}, body, {{"Content-Type", "application/xml"}}, describe() + " (versioning)");
+  if (!r.ok()) fail(r, "");
 }
 
 void S3Store::create_bucket() {

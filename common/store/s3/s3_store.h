@@ -4,7 +4,9 @@
 // transient failures. The server checks that it got the bytes sent, through the signed SHA-256
 // of the payload (the default) or Content-MD5 with an unsigned payload; a mismatch is Corrupt.
 // NoOverwrite is `If-None-Match: *` (412 → AlreadyExists); listing is ListObjectsV2 with
-// continuation tokens. S3 reports no CRC32C, so
+// continuation tokens. Versions (store.h) are the bucket's versioning status (`GET /?versioning`),
+// ListObjectVersions pages (key and version-id markers) and `GET /key?versionId=`. S3 reports no
+// CRC32C, so
 // stat() leaves ObjectInfo::crc32c empty. Thread-safe. Errors follow store.h and name the
 // bucket and object; credentials never appear in them.
 #pragma once
@@ -47,9 +49,14 @@ class S3Store final : public Store {
   void list(std::string_view prefix, std::string_view delimiter,
             const std::function<void(const ListEntry&)>& on_entry) override;
   void remove(std::string_view name) override;
+  bool is_versioned() override;
+  std::vector<std::string> list_versions(std::string_view name) override;
+  std::string read_version(std::string_view name, std::string_view version, uint64_t max_size) override;
 
   // Creates the bucket (tests and benchmarks; datamon itself never creates buckets).
   void create_bucket();
+  // Turns versioning on for the bucket (tests; datamon never changes a bucket's settings).
+  void enable_versioning();
 
  private:
   http::Response send(const std::string& method, std::string_view name,

@@ -82,13 +82,21 @@ std::string xml_unescape(std::string_view text) {
 
 std::vector<std::string> xml_values_in(std::string_view xml, std::string_view parent, std::string_view tag) {
   std::vector<std::string> out;
-  size_t from = 0;
-  while (from != std::string_view::npos) {
-    const auto block = element(xml, parent, from);
-    if (from == std::string_view::npos) break;
+  for (const auto block : xml_blocks(xml, parent)) {
     size_t inner = 0;
     const auto value = element(block, tag, inner);
     if (inner != std::string_view::npos) out.push_back(xml_unescape(value));
+  }
+  return out;
+}
+
+std::vector<std::string_view> xml_blocks(std::string_view xml, std::string_view parent) {
+  std::vector<std::string_view> out;
+  size_t from = 0;
+  while (true) {
+    const auto block = element(xml, parent, from);
+    if (from == std::string_view::npos) break;
+    out.push_back(block);
   }
   return out;
 }

@@ -1,0 +1,124 @@
+// Object versions (store.h: is_versioned, list_versions, read_version) on a versioned RGW bucket
+// and a versioned FakeGcsServer bucket (the Firebase emulator has no versioning), the refusals of
+// the stores that keep none, and the forwarding of the decorators.
+#include <gtest/gtest.h>
+
+#include "common/store/counting_store.h"
+#include "common/store/fault_injecting_store.h"
+#include "common/util/error.h"
+#include "stores/backends.h"
+#include "support/test_support.h"
+
+namespace dm::test {
+namespace {
+
+constexpr const char* kLabel = "labels/repo/a/label.yaml";
+constexpr uint64_t kMax = 1 << 20;
+
+ErrorKind kind_of(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const Error& e) {
+    return e.kind();
+  }
+  ADD_FAILURE() << "no error";
+  return ErrorKind::Internal;
+}
+
+std::string message_of(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "no error";
+}
+
+class VersionedStore : public ::testing::TestWithParam<Backend> {};
+
+TEST_P(VersionedStore, ListsEveryWriteOldestFirstAndReadsEach) {
+  auto h = GetParam().make();
+  auto& s = *h.store;
+  EXPECT_TRUE(s.is_versioned());
+  for (const char* body : {"one", "two", "three"}) s.put(kLabel, body, store::PutMode::Overwrite);
+  // Names the prefix also matches are not versions of the object.
+  s.put(std::string(kLabel) + ".bak", "other", store::PutMode::Overwrite);
+  s.put("labels/repo/a/label.yam", "short", store::PutMode::Overwrite);
+
+  const auto versions = s.list_versions(kLabel);
+  ASSERT_EQ(versions.size(), 3u);
+  std::vector<std::string> bodies;
+  for (const auto& v : versions) bodies.push_back(s.read_version(kLabel, v, kMax));
+  EXPECT_EQ(bodies, (std::vector<std::string>{"one", "two", "three"}));
+  EXPECT_EQ(s.get(kLabel), "three");
+  EXPECT_TRUE(s.list_versions("labels/repo/missing/label.yaml").empty());
+}
+
+TEST_P(VersionedStore, RefusesBadVersionIdsAndReportsMissingOnes) {
+  auto h = GetParam().make();
+  auto& s = *h.store;
+  s.put(kLabel, "one", store::PutMode::Overwrite);
+  s.put(kLabel, "two", store::PutMode::Overwrite);
+  EXPECT_EQ(kind_of([&] { s.read_version(kLabel, "", kMax); }), ErrorKind::InvalidArgument);
+  EXPECT_EQ(kind_of([&] { s.read_version(kLabel, "1 2", kMax); }), ErrorKind::InvalidArgument);
+  EXPECT_EQ(kind_of([&] { s.read_version(kLabel, std::string("1\n2"), kMax); }), ErrorKind::InvalidArgument);
+  // Digits are a valid id for both backends; this one was never given.
+  EXPECT_EQ(kind_of([&] { s.read_version(kLabel, "12345", kMax); }), ErrorKind::NotFound);
+  const auto versions = s.list_versions(kLabel);
+  ASSERT_EQ(versions.size(), 2u);
+  const auto message = message_of([&] { s.read_version(kLabel, versions[1], 2); });
+  EXPECT_NE(message.find("larger than the 2 bytes"), std::string::npos) << message;
+  EXPECT_NE(message.find(kLabel), std::string::npos) << message;
+}
+
+TEST_P(VersionedStore, DecoratorsForwardAndCountVersionCalls) {
+  auto h = GetParam().make();
+  h.store->put(kLabel, "one", store::PutMode::Overwrite);
+  store::CountingStore counting(*h.store);
+  store::FaultInjectingStore faulty(counting, store::FaultPlan{});
+  EXPECT_TRUE(faulty.is_versioned());
+  const auto versions = faulty.list_versions(kLabel);
+  ASSERT_EQ(versions.size(), 1u);
+  EXPECT_EQ(faulty.read_version(kLabel, versions[0], kMax), "one");
+  EXPECT_EQ(counting.lists.load(), 1u);
+  EXPECT_EQ(counting.gets.load(), 1u);
+  EXPECT_EQ(counting.bytes_in.load(), 3u);
+}
+
+INSTANTIATE_TEST_SUITE_P(Stores, VersionedStore,
+                         ::testing::Values(s3_rgw_versioned_backend(), gcs_fake_versioned_backend()),
+                         [](const auto& info) { return info.param.name; });
+
+TEST(UnversionedStore, LocalFolderRefusesVersionedReadsNamingIt) {
+  auto h = local_backend().make();
+  auto& s = *h.store;
+  s.put(kLabel, "one", store::PutMode::Overwrite);
+  EXPECT_FALSE(s.is_versioned());
+  const auto message = message_of([&] { s.list_versions(kLabel); });
+  EXPECT_EQ(message, "versioned store is required: " + s.describe() + " does not enable versioning");
+  EXPECT_EQ(kind_of([&] { s.list_versions(kLabel); }), ErrorKind::InvalidArgument);
+  EXPECT_EQ(kind_of([&] { s.read_version(kLabel, "1", kMax); }), ErrorKind::InvalidArgument);
+  // Through a decorator too: the wrapper forwards, it does not answer for the local folder.
+  store::CountingStore counting(s);
+  EXPECT_FALSE(counting.is_versioned());
+  EXPECT_EQ(kind_of([&] { counting.list_versions(kLabel); }), ErrorKind::InvalidArgument);
+}
+
+// A bucket without versioning says so, and (as Go's GCS KeyVersions) still lists the current
+// version of an object as its only one.
+TEST(UnversionedStore, BucketsWithoutVersioningSaySoAndListTheCurrentVersion) {
+  for (const auto& backend : {s3_rgw_backend(), gcs_fake_backend()}) {
+    SCOPED_TRACE(backend.name);
+    auto h = backend.make();
+    auto& s = *h.store;
+    EXPECT_FALSE(s.is_versioned());
+    s.put(kLabel, "one", store::PutMode::Overwrite);
+    s.put(kLabel, "two", store::PutMode::Overwrite);
+    const auto versions = s.list_versions(kLabel);
+    ASSERT_EQ(versions.size(), 1u);
+    EXPECT_EQ(s.read_version(kLabel, versions[0], kMax), "two");
+  }
+}
+
+}  // namespace
+}  // namespace dm::test
