@@ -24,14 +24,18 @@ std::string env_or(const char* name, const char* fallback) {
 }
 
 std::unique_ptr<store::S3Store> s3_store(const std::string& bucket) {
+  return s3_store_on(s3_endpoint(), bucket);
+}
+
+}  // namespace
+
+std::unique_ptr<store::S3Store> s3_store_on(const std::string& endpoint, const std::string& bucket) {
   store::S3Location loc;
-  loc.endpoint = s3_endpoint();
+  loc.endpoint = endpoint;
   loc.bucket = bucket;
   return std::make_unique<store::S3Store>(loc, auth::AwsCredentials{kS3AccessKey, kS3SecretKey, ""},
                                           std::make_shared<http::HttpClient>());
 }
-
-}  // namespace
 
 std::string s3_endpoint() {
   return env_or("DM_TEST_S3_ENDPOINT", "http://127.0.0.1:7480");

@@ -9,6 +9,7 @@
 #include <ostream>
 #include <string>
 
+#include "common/store/s3/s3_store.h"
 #include "common/store/store.h"
 
 namespace dm::test {
@@ -20,6 +21,9 @@ inline constexpr const char* kS3SecretKey = "TESTSECRET";
 
 // A bucket name no other test (or earlier run) uses.
 std::string unique_bucket(const std::string& tag);
+
+// An S3Store on `endpoint` (the RGW, or a FakeHttpServer) with the RGW's test keys.
+std::unique_ptr<store::S3Store> s3_store_on(const std::string& endpoint, const std::string& bucket);
 
 // Creates bucket `bucket` on the RGW.
 void create_s3_bucket(const std::string& bucket);

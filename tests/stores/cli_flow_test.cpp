@@ -369,6 +369,11 @@ void PrintTo(const VersionedCli& b, std::ostream* os) {
 
 class CliLabelVersions : public ::testing::TestWithParam<VersionedCli> {};
 
+// A fresh config, blob, meta and vmeta bucket for one test.
+std::vector<std::string> fresh_buckets() {
+  return {unique_bucket("cfg"), unique_bucket("blob"), unique_bucket("meta"), unique_bucket("vmeta")};
+}
+
 // A context on the buckets (config, blob, meta, vmeta) and repo "vr" with `count` bundles of one
 // file; their ids, fewer when a step failed (the failure is reported).
 std::vector<std::string> make_repo_with_bundles(const TempDir& dir, const std::vector<std::string>& env,
@@ -391,8 +396,7 @@ std::vector<std::string> make_repo_with_bundles(const TempDir& dir, const std::v
 
 TEST_P(CliLabelVersions, GetAndListPrintEveryVersionOldestFirst) {
   TempDir dir;
-  const std::vector<std::string> buckets{unique_bucket("cfg"), unique_bucket("blob"), unique_bucket("meta"),
-                                         unique_bucket("vmeta")};
+  const auto buckets = fresh_buckets();
   std::shared_ptr<void> keep_alive;
   const auto env = GetParam().backend.env(dir, buckets, keep_alive);
   GetParam().enable_versioning(buckets[3], keep_alive);
@@ -446,8 +450,7 @@ INSTANTIATE_TEST_SUITE_P(
 // a local folder; here it is an error naming the store, exit 1.
 TEST_P(CliRefusals, WithVersionsOnAStoreWithoutVersioningIsRefusedNamingIt) {
   TempDir dir;
-  const std::vector<std::string> buckets{unique_bucket("cfg"), unique_bucket("blob"), unique_bucket("meta"),
-                                         unique_bucket("vmeta")};
+  const auto buckets = fresh_buckets();
   std::shared_ptr<void> keep_alive;
   const auto env = GetParam().env(dir, buckets, keep_alive);
   auto dm = [&](std::vector<std::string> args) { return datamon(args, env); };

@@ -15,23 +15,15 @@ namespace {
 constexpr const char* kLabel = "labels/repo/a/label.yaml";
 constexpr uint64_t kMax = 1 << 20;
 
-ErrorKind kind_of(const std::function<void()>& f) {
+// The dm::Error that `f` throws (a test failure when it throws none).
+Error error_of(const std::function<void()>& f) {
   try {
     f();
   } catch (const Error& e) {
-    return e.kind();
+    return e;
   }
   ADD_FAILURE() << "no error";
-  return ErrorKind::Internal;
-}
-
-std::string message_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "no error";
+  return Error(ErrorKind::Internal, "no error");
 }
 
 class VersionedStore : public ::testing::TestWithParam<Backend> {};
@@ -59,14 +51,14 @@ TEST_P(VersionedStore, RefusesBadVersionIdsAndReportsMissingOnes) {
   auto& s = *h.store;
   s.put(kLabel, "one", store::PutMode::Overwrite);
   s.put(kLabel, "two", store::PutMode::Overwrite);
-  EXPECT_EQ(kind_of([&] { s.read_version(kLabel, "", kMax); }), ErrorKind::InvalidArgument);
-  EXPECT_EQ(kind_of([&] { s.read_version(kLabel, "1 2", kMax); }), ErrorKind::InvalidArgument);
-  EXPECT_EQ(kind_of([&] { s.read_version(kLabel, std::string("1\n2"), kMax); }), ErrorKind::InvalidArgument);
+  EXPECT_EQ(error_of([&] { s.read_version(kLabel, "", kMax); }).kind(), ErrorKind::InvalidArgument);
+  EXPECT_EQ(error_of([&] { s.read_version(kLabel, "1 2", kMax); }).kind(), ErrorKind::InvalidArgument);
+  EXPECT_EQ(error_of([&] { s.read_version(kLabel, std::string("1\n2"), kMax); }).kind(), ErrorKind::InvalidArgument);
   // Digits are a valid id for both backends; this one was never given.
-  EXPECT_EQ(kind_of([&] { s.read_version(kLabel, "12345", kMax); }), ErrorKind::NotFound);
+  EXPECT_EQ(error_of([&] { s.read_version(kLabel, "12345", kMax); }).kind(), ErrorKind::NotFound);
   const auto versions = s.list_versions(kLabel);
   ASSERT_EQ(versions.size(), 2u);
-  const auto message = message_of([&] { s.read_version(kLabel, versions[1], 2); });
+  const std::string message = error_of([&] { s.read_version(kLabel, versions[1], 2); }).what();
   EXPECT_NE(message.find("larger than the 2 bytes"), std::string::npos) << message;
   EXPECT_NE(message.find(kLabel), std::string::npos) << message;
 }
@@ -94,14 +86,14 @@ TEST(UnversionedStore, LocalFolderRefusesVersionedReadsNamingIt) {
   auto& s = *h.store;
   s.put(kLabel, "one", store::PutMode::Overwrite);
   EXPECT_FALSE(s.is_versioned());
-  const auto message = message_of([&] { s.list_versions(kLabel); });
+  const std::string message = error_of([&] { s.list_versions(kLabel); }).what();
   EXPECT_EQ(message, "versioned store is required: " + s.describe() + " does not enable versioning");
-  EXPECT_EQ(kind_of([&] { s.list_versions(kLabel); }), ErrorKind::InvalidArgument);
-  EXPECT_EQ(kind_of([&] { s.read_version(kLabel, "1", kMax); }), ErrorKind::InvalidArgument);
+  EXPECT_EQ(error_of([&] { s.list_versions(kLabel); }).kind(), ErrorKind::InvalidArgument);
+  EXPECT_EQ(error_of([&] { s.read_version(kLabel, "1", kMax); }).kind(), ErrorKind::InvalidArgument);
   // Through a decorator too: the wrapper forwards, it does not answer for the local folder.
   store::CountingStore counting(s);
   EXPECT_FALSE(counting.is_versioned());
-  EXPECT_EQ(kind_of([&] { counting.list_versions(kLabel); }), ErrorKind::InvalidArgument);
+  EXPECT_EQ(error_of([&] { counting.list_versions(kLabel); }).kind(), ErrorKind::InvalidArgument);
 }
 
 // A bucket without versioning says so, and (as Go's GCS KeyVersions) still lists the current
