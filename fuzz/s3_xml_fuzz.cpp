@@ -1,4 +1,4 @@
-// Fuzzes the S3 XML readers (ListObjectsV2 pages, error codes) with arbitrary bodies: no crash,
+// Fuzzes the S3 XML readers (ListObjectsV2 and ListObjectVersions pages, error codes) with arbitrary bodies: no crash,
 // no exception; and any string escaped the way S3 escapes it reads back unchanged.
 #include <cstdint>
 #include <string>
@@ -31,6 +31,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   (void)s3::xml_values_in(body, "CommonPrefixes", "Prefix");
   (void)s3::xml_first(body, "Code");
   (void)s3::xml_first(body, "NextContinuationToken");
+  for (const auto block : s3::xml_blocks(body, "Version")) (void)s3::xml_first(block, "VersionId");
   (void)s3::xml_unescape(body);
   const std::string page = "<ListBucketResult><Contents><Key>" + escape(body) + "</Key><Size>1</Size></Contents>" +
                            "<KeyCount>1</KeyCount></ListBucketResult>";

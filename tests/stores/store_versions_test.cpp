@@ -3,6 +3,8 @@
 // the stores that keep none, and the forwarding of the decorators.
 #include <gtest/gtest.h>
 
+#include "common/model/catalog.h"
+#include "common/model/paths.h"
 #include "common/store/counting_store.h"
 #include "common/store/fault_injecting_store.h"
 #include "common/util/error.h"
@@ -110,6 +112,43 @@ TEST(UnversionedStore, BucketsWithoutVersioningSaySoAndListTheCurrentVersion) {
     ASSERT_EQ(versions.size(), 1u);
     EXPECT_EQ(s.read_version(kLabel, versions[0], kMax), "two");
   }
+}
+
+// The Firebase emulator serves no bucket metadata: asking it is an error naming the bucket, not
+// a "not found" about an object.
+TEST(UnversionedStore, TheGcsEmulatorCannotTellAndSaysSo) {
+  auto h = gcs_emulator_backend().make();
+  h.store->put(kLabel, "one", store::PutMode::Overwrite);  // the emulator makes the bucket on first use
+  const auto e = error_of([&] { h.store->is_versioned(); });
+  EXPECT_EQ(e.kind(), ErrorKind::Unavailable);
+  EXPECT_NE(std::string(e.what()).find(h.store->describe() + " (versioning): the server has no bucket metadata"),
+            std::string::npos)
+      << e.what();
+}
+
+// Every version of a label is a document from a hostile store: one named for another label is
+// refused naming the object and the version, as the current one is.
+TEST(CatalogLabelVersions, AVersionNamedForAnotherLabelIsCorruptNamingIt) {
+  auto h = gcs_fake_versioned_backend().make();
+  model::Catalog catalog(*h.store, *h.store);
+  model::RepoDescriptor repo;
+  repo.name = "r";
+  catalog.create_repo(repo);
+  const auto object = model::label_path("r", "a");
+  model::LabelDescriptor label;
+  label.name = "other";
+  label.id = "x";
+  h.store->put(object, model::to_yaml(label), store::PutMode::Overwrite);
+  label.name = "a";
+  h.store->put(object, model::to_yaml(label), store::PutMode::Overwrite);
+  const std::string message = error_of([&] { catalog.get_label_versions("r", "a"); }).what();
+  const auto versions = h.store->list_versions(object);
+  ASSERT_EQ(versions.size(), 2u);
+  EXPECT_EQ(message,
+            "label " + store::object_url(*h.store, object) + " (version '" + versions[0] + "') is named 'other'");
+  EXPECT_EQ(error_of([&] { catalog.list_label_versions("r"); }).kind(), ErrorKind::Corrupt);
+  EXPECT_EQ(error_of([&] { catalog.get_label_versions("r", "missing"); }).kind(), ErrorKind::NotFound);
+  EXPECT_EQ(error_of([&] { catalog.get_label_versions("nope", "a"); }).kind(), ErrorKind::NotFound);
 }
 
 }  // namespace

@@ -227,6 +227,14 @@ bool GcsStore::is_versioned() {
   req.url = loc_.endpoint + "/storage/v1/b/" + http::percent_encode(loc_.bucket) + "?fields=versioning";
   req.target = describe() + " (versioning)";
   const auto r = send(req);
+  // The Firebase emulator answers a bucket's metadata with "No such object": not a missing
+  // object, and no answer to the question either.
+  if (r.status == 404 && !bucket_missing(gcs::parse_error(r.body))) {
+    throw Error(ErrorKind::Unavailable,
+                req.target +
+                    ": the server has no bucket metadata (HTTP 404), so it cannot tell whether the bucket "
+                    "keeps versions");
+  }
   if (r.status != 200) fail(r, "");
   return gcs::parse_bucket_versioning(r.body, req.target);
 }
