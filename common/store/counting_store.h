@@ -2,8 +2,8 @@
 // assert "no request per known leaf" and for metrics.
 //
 // Every read of an object (get, get_into, read_into, get_range, read_version) counts as one get
-// and its bytes as bytes_in, a version listing as one list; the calls themselves go to the wrapped store unchanged.
-// Thread-safe.
+// and its bytes as bytes_in, a version listing as one list; the calls themselves go to the
+// wrapped store unchanged. Thread-safe.
 #pragma once
 
 #include <atomic>

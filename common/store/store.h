@@ -120,8 +120,8 @@ class Store {
   // `max_size`. The default throws throw_versioned_store_required(*this).
   virtual std::string read_version(std::string_view name, std::string_view version, uint64_t max_size);
 
-  // The most versions list_versions() returns for one object: a label rewritten every second
-  // for a year is 31 million; a hostile listing cannot grow memory past this.
+  // The most versions list_versions() returns for one object: a label rewritten every minute
+  // for a year and a half stays below it; a hostile listing cannot grow memory past it.
   static constexpr size_t kMaxVersions = 1'000'000;
 
   bool exists(std::string_view name) { return stat(name).has_value(); }

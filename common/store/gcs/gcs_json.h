@@ -26,7 +26,8 @@ struct ListPage {
 };
 ListPage parse_list_page(std::string_view body, const std::string& what);
 
-// A generation id: 1 to 19 decimal digits (an int64, as Go parses it), nothing else.
+// A generation id: 1 to 19 decimal digits (the width of the int64 Go parses it into), nothing
+// else, so one read from a listing can go into a URL as it is.
 bool is_generation(std::string_view text);
 
 // {"versioning": {"enabled": true}} from a bucket's metadata: whether it keeps every generation
