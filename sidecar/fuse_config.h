@@ -2,17 +2,26 @@
 // SIDECAR_* environment overrides, then flags (decision 16). Validation follows the old
 // sidecar_param rules, with errors naming the bundle entry at fault.
 //
-//   YAML key                      env override                           default
-//   globalOpts.coordPoint         SIDECAR_GLOBALOPTS_COORDPOINT          /tmp/coord
-//   globalOpts.configBucketName   SIDECAR_GLOBALOPTS_CONFIGBUCKETNAME    (datamon config:
-//   --config/DATAMON_GLOBAL_CONFIG/datamon.yaml) globalOpts.contextName        SIDECAR_GLOBALOPTS_CONTEXTNAME (datamon
-//   config) globalOpts.sleepInsteadOfExit SIDECAR_GLOBALOPTS_SLEEPINSTEADOFEXIT  false globalOpts.sleepTimeout
-//   SIDECAR_GLOBALOPTS_SLEEPTIMEOUT        600 (seconds, or 10m) globalOpts.pollInterval
-//   SIDECAR_GLOBALOPTS_POLLINTERVAL        1 (fallback polling only) globalOpts.appTimeout   (new)
-//   SIDECAR_GLOBALOPTS_APPTIMEOUT          24h (longest wait for the app) globalOpts.mountTimeout (new)
-//   SIDECAR_GLOBALOPTS_MOUNTTIMEOUT        2m (per source) bundles[].name                (names the entry; env key
-//   part) bundles[].srcPath/srcRepo/srcLabel/srcBundle        SIDECAR_BUNDLES_<NAME>_SRCPATH ...
-//   bundles[].destPath/destRepo/destMessage/destLabel/destBundleID  SIDECAR_BUNDLES_<NAME>_DESTPATH ...
+//   YAML key                         env override                           default
+//   globalOpts.coordPoint            SIDECAR_GLOBALOPTS_COORDPOINT          /tmp/coord
+//   globalOpts.configBucketName      SIDECAR_GLOBALOPTS_CONFIGBUCKETNAME    the datamon config
+//   globalOpts.contextName           SIDECAR_GLOBALOPTS_CONTEXTNAME         the datamon config
+//   globalOpts.sleepInsteadOfExit    SIDECAR_GLOBALOPTS_SLEEPINSTEADOFEXIT  false
+//   globalOpts.sleepTimeout          SIDECAR_GLOBALOPTS_SLEEPTIMEOUT        600 (seconds, or 10m)
+//   globalOpts.pollInterval          SIDECAR_GLOBALOPTS_POLLINTERVAL        1 (fallback polling only)
+//   globalOpts.appTimeout      (new) SIDECAR_GLOBALOPTS_APPTIMEOUT          24h (longest wait for the app)
+//   globalOpts.mountTimeout    (new) SIDECAR_GLOBALOPTS_MOUNTTIMEOUT        2m (per source)
+//   bundles[].name                   names the entry; <NAME> in the env keys below
+//   bundles[].srcPath/srcRepo        SIDECAR_BUNDLES_<NAME>_SRCPATH ...     a source: mounted
+//   bundles[].srcLabel/srcBundle     SIDECAR_BUNDLES_<NAME>_SRCLABEL ...    exactly one of the two
+//   bundles[].srcPrefetch      (new) SIDECAR_BUNDLES_<NAME>_SRCPREFETCH     32 (`bundle mount --prefetch`)
+//   bundles[].srcPreload       (new) SIDECAR_BUNDLES_<NAME>_SRCPRELOAD      none (`bundle mount --preload`)
+//   bundles[].destPath/destRepo      SIDECAR_BUNDLES_<NAME>_DESTPATH ...    a destination: uploaded
+//   bundles[].destMessage/destLabel  SIDECAR_BUNDLES_<NAME>_DESTMESSAGE ...
+//   bundles[].destBundleID           SIDECAR_BUNDLES_<NAME>_DESTBUNDLEID    none (file for the new id)
+//
+// The config file (globalOpts.configBucketName aside) is --config, DATAMON_GLOBAL_CONFIG or
+// datamon.yaml as for every datamon command.
 #pragma once
 
 #include <chrono>

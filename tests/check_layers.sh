@@ -2,7 +2,7 @@
 # The layers of common/ only look down: a file of one layer includes headers of its own layer or
 # of a lower one, never of a higher one or of a sibling on the same level (cafs/model,
 # template/transfer/purge). Every header is on the root include path, so this check, not the compiler,
-# refuses a wrong include. Usage: check_layers.sh <source dir>. Prints each offending include.
+# refuses a wrong include. The modules above common/ are checked the same way. Usage: check_layers.sh <source dir>. Prints each offending include.
 set -euo pipefail
 cd "$1"
 # The order of common/CMakeLists.txt: util < http < auth < store < cafs, model < template, transfer, purge < config
@@ -26,4 +26,18 @@ while IFS=: read -r file line include; do
     bad=1
   fi
 done < <(grep -rn --include='*.h' --include='*.cpp' -E '^#include "common/' common)
+# Above common/, each module includes common/ and only the modules its CMake target links: the
+# sidecars run the mount as a child process (`datamon bundle mount`), so sidecar/ never includes
+# fusefs/.
+declare -A allowed=([fusefs]="common" [pgmover]="common" [sidecar]="common pgmover")
+for module in "${!allowed[@]}"; do
+  while IFS=: read -r file line include; do
+    to=${include#*\"}
+    to=${to%%/*}
+    [ "$to" = "$module" ] && continue
+    case " ${allowed[$module]} " in *" $to "*) continue ;; esac
+    echo "$file:$line: module $module includes module $to: $include"
+    bad=1
+  done < <(grep -rn --include='*.h' --include='*.cpp' -E '^#include "[a-z_]+/' "$module")
+done
 exit "$bad"

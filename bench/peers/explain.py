@@ -53,6 +53,11 @@ WHY = {
     ("ttfb", "peer"): _LEAF + ", so the first byte waits until its first leaf (up to 2 MiB) is fetched and hashed "
                       "(and the readahead started with it shares the cores), where s3fs and rclone return the first "
                       "bytes of a ranged GET unverified. A file of one small leaf answers far sooner.",
+    ("ttfb_alone", "physical"): _LEAF + ", and here nothing was fetched ahead: the first byte waits for one "
+                                "ranged GET of the first leaf and its hash; a local file returns its first page.",
+    ("ttfb_alone", "peer"): _LEAF + ", and here nothing was fetched ahead: the first byte waits for the first leaf "
+                            "(up to 2 MiB) to arrive and be hashed, where s3fs and rclone return the first bytes of a "
+                            "ranged GET unverified.",
 }
 
 

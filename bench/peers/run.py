@@ -239,8 +239,14 @@ class Bench:
             rate, read_cold[0] = M.small_files(os.path.join(root, "small"), self.small_budget_s, t, limit)
             return rate
 
-        steps = [
-            ("ttfb", lambda: M.time_to_first_byte(ttfb, t)),
+        forward, _ = C.ttfb_split(len(ttfb))
+        # Reverse order first: the file after each one read is already read, so folder prefetch
+        # never fetches the next file before it is opened (a cold first byte on its own).
+        steps = [("ttfb_alone", lambda: M.time_to_first_byte(list(reversed(ttfb[forward:])), t))]
+        if forward == len(ttfb):
+            steps = []  # one file: the listing-order case only
+        steps += [
+            ("ttfb", lambda: M.time_to_first_byte(ttfb[:forward], t)),
             ("ls_cold", lambda: M.ls_l(os.path.join(root, "many"), t)),
             ("ls_warm", lambda: M.ls_l(os.path.join(root, "many"), t)),
             ("small_cold", lambda: small(0)),

@@ -8,7 +8,6 @@
 #include <chrono>
 #include <memory>
 #include <mutex>
-#include <semaphore>
 #include <vector>
 
 #include "common/cafs/hasher.h"
@@ -53,7 +52,13 @@ int64_t now_seconds() {
 }  // namespace
 
 Writer::Writer(store::Store& blobs, uint32_t leaf_size, ThreadPool& leaf_pool, const KeySet* known)
-    : blobs_(blobs), leaf_size_(leaf_size), pool_(leaf_pool), known_(known) {
+    : blobs_(blobs),
+      leaf_size_(leaf_size),
+      pool_(leaf_pool),
+      known_(known),
+      // Leaves read but not yet stored, over every file being put: twice the pool's width keeps
+      // each worker fed while the next leaves are read.
+      leaf_buffers_(leaf_size, 2 * static_cast<size_t>(leaf_pool.size())) {
   if (leaf_size < kMinLeafSize || leaf_size > kMaxLeafSize) {
     throw Error(ErrorKind::InvalidArgument, "leaf size " + std::to_string(leaf_size) + " is out of range");
   }
@@ -127,37 +132,32 @@ PutResult Writer::put_file(const std::filesystem::path& path, Progress* progress
   PutResult result;
   result.size = size;
   result.leaves = count;
-  // Bound the leaves held in memory: read ahead at most twice the pool's width.
-  auto in_flight = std::make_shared<std::counting_semaphore<1024>>(
-      std::min<ptrdiff_t>(1024, 2 * static_cast<ptrdiff_t>(pool_.size())));
   TaskGroup group(pool_);
   for (uint64_t i = 0; i < count && !group.failed(); ++i) {
-    in_flight->acquire();
-    auto leaf = std::make_shared<std::string>(std::min<uint64_t>(leaf_size_, size - i * leaf_size_), '\0');
-    const size_t got = read_at(file.fd, leaf->data(), leaf->size(), i * leaf_size_, path);
-    if (got != leaf->size()) {
-      in_flight->release();
+    const auto leaf_bytes = static_cast<size_t>(std::min<uint64_t>(leaf_size_, size - i * leaf_size_));
+    // Waits while the writer's leaves in flight, over all files, are at their bound.
+    std::shared_ptr<char[]> buffer = leaf_buffers_.take();
+    const size_t got = read_at(file.fd, buffer.get(), leaf_bytes, i * leaf_size_, path);
+    if (got != leaf_bytes) {
+      buffer.reset();
       group.wait();
       throw Error(ErrorKind::Io, "file '" + path.string() + "' changed size while it was read");
     }
-    group.run([this, i, count, leaf, in_flight, &keys, &result, &result_mutex, progress] {
-      struct Release {
-        std::counting_semaphore<1024>& s;
-        ~Release() { s.release(); }
-      } release{*in_flight};
-      const Key key = leaf_key_at(as_bytes(*leaf), leaf_size_, i, count);
+    group.run([this, i, count, buffer, leaf_bytes, &keys, &result, &result_mutex, progress] {
+      const std::string_view leaf(buffer.get(), leaf_bytes);
+      const Key key = leaf_key_at(as_bytes(leaf), leaf_size_, i, count);
       keys[i] = key;
       ++stats_.leaves;
       bool stored = false;
-      if (!(known_ && known_->count(key))) stored = store_blob(key.hex(), *leaf);
+      if (!(known_ && known_->count(key))) stored = store_blob(key.hex(), leaf);
       if (stored) {
         ++stats_.leaves_stored;
-        stats_.bytes_stored += leaf->size();
+        stats_.bytes_stored += leaf.size();
         std::lock_guard lock(result_mutex);
         ++result.leaves_stored;
-        result.bytes_stored += leaf->size();
+        result.bytes_stored += leaf.size();
       }
-      if (progress) progress->add_bytes(leaf->size());
+      if (progress) progress->add_bytes(leaf.size());
     });
   }
   group.wait();

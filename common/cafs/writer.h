@@ -4,8 +4,9 @@
 // key unless the store already holds a valid copy (of the content's size, and with a matching
 // CRC32C where the backend reports one) or the key is in `known` (leaves of a parent bundle that
 // are known to exist: no request at all). Leaves are hashed and stored in parallel on the
-// shared leaf pool with a bounded number in flight; the root blob is written after all of
-// the file's leaves. Thread-safe: many files may be put at once.
+// shared leaf pool; the leaves read but not yet stored, over all files, are bounded (twice the
+// pool's width) and their buffers reused. The root blob is written after all of the file's
+// leaves. Thread-safe: many files may be put at once.
 //
 // A duplicate found in the store that was last written more than kRefreshAfterSeconds ago is
 // written again (Overwrite, same bytes): `purge` deletes only unreferenced blobs older than
@@ -20,6 +21,7 @@
 
 #include "common/cafs/key.h"
 #include "common/store/store.h"
+#include "common/util/buffer_pool.h"
 #include "common/util/progress.h"
 #include "common/util/thread_pool.h"
 
@@ -65,6 +67,7 @@ class Writer {
   uint32_t leaf_size_;
   ThreadPool& pool_;
   const KeySet* known_;
+  BufferPool leaf_buffers_;  // leaves read from files: reused, never allocated per leaf
   WriterStats stats_;
 };
 

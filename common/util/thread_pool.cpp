@@ -52,13 +52,17 @@ void TaskGroup::run(std::function<void()> task) {
     std::lock_guard lock(mutex_);
     ++pending_;
   }
-  pool_.post([this, task = std::move(task)] {
-    if (!failed()) {
-      try {
-        task();
-      } catch (...) {
-        std::lock_guard lock(mutex_);
-        if (!error_) error_ = std::current_exception();
+  pool_.post([this, task = std::move(task)]() mutable {
+    {
+      // What the task captured goes before the group can end: wait() returning means released.
+      auto run = std::move(task);
+      if (!failed()) {
+        try {
+          run();
+        } catch (...) {
+          std::lock_guard lock(mutex_);
+          if (!error_) error_ = std::current_exception();
+        }
       }
     }
     std::lock_guard lock(mutex_);

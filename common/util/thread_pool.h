@@ -46,7 +46,8 @@ class TaskGroup {
   TaskGroup& operator=(const TaskGroup&) = delete;
 
   void run(std::function<void()> task);
-  // Waits for every task run so far; rethrows the first exception one of them threw.
+  // Waits for every task run so far, and for what each captured to be destroyed; rethrows the
+  // first exception one of them threw.
   void wait();
   bool failed() const;
 
