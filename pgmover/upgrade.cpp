@@ -78,6 +78,10 @@ RestoreResult restore_with_upgrade(model::Catalog& catalog, store::Store& blobs,
   auto result = restore(catalog, blobs, inner);
 
   PgCtl old_pg(staging_old, o.owner, old);
+  // pg_upgrade wants a cleanly shut down cluster; a Go pg sidecar's bundle is the directory as
+  // `pg_ctl -m immediate` left it ("in production"): stop() lets the old server recover it on a
+  // private socket and shuts it down cleanly (and does nothing to a clean one).
+  old_pg.stop();
   const bool checksums = old_pg.controldata()["Data page checksum version"] != "0";
   PgCtl new_pg(staging_new, o.owner, o.binaries);
   new_pg.init("", checksums);
