@@ -45,23 +45,6 @@ std::string quote_identifier(const std::string& name) {
   return q + "\"";
 }
 
-// The last `count` non-empty lines of `text`, joined with " | " (one line for an error).
-std::string last_lines(const std::string& text, size_t count) {
-  std::vector<std::string> lines;
-  size_t start = 0;
-  while (start < text.size()) {
-    const size_t end = std::min(text.find('\n', start), text.size());
-    if (end > start) lines.push_back(text.substr(start, end - start));
-    start = end + 1;
-  }
-  std::string out;
-  for (size_t i = lines.size() > count ? lines.size() - count : 0; i < lines.size(); ++i) {
-    if (!out.empty()) out += " | ";
-    out += lines[i];
-  }
-  return out;
-}
-
 std::uintmax_t size_or_zero(const fs::path& file) {
   std::error_code ec;
   const auto size = fs::file_size(file, ec);
@@ -147,6 +130,22 @@ std::optional<long> running_postmaster(const fs::path& pgdata) {
   if (pid <= 0) return 0;  // present but unreadable: assume a server is starting
   if (::kill(static_cast<pid_t>(pid), 0) == 0 || errno == EPERM) return pid;
   return std::nullopt;
+}
+
+std::string last_lines(const std::string& text, size_t count) {
+  std::vector<std::string> lines;
+  size_t start = 0;
+  while (start < text.size()) {
+    const size_t end = std::min(text.find('\n', start), text.size());
+    if (end > start) lines.push_back(text.substr(start, end - start));
+    start = end + 1;
+  }
+  std::string out;
+  for (size_t i = lines.size() > count ? lines.size() - count : 0; i < lines.size(); ++i) {
+    if (!out.empty()) out += " | ";
+    out += lines[i];
+  }
+  return out;
 }
 
 void require_no_server(const fs::path& pgdata, const std::string& advice) {

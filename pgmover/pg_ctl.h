@@ -44,6 +44,10 @@ std::optional<long> running_postmaster(const std::filesystem::path& pgdata);
 // (e.g. "stop it first") ends the message when not empty.
 void require_no_server(const std::filesystem::path& pgdata, const std::string& advice);
 
+// The last `count` non-empty lines of `text` (a program's output, a server log), joined with
+// " | ": one line for an error.
+std::string last_lines(const std::string& text, size_t count);
+
 // The first line of a server log that says FATAL:, else the first that says PANIC:, from that
 // word on; "" when there is none.
 std::string first_server_failure(std::string_view log);

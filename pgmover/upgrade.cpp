@@ -94,7 +94,7 @@ RestoreResult restore_with_upgrade(model::Catalog& catalog, store::Store& blobs,
                   o.owner, {}, work.path.string());
   if (upgrade.exit_code != 0) {
     throw Error(ErrorKind::Io, "pg_upgrade from PostgreSQL " + old.version + " to " + o.binaries.version +
-                                   " failed for " + what + ": " + last_line(upgrade.output) + " (kept '" +
+                                   " failed for " + what + ": " + last_lines(upgrade.output, 3) + " (kept '" +
                                    staging_old.string() + "' and '" + staging_new.string() + "')");
   }
 
