@@ -15,6 +15,7 @@
 #include "common/util/files.h"
 #include "pgmover/exclusions.h"
 #include "pgmover/layout_manifest.h"
+#include "pgmover/ownership.h"
 
 namespace fs = std::filesystem;
 
@@ -42,35 +43,6 @@ std::string quote_identifier(const std::string& name) {
     q += c;
   }
   return q + "\"";
-}
-
-// The first FATAL or PANIC line of a server log, else `fallback`.
-std::string first_failure(const std::string& log, const std::string& fallback) {
-  for (const char* level : {"FATAL:", "PANIC:"}) {
-    const auto at = log.find(level);
-    if (at == std::string::npos) continue;
-    const auto start = log.rfind('\n', at);
-    const auto from = start == std::string::npos ? 0 : start + 1;
-    return log.substr(from, log.find('\n', at) - from);
-  }
-  return fallback;
-}
-
-// The last `count` non-empty lines of `text`, joined with " | " (one line for an error).
-std::string last_lines(const std::string& text, size_t count) {
-  std::vector<std::string> lines;
-  size_t start = 0;
-  while (start < text.size()) {
-    const size_t end = std::min(text.find('\n', start), text.size());
-    if (end > start) lines.push_back(text.substr(start, end - start));
-    start = end + 1;
-  }
-  std::string out;
-  for (size_t i = lines.size() > count ? lines.size() - count : 0; i < lines.size(); ++i) {
-    if (!out.empty()) out += " | ";
-    out += lines[i];
-  }
-  return out;
 }
 
 std::uintmax_t size_or_zero(const fs::path& file) {
@@ -160,6 +132,38 @@ std::optional<long> running_postmaster(const fs::path& pgdata) {
   return std::nullopt;
 }
 
+std::string last_lines(const std::string& text, size_t count) {
+  std::vector<std::string> lines;
+  size_t start = 0;
+  while (start < text.size()) {
+    const size_t end = std::min(text.find('\n', start), text.size());
+    if (end > start) lines.push_back(text.substr(start, end - start));
+    start = end + 1;
+  }
+  std::string out;
+  for (size_t i = lines.size() > count ? lines.size() - count : 0; i < lines.size(); ++i) {
+    if (!out.empty()) out += " | ";
+    out += lines[i];
+  }
+  return out;
+}
+
+void require_no_server(const fs::path& pgdata, const std::string& advice) {
+  if (auto pid = running_postmaster(pgdata)) {
+    throw Error(ErrorKind::InvalidArgument, "a server is running on " + dm::quoted(pgdata.string()) + " (pid " +
+                                                std::to_string(*pid) + ")" + (advice.empty() ? "" : "; " + advice));
+  }
+}
+
+std::string first_server_failure(std::string_view log) {
+  for (const std::string_view level : {"FATAL:", "PANIC:"}) {
+    const auto at = log.find(level);
+    if (at == std::string_view::npos) continue;
+    return std::string(log.substr(at, log.find('\n', at) - at));
+  }
+  return {};
+}
+
 PgCtl::PgCtl(const fs::path& pgdata, OsUser user, PgBinaries binaries)
     : pgdata_(fs::absolute(pgdata).lexically_normal()), user_(std::move(user)), binaries_(std::move(binaries)) {
   if (!pgdata_.empty() && pgdata_.filename().empty()) pgdata_ = pgdata_.parent_path();
@@ -175,20 +179,22 @@ fs::path PgCtl::log_file() const {
   return pgdata_ / std::string(kOwnDir) / "server.log";
 }
 
+std::string PgCtl::log_since(std::uintmax_t offset) const {
+  try {
+    const auto log = read_file(log_file());
+    return log.substr(std::min<size_t>(log.size(), offset));
+  } catch (const Error&) {
+    return {};
+  }
+}
+
 void PgCtl::fix_ownership() {
   if (::geteuid() != 0) return;
-  auto give = [&](const fs::path& p) {
-    struct stat st {};
-    if (::lstat(p.c_str(), &st) != 0) throw_errno("cannot stat", p.string());
-    if ((st.st_uid != user_.uid || st.st_gid != user_.gid) && ::lchown(p.c_str(), user_.uid, user_.gid) != 0) {
-      throw_errno("cannot give to user '" + user_.name + "'", p.string());
-    }
-  };
-  give(pgdata_);
+  give_to(pgdata_, user_);
   std::error_code ec;
   for (auto it = fs::recursive_directory_iterator(pgdata_, ec); !ec && it != fs::recursive_directory_iterator();
        it.increment(ec)) {
-    give(it->path());
+    give_to(it->path(), user_);
   }
   if (ec) throw Error(ErrorKind::Io, "cannot walk '" + pgdata_.string() + "': " + ec.message());
   struct stat st {};
@@ -257,9 +263,7 @@ void PgCtl::ensure_go_pg_version() {
   struct stat st {};
   if (::lstat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode) && read_file(path) == text) return;
   write_file_atomic(path, text, 0600, AtomicWrite::Replace);
-  if (::geteuid() == 0 && ::lchown(path.c_str(), user_.uid, user_.gid) != 0) {
-    throw_errno("cannot give to user '" + user_.name + "'", path.string());
-  }
+  give_to(path, user_);
 }
 
 void PgCtl::pg_ctl_start(const StartOptions& o) {
@@ -269,24 +273,19 @@ void PgCtl::pg_ctl_start(const StartOptions& o) {
   const auto own = pgdata_ / std::string(kOwnDir);
   fs::create_directories(own, ec);
   if (ec) throw Error(ErrorKind::Io, "cannot create '" + own.string() + "': " + ec.message());
-  if (::geteuid() == 0 && ::chown(own.c_str(), user_.uid, user_.gid) != 0) throw_errno("cannot chown", own.string());
+  give_to(own, user_);
   // pg_ctl hands -o to a shell: every value is single-quoted and checked above.
   const std::string opts =
       "-p " + std::to_string(o.port) + " -c listen_addresses='" + o.listen + "' -k '" + o.socket_dir.string() + "'";
-  std::error_code size_ec;
-  const auto log_offset = fs::exists(log_file(), size_ec) ? fs::file_size(log_file(), size_ec) : 0;
+  const auto log_offset = size_or_zero(log_file());
   // pg_ctl's -t 0 would not wait at all (and leave the postmaster it launched starting up
   // unseen); 0 here means no limit, which for pg_ctl is a year.
   const int wait_seconds = o.timeout_seconds > 0 ? o.timeout_seconds : 365 * 24 * 3600;
   const auto out = run("pg_ctl", {"start", "-w", "-t", std::to_string(wait_seconds), "-D", pgdata_.string(), "-l",
                                   log_file().string(), "-o", opts});
   if (out.exit_code != 0) {
-    std::string why = last_line(out.output);
-    try {
-      const auto log = read_file(log_file());
-      why = first_failure(log.substr(std::min<size_t>(log.size(), log_offset)), why);
-    } catch (const Error&) {
-    }
+    auto why = first_server_failure(log_since(log_offset));
+    if (why.empty()) why = last_line(out.output);
     throw Error(ErrorKind::Unavailable, "PostgreSQL did not start on '" + pgdata_.string() + "': " + why);
   }
 }
@@ -307,14 +306,15 @@ void PgCtl::wait_ready(const StartOptions& o) {
   }
 }
 
-void PgCtl::start(const StartOptions& o) {
-  if (auto pid = running_postmaster(pgdata_)) {
-    throw Error(ErrorKind::InvalidArgument,
-                "a server is already running on '" + pgdata_.string() + "' (pid " + std::to_string(*pid) + ")");
-  }
-  check_version(parse_major(read_file(pgdata_ / "PG_VERSION"), "'" + pgdata_.string() + "'"), binaries_,
-                "'" + pgdata_.string() + "'");
+void PgCtl::check_startable() {
+  require_no_server(pgdata_, "");
+  const auto what = dm::quoted(pgdata_.string());
+  check_version(parse_major(read_file(pgdata_ / "PG_VERSION"), what), binaries_, what);
   fix_ownership();
+}
+
+void PgCtl::start(const StartOptions& o) {
+  check_startable();
   const auto log_offset = size_or_zero(log_file());
   try {
     pg_ctl_start(o);
@@ -331,12 +331,7 @@ void PgCtl::start(const StartOptions& o) {
         stopped = std::string("; stopping the server failed too: ") + stop_error.what();
       }
     }
-    std::string tail;
-    try {
-      const auto log = read_file(log_file());
-      tail = last_lines(log.substr(std::min<size_t>(log.size(), log_offset)), 5);
-    } catch (const Error&) {
-    }
+    const auto tail = last_lines(log_since(log_offset), 5);
     std::string message = e.what();
     message += stopped;
     message += "; server log ";
@@ -387,10 +382,7 @@ void PgCtl::stop() {
 }
 
 std::map<std::string, std::string> PgCtl::require_clean_shutdown() {
-  if (auto pid = running_postmaster(pgdata_)) {
-    throw Error(ErrorKind::InvalidArgument, "a server is running on '" + pgdata_.string() + "' (pid " +
-                                                std::to_string(*pid) + "); stop it first (datamon pg stop)");
-  }
+  require_no_server(pgdata_, "stop it first (datamon pg stop)");
   if (fs::exists(pgdata_ / "postmaster.pid")) {
     throw Error(ErrorKind::InvalidArgument, "'" + pgdata_.string() +
                                                 "' has a postmaster.pid but no server: it was not shut down cleanly "

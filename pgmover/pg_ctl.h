@@ -11,6 +11,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "pgmover/run_as.h"
 
@@ -39,6 +40,17 @@ void check_version(int data_major, const PgBinaries& server, const std::string& 
 
 // pid of a live postmaster that owns `pgdata` (from postmaster.pid), or nullopt.
 std::optional<long> running_postmaster(const std::filesystem::path& pgdata);
+// Throws InvalidArgument naming `pgdata` and the server's pid when one runs on it; `advice`
+// (e.g. "stop it first") ends the message when not empty.
+void require_no_server(const std::filesystem::path& pgdata, const std::string& advice);
+
+// The last `count` non-empty lines of `text` (a program's output, a server log), joined with
+// " | ": one line for an error.
+std::string last_lines(const std::string& text, size_t count);
+
+// The first line of a server log that says FATAL:, else the first that says PANIC:, from that
+// word on; "" when there is none.
+std::string first_server_failure(std::string_view log);
 
 struct StartOptions {
   int port = 5432;
@@ -54,6 +66,10 @@ class PgCtl {
   // initdb: UTF8, no locale, data checksums (unless told otherwise, for pg_upgrade's sake);
   // then the `owner` role as superuser if non-empty.
   void init(const std::string& owner, bool data_checksums = true);
+  // What a start needs: no server runs on the directory (InvalidArgument otherwise), its
+  // PG_VERSION is the binaries' major, and (when root) it is the server's user's, mode
+  // 0700/0750. `start` and the pg sidecar's postmaster call it.
+  void check_startable();
   // The Go pg sidecar's `pg_version` at the top of PGDATA (layout_manifest.h): the binaries'
   // version ("15.18") when they run the data's major, else the major. Written (owned by the
   // server's user) only when missing or different; init and every commit call it.
@@ -84,6 +100,8 @@ class PgCtl {
   void wait_ready(const StartOptions& options);
   void pg_ctl_stop();
   std::filesystem::path log_file() const;
+  // The server log from byte `offset` on ("" when it cannot be read: it only explains an error).
+  std::string log_since(std::uintmax_t offset) const;
 
   std::filesystem::path pgdata_;
   OsUser user_;

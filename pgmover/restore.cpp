@@ -18,6 +18,7 @@
 #include "pgmover/exclusions.h"
 #include "pgmover/file_sync.h"
 #include "pgmover/layout_manifest.h"
+#include "pgmover/ownership.h"
 #include "pgmover/restore_state.h"
 #include "pgmover/upgrade.h"
 
@@ -118,48 +119,52 @@ void refuse_paths_through_symlinks(const Expected& want, const std::string& what
   }
 }
 
-void set_mode_and_owner(const fs::path& p, unsigned mode, const OsUser& owner) {
-  struct stat st {};
-  if (::lstat(p.c_str(), &st) != 0) throw_errno("cannot stat", p.string());
-  if ((st.st_mode & 07777) != mode && ::chmod(p.c_str(), mode) != 0) throw_errno("cannot chmod", p.string());
-  if (::geteuid() == 0 && (st.st_uid != owner.uid || st.st_gid != owner.gid) &&
-      ::lchown(p.c_str(), owner.uid, owner.gid) != 0) {
-    throw_errno("cannot give to user " + dm::quoted(owner.name), p.string());
+// The permission bits a file of the bundle gets (0600 when the entry has none).
+unsigned file_mode(const model::BundleEntry& e) {
+  return e.mode & 07777 ? e.mode & 07777 : 0600;
+}
+
+// Step "check target": refuses a directory a server runs on, and a non-empty one that is
+// neither a data directory nor one an earlier restore of ours began, whose content a restore
+// would replace. Nothing is changed.
+void check_target(const fs::path& pgdata) {
+  std::error_code ec;
+  if (!fs::exists(pgdata, ec)) return;
+  require_no_server(pgdata, "stop it before restoring");
+  if (!fs::is_empty(pgdata, ec) && !fs::exists(pgdata / "PG_VERSION") && !fs::exists(pgdata / std::string(kOwnDir))) {
+    throw Error(ErrorKind::InvalidArgument, dm::quoted(pgdata.string()) +
+                                                " is not empty and not a PostgreSQL data directory; refusing to "
+                                                "replace its content");
   }
 }
 
-}  // namespace
+// A bundle's entries sorted by the part each plays in a restore.
+struct BundlePlan {
+  model::BundleDescriptor bundle;
+  std::string what;                         // "bundle '<id>'", for messages
+  model::BundleEntry control;               // global/pg_control: written last
+  std::vector<model::BundleEntry> data;     // every other file to restore, by its checked name
+  std::map<std::string, std::string> keys;  // every file to restore, pg_control included → root key
+  int data_major = 0;                       // from PG_VERSION
+  LayoutManifest layout;                    // folders (parents first), modes, symlinks
+  Expected want;                            // what the directory holds when done
+};
 
-RestoreResult restore(model::Catalog& catalog, store::Store& blobs, const RestoreOptions& o) {
-  const fs::path pgdata = fs::absolute(o.pgdata).lexically_normal();
-  std::error_code ec;
-  if (fs::exists(pgdata, ec)) {
-    if (auto pid = running_postmaster(pgdata)) {
-      throw Error(ErrorKind::InvalidArgument, "a server is running on " + dm::quoted(pgdata.string()) + " (pid " +
-                                                  std::to_string(*pid) + "); stop it before restoring");
-    }
-    if (!fs::is_empty(pgdata, ec) && !fs::exists(pgdata / "PG_VERSION") && !fs::exists(pgdata / std::string(kOwnDir))) {
-      throw Error(ErrorKind::InvalidArgument, "'" + pgdata.string() +
-                                                  "' is not empty and not a PostgreSQL data directory; refusing to "
-                                                  "replace its content");
-    }
-  }
-
-  RestoreResult result;
-  result.bundle_id = catalog.resolve_bundle(o.repo, o.bundle_id, o.label);
-  const auto bundle = catalog.get_bundle(o.repo, result.bundle_id);
+// Step "classify": reads the bundle's entries (names checked) and sorts them: the layout
+// manifest, PG_VERSION (read for its major), pg_control, the data files. A bundle without a
+// manifest is a Go pg sidecar's: its layout is made from its files, and its postmaster.pid and
+// .opts are left out. A bundle without PG_VERSION or pg_control is refused. Nothing is written.
+BundlePlan classify(model::Catalog& catalog, cafs::Reader& reader, const model::BundleDescriptor& bundle,
+                    const RestoreOptions& o) {
+  BundlePlan plan;
+  plan.bundle = bundle;
+  plan.what = "bundle " + dm::quoted(bundle.id);
   const auto entries = catalog.get_entries(o.repo, bundle, o.concurrency);
   const auto names = transfer::checked_entry_names(entries, bundle.id);
-  const std::string what = "bundle " + dm::quoted(bundle.id);
-
-  cafs::Reader reader(blobs, bundle.leaf_size, bundle.version < 1, o.verify);
+  const bool has_layout = std::find(names.begin(), names.end(), kLayoutEntryName) != names.end();
   const model::BundleEntry* layout_entry = nullptr;
   const model::BundleEntry* version_entry = nullptr;
   const model::BundleEntry* control_entry = nullptr;
-  std::vector<model::BundleEntry> data_entries;
-  Expected want;
-  bool has_layout = false;
-  for (size_t i = 0; i < entries.size(); ++i) has_layout = has_layout || names[i] == kLayoutEntryName;
   for (size_t i = 0; i < entries.size(); ++i) {
     if (names[i] == kLayoutEntryName) {
       layout_entry = &entries[i];
@@ -172,39 +177,39 @@ RestoreResult restore(model::Catalog& catalog, store::Store& blobs, const Restor
     if (names[i] == kPgControl) {
       control_entry = &entries[i];
     } else {
-      data_entries.push_back(entries[i]);
-      data_entries.back().name = names[i];
+      plan.data.push_back(entries[i]);
+      plan.data.back().name = names[i];
     }
-    want.files.insert(names[i]);
+    plan.keys[names[i]] = entries[i].hash;
+    plan.want.files.insert(names[i]);
   }
   if (!version_entry || !control_entry) {
-    throw Error(ErrorKind::InvalidArgument, what + " has no PG_VERSION or global/pg_control: not a PostgreSQL cluster");
+    throw Error(ErrorKind::InvalidArgument,
+                plan.what + " has no PG_VERSION or global/pg_control: not a PostgreSQL cluster");
   }
-  const int data_major = parse_major(read_entry(reader, *version_entry, bundle.id), what);
-  LayoutManifest layout;
+  plan.control = *control_entry;
+  plan.control.name = kPgControl;
+  plan.data_major = parse_major(read_entry(reader, *version_entry, bundle.id), plan.what);
   if (layout_entry) {
-    layout = parse_layout(read_entry(reader, *layout_entry, bundle.id), what);
+    plan.layout = parse_layout(read_entry(reader, *layout_entry, bundle.id), plan.what);
   } else {
     // No manifest: a data directory the Go pg sidecar uploaded (wrap_datamon_pg.sh).
-    std::vector<std::string> files(want.files.begin(), want.files.end());
-    layout = go_sidecar_layout(files, data_major);
+    std::vector<std::string> files(plan.want.files.begin(), plan.want.files.end());
+    plan.layout = go_sidecar_layout(files, plan.data_major);
     spdlog::info("bundle {} has no {}: restoring it as a Go pg sidecar bundle", bundle.id, kLayoutEntryName);
   }
-  if (o.upgrade && data_major < o.binaries.major) {
-    // The bundle is resolved: the inner restore must fetch this one, not resolve the label again.
-    RestoreOptions exact = o;
-    exact.bundle_id = bundle.id;
-    exact.label.clear();
-    return restore_with_upgrade(catalog, blobs, exact, data_major);
+  for (const auto& d : plan.layout.directories) {
+    if (!d.path.empty()) plan.want.dirs.insert(d.path);
   }
-  check_version(data_major, o.binaries, what, o.old_bindir);
-  for (const auto& d : layout.directories) {
-    if (!d.path.empty()) want.dirs.insert(d.path);
-  }
-  for (const auto& s : layout.symlinks) want.symlinks[s.path] = s.target;
-  refuse_paths_through_symlinks(want, what);
+  for (const auto& l : plan.layout.symlinks) plan.want.symlinks[l.path] = l.target;
+  return plan;
+}
 
-  // From here on the directory is ours: mark it so that a rerun after a crash is accepted.
+// Step "prepare": marks the directory ours (so that a rerun after a crash is accepted) and
+// makes it unstartable by removing pg_control, then removes what the bundle does not hold and
+// creates its folders and symlinks. Counts what was removed in `removed`.
+void prepare_target(const fs::path& pgdata, const BundlePlan& plan, uint64_t& removed) {
+  std::error_code ec;
   fs::create_directories(pgdata / std::string(kOwnDir), ec);
   if (ec) throw Error(ErrorKind::Io, "cannot create " + dm::quoted(pgdata.string()) + ": " + ec.message());
   if (::chmod(pgdata.c_str(), 0700) != 0) throw_errno("cannot chmod", pgdata.string());
@@ -217,21 +222,25 @@ RestoreResult restore(model::Catalog& catalog, store::Store& blobs, const Restor
     throw_errno("cannot remove", (pgdata / kPgControl).string());
   }
 
-  remove_extras(pgdata, pgdata, want, result.removed);
-  for (const auto& d : layout.directories) {  // sorted: parents first
+  remove_extras(pgdata, pgdata, plan.want, removed);
+  for (const auto& d : plan.layout.directories) {  // sorted: parents first
     if (d.path.empty()) continue;
     fs::create_directory(pgdata / d.path, ec);
-    if (ec) throw Error(ErrorKind::Io, "cannot create '" + (pgdata / d.path).string() + "': " + ec.message());
+    if (ec) throw Error(ErrorKind::Io, "cannot create " + dm::quoted((pgdata / d.path).string()) + ": " + ec.message());
   }
-  for (const auto& s : layout.symlinks) {
-    const auto link = pgdata / s.path;
+  for (const auto& l : plan.layout.symlinks) {
+    const auto link = pgdata / l.path;
     if (fs::is_symlink(fs::symlink_status(link, ec))) continue;  // remove_extras kept only right ones
-    fs::create_symlink(s.target, link, ec);
+    fs::create_symlink(l.target, link, ec);
     if (ec) throw Error(ErrorKind::Io, "cannot create symlink " + dm::quoted(link.string()) + ": " + ec.message());
   }
+}
 
+// Step "sync data": brings every data file (not pg_control) to the bundle's content. The local
+// record vouches for a file's key only while its stat facts are unchanged; the others are
+// hashed. Nothing is synced yet.
+SyncStats sync_data(const fs::path& pgdata, const BundlePlan& plan, cafs::Reader& reader, const RestoreOptions& o) {
   const auto record = load_state(pgdata);
-  // The record vouches for a file's key only while its stat facts are unchanged.
   auto vouched = [&](const std::string& name) -> std::string {
     if (!record) return {};
     auto it = record->files.find(name);
@@ -240,89 +249,113 @@ RestoreResult restore(model::Catalog& catalog, store::Store& blobs, const Restor
       return {};
     return it->second.key;
   };
-  auto task_of = [&](const model::BundleEntry& e) {
-    return SyncTask{e, pgdata / e.name, vouched(e.name), e.mode & 07777 ? e.mode & 07777 : 0600};
-  };
   std::vector<SyncTask> tasks;
-  tasks.reserve(data_entries.size());
+  tasks.reserve(plan.data.size());
   uint64_t total = 0;
-  for (const auto& e : data_entries) {
-    tasks.push_back(task_of(e));
+  for (const auto& e : plan.data) {
+    tasks.push_back(SyncTask{e, pgdata / e.name, vouched(e.name), file_mode(e)});
     total += e.size;
   }
-  SyncStats data;
-  {
-    Progress progress("restore", total, tasks.size(), !o.show_progress);
-    data = sync_files(tasks, reader, o.owner, o.concurrency, &progress);
-    progress.finish();
-  }
+  Progress progress("restore", total, tasks.size(), !o.show_progress);
+  auto stats = sync_files(tasks, reader, o.owner, o.concurrency, &progress);
+  progress.finish();
+  return stats;
+}
 
-  for (const auto& e : data_entries)
-    set_mode_and_owner(pgdata / e.name, e.mode & 07777 ? e.mode & 07777 : 0600, o.owner);
-  for (auto it = layout.directories.rbegin(); it != layout.directories.rend(); ++it) {
-    set_mode_and_owner(pgdata / it->path, it->mode, o.owner);
+// Step "modes": every data file, folder (deepest first), symlink and pgmover's own folder gets
+// the bundle's mode and the cluster's owner.
+void apply_modes(const fs::path& pgdata, const BundlePlan& plan, const OsUser& owner) {
+  for (const auto& e : plan.data) set_mode_and_owner(pgdata / e.name, file_mode(e), owner);
+  for (auto it = plan.layout.directories.rbegin(); it != plan.layout.directories.rend(); ++it) {
+    set_mode_and_owner(pgdata / it->path, it->mode, owner);
   }
-  for (const auto& s : layout.symlinks) {
-    if (::geteuid() == 0 && ::lchown((pgdata / s.path).c_str(), o.owner.uid, o.owner.gid) != 0) {
-      throw_errno("cannot give to user " + dm::quoted(o.owner.name), (pgdata / s.path).string());
-    }
-  }
-  set_mode_and_owner(pgdata / std::string(kOwnDir), 0700, o.owner);
-  // One sync of everything written (started in the background file by file) instead of an
-  // fsync per file.
-  sync_file_system(pgdata);
+  for (const auto& l : plan.layout.symlinks) give_to(pgdata / l.path, owner);
+  set_mode_and_owner(pgdata / std::string(kOwnDir), 0700, owner);
+}
 
-  // Last: pg_control. Until it is there, PostgreSQL refuses to start on a half-restored tree.
-  // It appears in one step, with its final content, mode and owner: written, owned and synced
-  // under a temporary name in our own folder (a kill there leaves no pg_control), then renamed.
-  model::BundleEntry control = *control_entry;
-  control.name = kPgControl;
+// Step "pg_control", last: until it is there, PostgreSQL refuses to start on a half-restored
+// tree. It appears in one step, with its final content, mode and owner: written, owned and
+// synced under a temporary name in our own folder (a kill there leaves no pg_control), then
+// renamed into place and its folder synced.
+SyncStats write_pg_control(const fs::path& pgdata, const model::BundleEntry& control, cafs::Reader& reader,
+                           const OsUser& owner) {
   const auto control_path = pgdata / kPgControl;
   const auto control_temp = pgdata / std::string(kOwnDir) / "pg_control.restoring";
   if (::unlink(control_temp.c_str()) != 0 && errno != ENOENT) throw_errno("cannot remove", control_temp.string());
-  const unsigned control_mode = control.mode & 07777 ? control.mode & 07777 : 0600;
-  const auto written = sync_files({SyncTask{control, control_temp, {}, control_mode}}, reader, o.owner, 1);
-  set_mode_and_owner(control_temp, control_mode, o.owner);
+  const auto written = sync_files({SyncTask{control, control_temp, {}, file_mode(control)}}, reader, owner, 1);
+  set_mode_and_owner(control_temp, file_mode(control), owner);
   fsync_path(control_temp);
   // As sync_files would have for the file in place: a bundle need not list global/ itself.
-  std::error_code dir_ec;
-  fs::create_directories(control_path.parent_path(), dir_ec);
-  if (dir_ec)
-    throw Error(ErrorKind::Io, "cannot create '" + control_path.parent_path().string() + "': " + dir_ec.message());
+  std::error_code ec;
+  fs::create_directories(control_path.parent_path(), ec);
+  if (ec) {
+    throw Error(ErrorKind::Io,
+                "cannot create " + dm::quoted(control_path.parent_path().string()) + ": " + ec.message());
+  }
   if (::rename(control_temp.c_str(), control_path.c_str()) != 0)
     throw_errno("cannot rename into", control_path.string());
   fsync_path(pgdata / "global");
-  result.files_written = data.files_written + written.files_written;
-  result.files_patched = data.files_patched + written.files_patched;
-  result.files_kept = data.files_kept;
-  result.files_hashed = data.files_hashed + written.files_hashed;
-  result.leaves_total = data.leaves_total + written.leaves_total;
-  result.leaves_fetched = data.leaves_fetched + written.leaves_fetched;
-  result.bytes_written = data.bytes_written + written.bytes_written;
+  return written;
+}
 
-  // The record: stat facts of what was just written, once no write can share their clock tick.
+// Step "record": the bundle restored, and the stat facts of every file just written once no
+// write can share their clock tick, so that the next restore or commit trusts them.
+void record_restore(const fs::path& pgdata, const BundlePlan& plan, const RestoreOptions& o) {
   RestoreState state;
   state.repo = o.repo;
-  state.bundle = bundle.id;
-  int64_t newest = 0;
-  for (size_t i = 0; i < entries.size(); ++i) {
-    if (names[i] == kLayoutEntryName || (!has_layout && is_excluded(names[i]))) continue;
-    struct stat st {};
-    if (::lstat((pgdata / names[i]).c_str(), &st) != 0) throw_errno("cannot stat", (pgdata / names[i]).string());
-    newest = std::max(newest, facts_of(st, "").ctime_ns);
-  }
-  wait_until_settled(newest);
-  const int64_t stat_begin = now_ns();
-  for (size_t i = 0; i < entries.size(); ++i) {
-    if (names[i] == kLayoutEntryName || (!has_layout && is_excluded(names[i]))) continue;
-    struct stat st {};
-    if (::lstat((pgdata / names[i]).c_str(), &st) != 0) throw_errno("cannot stat", (pgdata / names[i]).string());
-    const auto facts = facts_of(st, entries[i].hash);
-    if (settled(facts, stat_begin)) state.files[names[i]] = facts;
-  }
-  save_state(pgdata, state);
-  set_mode_and_owner(state_path(pgdata), 0600, o.owner);
+  state.bundle = plan.bundle.id;
+  state.files = settled_record(pgdata, plan.keys);
+  save_state(pgdata, state, o.owner);
   fsync_path(pgdata / std::string(kOwnDir));
+}
+
+RestoreResult result_of(const std::string& bundle_id, uint64_t removed, const SyncStats& data,
+                        const SyncStats& control) {
+  RestoreResult r;
+  r.bundle_id = bundle_id;
+  r.removed = removed;
+  r.files_written = data.files_written + control.files_written;
+  r.files_patched = data.files_patched + control.files_patched;
+  r.files_kept = data.files_kept;
+  r.files_hashed = data.files_hashed + control.files_hashed;
+  r.leaves_total = data.leaves_total + control.leaves_total;
+  r.leaves_fetched = data.leaves_fetched + control.leaves_fetched;
+  r.bytes_written = data.bytes_written + control.bytes_written;
+  return r;
+}
+
+}  // namespace
+
+// The steps, as pgBackRest's cmdRestore: check the target, classify the bundle's entries, check
+// versions and layout, prepare the directory, sync the data, set modes and owners, sync the file
+// system once, write pg_control, record what was restored.
+RestoreResult restore(model::Catalog& catalog, store::Store& blobs, const RestoreOptions& o) {
+  const fs::path pgdata = fs::absolute(o.pgdata).lexically_normal();
+  check_target(pgdata);
+
+  const auto bundle = catalog.get_bundle(o.repo, catalog.resolve_bundle(o.repo, o.bundle_id, o.label));
+  cafs::Reader reader(blobs, bundle.leaf_size, bundle.version < 1, o.verify);
+  const auto plan = classify(catalog, reader, bundle, o);
+  if (o.upgrade && plan.data_major < o.binaries.major) {
+    // The bundle is resolved: the inner restore must fetch this one, not resolve the label again.
+    RestoreOptions exact = o;
+    exact.bundle_id = bundle.id;
+    exact.label.clear();
+    return restore_with_upgrade(catalog, blobs, exact, plan.data_major);
+  }
+  check_version(plan.data_major, o.binaries, plan.what, o.old_bindir);
+  refuse_paths_through_symlinks(plan.want, plan.what);
+
+  uint64_t removed = 0;
+  prepare_target(pgdata, plan, removed);
+  const auto data = sync_data(pgdata, plan, reader, o);
+  apply_modes(pgdata, plan, o.owner);
+  // One sync of everything written (started in the background file by file) instead of an
+  // fsync per file.
+  sync_file_system(pgdata);
+  const auto control = write_pg_control(pgdata, plan.control, reader, o.owner);
+  auto result = result_of(bundle.id, removed, data, control);
+  record_restore(pgdata, plan, o);
   spdlog::debug("restored bundle={} written={} patched={} kept={} hashed={} removed={} leaves_fetched={}", bundle.id,
                 result.files_written, result.files_patched, result.files_kept, result.files_hashed, result.removed,
                 result.leaves_fetched);

@@ -18,6 +18,8 @@
 #include <optional>
 #include <string>
 
+#include "pgmover/run_as.h"
+
 namespace dm::pgmover {
 
 struct FileFacts {
@@ -32,14 +34,25 @@ FileFacts facts_of(const struct stat& st, const std::string& key);
 // True when `st` is the same file, unchanged, as `recorded`.
 bool unchanged(const struct stat& st, const FileFacts& recorded);
 
-// Nanoseconds of the real-time clock (the clock file times come from).
-int64_t now_ns();
-// True when `facts`, taken by a stat that started at `stat_begin_ns`, may be recorded: its
-// ctime is far enough in the past that any later write gets a different one.
-bool settled(const FileFacts& facts, int64_t stat_begin_ns);
-// Sleeps (at most a few clock ticks) until files whose newest ctime is `newest_ctime_ns` are
-// settled for a stat that starts after the return.
-void wait_until_settled(int64_t newest_ctime_ns);
+// The facts of the file at `path` now, with `key`; an error naming the file when it cannot be
+// stat'ed.
+FileFacts stat_facts(const std::filesystem::path& path, const std::string& key);
+
+// The stat facts of a set of files (keys empty), and the moment the stats began.
+struct StatSnapshot {
+  int64_t begin_ns = 0;
+  std::map<std::string, FileFacts> files;  // by entry name
+};
+// Stats every file of `paths` (entry name → path).
+StatSnapshot take_snapshot(const std::map<std::string, std::filesystem::path>& paths);
+// What a record may say of `name` with `key`: its facts in `snapshot`, when they were settled
+// then (see above) and the file at `path` is unchanged since; else nullopt. What a commit records.
+std::optional<FileFacts> recordable(const StatSnapshot& snapshot, const std::string& name,
+                                    const std::filesystem::path& path, const std::string& key);
+// The record of files just written (entry name → root key, paths below `pgdata`): waits (a few
+// clock ticks at most) until they are settled, then takes their facts. What a restore records.
+std::map<std::string, FileFacts> settled_record(const std::filesystem::path& pgdata,
+                                                const std::map<std::string, std::string>& keys);
 
 struct RestoreState {
   std::string repo;
@@ -50,6 +63,7 @@ struct RestoreState {
 std::filesystem::path state_path(const std::filesystem::path& pgdata);
 // nullopt when there is none or it does not parse (then nothing is trusted: files get hashed).
 std::optional<RestoreState> load_state(const std::filesystem::path& pgdata);
-void save_state(const std::filesystem::path& pgdata, const RestoreState& state);
+// Writes the record (atomically, 0600) and gives it and pgmover's folder to `owner`.
+void save_state(const std::filesystem::path& pgdata, const RestoreState& state, const OsUser& owner);
 
 }  // namespace dm::pgmover

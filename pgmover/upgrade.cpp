@@ -7,7 +7,7 @@
 
 #include "common/util/error.h"
 #include "common/util/files.h"
-#include "pgmover/exclusions.h"
+#include "pgmover/ownership.h"
 #include "pgmover/pg_ctl.h"
 #include "pgmover/restore_state.h"
 
@@ -38,8 +38,7 @@ struct WorkDir {
     std::string pattern = (fs::temp_directory_path() / "datamon-pg-upgrade-XXXXXX").string();
     if (::mkdtemp(pattern.data()) == nullptr) throw_errno("cannot create a folder like", pattern);
     path = pattern;
-    if (::geteuid() == 0 && ::chown(path.c_str(), owner.uid, owner.gid) != 0)
-      throw_errno("cannot chown", path.string());
+    give_to(path, owner);
   }
   ~WorkDir() {
     std::error_code ec;
@@ -79,6 +78,10 @@ RestoreResult restore_with_upgrade(model::Catalog& catalog, store::Store& blobs,
   auto result = restore(catalog, blobs, inner);
 
   PgCtl old_pg(staging_old, o.owner, old);
+  // pg_upgrade wants a cleanly shut down cluster; a Go pg sidecar's bundle is the directory as
+  // `pg_ctl -m immediate` left it ("in production"): stop() lets the old server recover it on a
+  // private socket and shuts it down cleanly (and does nothing to a clean one).
+  old_pg.stop();
   const bool checksums = old_pg.controldata()["Data page checksum version"] != "0";
   PgCtl new_pg(staging_new, o.owner, o.binaries);
   new_pg.init("", checksums);
@@ -91,7 +94,7 @@ RestoreResult restore_with_upgrade(model::Catalog& catalog, store::Store& blobs,
                   o.owner, {}, work.path.string());
   if (upgrade.exit_code != 0) {
     throw Error(ErrorKind::Io, "pg_upgrade from PostgreSQL " + old.version + " to " + o.binaries.version +
-                                   " failed for " + what + ": " + last_line(upgrade.output) + " (kept '" +
+                                   " failed for " + what + ": " + last_lines(upgrade.output, 3) + " (kept '" +
                                    staging_old.string() + "' and '" + staging_new.string() + "')");
   }
 
@@ -112,13 +115,7 @@ RestoreResult restore_with_upgrade(model::Catalog& catalog, store::Store& blobs,
   RestoreState state;
   state.repo = o.repo;
   state.bundle = result.bundle_id;
-  save_state(pgdata, state);
-  if (::geteuid() == 0) {
-    for (const auto& p : {pgdata / std::string(kOwnDir), state_path(pgdata)}) {
-      if (::lchown(p.c_str(), o.owner.uid, o.owner.gid) != 0)
-        throw_errno("cannot give to user '" + o.owner.name + "'", p.string());
-    }
-  }
+  save_state(pgdata, state, o.owner);
   result.upgraded_from = data_major;
   spdlog::info("upgraded bundle={} from PostgreSQL {} to {} into {}", result.bundle_id, old.version, o.binaries.version,
                pgdata.string());

@@ -6,7 +6,6 @@
 #include <unistd.h>
 
 #include "common/util/error.h"
-#include "common/util/files.h"
 #include "pgmover/pg_ctl.h"
 #include "pgmover/run_as.h"
 
@@ -31,13 +30,7 @@ Postmaster::Postmaster(const PostmasterOptions& options) : options_(options) {
                                      : pgmover::current_user();
   user_name_ = user.name;
   pgmover::PgCtl pg(options_.pgdata, user, pgmover::find_binaries());
-  const auto what = dm::quoted(pg.pgdata().string());
-  if (auto pid = pgmover::running_postmaster(pg.pgdata())) {
-    throw Error(ErrorKind::InvalidArgument,
-                "a server is already running on " + what + " (pid " + std::to_string(*pid) + ")");
-  }
-  pgmover::check_version(pgmover::parse_major(read_file(pg.pgdata() / "PG_VERSION"), what), pg.binaries(), what);
-  pg.fix_ownership();
+  pg.check_startable();
   psql_ = pg.binaries().bindir / "psql";
 
   // As `pg_ctl start` would run it, but as our child: no shell, so no quoting of the values.
@@ -76,14 +69,10 @@ bool Postmaster::ready() {
 }
 
 std::string Postmaster::failure_reason() {
-  const auto tail = server_->output_tail();
-  for (const char* level : {"FATAL:", "PANIC:"}) {
-    for (const auto& line : tail) {
-      const auto at = line.find(level);
-      if (at != std::string::npos) return line.substr(at);
-    }
-  }
-  return server_->failure_reason();
+  std::string tail;
+  for (const auto& line : server_->output_tail()) tail += line + "\n";
+  auto reason = pgmover::first_server_failure(tail);
+  return reason.empty() ? server_->failure_reason() : reason;
 }
 
 int Postmaster::shut_down(std::chrono::milliseconds limit) {

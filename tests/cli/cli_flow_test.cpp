@@ -5,6 +5,7 @@
 #include <regex>
 
 #include "common/model/paths.h"
+#include "support/cli_fixture.h"
 #include "support/test_support.h"
 
 namespace dm {
@@ -12,26 +13,14 @@ namespace {
 
 namespace fs = std::filesystem;
 
-class CliFlow : public ::testing::Test {
+class CliFlow : public test::CliTest {
  protected:
   void SetUp() override {
-    env_ = {"DATAMON_GLOBAL_CONFIG=file://" + (dir_ / "store/config").string(),
-            "DATAMON_CONFIG=" + (dir_ / "none.yaml").string(),
-            "DATAMON_CONTEXT=",
-            "DATAMON_NAME=Test User",
-            "DATAMON_EMAIL=test@example.com",
-            "HOME=" + dir_.path().string()};
-    test::write_file(dir_ / "none.yaml", "");
-    ok({"context", "create", "--blob", "b", "--meta", "m", "--vmeta", "v", "--wal", "w", "--read-log", "r"});
-    ok({"repo", "create", "--repo", "demo", "--description", "demo repo"});
+    CliTest::SetUp();
+    create_context();
+    create_repo("demo", "demo repo");
   }
 
-  test::RunResult dm(const std::vector<std::string>& args) { return test::datamon(args, env_); }
-  std::string ok(const std::vector<std::string>& args) {
-    auto r = dm(args);
-    EXPECT_EQ(r.exit_code, 0) << r.err;
-    return r.out;
-  }
   // A failing command: non-zero exit, one line on stderr naming `needle`.
   void fails(const std::vector<std::string>& args, const std::string& needle) {
     auto r = dm(args);
@@ -49,9 +38,6 @@ class CliFlow : public ::testing::Test {
     EXPECT_TRUE(std::regex_search(out, m, re)) << out;
     return m.size() > 1 ? m[1].str() : "";
   }
-
-  test::TempDir dir_;
-  std::vector<std::string> env_;
 };
 
 TEST_F(CliFlow, UploadListDownloadLabels) {

@@ -9,6 +9,7 @@
 
 #include "common/model/documents.h"
 #include "common/model/paths.h"
+#include "support/cli_fixture.h"
 #include "support/test_support.h"
 
 namespace dm {
@@ -25,18 +26,11 @@ model::Timestamp at(const char* rfc3339) {
   return *model::Timestamp::parse(rfc3339);
 }
 
-class CliOutput : public ::testing::Test {
+class CliOutput : public test::CliTest {
  protected:
   void SetUp() override {
-    env_ = {"DATAMON_GLOBAL_CONFIG=file://" + (dir_ / "store/config").string(),
-            "DATAMON_CONFIG=" + (dir_ / "none.yaml").string(),
-            "DATAMON_CONTEXT=",
-            "DATAMON_LOGLEVEL=",
-            "DATAMON_NAME=Test User",
-            "DATAMON_EMAIL=test@example.com",
-            "HOME=" + dir_.path().string(),
-            "TZ=UTC"};
-    test::write_file(dir_ / "none.yaml", "");
+    CliTest::SetUp();
+    env_.push_back("TZ=UTC");
     model::ContextDescriptor c{"dev", "w", "r", "b", "m", "v", 1};
     test::write_file(dir_ / "store/config" / model::context_path("dev"), model::to_yaml(c));
     const model::Contributor ann{"Ann", "ann@example.com"};
@@ -68,12 +62,6 @@ class CliOutput : public ::testing::Test {
   }
 
   fs::path meta() const { return dir_ / "store/m"; }
-  test::RunResult dm(const std::vector<std::string>& args) { return test::datamon(args, env_); }
-  std::string ok(const std::vector<std::string>& args) {
-    auto r = dm(args);
-    EXPECT_EQ(r.exit_code, 0) << r.err;
-    return r.out;
-  }
   // Exit 2 (ENOENT) with Go's "didn't find ..." message; `out` is what Go printed before.
   void not_found(const std::vector<std::string>& args, const std::string& message, const std::string& out = "") {
     auto r = dm(args);
@@ -81,9 +69,6 @@ class CliOutput : public ::testing::Test {
     EXPECT_EQ(r.out, out);
     EXPECT_NE(r.err.find(message), std::string::npos) << r.err;
   }
-
-  test::TempDir dir_;
-  std::vector<std::string> env_;
 };
 
 const std::string kOldLine = std::string(kOld) + " , 2019-03-12 22:10:24.159704 -0700 -0700 , first bundle\n";

@@ -7,6 +7,7 @@
 #include <regex>
 #include <set>
 
+#include "support/cli_fixture.h"
 #include "support/test_support.h"
 
 namespace dm {
@@ -14,34 +15,18 @@ namespace {
 
 namespace fs = std::filesystem;
 
-class CliPurge : public ::testing::Test {
+class CliPurge : public test::CliTest {
  protected:
   void SetUp() override {
-    env_ = {"DATAMON_GLOBAL_CONFIG=file://" + (dir_ / "store/config").string(),
-            "DATAMON_CONFIG=" + (dir_ / "none.yaml").string(),
-            "DATAMON_CONTEXT=",
-            "DATAMON_LOGLEVEL=",
-            "DATAMON_NAME=Test User",
-            "DATAMON_EMAIL=test@example.com",
-            "HOME=" + dir_.path().string()};
-    test::write_file(dir_ / "none.yaml", "");
-    ok({"context", "create", "--blob", "b", "--meta", "m", "--vmeta", "v", "--wal", "w", "--read-log", "r"});
-    ok({"repo", "create", "--repo", "live", "--description", "kept"});
+    CliTest::SetUp();
+    create_context();
+    create_repo("live", "kept");
   }
 
-  test::RunResult dm(const std::vector<std::string>& args) { return test::datamon(args, env_); }
-  std::string ok(const std::vector<std::string>& args) {
-    auto r = dm(args);
-    EXPECT_EQ(r.exit_code, 0) << r.err;
-    return r.out;
-  }
   std::vector<std::string> upload_args(const fs::path& src, const std::string& repo) {
     return {"bundle", "upload", "--path", src.string(), "--repo", repo, "--message", "m", "--format", "{{.BundleID}}"};
   }
-  std::string upload(const fs::path& src, const std::string& repo) {
-    const auto out = ok(upload_args(src, repo));
-    return out.substr(0, out.size() - 1);
-  }
+  std::string upload(const fs::path& src, const std::string& repo) { return upload_id(src, repo); }
   fs::path blobs() const { return dir_ / "store/b"; }
   std::set<std::string> blob_names() const {
     std::set<std::string> names;
@@ -72,9 +57,6 @@ class CliPurge : public ::testing::Test {
     }
     return std::stoull(m[1].str());
   }
-
-  test::TempDir dir_;
-  std::vector<std::string> env_;
 };
 
 TEST_F(CliPurge, DryRunReportsThenDeleteRemovesOnlyUnreferencedOldBlobs) {

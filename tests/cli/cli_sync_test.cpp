@@ -4,6 +4,7 @@
 
 #include <regex>
 
+#include "support/cli_fixture.h"
 #include "support/test_support.h"
 
 namespace dm {
@@ -11,35 +12,15 @@ namespace {
 
 namespace fs = std::filesystem;
 
-class CliSync : public ::testing::Test {
+class CliSync : public test::CliTest {
  protected:
   void SetUp() override {
-    env_ = {"DATAMON_GLOBAL_CONFIG=file://" + (dir_ / "store/config").string(),
-            "DATAMON_CONFIG=" + (dir_ / "none.yaml").string(),
-            "DATAMON_CONTEXT=",
-            "DATAMON_LOGLEVEL=",
-            "DATAMON_NAME=Test User",
-            "DATAMON_EMAIL=test@example.com",
-            "HOME=" + dir_.path().string()};
-    test::write_file(dir_ / "none.yaml", "");
-    ok({"context", "create", "--blob", "b", "--meta", "m", "--vmeta", "v", "--wal", "w", "--read-log", "r"});
-    ok({"repo", "create", "--repo", "demo", "--description", "demo repo"});
+    CliTest::SetUp();
+    create_context();
+    create_repo("demo", "demo repo");
   }
 
-  test::RunResult dm(const std::vector<std::string>& args) { return test::datamon(args, env_); }
-  std::string ok(const std::vector<std::string>& args) {
-    auto r = dm(args);
-    EXPECT_EQ(r.exit_code, 0) << r.err;
-    return r.out;
-  }
-  std::string upload(const fs::path& src, const std::string& repo = "demo") {
-    const auto out =
-        ok({"bundle", "upload", "--path", src.string(), "--repo", repo, "--message", "m", "--format", "{{.BundleID}}"});
-    return out.substr(0, out.size() - 1);
-  }
-
-  test::TempDir dir_;
-  std::vector<std::string> env_;
+  std::string upload(const fs::path& src, const std::string& repo = "demo") { return upload_id(src, repo); }
 };
 
 TEST_F(CliSync, DiffThenUpdateMakeTheFolderEqual) {

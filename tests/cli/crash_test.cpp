@@ -1,7 +1,6 @@
 // kill -9 at random points (seeded) of `bundle upload` and `bundle download`, many times: the
 // store never offers a half-written bundle or label, every committed bundle downloads
 // byte-exact, a re-run finishes, and a killed download never leaves a torn file in place.
-#include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -13,6 +12,7 @@
 
 #include "common/model/documents.h"
 #include "common/model/paths.h"
+#include "support/cli_fixture.h"
 #include "support/kill_points.h"
 #include "support/test_support.h"
 
@@ -21,21 +21,14 @@ namespace {
 
 namespace fs = std::filesystem;
 
-class CrashSafety : public ::testing::Test {
+class CrashSafety : public test::CliTest {
  protected:
   void SetUp() override {
-    env_ = {"DATAMON_GLOBAL_CONFIG=file://" + (dir_ / "store/config").string(), "DATAMON_CONFIG=/dev/null",
-            "DATAMON_CONTEXT=dev"};
-    ASSERT_EQ(
-        test::datamon(
-            {"context", "create", "--blob", "b", "--meta", "m", "--vmeta", "v", "--wal", "w", "--read-log", "r"}, env_)
-            .exit_code,
-        0);
-    ASSERT_EQ(test::datamon({"repo", "create", "--repo", "r", "--description", "d"}, env_).exit_code, 0);
-    src_ = dir_ / "src";
-    for (int i = 0; i < 40; ++i)
-      test::write_file(src_ / fmt::format("d{}", i % 4) / fmt::format("f{}", i), test::random_bytes(1000 * i + 1, i));
-    test::write_file(src_ / "big", test::random_bytes(6 * 1024 * 1024 + 5, 77));
+    set_up_transfers({.files = 40,
+                      .folders = 4,
+                      .size_of = [](int i) { return static_cast<size_t>(1000 * i + 1); },
+                      .big_size = 6 * 1024 * 1024 + 5,
+                      .big_seed = 77});
   }
 
   std::chrono::microseconds clean_run_time(const std::vector<std::string>& args) {
@@ -66,10 +59,6 @@ class CrashSafety : public ::testing::Test {
       ASSERT_TRUE(fs::exists(meta / d.id / "bundle.yaml")) << "label " << d.name << " points at an uncommitted bundle";
     }
   }
-
-  test::TempDir dir_;
-  fs::path src_;
-  std::vector<std::string> env_;
 };
 
 // Kills wanted mid-run, and the most runs spent getting them.

@@ -2,13 +2,13 @@
 // 14): `bundle upload` into a file:// store and `bundle download` into a folder are counted
 // under strace, and their fsync calls must not grow with the number of files. Counts, never
 // times: the number of calls does not depend on the machine's load.
-#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <fstream>
 #include <map>
 #include <sstream>
 
+#include "support/cli_fixture.h"
 #include "support/test_support.h"
 
 namespace dm {
@@ -38,21 +38,14 @@ std::map<std::string, long> syscall_counts(const fs::path& summary) {
   return counts;
 }
 
-class DurabilityBarrier : public ::testing::Test {
+class DurabilityBarrier : public test::CliTest {
  protected:
   void SetUp() override {
-    env_ = {"DATAMON_GLOBAL_CONFIG=file://" + (dir_ / "store/config").string(), "DATAMON_CONFIG=/dev/null",
-            "DATAMON_CONTEXT=dev"};
-    ASSERT_EQ(
-        test::datamon(
-            {"context", "create", "--blob", "b", "--meta", "m", "--vmeta", "v", "--wal", "w", "--read-log", "r"}, env_)
-            .exit_code,
-        0);
-    ASSERT_EQ(test::datamon({"repo", "create", "--repo", "r", "--description", "d"}, env_).exit_code, 0);
-    src_ = dir_ / "src";
-    for (int i = 0; i < kFiles; ++i)
-      test::write_file(src_ / fmt::format("d{}", i % 7) / fmt::format("f{}", i), test::random_bytes(3000 + i, i));
-    test::write_file(src_ / "big", test::random_bytes(5 * 1024 * 1024 + 3, 99));
+    set_up_transfers({.files = kFiles,
+                      .folders = 7,
+                      .size_of = [](int i) { return static_cast<size_t>(3000 + i); },
+                      .big_size = 5 * 1024 * 1024 + 3,
+                      .big_seed = 99});
   }
 
   // Runs datamon `args` under `strace -f -c` for the sync calls; returns their counts.
@@ -65,10 +58,6 @@ class DurabilityBarrier : public ::testing::Test {
     EXPECT_EQ(r.exit_code, 0) << r.err;
     return syscall_counts(summary);
   }
-
-  test::TempDir dir_;
-  fs::path src_;
-  std::vector<std::string> env_;
 };
 
 TEST_F(DurabilityBarrier, UploadAndDownloadSyncOnceNotPerFile) {

@@ -10,6 +10,7 @@
 #include "common/cafs/writer.h"
 #include "common/store/local_store.h"
 #include "common/util/error.h"
+#include "support/expect_error.h"
 #include "support/test_support.h"
 
 namespace dm::cafs {
@@ -116,13 +117,7 @@ TEST(Cafs, CorruptLeafIsCaughtAndNamed) {
   auto bad = blobs.get(keys[1].hex());
   bad[10] ^= 1;
   blobs.put(keys[1].hex(), bad, store::PutMode::Overwrite);
-  try {
-    reader.fetch_leaf(keys, 1);
-    FAIL() << "corruption not detected";
-  } catch (const Error& e) {
-    EXPECT_EQ(e.kind(), ErrorKind::Corrupt);
-    EXPECT_NE(std::string(e.what()).find(keys[1].hex()), std::string::npos) << e.what();
-  }
+  test::expect_error([&] { reader.fetch_leaf(keys, 1); }, ErrorKind::Corrupt, {keys[1].hex()});
   Reader unverified(blobs, kLeaf, false, /*verify=*/false);
   EXPECT_EQ(unverified.fetch_leaf(keys, 1), bad);
 }
@@ -136,13 +131,7 @@ TEST(Cafs, MissingLeafIsNotFoundAndNamed) {
   Reader reader(blobs, kLeaf, false);
   const auto keys = reader.leaf_keys(put.root);
   blobs.remove(keys[0].hex());
-  try {
-    reader.fetch_leaf(keys, 0);
-    FAIL();
-  } catch (const Error& e) {
-    EXPECT_EQ(e.kind(), ErrorKind::NotFound);
-    EXPECT_NE(std::string(e.what()).find(keys[0].hex()), std::string::npos);
-  }
+  test::expect_error([&] { reader.fetch_leaf(keys, 0); }, ErrorKind::NotFound, {keys[0].hex()});
 }
 
 TEST(Cafs, RootBlobForAnotherFileIsRejected) {

@@ -13,6 +13,7 @@
 #include "common/transfer/download.h"
 #include "common/transfer/upload.h"
 #include "common/util/error.h"
+#include "support/expect_error.h"
 #include "support/test_support.h"
 
 namespace dm {
@@ -140,13 +141,7 @@ TEST_F(FolderDiff, RepoDeleteRemovesMetadataAndNoBlob) {
   const auto b = catalog_.get_bundle("other", kept);
   transfer::download_bundle(b, catalog_.get_entries("other", b), blobs_, dir_ / "out", quiet());
   EXPECT_EQ(test::tree_contents(dir_ / "out", {".datamon"}), test::tree_contents(src));
-  try {
-    model::delete_repo(catalog_, "repo");
-    ADD_FAILURE() << "deleting a missing repo succeeded";
-  } catch (const Error& e) {
-    EXPECT_EQ(e.kind(), ErrorKind::NotFound);
-    EXPECT_NE(std::string(e.what()).find("'repo'"), std::string::npos) << e.what();
-  }
+  test::expect_error([&] { model::delete_repo(catalog_, "repo"); }, ErrorKind::NotFound, {"'repo'"});
 }
 
 }  // namespace

@@ -71,18 +71,6 @@ class HostileStore : public ::testing::Test {
     transfer::download_bundle(b, catalog_.get_entries("repo", b), blobs_, where, o);
   }
 
-  // The message of the dm::Error `fn` throws (a failure when it throws none).
-  template <typename Fn>
-  std::string error_of(Fn fn) {
-    try {
-      fn();
-    } catch (const Error& e) {
-      return e.what();
-    }
-    ADD_FAILURE() << "no error";
-    return {};
-  }
-
   test::TempDir dir_;
   store::LocalStore meta_, vmeta_, blobs_;
   model::Catalog catalog_;
@@ -99,7 +87,7 @@ TEST_F(HostileStore, LeafThatIsASymlinkOutsideTheStoreIsNotRead) {
   fs::remove(leaf);
   fs::create_symlink(dir_ / "outside", leaf);
   for (const bool verify : {true, false}) {
-    const auto err = error_of([&] { download(id, dir_ / fmt::format("out{}", verify), verify); });
+    const auto err = test::error_message([&] { download(id, dir_ / fmt::format("out{}", verify), verify); });
     EXPECT_NE(err.find(leaf.filename().string() + " is not a regular file"), std::string::npos) << err;
     EXPECT_FALSE(fs::exists(dir_ / fmt::format("out{}", verify) / "file"));
   }
@@ -111,11 +99,11 @@ TEST_F(HostileStore, LeafThatIsAFifoOrADeviceFailsInsteadOfHanging) {
   const auto& leaf = bundle.leaf;
   fs::remove(leaf);
   ASSERT_EQ(::mkfifo(leaf.c_str(), 0644), 0);
-  auto err = error_of([&] { download(id, dir_ / "out-fifo"); });
+  auto err = test::error_message([&] { download(id, dir_ / "out-fifo"); });
   EXPECT_NE(err.find(leaf.filename().string() + " is not a regular file"), std::string::npos) << err;
   fs::remove(leaf);
   ASSERT_EQ(::mknod(leaf.c_str(), S_IFCHR | 0644, makedev(1, 5)), 0);  // /dev/zero's numbers
-  err = error_of([&] { download(id, dir_ / "out-dev", false); });
+  err = test::error_message([&] { download(id, dir_ / "out-dev", false); });
   EXPECT_NE(err.find(leaf.filename().string() + " is not a regular file"), std::string::npos) << err;
 }
 
@@ -125,7 +113,7 @@ TEST_F(HostileStore, LeafLongerThanTheLeafSizeIsRefusedBeforeItIsRead) {
   const auto& leaf = bundle.leaf;
   // A sparse file far longer than any leaf: reading it whole would exhaust memory.
   ASSERT_EQ(::truncate(leaf.c_str(), off_t{64} << 30), 0);
-  const auto err = error_of([&] { download(id, dir_ / "out", false); });
+  const auto err = test::error_message([&] { download(id, dir_ / "out", false); });
   EXPECT_NE(err.find("is larger than"), std::string::npos) << err;
 }
 
@@ -135,7 +123,7 @@ TEST_F(HostileStore, BundleDescriptorThatIsASymlinkIsNotRead) {
   test::write_file(dir_ / "outside.yaml", test::read_file(descriptor));
   fs::remove(descriptor);
   fs::create_symlink(dir_ / "outside.yaml", descriptor);
-  const auto err = error_of([&] { catalog_.get_bundle("repo", id); });
+  const auto err = test::error_message([&] { catalog_.get_bundle("repo", id); });
   EXPECT_NE(err.find("bundle.yaml is not a regular file"), std::string::npos) << err;
 }
 
@@ -147,7 +135,7 @@ TEST_F(HostileStore, ForceDestDoesNotWriteThroughAFolderSymlink) {
   fs::create_directories(dir_ / "outside");
   fs::create_directories(dir_ / "dest");
   fs::create_directory_symlink(dir_ / "outside", dir_ / "dest" / "sub");
-  const auto err = error_of([&] { download(id, dir_ / "dest"); });
+  const auto err = test::error_message([&] { download(id, dir_ / "dest"); });
   EXPECT_NE(err.find("dest/sub' is a symlink; refusing to follow it"), std::string::npos) << err;
   EXPECT_FALSE(fs::exists(dir_ / "outside" / "file"));
 }
@@ -158,7 +146,7 @@ TEST_F(HostileStore, ADotDatamonSymlinkIsNotFollowedNorItsTmpDeleted) {
   test::write_file(dir_ / "outside" / "tmp" / "precious", "not the download's");
   fs::create_directories(dir_ / "dest");
   fs::create_directory_symlink(dir_ / "outside", dir_ / "dest" / ".datamon");
-  const auto err = error_of([&] { download(id, dir_ / "dest"); });
+  const auto err = test::error_message([&] { download(id, dir_ / "dest"); });
   EXPECT_NE(err.find("dest/.datamon' is a symlink; refusing to follow it"), std::string::npos) << err;
   EXPECT_EQ(test::read_file(dir_ / "outside" / "tmp" / "precious"), "not the download's");
   EXPECT_FALSE(fs::exists(dir_ / "outside" / (id + ".yaml")));
@@ -175,7 +163,7 @@ TEST_F(HostileStore, TwoEntriesWithTheSameNameAreRefusedNamingBoth) {
   ASSERT_EQ(entries.size(), 2u);
   entries[1].name = "/a";  // the same file once the leading '/' is stripped
   meta_.put(model::index_path("repo", id, 0), model::to_yaml(entries), store::PutMode::Overwrite);
-  const auto err = error_of([&] { download(id, dir_ / "out"); });
+  const auto err = test::error_message([&] { download(id, dir_ / "out"); });
   EXPECT_NE(err.find("two entries for 'a': 'a' and '/a'"), std::string::npos) << err;
   EXPECT_FALSE(fs::exists(dir_ / "out" / "a"));
 }
@@ -186,7 +174,7 @@ TEST_F(HostileStore, BundleIdIsCheckedAgainstTheKeyItWasReadFrom) {
   auto b = catalog_.get_bundle("repo", id);
   b.id = "../../escape";  // would name the .datamon copy dest/.datamon/../../escape.yaml
   meta_.put(model::bundle_path("repo", id), model::to_yaml(b), store::PutMode::Overwrite);
-  const auto err = error_of([&] { download(id, dir_ / "out"); });
+  const auto err = test::error_message([&] { download(id, dir_ / "out"); });
   EXPECT_NE(err.find(model::bundle_path("repo", id) + " names id '../../escape'"), std::string::npos) << err;
   EXPECT_FALSE(fs::exists(dir_ / "escape.yaml"));
 }
@@ -198,7 +186,7 @@ TEST_F(HostileStore, LabelNamingAnInvalidBundleIdIsRefused) {
   l.name = "v1";
   l.id = "../../x";
   vmeta_.put(model::label_path("repo", "v1"), model::to_yaml(l), store::PutMode::Overwrite);
-  const auto err = error_of([&] { catalog_.resolve_bundle("repo", "", "v1"); });
+  const auto err = test::error_message([&] { catalog_.resolve_bundle("repo", "", "v1"); });
   EXPECT_NE(err.find("names bundle '../../x'"), std::string::npos) << err;
 }
 
@@ -218,7 +206,7 @@ TEST_F(HostileStore, RepoNameGoWouldRefuseIsRefusedEvenWhenTheStoreHasIt) {
   for (const auto& fn : std::vector<std::function<void()>>{[&] { catalog_.require_repo("x,allow_other"); },
                                                            [&] { catalog_.resolve_bundle("x,allow_other", "", ""); },
                                                            [&] { catalog_.get_repo("x,allow_other"); }}) {
-    const auto err = error_of(fn);
+    const auto err = test::error_message(fn);
     EXPECT_NE(err.find("repo name 'x,allow_other' is invalid"), std::string::npos) << err;
   }
 }
@@ -246,7 +234,7 @@ TEST_F(HostileStore, NameFilterIsGoSyntaxAndSurvivesAVeryLongEntryName) {
 TEST_F(HostileStore, InvalidNameFilterIsNamed) {
   test::write_file(dir_ / "src" / "a", "a");
   const auto id = upload(dir_ / "src");
-  const auto err = error_of([&] { download(id, dir_ / "out", true, "(unclosed"); });
+  const auto err = test::error_message([&] { download(id, dir_ / "out", true, "(unclosed"); });
   EXPECT_NE(err.find("--name-filter '(unclosed' is not a valid regex"), std::string::npos) << err;
 }
 
@@ -258,7 +246,7 @@ TEST_F(HostileStore, ANameComponentNoFileSystemTakesIsRefusedBeforeWriting) {
   auto entries = catalog_.get_entries("repo", b);
   entries[1].name = "dir/" + std::string(300, 'n');
   meta_.put(model::index_path("repo", id, 0), model::to_yaml(entries), store::PutMode::Overwrite);
-  const auto err = error_of([&] { download(id, dir_ / "out"); });
+  const auto err = test::error_message([&] { download(id, dir_ / "out"); });
   EXPECT_NE(err.find("with a name component over 255 bytes"), std::string::npos) << err;
   EXPECT_FALSE(fs::exists(dir_ / "out" / "a"));
 }
@@ -269,7 +257,7 @@ TEST_F(HostileStore, AFailedDownloadLeavesAMarkerUntilADownloadFinishes) {
   const auto& leaf = bundle.leaf;
   const auto good = test::read_file(leaf);
   test::write_file(leaf, "tampered");
-  EXPECT_FALSE(error_of([&] { download(id, dir_ / "out"); }).empty());
+  EXPECT_FALSE(test::error_message([&] { download(id, dir_ / "out"); }).empty());
   EXPECT_EQ(test::read_file(dir_ / "out" / ".datamon" / "incomplete"), id + "\n");
   test::write_file(leaf, good);
   download(id, dir_ / "out");

@@ -7,6 +7,7 @@
 
 #include "common/template/go_fmt.h"
 #include "common/util/error.h"
+#include "support/expect_error.h"
 
 namespace dm::tmpl {
 namespace {
@@ -16,13 +17,7 @@ std::string run(const std::string& text, const Value& dot = Value()) {
 }
 
 std::string error_of(const std::string& text, const Value& dot = Value()) {
-  try {
-    run(text, dot);
-  } catch (const Error& e) {
-    EXPECT_EQ(e.kind(), ErrorKind::InvalidArgument);
-    return e.what();
-  }
-  return "no error";
+  return test::expect_error([&] { run(text, dot); }, ErrorKind::InvalidArgument);
 }
 
 Value contributor(const std::string& name, const std::string& email) {

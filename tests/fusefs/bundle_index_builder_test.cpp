@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "common/util/error.h"
+#include "support/expect_error.h"
 
 namespace dm::fusefs {
 namespace {
@@ -15,15 +16,6 @@ model::BundleEntry entry(const std::string& name, uint64_t size, std::string has
   e.name = name;
   e.size = size;
   return e;
-}
-
-std::string error_of(const std::function<void()>& fn) {
-  try {
-    fn();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "no error";
 }
 
 std::vector<std::string> listing(const BundleIndex& index, Inode dir) {
@@ -67,7 +59,7 @@ TEST(BundleIndexBuilder, FileByFileGivesTheTableOfAllEntriesAtOnce) {
 }
 
 TEST(BundleIndexBuilder, ADuplicateInTwoFilesNamesTheBundleAndBothFiles) {
-  const auto msg = error_of([] {
+  const auto msg = test::error_message([] {
     BundleIndexBuilder b("B7", {});
     b.add({entry("x/a", 1), entry("x/b", 1)}, "mem://meta/bundle-files-0.yaml");
     b.add({entry("x/c", 1), entry("x/a", 2)}, "mem://meta/bundle-files-1.yaml");
@@ -79,7 +71,7 @@ TEST(BundleIndexBuilder, ADuplicateInTwoFilesNamesTheBundleAndBothFiles) {
 }
 
 TEST(BundleIndexBuilder, AFileThatIsADirectoryInAnotherFileNamesBoth) {
-  const auto msg = error_of([] {
+  const auto msg = test::error_message([] {
     BundleIndexBuilder b("B8", {});
     b.add({entry("p/q/r", 1)}, "idx-0");
     b.add({entry("p/q", 1)}, "idx-1");
@@ -90,14 +82,14 @@ TEST(BundleIndexBuilder, AFileThatIsADirectoryInAnotherFileNamesBoth) {
 }
 
 TEST(BundleIndexBuilder, BadEntriesNameTheirIndexFile) {
-  const auto hash = error_of([] {
+  const auto hash = test::error_message([] {
     BundleIndexBuilder b("B9", {});
     b.add({entry("ok", 1)}, "idx-0");
     b.add({entry("bad", 1, "0123")}, "idx-1");
   });
   EXPECT_NE(hash.find("B9"), std::string::npos) << hash;
   EXPECT_NE(hash.find("'bad' has a malformed hash (index file idx-1)"), std::string::npos) << hash;
-  const auto name = error_of([] {
+  const auto name = test::error_message([] {
     BundleIndexBuilder b("B10", {});
     b.add({entry("../escape", 1)}, "idx-5");
   });

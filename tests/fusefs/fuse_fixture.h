@@ -1,6 +1,5 @@
-// Shared by the fusefs tests: a file:// datamon context in a TempDir, bundles made with the
-// core (or object by object for the Go-layout and legacy cases), and real mounts of them run
-// as a child `datamon bundle mount` that is always unmounted in teardown.
+// Shared by the fusefs tests: real mounts of TestContext bundles run as a child `datamon bundle
+// mount` that is always unmounted in teardown, and the readers of what a mount serves.
 #pragma once
 
 #include <gtest/gtest.h>
@@ -14,32 +13,10 @@
 #include <string>
 #include <vector>
 
-#include "common/config/context.h"
-#include "common/model/documents.h"
+#include "support/test_context.h"
 #include "support/test_support.h"
 
 namespace dm::test {
-
-// A file:// config bucket with context "dev" and repo "repo".
-class TestContext {
- public:
-  TestContext();
-  const std::filesystem::path& root() const { return dir_.path(); }
-  std::filesystem::path blob_dir() const { return dir_ / "dev-blob"; }
-  config::ContextStores& stores() { return stores_; }
-  std::vector<std::string> env() const;  // DATAMON_GLOBAL_CONFIG / DATAMON_CONTEXT for the CLI
-
-  // Uploads the folder with the core; returns the bundle id.
-  std::string upload(const std::filesystem::path& folder);
-  // Writes a bundle object by object: blobs for each (name, content), index files holding
-  // `per_file` entries each in the given order, then bundle.yaml. Names are used verbatim.
-  std::string write_bundle_by_hand(const std::vector<std::pair<std::string, std::string>>& files, uint32_t leaf_size,
-                                   uint64_t version, size_t per_file);
-
- private:
-  TempDir dir_;
-  config::ContextStores stores_;
-};
 
 struct MountInfo {
   std::string type;

@@ -5,6 +5,7 @@
 #include "common/util/error.h"
 #include "pgmover/data_dir.h"
 #include "pgmover/layout_manifest.h"
+#include "support/expect_error.h"
 
 namespace dm::pgmover {
 namespace {
@@ -60,12 +61,7 @@ TEST(PgLayoutManifest, RoundTripsAndRejectsGarbage) {
   m.symlinks = {{"link", "postgresql.conf"}};
   m.omitted_wal = {"000000010000000000000004"};
   EXPECT_EQ(parse_layout(to_json(m), "bundle 'x'"), m);
-  try {
-    parse_layout("{\"format\": 1}", "bundle 'x'");
-    FAIL() << "expected an error";
-  } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find("bundle 'x'"), std::string::npos) << e.what();
-  }
+  test::expect_error([] { parse_layout("{\"format\": 1}", "bundle 'x'"); }, ErrorKind::Corrupt, {"bundle 'x'"});
   EXPECT_THROW(parse_layout("{\"format\": 9, \"pg_version\": \"15\", \"directories\": [], \"symlinks\": []}", "b"),
                Error);
 }

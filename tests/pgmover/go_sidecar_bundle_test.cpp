@@ -3,7 +3,6 @@
 // no layout manifest. `datamon pg restore` must bring one back to a server that starts with the
 // same data, and our commits must carry what the Go sidecar checks (pg_version) and needs.
 #include <gtest/gtest.h>
-#include <pwd.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -19,60 +18,17 @@ void expect_ok(const RunResult& r, const std::string& what) {
   ASSERT_EQ(r.exit_code, 0) << what << "\nstdout: " << r.out << "\nstderr: " << r.err;
 }
 
-void give_to_postgres(const fs::path& root) {
-  const auto* pw = ::getpwnam("postgres");
-  ASSERT_NE(pw, nullptr);
-  ASSERT_EQ(::lchown(root.c_str(), pw->pw_uid, pw->pw_gid), 0);
-  for (const auto& e : fs::recursive_directory_iterator(root)) {
-    ASSERT_EQ(::lchown(e.path().c_str(), pw->pw_uid, pw->pw_gid), 0) << e.path();
-  }
-}
-
-// pg_ctl start as the Go sidecar runs it, on a Unix socket in /tmp only.
-// The server log goes to `logs`, a folder of the postgres user (the scratch root is not).
-void go_style_start(const fs::path& pgdata, int port, const fs::path& logs) {
-  fs::create_directories(logs);
-  give_to_postgres(logs);
-  const auto log = (logs / (pgdata.filename().string() + ".log")).string();
-  const auto r = Harness::as_postgres(
-      "pg_ctl", {"-D", pgdata.string(), "-o", "-p " + std::to_string(port) + " -k /tmp -c listen_addresses=''", "-l",
-                 log, "-w", "-t", "120", "start"});
-  ASSERT_EQ(r.exit_code, 0) << "pg_ctl start: " << r.out << r.err << "\nserver log: " << read_file(log);
-}
-
-std::string upload_as_go(const Harness& h, const fs::path& dir) {
-  const auto r = h.dm({"bundle", "upload", "--path", dir.string(), "--repo", "pg", "--message", "go sidecar",
-                       "--format", "{{.BundleID}}"});
-  EXPECT_EQ(r.exit_code, 0) << r.err;
-  return r.out.substr(0, r.out.find('\n'));
-}
-
 TEST(GoPgSidecar, ItsBundleRestoresAndStartsAndOursCarriesPgVersion) {
-  const int kPortGo = free_port();
   const int kPortRestored = free_port();
   const int kPortGoReadsOurs = free_port();
   Harness h;
   const auto go = h.dir("go"), restored = h.dir("restored"), go_reads_ours = h.dir("go-reads-ours");
   ServerGuard guard_go(go), guard_restored(restored), guard_ours(go_reads_ours);
 
-  // What the Go sidecar does with no source: initdb, pg_version, start, (the app writes), then
-  // after VACUUM and CHECKPOINT an immediate stop, and `datamon bundle upload` of the folder.
-  fs::create_directory(go);
-  give_to_postgres(go);
-  ::chmod(go.c_str(), 0750);
-  expect_ok(Harness::as_postgres("initdb", {"--no-locale", "--encoding", "UTF8", "-D", go.string(), "-U", "postgres"}),
-            "initdb");
-  write_file(go / pgmover::kGoVersionFile, "15.5\n");
-  give_to_postgres(go);
-  go_style_start(go, kPortGo, h.dir("logs"));
-  Harness::sql(kPortGo, "CREATE TABLE t AS SELECT g AS id, md5(g::text) AS h FROM generate_series(1, 20000) g");
-  Harness::sql(kPortGo, "CREATE INDEX ON t (h)");
-  Harness::sql(kPortGo, "VACUUM");
-  const auto dump = Harness::dumpall(kPortGo);
-  Harness::sql(kPortGo, "CHECKPOINT");
-  expect_ok(Harness::as_postgres("pg_ctl", {"-D", go.string(), "-m", "immediate", "-w", "stop"}), "immediate stop");
-  ASSERT_EQ(controldata_state(go), "in production");  // a crash stop: recovery runs at the next start
-  write_file(go / "postmaster.pid", "99999\n");       // what a killed server would leave; never restored
+  const auto dump = make_go_cluster(h, go, "15.5", kBin, [](int port) {
+    Harness::sql(port, "CREATE TABLE t AS SELECT g AS id, md5(g::text) AS h FROM generate_series(1, 20000) g");
+    Harness::sql(port, "CREATE INDEX ON t (h)");
+  });
   const auto go_bundle = upload_as_go(h, go);
   ASSERT_FALSE(go_bundle.empty());
   const auto listing = h.dm({"bundle", "list", "files", "--repo", "pg", "--bundle", go_bundle});

@@ -1,6 +1,7 @@
 #include "pgmover/pg_harness.h"
 
 #include <netinet/in.h>
+#include <pwd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -8,6 +9,8 @@
 #include <atomic>
 #include <sstream>
 #include <stdexcept>
+
+#include "pgmover/layout_manifest.h"
 
 namespace fs = std::filesystem;
 
@@ -28,8 +31,9 @@ RunResult Harness::dm(std::vector<std::string> args) const {
   return datamon(args, {"DATAMON_NAME=pgmover-test", "DATAMON_EMAIL=test@example.com"});
 }
 
-RunResult Harness::as_postgres(const std::string& program, const std::vector<std::string>& args) {
-  std::vector<std::string> argv{"/usr/sbin/runuser", "-u", "postgres", "--", kBin + "/" + program};
+RunResult Harness::as_postgres(const std::string& program, const std::vector<std::string>& args,
+                               const std::string& bindir) {
+  std::vector<std::string> argv{"/usr/sbin/runuser", "-u", "postgres", "--", bindir + "/" + program};
   argv.insert(argv.end(), args.begin(), args.end());
   return run(argv, {"LC_ALL=C", "PGCONNECT_TIMEOUT=10"});
 }
@@ -124,13 +128,85 @@ std::map<std::string, std::string> shape(const fs::path& pgdata) {
   return out;
 }
 
-std::string controldata_state(const fs::path& pgdata) {
-  const auto r = run({kBin + "/pg_controldata", "-D", pgdata.string()}, {"LC_ALL=C"});
+std::string controldata_state(const fs::path& pgdata, const std::string& bindir) {
+  const auto r = run({bindir + "/pg_controldata", "-D", pgdata.string()}, {"LC_ALL=C"});
   const std::string key = "Database cluster state:";
   const auto at = r.out.find(key);
   if (at == std::string::npos) return "(unknown)";
   auto v = r.out.substr(at + key.size(), r.out.find('\n', at) - at - key.size());
   return v.substr(v.find_first_not_of(' '));
+}
+
+namespace {
+
+void require_ok(const RunResult& r, const std::string& what) {
+  if (r.exit_code != 0) throw std::runtime_error(what + " failed: " + r.out + r.err);
+}
+
+}  // namespace
+
+void give_to_postgres(const fs::path& root) {
+  const auto* pw = ::getpwnam("postgres");
+  if (pw == nullptr) throw std::runtime_error("no postgres user");
+  if (::lchown(root.c_str(), pw->pw_uid, pw->pw_gid) != 0) throw std::runtime_error("cannot chown " + root.string());
+  for (const auto& e : fs::recursive_directory_iterator(root)) {
+    if (::lchown(e.path().c_str(), pw->pw_uid, pw->pw_gid) != 0)
+      throw std::runtime_error("cannot chown " + e.path().string());
+  }
+}
+
+void go_style_start(const fs::path& pgdata, int port, const fs::path& logs, const std::string& bindir) {
+  fs::create_directories(logs);
+  give_to_postgres(logs);
+  const auto log = (logs / (pgdata.filename().string() + ".log")).string();
+  const auto r = Harness::as_postgres(
+      "pg_ctl",
+      {"-D", pgdata.string(), "-o", "-p " + std::to_string(port) + " -k /tmp -c listen_addresses=''", "-l", log, "-w",
+       "-t", "120", "start"},
+      bindir);
+  if (r.exit_code != 0) {
+    std::string server_log;
+    try {
+      server_log = read_file(log);
+    } catch (const std::exception& e) {
+      server_log = e.what();
+    }
+    throw std::runtime_error("pg_ctl start: " + r.out + r.err + "\nserver log: " + server_log);
+  }
+}
+
+std::string make_go_cluster(const Harness& h, const fs::path& pgdata, const std::string& go_version,
+                            const std::string& bindir, const std::function<void(int port)>& fill) {
+  // What the Go sidecar does with no source: initdb, pg_version, start, (the app writes), then
+  // after VACUUM and CHECKPOINT an immediate stop; the upload comes after.
+  fs::create_directory(pgdata);
+  give_to_postgres(pgdata);
+  ::chmod(pgdata.c_str(), 0750);
+  require_ok(Harness::as_postgres(
+                 "initdb", {"--no-locale", "--encoding", "UTF8", "-D", pgdata.string(), "-U", "postgres"}, bindir),
+             "initdb");
+  write_file(pgdata / pgmover::kGoVersionFile, go_version + "\n");
+  give_to_postgres(pgdata);
+  const int port = free_port();
+  go_style_start(pgdata, port, h.dir("logs"), bindir);
+  fill(port);
+  Harness::sql(port, "VACUUM");
+  const auto dump = Harness::dumpall(port);
+  Harness::sql(port, "CHECKPOINT");
+  require_ok(Harness::as_postgres("pg_ctl", {"-D", pgdata.string(), "-m", "immediate", "-w", "stop"}, bindir),
+             "immediate stop");
+  if (controldata_state(pgdata, bindir) != "in production")  // a crash stop: recovery runs at the next start
+    throw std::runtime_error("the Go-style cluster is '" + controldata_state(pgdata, bindir) +
+                             "' after an immediate stop");
+  write_file(pgdata / "postmaster.pid", "99999\n");  // what a killed server would leave; never restored
+  return dump;
+}
+
+std::string upload_as_go(const Harness& h, const fs::path& dir) {
+  const auto r = h.dm({"bundle", "upload", "--path", dir.string(), "--repo", "pg", "--message", "go sidecar",
+                       "--format", "{{.BundleID}}"});
+  require_ok(r, "bundle upload");
+  return r.out.substr(0, r.out.find('\n'));
 }
 
 }  // namespace dm::test::pg

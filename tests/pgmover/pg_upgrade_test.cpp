@@ -7,6 +7,7 @@
 
 #include <sstream>
 
+#include "pgmover/layout_manifest.h"
 #include "pgmover/pg_harness.h"
 
 namespace fs = std::filesystem;
@@ -47,6 +48,18 @@ void expect_same_data(const std::string& got, const std::string& want, const std
   ADD_FAILURE() << "pg_dumpall differs; see /tmp/pgmover-" << name << ".{got,want}.sql";
 }
 
+// Starts the PostgreSQL 15 cluster in `pgdata` and checks that it holds the data of `dump13`.
+void expect_data_under_15(const Harness& h, const fs::path& pgdata, const std::string& dump13,
+                          const std::string& name) {
+  EXPECT_EQ(read_file(pgdata / "PG_VERSION"), "15\n");
+  const int port = free_port();
+  ServerGuard guard(pgdata);
+  expect_ok(h.dm({"pg", "start", "--pgdata", pgdata.string(), "--port", std::to_string(port)}), "pg start 15");
+  EXPECT_EQ(Harness::sql(port, "SHOW server_version_num").substr(0, 2), "15");
+  expect_same_data(Harness::dumpall(port), dump13, name);
+  expect_ok(h.dm({"pg", "stop", "--pgdata", pgdata.string()}), "pg stop 15");
+}
+
 class PgUpgrade : public ::testing::Test {
  protected:
   // A PostgreSQL 13 cluster with tables, an index, a view, a second database and a role,
@@ -77,15 +90,8 @@ class PgUpgrade : public ::testing::Test {
               "pg commit 13");
   }
 
-  // Starts the PostgreSQL 15 cluster in `pgdata` and checks that it holds the 13 cluster's data.
   void expect_upgraded_data(const fs::path& pgdata, const std::string& name) {
-    EXPECT_EQ(read_file(pgdata / "PG_VERSION"), "15\n");
-    const int port = free_port();
-    ServerGuard guard(pgdata);
-    expect_ok(h_.dm({"pg", "start", "--pgdata", pgdata.string(), "--port", std::to_string(port)}), "pg start 15");
-    EXPECT_EQ(Harness::sql(port, "SHOW server_version_num").substr(0, 2), "15");
-    expect_same_data(Harness::dumpall(port), dump13_, name);
-    expect_ok(h_.dm({"pg", "stop", "--pgdata", pgdata.string()}), "pg stop 15");
+    expect_data_under_15(h_, pgdata, dump13_, name);
   }
 
   Harness h_;
@@ -145,6 +151,37 @@ TEST_F(PgUpgrade, PgSidecarUpgradeKeyServesThe13ClusterAs15AndCommitsIt) {
   const auto back = h_.dir("back");
   expect_ok(h_.dm({"pg", "restore", "--pgdata", back.string(), "--repo", "pg", "--label", "upgraded"}), "pg restore");
   expect_upgraded_data(back, "upgrade-sidecar-committed");
+}
+
+// A bundle the Go pg sidecar made of a PostgreSQL 13 cluster: the data directory as an
+// immediate stop left it (in production, a stale postmaster.pid), its pg_version file and no
+// layout manifest. `pg restore --upgrade` brings it to 15 with its data: the old server has to
+// recover it first, since pg_upgrade refuses a cluster that was not shut down cleanly.
+TEST(PgUpgradeGoBundle, RestoreWithUpgradeBringsAGoSidecar13BundleTo15WithItsData) {
+  ASSERT_TRUE(fs::exists(kOldBin + "/postgres")) << "PostgreSQL 13 is not installed: run scripts/install-deps.sh";
+  Harness h;
+  const auto go = h.dir("go13"), target = h.dir("restored");
+  ServerGuard guard_go(go);
+  const auto dump13 = make_go_cluster(h, go, "13.16", kOldBin, [](int port) {
+    ASSERT_EQ(Harness::sql(port, "SHOW server_version_num").substr(0, 2), "13");
+    Harness::sql(port,
+                 "CREATE TABLE t AS SELECT g AS id, md5(g::text) AS h FROM generate_series(1, 20000) g;"
+                 "CREATE INDEX t_h ON t (h);"
+                 "CREATE VIEW odd AS SELECT id FROM t WHERE id % 2 = 1;");
+  });
+  const auto bundle = upload_as_go(h, go);
+  ASSERT_FALSE(bundle.empty());
+  const auto listing = h.dm({"bundle", "list", "files", "--repo", "pg", "--bundle", bundle});
+  ASSERT_EQ(listing.out.find(pgmover::kLayoutEntryName), std::string::npos) << "a Go bundle has no manifest";
+  ASSERT_NE(listing.out.find("name:pg_version,"), std::string::npos) << listing.out;
+
+  const auto r = h.dm({"pg", "restore", "--pgdata", target.string(), "--repo", "pg", "--bundle", bundle, "--upgrade"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("Upgraded from PostgreSQL 13 to 15"), std::string::npos) << r.out;
+  EXPECT_FALSE(fs::exists(target / "postmaster.pid"));
+  EXPECT_FALSE(fs::exists(target.string() + ".datamon-upgrade-old"));
+  EXPECT_FALSE(fs::exists(target.string() + ".datamon-upgrade-new"));
+  expect_data_under_15(h, target, dump13, "upgrade-go-bundle");
 }
 
 }  // namespace

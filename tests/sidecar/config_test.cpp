@@ -9,6 +9,7 @@
 #include "sidecar/duration.h"
 #include "sidecar/fuse_config.h"
 #include "sidecar/pg_config.h"
+#include "support/expect_error.h"
 #include "support/test_support.h"
 
 namespace dm::sidecar {
@@ -23,15 +24,6 @@ config::EnvLookup env_of(std::map<std::string, std::string> vars) {
     if (it == vars.end()) return std::nullopt;
     return it->second;
   };
-}
-
-std::string error_of(const std::function<void()>& fn) {
-  try {
-    fn();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "(no error)";
 }
 
 // The example of format spec §9.4, verbatim.
@@ -64,9 +56,9 @@ TEST(Duration, AcceptsSecondsAndUnits) {
 }
 
 TEST(Duration, RejectsGarbageNamingTheSetting) {
-  EXPECT_THAT(error_of([] { parse_duration("5 minutes", "--timeout"); }), HasSubstr("--timeout"));
-  EXPECT_THAT(error_of([] { parse_duration("", "--grace"); }), HasSubstr("--grace"));
-  EXPECT_THAT(error_of([] { parse_duration("10d", "x"); }), HasSubstr("'10d'"));
+  EXPECT_THAT(test::error_message([] { parse_duration("5 minutes", "--timeout"); }), HasSubstr("--timeout"));
+  EXPECT_THAT(test::error_message([] { parse_duration("", "--grace"); }), HasSubstr("--grace"));
+  EXPECT_THAT(test::error_message([] { parse_duration("10d", "x"); }), HasSubstr("'10d'"));
 }
 
 TEST(FuseConfig, ReadsTheOldYamlAsItStands) {
@@ -123,11 +115,11 @@ TEST(FuseConfig, SourcesTakePrefetchAndPreloadFromTheFileOrTheEnvironment) {
   EXPECT_EQ(c.sources[1].preload, "data/*.parquet");
   auto load = [](const std::string& yaml) { load_fuse_config(yaml, "'f.yaml'", env_of({})); };
   EXPECT_THAT(
-      error_of([&] {
+      test::error_message([&] {
         load("bundles:\n  - name: in\n    srcPath: /m\n    srcRepo: r\n    srcLabel: l\n    srcPrefetch: many\n");
       }),
       HasSubstr("bundle 'in': srcPrefetch 'many' is not a number"));
-  EXPECT_THAT(error_of([&] {
+  EXPECT_THAT(test::error_message([&] {
                 load(
                     "bundles:\n  - name: out\n    destPath: /o\n    destRepo: r\n    destMessage: m\n"
                     "    srcPreload: x\n");
@@ -137,20 +129,21 @@ TEST(FuseConfig, SourcesTakePrefetchAndPreloadFromTheFileOrTheEnvironment) {
 
 TEST(FuseConfig, ValidationNamesTheBundleEntry) {
   auto load = [](const std::string& yaml) { load_fuse_config(yaml, "'f.yaml'", env_of({})); };
-  EXPECT_THAT(error_of([&] { load("bundles:\n  - name: both\n    srcRepo: r\n    destRepo: r\n"); }),
+  EXPECT_THAT(test::error_message([&] { load("bundles:\n  - name: both\n    srcRepo: r\n    destRepo: r\n"); }),
               HasSubstr("bundle 'both' is both a source"));
-  EXPECT_THAT(error_of([&] { load("bundles:\n  - name: in\n    srcPath: /m\n    srcRepo: r\n"); }),
+  EXPECT_THAT(test::error_message([&] { load("bundles:\n  - name: in\n    srcPath: /m\n    srcRepo: r\n"); }),
               HasSubstr("bundle 'in': give exactly one of srcLabel and srcBundle"));
-  EXPECT_THAT(error_of([&] {
+  EXPECT_THAT(test::error_message([&] {
                 load("bundles:\n  - name: in\n    srcPath: /m\n    srcRepo: r\n    srcLabel: a\n    srcBundle: b\n");
               }),
               HasSubstr("exactly one"));
-  EXPECT_THAT(error_of([&] { load("bundles:\n  - name: out\n    destPath: /o\n    destRepo: r\n"); }),
+  EXPECT_THAT(test::error_message([&] { load("bundles:\n  - name: out\n    destPath: /o\n    destRepo: r\n"); }),
               HasSubstr("bundle 'out': destMessage is required"));
-  EXPECT_THAT(error_of([&] { load("bundles: [1, 2]\n"); }), HasSubstr("'f.yaml'"));
-  EXPECT_THAT(error_of([&] { load("globalOpts: {sleepInsteadOfExit: maybe}\n"); }),
+  EXPECT_THAT(test::error_message([&] { load("bundles: [1, 2]\n"); }), HasSubstr("'f.yaml'"));
+  EXPECT_THAT(test::error_message([&] { load("globalOpts: {sleepInsteadOfExit: maybe}\n"); }),
               HasSubstr("GLOBALOPTS_SLEEPINSTEADOFEXIT"));
-  EXPECT_THAT(error_of([&] { load("bundles:\n  - name: a\n   bad indent: [\n"); }), HasSubstr("not valid YAML"));
+  EXPECT_THAT(test::error_message([&] { load("bundles:\n  - name: a\n   bad indent: [\n"); }),
+              HasSubstr("not valid YAML"));
 }
 
 TEST(FuseConfig, RefusesAnExistingBundleIdFile) {
@@ -160,7 +153,8 @@ TEST(FuseConfig, RefusesAnExistingBundleIdFile) {
       "bundles:\n  - name: out\n    destPath: /o\n    destRepo: r\n    destMessage: m\n"
       "    destBundleID: " +
       (dir / "bid.txt").string() + "\n";
-  EXPECT_THAT(error_of([&] { load_fuse_config(yaml, "'f.yaml'", env_of({})); }), HasSubstr("already exists"));
+  EXPECT_THAT(test::error_message([&] { load_fuse_config(yaml, "'f.yaml'", env_of({})); }),
+              HasSubstr("already exists"));
 }
 
 TEST(FuseConfig, ParamsComeFromFileOrDmFuseParams) {
@@ -173,8 +167,10 @@ TEST(FuseConfig, ParamsComeFromFileOrDmFuseParams) {
             kOldFuseYaml);
   EXPECT_EQ(read_fuse_params(std::nullopt, env_of({{"dm_fuse_params", kOldFuseYaml}}), origin), kOldFuseYaml);
   EXPECT_THAT(origin, HasSubstr("inline"));
-  EXPECT_THAT(error_of([&] { read_fuse_params(std::nullopt, env_of({}), origin); }), HasSubstr("dm_fuse_params"));
-  EXPECT_THAT(error_of([&] { read_fuse_params(dir / "nope.yaml", env_of({}), origin); }), HasSubstr("nope.yaml"));
+  EXPECT_THAT(test::error_message([&] { read_fuse_params(std::nullopt, env_of({}), origin); }),
+              HasSubstr("dm_fuse_params"));
+  EXPECT_THAT(test::error_message([&] { read_fuse_params(dir / "nope.yaml", env_of({}), origin); }),
+              HasSubstr("nope.yaml"));
 }
 
 TEST(PgConfig, OldDefaults) {
@@ -234,19 +230,22 @@ database:
 
 TEST(PgConfig, ValidationNamesTheDatabase) {
   auto load = [](std::map<std::string, std::string> env) { load_pg_config("", "(env)", env_of(std::move(env))); };
-  EXPECT_THAT(error_of([&] { load({{"SIDECAR_DATABASE_DESTREPO", "r"}}); }), HasSubstr("destRepo needs destMessage"));
-  EXPECT_THAT(error_of([&] {
+  EXPECT_THAT(test::error_message([&] {
+                load({{"SIDECAR_DATABASE_DESTREPO", "r"}});
+              }),
+              HasSubstr("destRepo needs destMessage"));
+  EXPECT_THAT(test::error_message([&] {
                 load({{"SIDECAR_DATABASE_SRCREPO", "r"},
                       {"SIDECAR_DATABASE_SRCBUNDLE", "b"},
                       {"SIDECAR_DATABASE_SRCLABEL", "l"}});
               }),
               HasSubstr("database 'db': give srcBundle or srcLabel, not both"));
-  EXPECT_THAT(error_of([&] {
+  EXPECT_THAT(test::error_message([&] {
                 load({{"SIDECAR_DATABASE_UPGRADE", "true"}});
               }),
               HasSubstr("database 'db': upgrade given without srcRepo"));
-  EXPECT_THAT(error_of([&] { load({{"SIDECAR_DATABASE_PGPORT", "54x"}}); }), HasSubstr("'54x'"));
-  EXPECT_THAT(error_of([&] { load({{"SIDECAR_DATABASE_NAME", "../x"}}); }), HasSubstr("'../x'"));
+  EXPECT_THAT(test::error_message([&] { load({{"SIDECAR_DATABASE_PGPORT", "54x"}}); }), HasSubstr("'54x'"));
+  EXPECT_THAT(test::error_message([&] { load({{"SIDECAR_DATABASE_NAME", "../x"}}); }), HasSubstr("'../x'"));
 }
 
 TEST(PgConfig, FileComesFromFlagOrSidecarConfig) {
@@ -256,7 +255,8 @@ TEST(PgConfig, FileComesFromFlagOrSidecarConfig) {
   EXPECT_EQ(read_pg_params(dir / "pg.yaml", env_of({}), origin), "database:\n  name: x\n");
   EXPECT_EQ(read_pg_params(std::nullopt, env_of({{"SIDECAR_CONFIG", (dir / "pg.yaml").string()}}), origin),
             "database:\n  name: x\n");
-  EXPECT_THAT(error_of([&] { read_pg_params(dir / "missing.yaml", env_of({}), origin); }), HasSubstr("missing.yaml"));
+  EXPECT_THAT(test::error_message([&] { read_pg_params(dir / "missing.yaml", env_of({}), origin); }),
+              HasSubstr("missing.yaml"));
 }
 
 }  // namespace

@@ -30,4 +30,16 @@ inline std::string expect_error(const std::function<void()>& fn, ErrorKind kind,
   return {};
 }
 
+// Runs `fn`; the message of the dm::Error it throws, whatever its kind, for a check of the message
+// alone. Records a test failure unless it throws one (then returns "").
+inline std::string error_message(const std::function<void()>& fn) {
+  try {
+    fn();
+  } catch (const Error& e) {
+    return e.what();
+  }
+  ADD_FAILURE() << "no error where one was expected";
+  return {};
+}
+
 }  // namespace dm::test
