@@ -48,16 +48,11 @@ void write_unsynced(const fs::path& path, const std::string& bytes, const fs::pa
   const auto tmp = temp_name_in(tmp_dir, path);
   UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
   if (!fd.valid()) throw_errno("cannot create", tmp.string());
-  size_t done = 0;
-  while (done < bytes.size()) {
-    const ssize_t n = ::write(fd.get(), bytes.data() + done, bytes.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      const int err = errno;
-      ::unlink(tmp.c_str());
-      throw_errno(err, "cannot write", tmp.string());
-    }
-    done += static_cast<size_t>(n);
+  try {
+    write_full(fd.get(), bytes, tmp.string());
+  } catch (const Error&) {
+    ::unlink(tmp.c_str());
+    throw;
   }
   fd.reset();
   if (::rename(tmp.c_str(), path.c_str()) != 0) {

@@ -21,23 +21,6 @@ namespace dm::pgmover {
 
 namespace {
 
-struct Fd {
-  int fd = -1;
-  ~Fd() {
-    if (fd >= 0) ::close(fd);
-  }
-};
-
-void write_exactly(int fd, const std::string& data, uint64_t offset, const fs::path& path) {
-  size_t done = 0;
-  while (done < data.size()) {
-    const ssize_t n = ::pwrite(fd, data.data() + done, data.size() - done, static_cast<off_t>(offset + done));
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) throw_errno("cannot write", path.string());
-    done += static_cast<size_t>(n);
-  }
-}
-
 struct Counters {
   std::atomic<uint64_t> written{0}, patched{0}, kept{0}, hashed{0}, leaves_total{0}, leaves_fetched{0}, bytes{0};
 };
@@ -109,25 +92,25 @@ void sync_one(const SyncTask& t, cafs::Reader& reader, const OsUser& owner, Thre
                                         " bytes");
   }
 
-  Fd file;
+  UniqueFd file;
   if (exists) {
-    file.fd = ::open(t.dest.c_str(), O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
-    if (file.fd < 0) throw_errno("cannot open", t.dest.string());
+    file = UniqueFd(::open(t.dest.c_str(), O_WRONLY | O_CLOEXEC | O_NOFOLLOW));
+    if (!file.valid()) throw_errno("cannot open", t.dest.string());
   } else {
-    file.fd = ::open(t.dest.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
-    if (file.fd < 0 && errno == ENOENT) {  // a folder the layout manifest does not list
+    file = UniqueFd(::open(t.dest.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600));
+    if (!file.valid() && errno == ENOENT) {  // a folder the layout manifest does not list
       std::error_code ec;
       fs::create_directories(t.dest.parent_path(), ec);
       if (ec) throw Error(ErrorKind::Io, "cannot create '" + t.dest.parent_path().string() + "': " + ec.message());
-      file.fd = ::open(t.dest.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+      file = UniqueFd(::open(t.dest.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600));
     }
-    if (file.fd < 0) throw_errno("cannot create", t.dest.string());
-    if (::fchmod(file.fd, t.mode) != 0) throw_errno("cannot chmod", t.dest.string());
-    if (::geteuid() == 0 && ::fchown(file.fd, owner.uid, owner.gid) != 0) {
+    if (!file.valid()) throw_errno("cannot create", t.dest.string());
+    if (::fchmod(file.get(), t.mode) != 0) throw_errno("cannot chmod", t.dest.string());
+    if (::geteuid() == 0 && ::fchown(file.get(), owner.uid, owner.gid) != 0) {
       throw_errno("cannot give to user " + dm::quoted(owner.name), t.dest.string());
     }
     // One extent reservation instead of growth leaf by leaf; not every file system can.
-    if (e.size > 0 && ::fallocate(file.fd, 0, 0, static_cast<off_t>(e.size)) != 0 && errno != EOPNOTSUPP) {
+    if (e.size > 0 && ::fallocate(file.get(), 0, 0, static_cast<off_t>(e.size)) != 0 && errno != EOPNOTSUPP) {
       throw_errno("cannot preallocate", t.dest.string());
     }
   }
@@ -156,7 +139,7 @@ void sync_one(const SyncTask& t, cafs::Reader& reader, const OsUser& owner, Thre
       }
       {
         std::lock_guard turn(write_turn);
-        write_exactly(file.fd, data, i * stride, t.dest);
+        write_full_at(file.get(), data, i * stride, t.dest.string());
       }
       ++fetched;
       bytes += data.size();
@@ -164,12 +147,10 @@ void sync_one(const SyncTask& t, cafs::Reader& reader, const OsUser& owner, Thre
     });
   }
   group.wait();
-  if (::ftruncate(file.fd, static_cast<off_t>(e.size)) != 0) throw_errno("cannot truncate", t.dest.string());
+  if (::ftruncate(file.get(), static_cast<off_t>(e.size)) != 0) throw_errno("cannot truncate", t.dest.string());
   // Start the write-back now so that the one sync at the end has little left to wait for.
-  if (bytes > 0) start_write_back(file.fd, t.dest.string());
-  const int fd = file.fd;
-  file.fd = -1;
-  if (::close(fd) != 0) throw_errno("cannot close", t.dest.string());
+  if (bytes > 0) start_write_back(file.get(), t.dest.string());
+  close_checked(file, t.dest.string());
   ++c.written;
   if (exists) ++c.patched;
   c.leaves_total += keys.size();

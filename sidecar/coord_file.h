@@ -14,6 +14,8 @@
 #include <optional>
 #include <string>
 
+#include "common/util/unique_fd.h"
+
 namespace dm::sidecar {
 
 class CoordFile {
@@ -22,21 +24,15 @@ class CoordFile {
   // exist (and O_CREAT was not given); InvalidArgument when it is not a regular file of its own
   // (a symlink, a FIFO, a device, a folder, a hard link to another file).
   static std::optional<CoordFile> open(const std::filesystem::path& path, int flags);
-  ~CoordFile();
-  CoordFile(CoordFile&& other) noexcept;
-  CoordFile& operator=(CoordFile&& other) noexcept;
-  CoordFile(const CoordFile&) = delete;
-  CoordFile& operator=(const CoordFile&) = delete;
-
-  int fd() const { return fd_; }
+  int fd() const { return fd_.get(); }
   const struct stat& status() const { return status_; }
   // The first `limit` bytes at most: a huge file costs no more memory than a small one.
   std::string read_prefix(size_t limit) const;
 
  private:
-  CoordFile(std::filesystem::path path, int fd, const struct stat& status);
+  CoordFile(std::filesystem::path path, UniqueFd fd, const struct stat& status);
   std::filesystem::path path_;
-  int fd_ = -1;
+  UniqueFd fd_;
   struct stat status_ {};
 };
 

@@ -49,9 +49,8 @@ void prepare_output_file(const std::filesystem::path& file, const std::string& w
     throw Error(ErrorKind::AlreadyExists, what + " file '" + file.string() + "' already exists");
   }
   const auto probe = folder / ("." + file.filename().string() + ".probe");
-  const int fd = ::open(probe.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
-  if (fd < 0) throw_errno("cannot write " + what + " in", folder.string());
-  ::close(fd);
+  const UniqueFd fd(::open(probe.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600));
+  if (!fd.valid()) throw_errno("cannot write " + what + " in", folder.string());
   ::unlink(probe.c_str());
 }
 

@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "common/util/error.h"
+#include "common/util/files.h"
 #include "sidecar/coord_file.h"
 
 namespace dm::sidecar {
@@ -23,25 +24,17 @@ LivenessLock::LivenessLock(const std::filesystem::path& file) : file_(file) {
                 "lock '" + file.string() + "' is held by another live process (same sidecar started twice?)");
   }
   auto opened = CoordFile::open(file, O_RDWR | O_CREAT);
-  fd_ = ::fcntl(opened->fd(), F_DUPFD_CLOEXEC, 0);  // ours: the lock lives as long as this object
-  if (fd_ < 0) throw_errno("cannot open lock file", file.string());
+  fd_ = UniqueFd(::fcntl(opened->fd(), F_DUPFD_CLOEXEC, 0));  // ours: the lock lives as long as this object
+  if (!fd_.valid()) throw_errno("cannot open lock file", file.string());
   // Emptied before the lock is taken: whoever sees us holding it can no longer read the stamp
   // of an earlier run, so it waits for ours.
-  if (::ftruncate(fd_, 0) != 0) {
-    const int err = errno;
-    ::close(fd_);
-    throw_errno(err, "cannot empty lock file", file.string());
-  }
+  if (::ftruncate(fd_.get(), 0) != 0) throw_errno("cannot empty lock file", file.string());
   // A prober holds the lock only between two system calls; 2 s is far more than that.
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);
-  while (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
+  while (::flock(fd_.get(), LOCK_EX | LOCK_NB) != 0) {
     const int err = errno;
-    if (err != EWOULDBLOCK && err != EINTR) {
-      ::close(fd_);
-      throw_errno(err, "cannot lock", file.string());
-    }
+    if (err != EWOULDBLOCK && err != EINTR) throw_errno(err, "cannot lock", file.string());
     if (std::chrono::steady_clock::now() > deadline) {
-      ::close(fd_);
       throw Error(ErrorKind::AlreadyExists,
                   "lock '" + file.string() + "' is held by another live process (same sidecar started twice?)");
     }
@@ -49,21 +42,11 @@ LivenessLock::LivenessLock(const std::filesystem::path& file) : file_(file) {
   }
 }
 
-LivenessLock::~LivenessLock() {
-  if (fd_ >= 0) ::close(fd_);
-}
-
-LivenessLock::LivenessLock(LivenessLock&& other) noexcept : file_(std::move(other.file_)), fd_(other.fd_) {
-  other.fd_ = -1;
-}
-
 timespec LivenessLock::mark_started() {
   const std::string stamp = "pid " + std::to_string(::getpid()) + "\n";
-  if (::pwrite(fd_, stamp.data(), stamp.size(), 0) != static_cast<ssize_t>(stamp.size())) {
-    throw_errno("cannot stamp lock file", file_.string());
-  }
+  write_full_at(fd_.get(), stamp, 0, file_.string());
   struct stat st {};
-  if (::fstat(fd_, &st) != 0) throw_errno("cannot stat lock file", file_.string());
+  if (::fstat(fd_.get(), &st) != 0) throw_errno("cannot stat lock file", file_.string());
   return st.st_mtim;
 }
 

@@ -16,6 +16,8 @@
 #include <filesystem>
 #include <string>
 
+#include "common/util/unique_fd.h"
+
 namespace dm::sidecar {
 
 class LivenessLock {
@@ -24,8 +26,7 @@ class LivenessLock {
   // AlreadyExists when another live process holds it: two sidecars with the same name in one pod.
   // InvalidArgument when something other than a regular file is at its name.
   explicit LivenessLock(const std::filesystem::path& file);
-  ~LivenessLock();
-  LivenessLock(LivenessLock&& other) noexcept;
+  LivenessLock(LivenessLock&& other) noexcept = default;
   LivenessLock& operator=(LivenessLock&&) = delete;
   LivenessLock(const LivenessLock&) = delete;
   LivenessLock& operator=(const LivenessLock&) = delete;
@@ -36,7 +37,7 @@ class LivenessLock {
 
  private:
   std::filesystem::path file_;
-  int fd_ = -1;
+  UniqueFd fd_;
 };
 
 enum class Liveness { NotStarted, Alive, Gone, Unusable };

@@ -4,37 +4,29 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <cerrno>
 #include <string>
 #include <vector>
 
 #include "common/cafs/hasher.h"
 #include "common/util/error.h"
+#include "common/util/files.h"
 
 namespace dm::cafs {
 
 namespace {
 
 void read_leaf(int fd, std::string& leaf, uint64_t offset, const std::filesystem::path& path) {
-  size_t got = 0;
-  while (got < leaf.size()) {
-    const ssize_t n = ::pread(fd, leaf.data() + got, leaf.size() - got, static_cast<off_t>(offset + got));
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) throw_errno("cannot read", path.string());
-    if (n == 0) throw Error(ErrorKind::Io, "file '" + path.string() + "' shrank while it was hashed");
-    got += static_cast<size_t>(n);
+  if (read_full_at(fd, leaf, offset, path.string()) != leaf.size()) {
+    throw Error(ErrorKind::Io, "file '" + path.string() + "' shrank while it was hashed");
   }
 }
 
 }  // namespace
 
 std::vector<Key> file_leaf_keys(const std::filesystem::path& path, uint32_t leaf_size, ThreadPool* pool) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) throw_errno("cannot open", path.string());
-  struct Closer {
-    int fd;
-    ~Closer() { ::close(fd); }
-  } closer{fd};
+  const UniqueFd file(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!file.valid()) throw_errno("cannot open", path.string());
+  const int fd = file.get();
   struct stat st {};
   if (::fstat(fd, &st) != 0) throw_errno("cannot stat", path.string());
   const auto size = static_cast<uint64_t>(st.st_size);

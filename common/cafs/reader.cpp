@@ -9,6 +9,7 @@
 #include "common/cafs/hasher.h"
 #include "common/cafs/root_blob.h"
 #include "common/util/error.h"
+#include "common/util/files.h"
 
 namespace dm::cafs {
 
@@ -89,14 +90,9 @@ void Reader::read_file_to(const Key& root, uint64_t expected_size, int fd, const
                                             " were expected");
       }
       if (i + 1 == keys.size()) last_length = data.size();
-      size_t done = 0;
-      const uint64_t offset = i * stride_;
-      std::lock_guard turn(write_turn);
-      while (done < data.size()) {
-        const ssize_t n = ::pwrite(fd, data.data() + done, data.size() - done, static_cast<off_t>(offset + done));
-        if (n < 0 && errno == EINTR) continue;
-        if (n < 0) throw_errno("cannot write", path);
-        done += static_cast<size_t>(n);
+      {
+        std::lock_guard turn(write_turn);
+        write_full_at(fd, data, i * stride_, path);
       }
       if (progress) progress->add_bytes(data.size());
     });

@@ -4,7 +4,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <cerrno>
 #include <chrono>
 #include <memory>
 #include <mutex>
@@ -14,6 +13,7 @@
 #include "common/cafs/root_blob.h"
 #include "common/util/crc32c.h"
 #include "common/util/error.h"
+#include "common/util/files.h"
 
 namespace dm::cafs {
 
@@ -22,28 +22,6 @@ namespace {
 std::span<const uint8_t> as_bytes(std::string_view s) {
   return {reinterpret_cast<const uint8_t*>(s.data()), s.size()};
 }
-
-// Reads up to `want` bytes at `offset`; fewer only at end of file.
-size_t read_at(int fd, char* buf, size_t want, uint64_t offset, const std::filesystem::path& path) {
-  size_t got = 0;
-  while (got < want) {
-    const ssize_t n = ::pread(fd, buf + got, want - got, static_cast<off_t>(offset + got));
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      throw_errno("cannot read", path.string());
-    }
-    if (n == 0) break;
-    got += static_cast<size_t>(n);
-  }
-  return got;
-}
-
-struct Fd {
-  int fd;
-  ~Fd() {
-    if (fd >= 0) ::close(fd);
-  }
-};
 
 int64_t now_seconds() {
   return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
@@ -109,16 +87,20 @@ PutResult Writer::put_bytes(std::string_view data) {
 }
 
 PutResult Writer::put_file(const std::filesystem::path& path, Progress* progress) {
-  Fd file{::open(path.c_str(), O_RDONLY | O_CLOEXEC)};
-  if (file.fd < 0) throw_errno("cannot open", path.string());
+  const UniqueFd file(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!file.valid()) throw_errno("cannot open", path.string());
+  const std::string what = path.string();
   struct stat st {};
-  if (::fstat(file.fd, &st) != 0) throw_errno("cannot stat", path.string());
+  if (::fstat(file.get(), &st) != 0) throw_errno("cannot stat", what);
   const auto size = static_cast<uint64_t>(st.st_size);
+  // One byte past the size fstat gave: a file that grew while it was read has one.
+  const auto grew = [&] {
+    char probe;
+    return read_full_at(file.get(), std::span(&probe, 1), size, what) != 0;
+  };
   if (size <= leaf_size_) {
     std::string data(size, '\0');
-    const size_t got = read_at(file.fd, data.data(), size, 0, path);
-    char probe;
-    if (got != size || read_at(file.fd, &probe, 1, size, path) != 0) {
+    if (read_full_at(file.get(), data, 0, what) != size || grew()) {
       throw Error(ErrorKind::Io, "file '" + path.string() + "' changed size while it was read");
     }
     auto r = put_bytes(data);
@@ -137,8 +119,7 @@ PutResult Writer::put_file(const std::filesystem::path& path, Progress* progress
     const auto leaf_bytes = static_cast<size_t>(std::min<uint64_t>(leaf_size_, size - i * leaf_size_));
     // Waits while the writer's leaves in flight, over all files, are at their bound.
     std::shared_ptr<char[]> buffer = leaf_buffers_.take();
-    const size_t got = read_at(file.fd, buffer.get(), leaf_bytes, i * leaf_size_, path);
-    if (got != leaf_bytes) {
+    if (read_full_at(file.get(), std::span(buffer.get(), leaf_bytes), i * leaf_size_, what) != leaf_bytes) {
       buffer.reset();
       group.wait();
       throw Error(ErrorKind::Io, "file '" + path.string() + "' changed size while it was read");
@@ -161,8 +142,7 @@ PutResult Writer::put_file(const std::filesystem::path& path, Progress* progress
     });
   }
   group.wait();
-  char probe;
-  if (read_at(file.fd, &probe, 1, size, path) != 0) {
+  if (grew()) {
     throw Error(ErrorKind::Io, "file '" + path.string() + "' changed size while it was read");
   }
   result.root = root_key(keys, leaf_size_);

@@ -95,16 +95,9 @@ size_t LocalStore::read_into(std::string_view name, uint64_t max_size,
   if (::fstat(fd.get(), &st) != 0) throw_errno("cannot stat", "object " + object_url(*this, name));
   const auto size = static_cast<uint64_t>(st.st_size);
   if (size > max_size) throw_too_large(name, max_size);
-  const auto buffer = buffer_for(static_cast<size_t>(size));
-  size_t done = 0;
-  while (done < size) {
-    const ssize_t n = ::pread(fd.get(), buffer.data() + done, size - done, static_cast<off_t>(done));
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) throw_errno("cannot read", "object " + object_url(*this, name));
-    if (n == 0) break;  // shorter than fstat said: the caller's hash check judges what arrived
-    done += static_cast<size_t>(n);
-  }
-  return done;
+  const auto buffer = buffer_for(static_cast<size_t>(size)).first(static_cast<size_t>(size));
+  // Shorter than fstat said when the file shrank: the caller's hash check judges what arrived.
+  return read_full_at(fd.get(), buffer, 0, "object " + object_url(*this, name));
 }
 
 std::string LocalStore::get_range(std::string_view name, uint64_t offset, uint64_t length) {
@@ -116,13 +109,7 @@ std::string LocalStore::get_range(std::string_view name, uint64_t offset, uint64
   std::string out;
   if (offset < size) {
     out.resize(static_cast<size_t>(std::min(length, size - offset)));
-    size_t done = 0;
-    while (done < out.size()) {
-      const ssize_t n = ::pread(fd.get(), out.data() + done, out.size() - done, static_cast<off_t>(offset + done));
-      if (n < 0 && errno == EINTR) continue;
-      if (n <= 0) throw_errno(n < 0 ? errno : EIO, "cannot read", what);
-      done += static_cast<size_t>(n);
-    }
+    if (read_full_at(fd.get(), out, offset, what) != out.size()) throw_errno(EIO, "cannot read", what);
   }
   return out;
 }

@@ -71,16 +71,16 @@ void write_one(cafs::Reader& reader, const model::BundleEntry& e, int destinatio
   const auto folder = open_folder_below(destination_fd, rel.parent_path(), true, destination);
   const auto tmp = temp_name_in(temp_dir, dest);
   const unsigned mode = (e.mode & 07777) != 0 ? (e.mode & 07777) : 0644;
-  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-  if (fd < 0) throw_errno("cannot create", tmp.string());
+  UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
+  if (!fd.valid()) throw_errno("cannot create", tmp.string());
   try {
-    reader.read_file_to(*root, e.size, fd, dest.string(), pool, &progress);
-    if (::fchmod(fd, mode) != 0) throw_errno("cannot chmod", tmp.string());
+    reader.read_file_to(*root, e.size, fd.get(), dest.string(), pool, &progress);
+    if (::fchmod(fd.get(), mode) != 0) throw_errno("cannot chmod", tmp.string());
     // Not synced here: the download ends with one sync of the file system (see download.h).
-    if (e.size >= kEarlyWriteBackMin) start_write_back(fd, tmp.string());
-    if (::close(fd) != 0) throw_errno("cannot close", tmp.string());
+    if (e.size >= kEarlyWriteBackMin) start_write_back(fd.get(), tmp.string());
+    close_checked(fd, tmp.string());
   } catch (...) {
-    ::close(fd);
+    fd.reset();
     ::unlink(tmp.c_str());
     throw;
   }

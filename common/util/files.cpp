@@ -11,20 +11,53 @@
 
 namespace dm {
 
-namespace {
+size_t read_full_at(int fd, std::span<char> buffer, uint64_t offset, const std::string& what) {
+  size_t done = 0;
+  while (done < buffer.size()) {
+    const ssize_t n = ::pread(fd, buffer.data() + done, buffer.size() - done, static_cast<off_t>(offset + done));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) throw_errno("cannot read", what);
+    if (n == 0) break;
+    done += static_cast<size_t>(n);
+  }
+  return done;
+}
 
-void write_all(int fd, std::string_view data, const std::string& path) {
+size_t read_full(int fd, std::span<char> buffer, const std::string& what) {
+  size_t done = 0;
+  while (done < buffer.size()) {
+    const ssize_t n = ::read(fd, buffer.data() + done, buffer.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) throw_errno("cannot read", what);
+    if (n == 0) break;
+    done += static_cast<size_t>(n);
+  }
+  return done;
+}
+
+void write_full_at(int fd, std::string_view data, uint64_t offset, const std::string& what) {
+  size_t done = 0;
+  while (done < data.size()) {
+    const ssize_t n = ::pwrite(fd, data.data() + done, data.size() - done, static_cast<off_t>(offset + done));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) throw_errno("cannot write", what);
+    done += static_cast<size_t>(n);
+  }
+}
+
+void write_full(int fd, std::string_view data, const std::string& what) {
   while (!data.empty()) {
     const ssize_t n = ::write(fd, data.data(), data.size());
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      throw_errno("cannot write", path);
-    }
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) throw_errno("cannot write", what);
     data.remove_prefix(static_cast<size_t>(n));
   }
 }
 
-}  // namespace
+void close_checked(UniqueFd& fd, const std::string& what) {
+  // No retry on EINTR: Linux has released the descriptor whatever close(2) returns.
+  if (::close(fd.release()) != 0) throw_errno("cannot close", what);
+}
 
 std::filesystem::path temp_name_in(const std::filesystem::path& dir, const std::filesystem::path& path) {
   thread_local std::mt19937_64 rng{std::random_device{}()};
@@ -39,12 +72,9 @@ std::filesystem::path temp_sibling(const std::filesystem::path& path) {
 }
 
 void fsync_path(const std::filesystem::path& path) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) throw_errno("cannot open for fsync", path.string());
-  const int rc = ::fsync(fd);
-  const int err = errno;
-  ::close(fd);
-  if (rc != 0) throw_errno(err, "cannot fsync", path.string());
+  const UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd.valid()) throw_errno("cannot open for fsync", path.string());
+  if (::fsync(fd.get()) != 0) throw_errno("cannot fsync", path.string());
 }
 
 void start_write_back(int fd, const std::string& what) {
@@ -60,22 +90,22 @@ void sync_file_system(const std::filesystem::path& path) {
 bool write_file_atomic(const std::filesystem::path& path, std::string_view data, unsigned mode, AtomicWrite how,
                        const std::filesystem::path& temp_dir, Durability durability) {
   const auto tmp = temp_dir.empty() ? temp_sibling(path) : temp_name_in(temp_dir, path);
-  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
-  if (fd < 0) throw_errno("cannot create", tmp.string());
+  UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode));
+  if (!fd.valid()) throw_errno("cannot create", tmp.string());
   try {
-    write_all(fd, data, tmp.string());
-    if (::fchmod(fd, mode) != 0) throw_errno("cannot chmod", tmp.string());
+    write_full(fd.get(), data, tmp.string());
+    if (::fchmod(fd.get(), mode) != 0) throw_errno("cannot chmod", tmp.string());
     if (durability == Durability::Synced) {
-      if (::fsync(fd) != 0) throw_errno("cannot fsync", tmp.string());
+      if (::fsync(fd.get()) != 0) throw_errno("cannot fsync", tmp.string());
     } else if (data.size() >= kEarlyWriteBackMin) {
-      start_write_back(fd, tmp.string());
+      start_write_back(fd.get(), tmp.string());
     }
+    close_checked(fd, tmp.string());
   } catch (...) {
-    ::close(fd);
+    fd.reset();
     ::unlink(tmp.c_str());
     throw;
   }
-  ::close(fd);
   bool published = true;
   if (how == AtomicWrite::Replace) {
     if (::rename(tmp.c_str(), path.c_str()) != 0) {
@@ -127,15 +157,8 @@ void read_regular_into(int fd, uint64_t max_bytes, std::string& out, const std::
   }
   // Never past the size fstat gave: a file that grows meanwhile is read to that size only.
   out.resize(static_cast<size_t>(size));
-  size_t done = 0;
-  while (done < out.size()) {
-    const ssize_t n = ::pread(fd, out.data() + done, out.size() - done, static_cast<off_t>(done));
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) throw_errno("cannot read", what);
-    if (n == 0) break;  // shrank: the caller's checks judge what we got
-    done += static_cast<size_t>(n);
-  }
-  out.resize(done);
+  // Shorter when the file shrank meanwhile: the caller's checks judge what we got.
+  out.resize(read_full_at(fd, out, 0, what));
 }
 
 UniqueFd open_folder_below(int base, const std::filesystem::path& rel, bool create,
@@ -175,36 +198,24 @@ std::string read_file(const std::filesystem::path& path) {
 }
 
 void read_file_into(const std::filesystem::path& path, std::string& out) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) throw_errno("cannot open", path.string());
+  const UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd.valid()) throw_errno("cannot open", path.string());
   // Read straight into the result: leaves are megabytes, and a bounce buffer doubled the copying.
   // The size comes from fstat; a final small read confirms the end (or finds growth). Growing
   // `out` zero-fills only the part beyond its current size, so a reused buffer mostly is not.
   struct stat st {};
-  const size_t expected = ::fstat(fd, &st) == 0 && st.st_size > 0 ? static_cast<size_t>(st.st_size) : 0;
+  const size_t expected = ::fstat(fd.get(), &st) == 0 && st.st_size > 0 ? static_cast<size_t>(st.st_size) : 0;
   out.resize(expected);
-  size_t size = 0;
-  char tail[65536];
-  for (;;) {
-    const bool into_out = size < out.size();
-    char* dst = into_out ? out.data() + size : tail;
-    const size_t room = into_out ? out.size() - size : sizeof tail;
-    const ssize_t n = ::read(fd, dst, room);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      const int err = errno;
-      ::close(fd);
-      throw_errno(err, "cannot read", path.string());
-    }
-    if (n == 0) break;
-    if (into_out) {
-      size += static_cast<size_t>(n);
-    } else {
-      out.append(tail, static_cast<size_t>(n));
-      size = out.size();
+  size_t size = read_full(fd.get(), out, path.string());
+  if (size == expected) {  // a pipe, a /proc file (size 0) or a file that grew: read to its end
+    char tail[65536];
+    for (;;) {
+      const size_t n = read_full(fd.get(), tail, path.string());
+      out.append(tail, n);
+      size += n;
+      if (n < sizeof tail) break;  // read_full is short only at the end
     }
   }
-  ::close(fd);
   out.resize(size);
 }
 

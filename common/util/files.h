@@ -8,12 +8,32 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <span>
 #include <string>
 #include <string_view>
 
 #include "common/util/unique_fd.h"
 
 namespace dm {
+
+// The one set of full-length I/O loops: each retries EINTR and short counts until done. `what`
+// names the file in errors ("cannot read '<what>': <strerror>", an Io dm::Error).
+
+// Fills `buffer` from `offset` on; fewer bytes only at end of file. Returns how many were read.
+size_t read_full_at(int fd, std::span<char> buffer, uint64_t offset, const std::string& what);
+
+// The same from the file position (read), for pipes and other files without offsets.
+size_t read_full(int fd, std::span<char> buffer, const std::string& what);
+
+// Writes all of `data` at `offset` (pwrite).
+void write_full_at(int fd, std::string_view data, uint64_t offset, const std::string& what);
+
+// Writes all of `data` at the file position (write), for files opened for appending or new.
+void write_full(int fd, std::string_view data, const std::string& what);
+
+// Closes `fd` and reports a failure (a delayed write-back error on NFS, say) as an Io error
+// naming `what`; a writer calls it before it publishes the file. `fd` is closed either way.
+void close_checked(UniqueFd& fd, const std::string& what);
 
 enum class AtomicWrite { Replace, NoReplace };
 

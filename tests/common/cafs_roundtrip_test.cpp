@@ -10,6 +10,7 @@
 #include "common/cafs/writer.h"
 #include "common/store/local_store.h"
 #include "common/util/error.h"
+#include "common/util/unique_fd.h"
 #include "support/expect_error.h"
 #include "support/test_support.h"
 
@@ -20,11 +21,10 @@ constexpr uint32_t kLeaf = 64 * 1024;  // small leaves keep the tests fast; the 
 
 std::string read_back(Reader& reader, const Key& root, uint64_t size, const test::TempDir& dir) {
   const auto path = dir / "out.bin";
-  const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_TRUNC, 0644);
-  EXPECT_GE(fd, 0);
+  const UniqueFd fd(::open(path.c_str(), O_RDWR | O_CREAT | O_TRUNC, 0644));
+  EXPECT_TRUE(fd.valid());
   ThreadPool pool(3);
-  reader.read_file_to(root, size, fd, path.string(), pool);
-  ::close(fd);
+  reader.read_file_to(root, size, fd.get(), path.string(), pool);
   return test::read_file(path);
 }
 

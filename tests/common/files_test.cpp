@@ -1,0 +1,109 @@
+// The full-length I/O loops of common/util/files.h on real files and pipes.
+#include "common/util/files.h"
+
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <string>
+#include <thread>
+
+#include "common/util/error.h"
+#include "support/test_support.h"
+
+namespace dm {
+namespace {
+
+UniqueFd open_rw(const std::filesystem::path& path) {
+  UniqueFd fd(::open(path.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
+  EXPECT_TRUE(fd.valid()) << path;
+  return fd;
+}
+
+TEST(Files, WriteFullAtThenReadFullAtRoundTripsAtAnOffset) {
+  test::TempDir dir;
+  const auto path = dir / "f";
+  auto fd = open_rw(path);
+  const std::string data(3 << 20, 'x');  // larger than one pipe or page: several syscalls may be needed
+  write_full_at(fd.get(), data, 100, path.string());
+  std::string back(data.size(), '\0');
+  EXPECT_EQ(read_full_at(fd.get(), back, 100, path.string()), data.size());
+  EXPECT_EQ(back, data);
+}
+
+TEST(Files, ReadFullAtIsShortOnlyAtTheEnd) {
+  test::TempDir dir;
+  const auto path = dir / "f";
+  auto fd = open_rw(path);
+  write_full(fd.get(), "0123456789", path.string());
+  std::string back(8, '\0');
+  EXPECT_EQ(read_full_at(fd.get(), back, 4, path.string()), 6u);
+  EXPECT_EQ(back.substr(0, 6), "456789");
+  EXPECT_EQ(read_full_at(fd.get(), back, 10, path.string()), 0u);
+  EXPECT_EQ(read_full_at(fd.get(), back, 1000, path.string()), 0u);
+}
+
+TEST(Files, ReadFullCollectsAPipeWrittenInPieces) {
+  int ends[2];
+  ASSERT_EQ(::pipe2(ends, O_CLOEXEC), 0);
+  UniqueFd reader(ends[0]);
+  UniqueFd writer(ends[1]);
+  std::thread feeder([&writer] {
+    for (int i = 0; i < 4; ++i) {
+      write_full(writer.get(), "abcd", "pipe");
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    writer.reset();
+  });
+  std::string back(32, '\0');
+  const size_t got = read_full(reader.get(), back, "pipe");
+  feeder.join();
+  EXPECT_EQ(got, 16u);
+  EXPECT_EQ(back.substr(0, got), "abcdabcdabcdabcd");
+}
+
+TEST(Files, ErrorsNameTheFileAndTheErrno) {
+  test::TempDir dir;
+  const auto path = dir / "read-only";
+  write_file_atomic(path, "data");
+  const UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  ASSERT_TRUE(fd.valid());
+  try {
+    write_full_at(fd.get(), "more", 0, path.string());
+    FAIL() << "writing a read-only descriptor succeeded";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::Io);
+    EXPECT_NE(std::string(e.what()).find(path.string()), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find(std::strerror(EBADF)), std::string::npos) << e.what();
+  }
+  std::string buffer(4, '\0');
+  EXPECT_THROW(read_full_at(-1, buffer, 0, "nothing"), Error);
+}
+
+TEST(Files, CloseCheckedReleasesTheDescriptor) {
+  test::TempDir dir;
+  auto fd = open_rw(dir / "f");
+  const int raw = fd.get();
+  close_checked(fd, "f");
+  EXPECT_FALSE(fd.valid());
+  EXPECT_EQ(::fcntl(raw, F_GETFD), -1);  // closed, not leaked
+}
+
+TEST(Files, ReadFileReadsAPipeToItsEnd) {
+  int ends[2];
+  ASSERT_EQ(::pipe2(ends, O_CLOEXEC), 0);
+  const UniqueFd reader(ends[0]);
+  UniqueFd writer(ends[1]);
+  const std::string data(200000, 'p');  // more than the pipe buffer and the 64 KiB tail
+  std::thread feeder([&] {
+    write_full(writer.get(), data, "pipe");
+    writer.reset();
+  });
+  const auto text = read_file("/proc/self/fd/" + std::to_string(reader.get()));
+  feeder.join();
+  EXPECT_EQ(text, data);
+}
+
+}  // namespace
+}  // namespace dm
