@@ -6,7 +6,6 @@
 
 #include "common/http/encoding.h"
 #include "common/store/gcs/gcs_json.h"
-#include "common/store/list_pages.h"
 #include "common/util/crc32c.h"
 #include "common/util/error.h"
 
@@ -45,9 +44,8 @@ std::string encode_gcs_crc32c(uint32_t crc) {
 
 GcsStore::GcsStore(GcsLocation location, std::shared_ptr<auth::TokenSource> tokens,
                    std::shared_ptr<http::HttpClient> http)
-    : loc_(std::move(location)), tokens_(std::move(tokens)), http_(std::move(http)) {
-  while (!loc_.endpoint.empty() && loc_.endpoint.back() == '/') loc_.endpoint.pop_back();
-  if (loc_.endpoint.find("://") == std::string::npos) loc_.endpoint = "http://" + loc_.endpoint;
+    : HttpObjectStore(location.prefix), loc_(std::move(location)), tokens_(std::move(tokens)), http_(std::move(http)) {
+  loc_.endpoint = normalize_endpoint(loc_.endpoint, "GCS");
 }
 
 std::string GcsStore::describe() const {
@@ -83,52 +81,23 @@ http::Response GcsStore::send(const http::Request& request) {
   }
 }
 
-void GcsStore::fail(const http::Response& r, std::string_view name) const {
-  const std::string what = name.empty() ? describe() : object_url(*this, name);
-  const auto info = gcs::parse_error(r.body);
-  const std::string detail =
-      " (HTTP " + std::to_string(r.status) + (info.reason.empty() ? "" : " " + info.reason) + ")";
-  if (r.status == 404 && bucket_missing(info)) {
-    throw Error(ErrorKind::NotFound, what + ": bucket 'gs://" + loc_.bucket + "' does not exist");
-  }
-  if (r.status == 404) throw Error(ErrorKind::NotFound, "object " + what + " not found");
-  if (r.status == 401 || r.status == 403) {
-    throw Error(ErrorKind::PermissionDenied, what + ": access denied for " + tokens_->describe() + detail);
-  }
-  if (r.status == 412) throw Error(ErrorKind::AlreadyExists, "object " + what + " already exists");
-  if (http::retryable_status(r.status)) {
-    throw Error(ErrorKind::Unavailable, what + ": GCS endpoint failing" + detail + " after " +
-                                            std::to_string(r.attempts) + " attempts" + http::retry_after_note(r));
-  }
-  throw Error(ErrorKind::Unavailable, what + ": unexpected answer" + detail);
+HttpFailure GcsStore::failure_of(const http::Response& answer, std::string_view) const {
+  const auto info = gcs::parse_error(answer.body);
+  HttpFailure failure;
+  failure.service = "GCS";
+  failure.code = info.reason;
+  failure.bucket_missing = bucket_missing(info);
+  failure.bucket = "gs://" + loc_.bucket;
+  failure.denied_advice = " for " + tokens_->describe();
+  return failure;
 }
 
-std::string GcsStore::get(std::string_view name) {
+http::Response GcsStore::fetch(std::string_view name, const http::Headers& headers) {
   http::Request req;
   req.url = object_path(name) + "?alt=media";
   req.target = object_url(*this, name);
-  auto r = send(req);
-  if (r.status != 200) fail(r, name);
-  return std::move(r.body);  // leaves are megabytes: no copy
-}
-
-std::string GcsStore::get_range(std::string_view name, uint64_t offset, uint64_t length) {
-  if (length == 0) {
-    if (!stat(name)) throw Error(ErrorKind::NotFound, "object " + object_url(*this, name) + " not found");
-    return {};
-  }
-  http::Request req;
-  req.url = object_path(name) + "?alt=media";
-  req.target = object_url(*this, name);
-  req.headers = {{"Range", "bytes=" + std::to_string(offset) + "-" + std::to_string(offset + length - 1)}};
-  auto r = send(req);
-  if (r.status == 206) return std::move(r.body);
-  if (r.status == 416) return {};
-  if (r.status == 200) {  // the emulator answers a range past the end with the whole object
-    if (offset >= r.body.size()) return {};
-    return r.body.substr(offset, length);
-  }
-  fail(r, name);
+  req.headers = headers;
+  return send(req);
 }
 
 std::optional<ObjectInfo> GcsStore::stat(std::string_view name) {
@@ -146,11 +115,9 @@ std::optional<ObjectInfo> GcsStore::stat(std::string_view name) {
   return info;
 }
 
-void GcsStore::put(std::string_view name, std::string_view data, PutMode mode) {
-  const std::string full_name = loc_.prefix + std::string(name);
-  if (name.empty()) throw Error(ErrorKind::InvalidArgument, "empty object name in " + describe());
+http::Response GcsStore::upload(std::string_view name, std::string_view data, PutMode mode) {
   const uint32_t crc = crc32c(data);
-  const nlohmann::json meta{{"name", full_name}, {"crc32c", encode_gcs_crc32c(crc)}};
+  const nlohmann::json meta{{"name", loc_.prefix + std::string(name)}, {"crc32c", encode_gcs_crc32c(crc)}};
   std::string boundary = random_boundary();
   while (data.find(boundary) != std::string_view::npos) boundary = random_boundary();
   std::string body;
@@ -167,16 +134,17 @@ void GcsStore::put(std::string_view name, std::string_view data, PutMode mode) {
   req.headers = {{"Content-Type", "multipart/related; boundary=" + boundary}};
   req.body = body;
   req.target = object_url(*this, name);
-  // Whole-object writes are idempotent: a repeat leaves the same bytes (and NoOverwrite is
-  // checked below when the repeat meets its own first attempt).
-  const auto r = send(req);
-  if (r.status == 412 && r.attempts > 1 && get(name) == data) return;
-  if (!r.ok()) fail(r, name);
+  auto answer = send(req);
+  if (answer.ok()) check_stored_crc(answer, name, crc);
+  return answer;
+}
+
+void GcsStore::check_stored_crc(const http::Response& answer, std::string_view name, uint32_t sent) const {
   try {
-    const auto j = nlohmann::json::parse(r.body);
+    const auto j = nlohmann::json::parse(answer.body);
     if (j.contains("crc32c") && j["crc32c"].is_string()) {
       const auto stored = decode_gcs_crc32c(j["crc32c"].get<std::string>());
-      if (stored && *stored != crc) {
+      if (stored && *stored != sent) {
         throw Error(ErrorKind::Corrupt, object_url(*this, name) + ": stored CRC32C differs from the data sent");
       }
     }
@@ -184,42 +152,26 @@ void GcsStore::put(std::string_view name, std::string_view data, PutMode mode) {
   }
 }
 
-void GcsStore::list_pages(const std::string& query, const std::string& what,
-                          const std::function<void(gcs::ListPage& page)>& on_page) {
-  std::string token;
-  ListPages pages(what);
-  do {
-    http::Request req;
-    req.url = loc_.endpoint + "/storage/v1/b/" + http::percent_encode(loc_.bucket) + "/o?" + query;
-    if (!token.empty()) req.url += "&pageToken=" + http::percent_encode(token);
-    req.target = what;
-    const auto r = send(req);
-    if (r.status != 200) fail(r, "");
-    auto parsed = gcs::parse_list_page(r.body, describe());
-    token = parsed.next_page_token;
-    on_page(parsed);
-    if (!token.empty()) pages.next(token);
-  } while (!token.empty());
+gcs::ListPage GcsStore::fetch_page(const std::string& query, const std::string& token, const std::string& what) {
+  http::Request req;
+  req.url = loc_.endpoint + "/storage/v1/b/" + http::percent_encode(loc_.bucket) + "/o?" + query;
+  if (!token.empty()) req.url += "&pageToken=" + http::percent_encode(token);
+  req.target = what;
+  const auto r = send(req);
+  if (r.status != 200) fail(r, "");
+  return gcs::parse_list_page(r.body, describe());
 }
 
-void GcsStore::list(std::string_view prefix, std::string_view delimiter,
-                    const std::function<void(const ListEntry&)>& on_entry) {
-  std::string query =
-      "fields=items(name)%2Cprefixes%2CnextPageToken&prefix=" + http::percent_encode(loc_.prefix + std::string(prefix));
+GcsStore::ListPage GcsStore::fetch_list_page(const std::string& full_prefix, std::string_view delimiter,
+                                             const std::string& token, const std::string& what) {
+  std::string query = "fields=items(name)%2Cprefixes%2CnextPageToken&prefix=" + http::percent_encode(full_prefix);
   if (!delimiter.empty()) query += "&delimiter=" + http::percent_encode(delimiter);
-  list_pages(query, describe() + " (list " + dm::quoted(prefix) + ")", [&](gcs::ListPage& parsed) {
-    std::vector<ListEntry> page;
-    for (auto& name : parsed.items) page.push_back({std::move(name), false});
-    for (auto& p : parsed.prefixes) page.push_back({std::move(p), true});
-    // Items and prefixes of one page lie within that page's range: merging per page keeps the
-    // whole listing in byte order.
-    std::sort(page.begin(), page.end(), [](const ListEntry& a, const ListEntry& b) { return a.name < b.name; });
-    for (auto& e : page) {
-      if (e.name.compare(0, loc_.prefix.size(), loc_.prefix) != 0) continue;
-      e.name.erase(0, loc_.prefix.size());
-      on_entry(e);
-    }
-  });
+  auto parsed = fetch_page(query, token, what);
+  ListPage page;
+  for (auto& name : parsed.items) page.entries.push_back({std::move(name), false});
+  for (auto& p : parsed.prefixes) page.entries.push_back({std::move(p), true});
+  page.next_token = std::move(parsed.next_page_token);
+  return page;
 }
 
 bool GcsStore::is_versioned() {
@@ -240,23 +192,25 @@ bool GcsStore::is_versioned() {
 }
 
 std::vector<std::string> GcsStore::list_versions(std::string_view name) {
+  check_name(name);
   const std::string full_name = loc_.prefix + std::string(name);
-  if (name.empty()) throw Error(ErrorKind::InvalidArgument, "empty object name in " + describe());
   const std::string what = object_url(*this, name) + " (versions)";
   std::vector<std::pair<uint64_t, std::string>> found;  // generation, as text
-  list_pages("fields=items(name%2Cgeneration)%2CnextPageToken&versions=true&prefix=" + http::percent_encode(full_name),
-             what, [&](gcs::ListPage& page) {
-               for (size_t i = 0; i < page.items.size(); ++i) {
-                 if (page.items[i] != full_name) continue;  // the prefix also matches longer names
-                 const auto& generation = page.generations[i];
-                 if (generation.empty()) throw Error(ErrorKind::Unavailable, what + ": a version without a generation");
-                 if (found.size() == kMaxVersions) {
-                   throw Error(ErrorKind::Unavailable,
-                               what + ": more than " + std::to_string(kMaxVersions) + " versions");
-                 }
-                 found.emplace_back(std::stoull(generation), generation);
-               }
-             });
+  const auto query =
+      "fields=items(name%2Cgeneration)%2CnextPageToken&versions=true&prefix=" + http::percent_encode(full_name);
+  for_each_page(what, [&](const std::string& token) {
+    auto page = fetch_page(query, token, what);
+    for (size_t i = 0; i < page.items.size(); ++i) {
+      if (page.items[i] != full_name) continue;  // the prefix also matches longer names
+      const auto& generation = page.generations[i];
+      if (generation.empty()) throw Error(ErrorKind::Unavailable, what + ": a version without a generation");
+      if (found.size() == kMaxVersions) {
+        throw Error(ErrorKind::Unavailable, what + ": more than " + std::to_string(kMaxVersions) + " versions");
+      }
+      found.emplace_back(std::stoull(generation), generation);
+    }
+    return std::move(page.next_page_token);
+  });
   // Generations grow with each write: oldest first, as GCS lists them and Go prints them.
   std::sort(found.begin(), found.end());
   std::vector<std::string> versions;

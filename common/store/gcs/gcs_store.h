@@ -5,8 +5,9 @@
 // Range; listing follows pageToken; stat() reports the server's CRC32C. Versions (store.h) are
 // the bucket's `versioning.enabled`, a listing with versions=true and reads by generation. A bearer token from an
 // auth::TokenSource is sent on each attempt and fetched again once after a 401. Requests go
-// through the shared HttpClient (retries on 429/5xx/transport faults). Thread-safe. Errors
-// follow store.h and name the bucket and object, never a token.
+// through the shared HttpClient (retries on 429/5xx/transport faults); reads, writes and
+// listings follow HttpObjectStore, as S3Store's do. Thread-safe. Errors follow store.h and name
+// the bucket and object, never a token.
 #pragma once
 
 #include <memory>
@@ -15,7 +16,7 @@
 #include "common/auth/gcs_token_source.h"
 #include "common/http/http_client.h"
 #include "common/store/gcs/gcs_json.h"
-#include "common/store/store.h"
+#include "common/store/http_object_store.h"
 
 namespace dm::store {
 
@@ -25,30 +26,31 @@ struct GcsLocation {
   std::string prefix;  // "" or "some/prefix/"
 };
 
-class GcsStore final : public Store {
+class GcsStore final : public HttpObjectStore {
  public:
   GcsStore(GcsLocation location, std::shared_ptr<auth::TokenSource> tokens, std::shared_ptr<http::HttpClient> http);
 
   std::string describe() const override;
-  std::string get(std::string_view name) override;
-  std::string get_range(std::string_view name, uint64_t offset, uint64_t length) override;
   std::optional<ObjectInfo> stat(std::string_view name) override;
-  void put(std::string_view name, std::string_view data, PutMode mode) override;
-  void list(std::string_view prefix, std::string_view delimiter,
-            const std::function<void(const ListEntry&)>& on_entry) override;
   void remove(std::string_view name) override;
   bool is_versioned() override;
   std::vector<std::string> list_versions(std::string_view name) override;
   std::string read_version(std::string_view name, std::string_view version, uint64_t max_size) override;
 
  private:
-  // Fetches every page of the object listing `query` (after "/o?", without pageToken) and hands
-  // each to `on_page`; `what` names the listing in errors.
-  void list_pages(const std::string& query, const std::string& what,
-                  const std::function<void(gcs::ListPage& page)>& on_page);
+  http::Response fetch(std::string_view name, const http::Headers& headers) override;
+  http::Response upload(std::string_view name, std::string_view data, PutMode mode) override;
+  ListPage fetch_list_page(const std::string& full_prefix, std::string_view delimiter, const std::string& token,
+                           const std::string& what) override;
+  HttpFailure failure_of(const http::Response& answer, std::string_view name) const override;
+
+  // One page of the object listing `query` (after "/o?", without pageToken) from `token` ("" for
+  // the first); `what` names the listing in errors.
+  gcs::ListPage fetch_page(const std::string& query, const std::string& token, const std::string& what);
   http::Response send(const http::Request& request);
   std::string object_path(std::string_view name) const;
-  [[noreturn]] void fail(const http::Response& r, std::string_view name) const;
+  // Corrupt when the CRC32C the server reports for a stored upload is not the one sent.
+  void check_stored_crc(const http::Response& answer, std::string_view name, uint32_t sent) const;
 
   GcsLocation loc_;
   std::shared_ptr<auth::TokenSource> tokens_;

@@ -17,11 +17,6 @@ namespace {
 
 const std::string kEmptySha256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
 
-std::string host_of(const std::string& endpoint) {
-  auto rest = endpoint.substr(endpoint.find("://") == std::string::npos ? 0 : endpoint.find("://") + 3);
-  return rest.substr(0, rest.find('/'));
-}
-
 // S3 version ids are opaque tokens the server made (AWS: 32 URL-safe characters; RGW: about
 // as many; "null" for an object written before versioning). One from a hostile listing goes into
 // a query string (escaped there): refuse anything that is not a short run of printable ASCII.
@@ -35,10 +30,12 @@ void check_version_id(std::string_view version, const std::string& what) {
 }  // namespace
 
 S3Store::S3Store(S3Location location, auth::AwsCredentials credentials, std::shared_ptr<http::HttpClient> http)
-    : loc_(std::move(location)), creds_(std::move(credentials)), http_(std::move(http)) {
-  while (!loc_.endpoint.empty() && loc_.endpoint.back() == '/') loc_.endpoint.pop_back();
-  if (loc_.endpoint.find("://") == std::string::npos) loc_.endpoint = "http://" + loc_.endpoint;
-  host_ = host_of(loc_.endpoint);
+    : HttpObjectStore(location.prefix),
+      loc_(std::move(location)),
+      creds_(std::move(credentials)),
+      http_(std::move(http)) {
+  loc_.endpoint = normalize_endpoint(loc_.endpoint, "S3");
+  host_ = endpoint_host(loc_.endpoint);
   scope_.region = loc_.region.empty() ? "us-east-1" : loc_.region;
 }
 
@@ -72,54 +69,24 @@ http::Response S3Store::send(const std::string& method, std::string_view name,
   });
 }
 
-void S3Store::fail(const http::Response& r, std::string_view name) const {
-  const std::string what = name.empty() ? describe() : object_url(*this, name);
-  const std::string code = s3::xml_first(r.body, "Code");
-  const std::string detail = " (HTTP " + std::to_string(r.status) + (code.empty() ? "" : " " + code) + ")";
-  if (r.status == 404 && code == "NoSuchBucket") {
-    throw Error(ErrorKind::NotFound, what + ": bucket 's3://" + loc_.bucket + "' does not exist");
-  }
-  if (r.status == 404) throw Error(ErrorKind::NotFound, "object " + what + " not found");
-  if (r.status == 401 || r.status == 403) {
-    throw Error(ErrorKind::PermissionDenied, what + ": access denied, check the S3 credentials" + detail);
-  }
-  if (r.status == 412) throw Error(ErrorKind::AlreadyExists, "object " + what + " already exists");
-  if (r.status == 400 && (code == "BadDigest" || code == "XAmzContentSHA256Mismatch")) {
-    throw Error(ErrorKind::Corrupt, what + ": the server received other bytes than were sent" + detail);
-  }
-  if (http::retryable_status(r.status)) {
-    throw Error(ErrorKind::Unavailable, what + ": S3 endpoint failing" + detail + " after " +
-                                            std::to_string(r.attempts) + " attempts" + http::retry_after_note(r));
-  }
-  throw Error(ErrorKind::Unavailable, what + ": unexpected answer" + detail);
+HttpFailure S3Store::failure_of(const http::Response& answer, std::string_view) const {
+  HttpFailure failure;
+  failure.service = "S3";
+  failure.code = s3::xml_first(answer.body, "Code");
+  failure.bucket_missing = failure.code == "NoSuchBucket";
+  failure.bucket = "s3://" + loc_.bucket;
+  failure.denied_advice = ", check the S3 credentials";
+  failure.payload_rejected =
+      answer.status == 400 && (failure.code == "BadDigest" || failure.code == "XAmzContentSHA256Mismatch");
+  return failure;
 }
 
-std::string S3Store::get(std::string_view name) {
-  if (name.empty()) throw Error(ErrorKind::InvalidArgument, "empty object name in " + describe());
-  auto r = send("GET", name, {}, {}, {}, object_url(*this, name));
-  if (r.status != 200) fail(r, name);
-  return std::move(r.body);  // leaves are megabytes: no copy
-}
-
-std::string S3Store::get_range(std::string_view name, uint64_t offset, uint64_t length) {
-  if (length == 0) {
-    if (!stat(name)) throw Error(ErrorKind::NotFound, "object " + object_url(*this, name) + " not found");
-    return {};
-  }
-  const auto last = offset + length - 1;
-  auto r = send("GET", name, {}, {}, {{"Range", "bytes=" + std::to_string(offset) + "-" + std::to_string(last)}},
-                object_url(*this, name));
-  if (r.status == 206) return std::move(r.body);
-  if (r.status == 416) return {};  // offset at or past the end
-  if (r.status == 200) {           // a server that ignores Range sends the whole object
-    if (offset >= r.body.size()) return {};
-    return r.body.substr(offset, length);
-  }
-  fail(r, name);
+http::Response S3Store::fetch(std::string_view name, const http::Headers& headers) {
+  return send("GET", name, {}, {}, headers, object_url(*this, name));
 }
 
 std::optional<ObjectInfo> S3Store::stat(std::string_view name) {
-  if (name.empty()) throw Error(ErrorKind::InvalidArgument, "empty object name in " + describe());
+  check_name(name);
   const auto r = send("HEAD", name, {}, {}, {}, object_url(*this, name));
   if (r.status == 404) return std::nullopt;
   if (r.status != 200) fail(r, name);
@@ -138,48 +105,29 @@ std::optional<ObjectInfo> S3Store::stat(std::string_view name) {
   return info;
 }
 
-void S3Store::put(std::string_view name, std::string_view data, PutMode mode) {
-  if (name.empty()) throw Error(ErrorKind::InvalidArgument, "empty object name in " + describe());
+http::Response S3Store::upload(std::string_view name, std::string_view data, PutMode mode) {
   http::Headers headers{{"Content-Type", "application/octet-stream"}};
   if (mode == PutMode::NoOverwrite) headers.emplace_back("If-None-Match", "*");
-  const auto r = send("PUT", name, {}, data, headers, object_url(*this, name));
-  if (r.ok()) return;
-  // A NoOverwrite PUT retried after a lost answer meets its own first attempt: same bytes, success.
-  if (r.status == 412 && r.attempts > 1 && get(name) == data) return;
-  fail(r, name);
+  return send("PUT", name, {}, data, headers, object_url(*this, name));
 }
 
-void S3Store::list(std::string_view prefix, std::string_view delimiter,
-                   const std::function<void(const ListEntry&)>& on_entry) {
-  std::string token;
-  const std::string full_prefix = loc_.prefix + std::string(prefix);
-  const std::string what = describe() + " (list " + dm::quoted(prefix) + ")";
-  ListPages pages(what);
-  do {
-    std::vector<std::pair<std::string, std::string>> query{{"list-type", "2"}, {"prefix", full_prefix}};
-    if (!delimiter.empty()) query.emplace_back("delimiter", std::string(delimiter));
-    if (!token.empty()) query.emplace_back("continuation-token", token);
-    const auto r = send("GET", "", std::move(query), {}, {}, what);
-    if (r.status != 200) fail(r, "");
-    // Objects and common prefixes come in two sequences; both lie within this page's range, so
-    // merging them per page keeps the whole listing in byte order.
-    std::vector<ListEntry> page;
-    for (auto& key : s3::xml_values_in(r.body, "Contents", "Key")) page.push_back({std::move(key), false});
-    for (auto& p : s3::xml_values_in(r.body, "CommonPrefixes", "Prefix")) page.push_back({std::move(p), true});
-    std::sort(page.begin(), page.end(), [](const ListEntry& a, const ListEntry& b) { return a.name < b.name; });
-    for (auto& e : page) {
-      if (e.name.compare(0, loc_.prefix.size(), loc_.prefix) != 0) continue;
-      e.name.erase(0, loc_.prefix.size());
-      on_entry(e);
-    }
-    if (s3::xml_first(r.body, "IsTruncated") != "true") break;
-    token = s3::xml_first(r.body, "NextContinuationToken");
-    // Ending here would pass a truncated listing off as the whole one.
-    if (token.empty()) {
-      throw Error(ErrorKind::Unavailable, "listing " + what + ": a truncated page without a continuation token");
-    }
-    pages.next(token);
-  } while (true);
+S3Store::ListPage S3Store::fetch_list_page(const std::string& full_prefix, std::string_view delimiter,
+                                           const std::string& token, const std::string& what) {
+  std::vector<std::pair<std::string, std::string>> query{{"list-type", "2"}, {"prefix", full_prefix}};
+  if (!delimiter.empty()) query.emplace_back("delimiter", std::string(delimiter));
+  if (!token.empty()) query.emplace_back("continuation-token", token);
+  const auto r = send("GET", "", std::move(query), {}, {}, what);
+  if (r.status != 200) fail(r, "");
+  ListPage page;
+  for (auto& key : s3::xml_values_in(r.body, "Contents", "Key")) page.entries.push_back({std::move(key), false});
+  for (auto& p : s3::xml_values_in(r.body, "CommonPrefixes", "Prefix")) page.entries.push_back({std::move(p), true});
+  if (s3::xml_first(r.body, "IsTruncated") != "true") return page;
+  page.next_token = s3::xml_first(r.body, "NextContinuationToken");
+  // Ending here would pass a truncated listing off as the whole one.
+  if (page.next_token.empty()) {
+    throw Error(ErrorKind::Unavailable, "listing " + what + ": a truncated page without a continuation token");
+  }
+  return page;
 }
 
 void S3Store::remove(std::string_view name) {
@@ -198,7 +146,7 @@ bool S3Store::is_versioned() {
 }
 
 std::vector<std::string> S3Store::list_versions(std::string_view name) {
-  if (name.empty()) throw Error(ErrorKind::InvalidArgument, "empty object name in " + describe());
+  check_name(name);
   const std::string key = loc_.prefix + std::string(name);
   const std::string what = object_url(*this, name) + " (versions)";
   std::vector<std::string> versions;  // newest first, as S3 lists one key's versions
@@ -237,7 +185,7 @@ std::vector<std::string> S3Store::list_versions(std::string_view name) {
 }
 
 std::string S3Store::read_version(std::string_view name, std::string_view version, uint64_t max_size) {
-  if (name.empty()) throw Error(ErrorKind::InvalidArgument, "empty object name in " + describe());
+  check_name(name);
   const std::string what = object_url(*this, name) + " (version " + dm::quoted(version) + ")";
   check_version_id(version, what);
   auto r = send("GET", name, {{"versionId", std::string(version)}}, {}, {}, what);

@@ -6,8 +6,8 @@
 // NoOverwrite is `If-None-Match: *` (412 → AlreadyExists); listing is ListObjectsV2 with
 // continuation tokens. Versions (store.h) are the bucket's versioning status (`GET /?versioning`),
 // ListObjectVersions pages (key and version-id markers) and `GET /key?versionId=`. S3 reports no
-// CRC32C, so
-// stat() leaves ObjectInfo::crc32c empty. Thread-safe. Errors follow store.h and name the
+// CRC32C, so stat() leaves ObjectInfo::crc32c empty. Reads, writes and listings follow
+// HttpObjectStore, as GcsStore's do. Thread-safe. Errors follow store.h and name the
 // bucket and object; credentials never appear in them.
 #pragma once
 
@@ -17,7 +17,7 @@
 #include "common/auth/aws_credentials.h"
 #include "common/auth/sigv4.h"
 #include "common/http/http_client.h"
-#include "common/store/store.h"
+#include "common/store/http_object_store.h"
 
 namespace dm::store {
 
@@ -30,24 +30,19 @@ enum class S3PayloadCheck {
 };
 
 struct S3Location {
-  std::string endpoint;  // scheme://host[:port], no trailing slash
+  std::string endpoint;  // scheme://host[:port] (normalize_endpoint: a trailing slash or no scheme is fine)
   std::string region = "us-east-1";
   std::string bucket;
   std::string prefix;  // "" or "some/prefix/" (object names are relative to it)
   S3PayloadCheck payload_check = S3PayloadCheck::SignedSha256;
 };
 
-class S3Store final : public Store {
+class S3Store final : public HttpObjectStore {
  public:
   S3Store(S3Location location, auth::AwsCredentials credentials, std::shared_ptr<http::HttpClient> http);
 
   std::string describe() const override;
-  std::string get(std::string_view name) override;
-  std::string get_range(std::string_view name, uint64_t offset, uint64_t length) override;
   std::optional<ObjectInfo> stat(std::string_view name) override;
-  void put(std::string_view name, std::string_view data, PutMode mode) override;
-  void list(std::string_view prefix, std::string_view delimiter,
-            const std::function<void(const ListEntry&)>& on_entry) override;
   void remove(std::string_view name) override;
   bool is_versioned() override;
   std::vector<std::string> list_versions(std::string_view name) override;
@@ -59,10 +54,15 @@ class S3Store final : public Store {
   void enable_versioning();
 
  private:
+  http::Response fetch(std::string_view name, const http::Headers& headers) override;
+  http::Response upload(std::string_view name, std::string_view data, PutMode mode) override;
+  ListPage fetch_list_page(const std::string& full_prefix, std::string_view delimiter, const std::string& token,
+                           const std::string& what) override;
+  HttpFailure failure_of(const http::Response& answer, std::string_view name) const override;
+
   http::Response send(const std::string& method, std::string_view name,
                       std::vector<std::pair<std::string, std::string>> query, std::string_view body,
                       http::Headers headers, const std::string& target);
-  [[noreturn]] void fail(const http::Response& r, std::string_view name) const;
 
   S3Location loc_;
   auth::AwsCredentials creds_;
