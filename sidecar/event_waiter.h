@@ -19,6 +19,8 @@
 #include <optional>
 #include <vector>
 
+#include "common/util/unique_fd.h"
+
 namespace dm::sidecar {
 
 class EventWaiter {
@@ -34,11 +36,11 @@ class EventWaiter {
 
   // The first termination signal received so far by any wait().
   std::optional<int> terminated_by() const { return terminated_by_; }
-  bool inotify_active() const { return inotify_fd_ >= 0; }
+  bool inotify_active() const { return inotify_fd_.valid(); }
 
  private:
-  int inotify_fd_ = -1;
-  int signal_fd_ = -1;
+  UniqueFd inotify_fd_;
+  UniqueFd signal_fd_;
   sigset_t old_mask_{};
   std::chrono::milliseconds fallback_poll_;
   std::optional<int> terminated_by_;
