@@ -71,8 +71,8 @@ TEST(LeafLists, ConcurrentFirstReadsOfAFileFetchItsRootBlobOnce) {
   EXPECT_EQ(f.counting.gets.load(), 1u);
   ASSERT_NE(got[0], nullptr);
   EXPECT_EQ(got[0]->size(), 6u);
-  for (const auto& list : got) EXPECT_EQ(list, got[0]);  // the one list, shared
-  EXPECT_EQ(lists.known(f.file), got[0]);
+  for (const auto& list : got) EXPECT_EQ(list.get(), got[0].get());  // the one list, shared
+  EXPECT_EQ(lists.known(f.file).get(), got[0].get());
 }
 
 TEST(LeafLists, AFailedRootReadReachesEveryWaitingReaderAndIsNotKept) {
