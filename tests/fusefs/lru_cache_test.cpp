@@ -24,6 +24,17 @@ struct Recorder {
   }
 };
 
+// A cache of capacity 30 holding 1, 2 and 3 (charge 10 each; 1 the least recent), recording evictions.
+struct Full {
+  Recorder rec;
+  LruCache<int, std::string> cache{30, rec.callback()};
+  explicit Full(const std::string& first = "a") {
+    cache.insert(1, first, 10);
+    cache.insert(2, "b", 10);
+    cache.insert(3, "c", 10);
+  }
+};
+
 TEST(LruCache, ChargesAddUpAndEraseGivesThemBack) {
   LruCache<int, std::string> cache(100);
   ASSERT_NE(cache.insert(1, "a", 30), nullptr);
@@ -46,11 +57,8 @@ TEST(LruCache, InsertOfAPresentKeyChangesNothing) {
 }
 
 TEST(LruCache, EvictsLeastRecentlyUsedFirstAndFindRefreshes) {
-  Recorder rec;
-  LruCache<int, std::string> cache(30, rec.callback());
-  cache.insert(1, "a", 10);
-  cache.insert(2, "b", 10);
-  cache.insert(3, "c", 10);
+  Full full;
+  auto& [rec, cache] = full;
   ASSERT_NE(cache.find(1), nullptr);  // 1 is now the most recent; 2 the least
   cache.peek(2);                      // peek leaves recency alone
   cache.insert(4, "d", 15);           // needs two slots of room: 2, then 3
@@ -91,11 +99,8 @@ TEST(LruCache, PinnedEntriesAreNotEvictedUntilUnpinned) {
 }
 
 TEST(LruCache, AnEntryTheCallerRefusesToEvictStays) {
-  Recorder rec;
-  LruCache<int, std::string> cache(30, rec.callback());
-  cache.insert(1, "keep", 10);
-  cache.insert(2, "b", 10);
-  cache.insert(3, "c", 10);
+  Full full("keep");
+  auto& [rec, cache] = full;
   const auto not_kept = [](const std::string& v) { return v != "keep"; };
   ASSERT_NE(cache.insert(4, "d", 10, not_kept), nullptr);
   EXPECT_EQ(rec.evicted, (std::vector<Evicted>{{2, "b", 10}}));
