@@ -9,7 +9,6 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
-#include <limits>
 #include <vector>
 
 #include "common/util/crc32c.h"
@@ -171,9 +170,9 @@ std::optional<size_t> DiskCache::read_into(const cafs::Key& key, uint64_t max_si
   return length;
 }
 
-std::optional<std::string> DiskCache::get(const cafs::Key& key) {
+std::optional<std::string> DiskCache::get(const cafs::Key& key, uint64_t max_size) {
   std::string data;
-  const auto length = read_into(key, std::numeric_limits<uint64_t>::max(), [&](size_t size) {
+  const auto length = read_into(key, max_size, [&](size_t size) {
     data.resize(size);
     return std::span<char>(data.data(), size);
   });

@@ -39,8 +39,8 @@ class DiskCache {
   // of use).
   std::optional<size_t> read_into(const cafs::Key& key, uint64_t max_size,
                                   const std::function<std::span<char>(size_t length)>& buffer_for);
-  // The leaf's bytes in a string (root blobs), as read_into.
-  std::optional<std::string> get(const cafs::Key& key);
+  // The object's bytes in a string (root blobs), as read_into.
+  std::optional<std::string> get(const cafs::Key& key, uint64_t max_size);
   // Removes the leaf's file (a caller found it does not verify) and counts it as damaged.
   void discard(const cafs::Key& key);
   // Stores a verified leaf; returns the number of files evicted to make room.

@@ -13,10 +13,11 @@ LeafList LeafLists::known(Inode ino) {
   return nullptr;
 }
 
-std::vector<cafs::Key> LeafLists::read_root(const cafs::Key& root) {
+std::vector<cafs::Key> LeafLists::read_root(const cafs::Key& root, uint64_t leaf_count) {
   const auto url = store::object_url(reader_.blobs(), root.hex());
   if (disk_ == nullptr) return reader_.leaf_keys(root);
-  if (auto blob = disk_->get(root)) {
+  // One key per leaf and the root's own: a longer cache file is not read, let alone allocated for.
+  if (auto blob = disk_->get(root, cafs::Key::kSize * (leaf_count + 1))) {
     try {
       return cafs::decode_root_blob(*blob, root, reader_.leaf_size(), url);
     } catch (const Error& e) {
@@ -36,10 +37,10 @@ std::vector<cafs::Key> LeafLists::read_root(const cafs::Key& root) {
 }
 
 LeafList LeafLists::load(Inode ino) {
-  auto keys = std::make_shared<const std::vector<cafs::Key>>(read_root(index_.root_key(ino)));
   const uint64_t stride = reader_.stride();
   const uint64_t size = index_.size(ino);
   const uint64_t expected = (size + stride - 1) / stride;
+  auto keys = std::make_shared<const std::vector<cafs::Key>>(read_root(index_.root_key(ino), expected));
   if (keys->size() != expected) {
     throw Error(ErrorKind::Corrupt, "root blob " + store::object_url(reader_.blobs(), index_.root_key(ino).hex()) +
                                         " lists " + std::to_string(keys->size()) + " leaves but the index gives " +

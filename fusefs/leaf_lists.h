@@ -33,7 +33,8 @@ class LeafLists {
 
  private:
   static constexpr size_t kMaxLeafLists = 10000;  // as Go's keys cache
-  std::vector<cafs::Key> read_root(const cafs::Key& root);
+  // The keys `root` lists (`leaf_count` of them if the blob is right: the bound of a disk read).
+  std::vector<cafs::Key> read_root(const cafs::Key& root, uint64_t leaf_count);
   // The file's list from its root blob, its length checked against the index.
   LeafList load(Inode ino);
 
