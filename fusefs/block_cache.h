@@ -1,8 +1,9 @@
 // BlockCache: verified leaves for the mount, from RAM, disk, or one fetch from the blob store.
 //
 // The RAM tier is an LruCache charged in bytes under a budget; the optional disk tier
-// (DiskCache) sits below it. However many readers want a leaf at once, it is fetched once (single-flight) and every
-// leaf from the store is BLAKE2b-verified by cafs::Reader before it is cached or handed out.
+// (DiskCache) sits below it. However many readers want a leaf at once, it is fetched once
+// (single-flight) and every leaf from the store is BLAKE2b-verified by cafs::Reader before it
+// is cached or handed out.
 // Failures are never cached: the next read of the leaf tries again.
 //
 // Demand comes first. get() fetches on the caller's thread; a leaf already queued as a guess
@@ -13,8 +14,8 @@
 // reader holds at that moment; an unread leaf that is evicted counts as wasted. A leaf fetched
 // from the store is handed to its readers before it is written to the disk tier. Leaf buffers are
 // recycled through a LeafPool; a disk-tier hit is read and verified in one of them. A RAM hit
-// allocates nothing. Thread-safe. The destructor cancels queued guesses and waits
-// for running fetches.
+// allocates nothing. Thread-safe. The destructor cancels queued guesses and waits for running
+// fetches.
 #pragma once
 
 #include <atomic>
