@@ -30,7 +30,7 @@ void BM_DiskCacheHit(benchmark::State& state) {
     dm::store::LocalStore blobs(dir / "blob");
     dm::cafs::Reader reader(blobs, dm::cafs::kDefaultLeafSize, false, true);
     for (auto _ : state) {
-      auto hit = cache.get(key);
+      auto hit = cache.get(key, data.size());
       if (verify) reader.verify_leaf(*hit, key, 0, 1);
       benchmark::DoNotOptimize(hit);
     }

@@ -3,7 +3,6 @@
 #include <spdlog/spdlog.h>
 
 #include <chrono>
-#include <cstring>
 
 #include "common/util/error.h"
 
@@ -15,7 +14,14 @@ BlockCache::BlockCache(cafs::Reader& reader, FetchQueue& queue, Metrics& metrics
       metrics_(metrics),
       options_(options),
       // Enough idle buffers for every fetch the queue runs at once, plus the reads waiting on them.
-      buffers_(LeafPool::create(reader.leaf_size(), 2 * size_t{queue.max_speculative()} + 4)) {
+      buffers_(LeafPool::create(reader.leaf_size(), 2 * size_t{queue.max_speculative()} + 4)),
+      ram_(options.ram_bytes, [this](const cafs::Key&, Slot& slot, uint64_t size) {
+        if (slot.unread) {
+          unread_ -= size;
+          metrics_.prefetch_wasted();  // evicted before any reader asked for it
+        }
+        metrics_.eviction(false);
+      }) {
   if (!options_.disk_dir.empty()) {
     disk_ = std::make_unique<DiskCache>(options_.disk_dir, options_.disk_bytes);
     metrics_.set_disk_cache_bytes(disk_->bytes());
@@ -39,7 +45,7 @@ void BlockCache::stop() {
 
 uint64_t BlockCache::ram_bytes() const {
   std::lock_guard lock(mutex_);
-  return ram_used_;
+  return ram_.charge();
 }
 
 uint64_t BlockCache::unread_bytes() const {
@@ -50,7 +56,7 @@ uint64_t BlockCache::unread_bytes() const {
 bool BlockCache::holds(const cafs::Key& key) const {
   {
     std::lock_guard lock(mutex_);
-    if (ram_.count(key)) return true;
+    if (ram_.contains(key)) return true;
   }
   return disk_ && disk_->contains(key);
 }
@@ -59,54 +65,26 @@ void BlockCache::insert_ram(const cafs::Key& key, const LeafData& data, bool unr
   const uint64_t size = data->size();
   if (size > options_.ram_bytes) return;
   std::lock_guard lock(mutex_);
-  if (ram_.count(key)) return;
+  if (ram_.contains(key)) return;
   if (unread && unread_ + size > options_.ram_bytes / 2) {
     metrics_.prefetch_wasted();  // no room for more guesses: dropped unread
     return;
   }
-  // Room first. A guess never pushes out a leaf a reader holds right now.
-  auto it = lru_.end();
-  while (ram_used_ + size > options_.ram_bytes && it != lru_.begin()) {
-    --it;
-    auto victim = ram_.find(*it);
-    if (unread && victim->second.data.use_count() > 1) continue;
-    ram_used_ -= victim->second.data->size();
-    if (victim->second.unread) {
-      unread_ -= victim->second.data->size();
-      metrics_.prefetch_wasted();
-    }
-    ram_.erase(victim);
-    it = lru_.erase(it);
-    metrics_.eviction(false);
-  }
-  if (ram_used_ + size > options_.ram_bytes) {
-    if (unread) metrics_.prefetch_wasted();
-    return;  // every other leaf is in use: this one is still served, just not kept
-  }
-  lru_.push_front(key);
-  ram_.emplace(key, Slot{data, lru_.begin(), unread});
-  ram_used_ += size;
-  if (unread) unread_ += size;
-  metrics_.set_ram_cache_bytes(ram_used_);
+  // A guess never pushes out a leaf a reader holds right now (its slot is not the only owner).
+  const auto not_held = [unread](const Slot& slot) { return !unread || slot.data.use_count() == 1; };
+  const bool kept = ram_.insert(key, Slot{data, unread}, size, not_held) != nullptr;
+  if (kept && unread) unread_ += size;
+  if (!kept && unread) metrics_.prefetch_wasted();
+  // Not kept: every other leaf is in use; this one is still served, just not kept.
+  metrics_.set_ram_cache_bytes(ram_.charge());
 }
 
 LeafData BlockCache::fetch(const LeafList& leaves, size_t index, bool& from_store) {
-  const auto& key = (*leaves)[index];
   from_store = false;
   if (disk_) {
-    if (auto data = disk_->get(key)) {
-      // The disk tier is a folder anyone with access could rewrite (a valid CRC proves nothing):
-      // served only when it hashes to its key (decision 4), else dropped and fetched again.
-      if (data->size() <= buffers_->buffer_capacity() && source_.verifies(*data, *leaves, index)) {
-        metrics_.leaf_served(CacheTier::Disk);
-        auto leaf = buffers_->take(data->size());
-        std::memcpy(leaf->data(), data->data(), data->size());
-        leaf->set_size(data->size());
-        return buffers_->share(std::move(leaf));
-      }
-      spdlog::warn("disk cache file {} does not verify; dropped", dm::quoted(disk_->file_of(key).string()));
-      metrics_.verification_failure();
-      disk_->discard(key);
+    if (auto leaf = from_disk(leaves, index)) {
+      metrics_.leaf_served(CacheTier::Disk);
+      return leaf;
     }
   }
   const auto start = std::chrono::steady_clock::now();
@@ -121,6 +99,24 @@ LeafData BlockCache::fetch(const LeafList& leaves, size_t index, bool& from_stor
   metrics_.leaf_served(CacheTier::Store);
   from_store = true;
   return buffers_->share(std::move(data));
+}
+
+LeafData BlockCache::from_disk(const LeafList& leaves, size_t index) {
+  const auto& key = (*leaves)[index];
+  std::unique_ptr<LeafBuffer> leaf;
+  const auto size = disk_->read_into(key, buffers_->buffer_capacity(), [&](size_t length) {
+    leaf = buffers_->take(length);
+    return std::span<char>(leaf->data(), length);
+  });
+  if (!size) return nullptr;
+  leaf->set_size(*size);
+  // The disk tier is a folder anyone with access could rewrite (a valid CRC proves nothing):
+  // served only when it hashes to its key (decision 4), else dropped and fetched again.
+  if (source_.verifies(leaf->view(), *leaves, index)) return buffers_->share(std::move(leaf));
+  spdlog::warn("disk cache file {} does not verify; dropped", dm::quoted(disk_->file_of(key).string()));
+  metrics_.verification_failure();
+  disk_->discard(key);
+  return nullptr;
 }
 
 void BlockCache::write_to_disk(const cafs::Key& key, const LeafData& leaf) {
@@ -223,15 +219,14 @@ LeafData BlockCache::get(const LeafList& leaves, size_t index) {
   std::shared_ptr<Pending> pending;
   {
     std::unique_lock lock(mutex_);
-    if (auto it = ram_.find(key); it != ram_.end()) {
-      lru_.splice(lru_.begin(), lru_, it->second.position);
-      if (it->second.unread) {
-        it->second.unread = false;
-        unread_ -= it->second.data->size();
+    if (auto* slot = ram_.find(key)) {
+      if (slot->unread) {
+        slot->unread = false;
+        unread_ -= slot->data->size();
         metrics_.prefetch_used();
       }
       metrics_.leaf_served(CacheTier::Ram);
-      return it->second.data;
+      return slot->data;
     }
     if (auto it = pending_.find(key); it != pending_.end()) {
       pending = it->second;
@@ -257,7 +252,7 @@ void BlockCache::warm(const LeafList& leaves, size_t index, PrefetchKind kind, K
   std::shared_ptr<Pending> pending;
   {
     std::lock_guard lock(mutex_);
-    if (ram_.count(key)) return;
+    if (ram_.contains(key)) return;
     if (stopping_) throw Error(ErrorKind::Unavailable, "the mount is stopping (leaf " + key.hex() + ")");
     if (auto it = pending_.find(key); it != pending_.end()) {
       pending = it->second;
@@ -277,7 +272,7 @@ void BlockCache::warm(const LeafList& leaves, size_t index, PrefetchKind kind, K
 void BlockCache::fetch_ahead(const LeafList& leaves, size_t index) {
   const auto& key = (*leaves)[index];
   std::lock_guard lock(mutex_);
-  if (stopping_ || ram_.count(key)) return;
+  if (stopping_ || ram_.contains(key)) return;
   if (auto it = pending_.find(key); it != pending_.end()) {
     auto& pending = it->second;
     if (pending->speculative && !pending->wanted) metrics_.prefetch_used();
@@ -298,8 +293,8 @@ void BlockCache::prefetch(const LeafList& leaves, size_t index, uint64_t priorit
   {
     std::lock_guard lock(mutex_);
     if (stopping_) return;
-    if (auto it = ram_.find(key); it != ram_.end()) {
-      cached = it->second.data;
+    if (const auto* slot = ram_.peek(key)) {
+      cached = slot->data;
     } else if (auto p = pending_.find(key); p != pending_.end()) {
       auto& pending = p->second;
       if (on_ready) pending->on_ready.push_back(std::move(on_ready));

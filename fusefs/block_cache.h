@@ -1,8 +1,9 @@
 // BlockCache: verified leaves for the mount, from RAM, disk, or one fetch from the blob store.
 //
-// The RAM tier is an LRU under a byte budget; the optional disk tier (DiskCache) sits below
-// it. However many readers want a leaf at once, it is fetched once (single-flight) and every
-// leaf from the store is BLAKE2b-verified by cafs::Reader before it is cached or handed out.
+// The RAM tier is an LruCache charged in bytes under a budget; the optional disk tier
+// (DiskCache) sits below it. However many readers want a leaf at once, it is fetched once
+// (single-flight) and every leaf from the store is BLAKE2b-verified by cafs::Reader before it
+// is cached or handed out.
 // Failures are never cached: the next read of the leaf tries again.
 //
 // Demand comes first. get() fetches on the caller's thread; a leaf already queued as a guess
@@ -12,8 +13,9 @@
 // as "unread" only within half of the budget, and making room for it never evicts a leaf a
 // reader holds at that moment; an unread leaf that is evicted counts as wasted. A leaf fetched
 // from the store is handed to its readers before it is written to the disk tier. Leaf buffers are
-// recycled through a LeafPool. Thread-safe. The destructor cancels queued guesses and waits
-// for running fetches.
+// recycled through a LeafPool; a disk-tier hit is read and verified in one of them. A RAM hit
+// allocates nothing. Thread-safe. The destructor cancels queued guesses and waits for running
+// fetches.
 #pragma once
 
 #include <atomic>
@@ -22,7 +24,6 @@
 #include <filesystem>
 #include <functional>
 #include <future>
-#include <list>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -36,6 +37,7 @@
 #include "fusefs/leaf_buffer.h"
 #include "fusefs/leaf_pool.h"
 #include "fusefs/leaf_source.h"
+#include "fusefs/lru_cache.h"
 #include "fusefs/metrics.h"
 
 namespace dm::fusefs {
@@ -108,7 +110,6 @@ class BlockCache {
   };
   struct Slot {
     LeafData data;
-    std::list<cafs::Key>::iterator position;
     bool unread = false;  // a guess no reader has asked for yet
   };
   // Fetches (disk, then store), caches and fulfils `pending`; runs on the thread that claimed it.
@@ -117,6 +118,8 @@ class BlockCache {
   // The leaf from disk or the store; `from_store` says which (a leaf from the store still has to
   // be written to the disk tier, which load() does once every waiting reader has it).
   LeafData fetch(const LeafList& leaves, size_t index, bool& from_store);
+  // The leaf from the disk tier, verified in a leaf buffer; null when absent or not verified.
+  LeafData from_disk(const LeafList& leaves, size_t index);
   void write_to_disk(const cafs::Key& key, const LeafData& leaf);
   void insert_ram(const cafs::Key& key, const LeafData& data, bool unread);
   void queue_task(Lane lane, uint64_t priority, const LeafList& leaves, size_t index,
@@ -130,11 +133,9 @@ class BlockCache {
   std::shared_ptr<LeafPool> buffers_;
 
   mutable std::mutex mutex_;
-  std::list<cafs::Key> lru_;  // front = most recently used
-  std::unordered_map<cafs::Key, Slot, cafs::KeyHash> ram_;
+  uint64_t unread_ = 0;                           // bytes of unread guesses in RAM
+  LruCache<cafs::Key, Slot, cafs::KeyHash> ram_;  // charged in bytes
   std::unordered_map<cafs::Key, std::shared_ptr<Pending>, cafs::KeyHash> pending_;
-  uint64_t ram_used_ = 0;
-  uint64_t unread_ = 0;  // bytes of unread guesses in RAM
   // Tasks queued or running that refer to this cache; the destructor waits for none.
   size_t tasks_ = 0;
   bool stopping_ = false;

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <spdlog/spdlog.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -33,13 +34,36 @@ std::string encode(std::string_view data) {
   return out;
 }
 
-std::optional<std::string> decode(std::string file) {
-  if (file.size() < kHeader || std::memcmp(file.data(), kMagic, 4) != 0) return std::nullopt;
+// Whether `header` (kHeader bytes) is ours and its CRC is the one of `data`.
+bool intact(const char* header, std::string_view data) {
+  if (std::memcmp(header, kMagic, 4) != 0) return false;
   uint32_t crc = 0;
-  for (int i = 0; i < 4; ++i) crc |= static_cast<uint32_t>(static_cast<uint8_t>(file[4 + i])) << (8 * i);
-  if (crc32c(std::string_view(file).substr(kHeader)) != crc) return std::nullopt;
-  file.erase(0, kHeader);
-  return file;
+  for (int i = 0; i < 4; ++i) crc |= static_cast<uint32_t>(static_cast<uint8_t>(header[4 + i])) << (8 * i);
+  return crc32c(data) == crc;
+}
+
+// The data of the cache file at `path` in the buffer `buffer_for` gives, read with one preadv
+// (header and data at once); nullopt when it is missing, not a regular file (a symlink is not
+// followed), shorter than its header, longer than `max_size` of data, or fails its CRC.
+std::optional<size_t> read_checked(const fs::path& path, uint64_t max_size,
+                                   const std::function<std::span<char>(size_t length)>& buffer_for) {
+  const UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK));
+  struct stat st {};
+  if (!fd.valid() || ::fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode)) return std::nullopt;
+  const auto file_size = static_cast<uint64_t>(st.st_size);
+  if (file_size < kHeader || file_size - kHeader > max_size) return std::nullopt;
+  const auto length = static_cast<size_t>(file_size - kHeader);
+  const auto data = buffer_for(length);
+  char header[kHeader];
+  iovec parts[2] = {{header, kHeader}, {data.data(), length}};
+  ssize_t n = -1;
+  do {
+    n = ::preadv(fd.get(), parts, 2, 0);
+  } while (n < 0 && errno == EINTR);
+  // A regular file reads whole; less means it shrank under us, which is damage like any other.
+  if (n != static_cast<ssize_t>(file_size) || !intact(header, {data.data(), length})) return std::nullopt;
+  ::futimens(fd.get(), nullptr);  // recency for the next start; best effort
+  return length;
 }
 
 // Written to a temporary name and renamed into place, but not fsynced: a cache needs no
@@ -65,7 +89,10 @@ void write_unsynced(const fs::path& path, const std::string& bytes, const fs::pa
 }  // namespace
 
 DiskCache::DiskCache(fs::path dir, uint64_t budget_bytes)
-    : dir_(std::move(dir)), tmp_(dir_ / "tmp"), budget_(budget_bytes) {
+    : dir_(std::move(dir)),
+      tmp_(dir_ / "tmp"),
+      budget_(budget_bytes),
+      index_(budget_bytes, [this](const cafs::Key& key, File&, uint64_t) { evicted_.push_back(key); }) {
   std::error_code ec;
   fs::create_directories(dir_ / "leaves", ec);
   if (ec) throw Error(ErrorKind::Io, "cannot create disk cache folder '" + dir_.string() + "': " + ec.message());
@@ -86,13 +113,16 @@ DiskCache::DiskCache(fs::path dir, uint64_t budget_bytes)
     if (!key) continue;
     found.push_back({*key, it->file_size(ec), it->last_write_time(ec)});
   }
-  std::sort(found.begin(), found.end(), [](const Found& a, const Found& b) { return a.time > b.time; });
-  for (const auto& f : found) {
-    lru_.push_back(f.key);
-    slots_.emplace(f.key, Slot{f.size, std::prev(lru_.end())});
-    bytes_ += f.size;
+  // Oldest first, so that the newest ends up the most recent; a folder over the budget (a
+  // smaller one than last time) loses its oldest files now.
+  std::sort(found.begin(), found.end(), [](const Found& a, const Found& b) { return a.time < b.time; });
+  {
+    std::lock_guard lock(mutex_);
+    for (const auto& f : found) index_.insert(f.key, File{}, f.size);
   }
-  spdlog::debug("disk cache dir={} leaves={} bytes={}", dir_.string(), slots_.size(), bytes_);
+  const size_t evicted = remove_evicted();
+  spdlog::debug("disk cache dir={} leaves={} bytes={} evicted={}", dir_.string(), index_.size(), index_.charge(),
+                evicted);
 }
 
 fs::path DiskCache::file_of(const cafs::Key& key) const {
@@ -100,38 +130,48 @@ fs::path DiskCache::file_of(const cafs::Key& key) const {
   return dir_ / "leaves" / hex.substr(0, 2) / hex;
 }
 
-void DiskCache::forget_locked(const cafs::Key& key) {
-  auto it = slots_.find(key);
-  if (it == slots_.end()) return;
-  bytes_ -= it->second.size;
-  lru_.erase(it->second.position);
-  slots_.erase(it);
-}
-
-std::optional<std::string> DiskCache::get(const cafs::Key& key) {
+size_t DiskCache::remove_evicted() {
+  std::vector<cafs::Key> doomed;
   {
     std::lock_guard lock(mutex_);
-    auto it = slots_.find(key);
-    if (it == slots_.end()) return std::nullopt;
-    lru_.splice(lru_.begin(), lru_, it->second.position);
+    doomed.swap(evicted_);
+  }
+  std::error_code ec;
+  for (const auto& key : doomed) fs::remove(file_of(key), ec);
+  return doomed.size();
+}
+
+std::optional<size_t> DiskCache::read_into(const cafs::Key& key, uint64_t max_size,
+                                           const std::function<std::span<char>(size_t length)>& buffer_for) {
+  {
+    std::lock_guard lock(mutex_);
+    if (index_.find(key) == nullptr) return std::nullopt;
+    index_.pin(key);  // a put() making room meanwhile must not delete the file under us
   }
   const auto path = file_of(key);
-  std::optional<std::string> data;
-  try {
-    data = decode(read_file(path));
-  } catch (const Error&) {
-    // Gone under us (removed by hand or by another process sharing the folder).
-  }
-  if (!data) {
+  const auto length = read_checked(path, max_size, buffer_for);
+  if (!length) {
+    // Damaged, or gone under us (removed by hand or by another process sharing the folder).
     spdlog::warn("disk cache file {} is damaged or unreadable; dropped", dm::quoted(path.string()));
     std::error_code ec;
     fs::remove(path, ec);
-    std::lock_guard lock(mutex_);
-    forget_locked(key);
-    ++damaged_;
-    return std::nullopt;
   }
-  ::utimensat(AT_FDCWD, path.c_str(), nullptr, 0);  // recency for the next start; best effort
+  std::lock_guard lock(mutex_);
+  index_.unpin(key);
+  if (!length) {
+    index_.erase(key);
+    ++damaged_;
+  }
+  return length;
+}
+
+std::optional<std::string> DiskCache::get(const cafs::Key& key, uint64_t max_size) {
+  std::string data;
+  const auto length = read_into(key, max_size, [&](size_t size) {
+    data.resize(size);
+    return std::span<char>(data.data(), size);
+  });
+  if (!length) return std::nullopt;
   return data;
 }
 
@@ -139,7 +179,7 @@ void DiskCache::discard(const cafs::Key& key) {
   std::error_code ec;
   fs::remove(file_of(key), ec);
   std::lock_guard lock(mutex_);
-  forget_locked(key);
+  index_.erase(key);
   ++damaged_;
 }
 
@@ -148,37 +188,32 @@ size_t DiskCache::put(const cafs::Key& key, std::string_view data) {
   if (size > budget_) return 0;
   {
     std::lock_guard lock(mutex_);
-    if (slots_.count(key)) return 0;
+    if (index_.contains(key)) return 0;
   }
   const auto path = file_of(key);
   std::error_code ec;
   fs::create_directories(path.parent_path(), ec);
   if (ec) throw Error(ErrorKind::Io, "cannot create disk cache folder '" + path.parent_path().string() + "'");
   write_unsynced(path, encode(data), tmp_);
-  std::vector<cafs::Key> victims;
+  bool kept = true;
   {
     std::lock_guard lock(mutex_);
-    if (slots_.count(key)) return 0;
-    lru_.push_front(key);
-    slots_.emplace(key, Slot{size, lru_.begin()});
-    bytes_ += size;
-    while (bytes_ > budget_ && lru_.size() > 1) {
-      victims.push_back(lru_.back());
-      forget_locked(lru_.back());
-    }
+    if (index_.contains(key)) return 0;  // another writer of the same leaf was first
+    kept = index_.insert(key, File{}, size) != nullptr;
   }
-  for (const auto& v : victims) fs::remove(file_of(v), ec);
-  return victims.size();
+  // Not kept: every other file is being read right now; this one goes rather than the budget.
+  if (!kept) fs::remove(path, ec);
+  return remove_evicted();
 }
 
 bool DiskCache::contains(const cafs::Key& key) const {
   std::lock_guard lock(mutex_);
-  return slots_.count(key) != 0;
+  return index_.contains(key);
 }
 
 uint64_t DiskCache::bytes() const {
   std::lock_guard lock(mutex_);
-  return bytes_;
+  return index_.charge();
 }
 
 uint64_t DiskCache::damaged() const {

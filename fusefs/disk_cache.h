@@ -5,21 +5,24 @@
 // fsync (a cache needs no durability), and carries a CRC32C of its bytes, checked on every read:
 // a file that fails the check (torn by a crash, damaged) is deleted and reported as absent. The CRC only catches
 // damage: the folder is not trusted, so the caller verifies each leaf against its key before serving it (BlockCache
-// does) and discards one that fails. The total size stays under the budget by evicting the least recently used files
-// (recency survives restarts via mtime). Thread-safe. Errors on put are reported to the caller; get never throws for a
-// bad file.
+// does) and discards one that fails. A file is opened without following symlinks and read with one preadv straight
+// into the caller's buffer. The total size stays under the budget by evicting the least recently used files (an
+// LruCache charged in bytes; recency survives restarts via mtime); a file being read is pinned, so it is not evicted
+// under its reader. Thread-safe. Errors on put are reported to the caller; reads never throw for a bad file.
 #pragma once
 
 #include <cstdint>
 #include <filesystem>
-#include <list>
+#include <functional>
 #include <mutex>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
-#include <unordered_map>
+#include <vector>
 
 #include "common/cafs/key.h"
+#include "fusefs/lru_cache.h"
 
 namespace dm::fusefs {
 
@@ -30,8 +33,14 @@ class DiskCache {
   DiskCache(const DiskCache&) = delete;
   DiskCache& operator=(const DiskCache&) = delete;
 
-  // The leaf's bytes, or nullopt when absent or damaged (a damaged file is removed and counted).
-  std::optional<std::string> get(const cafs::Key& key);
+  // Reads the leaf into the buffer `buffer_for(length)` returns (called once, before anything is
+  // read into it) and returns its length; nullopt when absent, damaged, or longer than
+  // `max_size` (such a file is removed and counted as damaged; the buffer then holds nothing
+  // of use).
+  std::optional<size_t> read_into(const cafs::Key& key, uint64_t max_size,
+                                  const std::function<std::span<char>(size_t length)>& buffer_for);
+  // The object's bytes in a string (root blobs), as read_into.
+  std::optional<std::string> get(const cafs::Key& key, uint64_t max_size);
   // Removes the leaf's file (a caller found it does not verify) and counts it as damaged.
   void discard(const cafs::Key& key);
   // Stores a verified leaf; returns the number of files evicted to make room.
@@ -45,19 +54,16 @@ class DiskCache {
   std::filesystem::path file_of(const cafs::Key& key) const;
 
  private:
-  struct Slot {
-    uint64_t size;
-    std::list<cafs::Key>::iterator position;
-  };
-  void forget_locked(const cafs::Key& key);
+  struct File {};  // the index needs only the key and the file's size (its charge)
+  // Deletes the files evicted from the index since the last call (outside mutex_).
+  size_t remove_evicted();
 
   std::filesystem::path dir_;
   std::filesystem::path tmp_;
   uint64_t budget_;
   mutable std::mutex mutex_;
-  std::list<cafs::Key> lru_;  // front = most recently used
-  std::unordered_map<cafs::Key, Slot, cafs::KeyHash> slots_;
-  uint64_t bytes_ = 0;
+  std::vector<cafs::Key> evicted_;  // evicted from the index, file not yet deleted
+  LruCache<cafs::Key, File, cafs::KeyHash> index_;
   uint64_t damaged_ = 0;
 };
 

@@ -196,8 +196,8 @@ TEST(DiskCache, StaysUnderItsBudget) {
     disk.put(keys.back(), std::string(1000, static_cast<char>('a' + i)));
   }
   EXPECT_LE(disk.bytes(), 3u * 1008);
-  EXPECT_FALSE(disk.get(keys[0]));
-  EXPECT_EQ(*disk.get(keys[5]), std::string(1000, 'f'));
+  EXPECT_FALSE(disk.get(keys[0], 1000));
+  EXPECT_EQ(*disk.get(keys[5], 1000), std::string(1000, 'f'));
   DiskCache reopened(dir / "c", 3 * 1008);
   EXPECT_EQ(reopened.bytes(), disk.bytes());
 }
