@@ -121,7 +121,7 @@ MountProcess::MountProcess(const TestContext& ctx, const std::string& bundle, co
     argv.push_back(bundle);
   }
   argv.insert(argv.end(), extra.begin(), extra.end());
-  child_ = start_child(argv, ctx.env(), logs_ / "out", logs_ / "err");
+  child_ = spawn(argv, ctx.env(), logs_ / "out", logs_ / "err");
   // Bounded wait: the mount appears, or the child exits.
   for (int i = 0; i < 2000; ++i) {
     // A stale mount left by a killed daemon is listed too; only a live one answers statfs.

@@ -332,8 +332,8 @@ TEST(PgMover, RestoreKilledHalfWayCannotStartAndARerunEndsCorrect) {
   expect_ok(h.dm({"pg", "stop", "--pgdata", a.string()}), "stop");
   const auto id = commit(h, a, "big");
 
-  auto restore = start_child({DATAMON_BIN, "--config=file://" + (h.root() / "config").string(), "pg", "restore",
-                              "--pgdata", c.string(), "--repo", "pg", "--bundle", id, "--concurrency", "1"});
+  auto restore = spawn({DATAMON_BIN, "--config=file://" + (h.root() / "config").string(), "pg", "restore", "--pgdata",
+                        c.string(), "--repo", "pg", "--bundle", id, "--concurrency", "1"});
   // Kill it once the first data files have landed (bounded wait).
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
   while (!fs::exists(c / "base") && std::chrono::steady_clock::now() < deadline) {
@@ -369,8 +369,8 @@ TEST(PgMover, DeltaRestoreKilledInPlaceCannotStartAndARerunEndsCorrect) {
   expect_ok(h.dm({"pg", "stop", "--pgdata", a.string()}), "stop");
   const auto v2 = commit(h, a, "v2");
 
-  auto restore = start_child({DATAMON_BIN, "--config=file://" + (h.root() / "config").string(), "pg", "restore",
-                              "--pgdata", c.string(), "--repo", "pg", "--bundle", v2, "--concurrency", "1"});
+  auto restore = spawn({DATAMON_BIN, "--config=file://" + (h.root() / "config").string(), "pg", "restore", "--pgdata",
+                        c.string(), "--repo", "pg", "--bundle", v2, "--concurrency", "1"});
   // Kill it once it has taken pg_control away, i.e. while it patches files in place (bounded wait).
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
   while (fs::exists(c / "global" / "pg_control") && std::chrono::steady_clock::now() < deadline) {

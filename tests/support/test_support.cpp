@@ -81,26 +81,16 @@ std::vector<std::string> merged_environment(const std::vector<std::string>& env)
   return envs;
 }
 
-process::Child start(const std::vector<std::string>& argv, const std::vector<std::string>& env, const fs::path& out,
+}  // namespace
+
+process::Child spawn(const std::vector<std::string>& argv, const std::vector<std::string>& env, const fs::path& out,
                      const fs::path& err) {
   process::SpawnOptions options;
   options.environment = merged_environment(env);
   options.in = process::Stream::null();
   options.out = process::Stream::to_file(out);
-  options.err = process::Stream::to_file(err);
+  options.err = err == out ? process::Stream::same_as_stdout() : process::Stream::to_file(err);
   return process::spawn(argv, options);
-}
-
-}  // namespace
-
-pid_t spawn(const std::vector<std::string>& argv, const std::vector<std::string>& env, const fs::path& out,
-            const fs::path& err) {
-  return start(argv, env, out, err).detach();
-}
-
-process::Child start_child(const std::vector<std::string>& argv, const std::vector<std::string>& env,
-                           const fs::path& out, const fs::path& err) {
-  return start(argv, env, out, err);
 }
 
 RunResult run(const std::vector<std::string>& argv, const std::vector<std::string>& env) {
@@ -109,7 +99,7 @@ RunResult run(const std::vector<std::string>& argv, const std::vector<std::strin
   const auto err_path = tmp / "err";
   RunResult r;
   try {
-    r.exit_code = start(argv, env, out_path, err_path).wait().shell_code();
+    r.exit_code = spawn(argv, env, out_path, err_path).wait().shell_code();
   } catch (const std::runtime_error& e) {
     r.err = e.what();
     return r;

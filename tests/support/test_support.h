@@ -42,13 +42,10 @@ struct RunResult {
 // `env` replacing or adding, stdin from /dev/null, stdout and stderr to the given files
 // (created 0600, truncated), other fds closed (common/util/process). Throws dm::Error (a
 // std::runtime_error) naming the program if it cannot start.
-// The caller reaps it (waitpid).
-pid_t spawn(const std::vector<std::string>& argv, const std::vector<std::string>& env = {},
-            const std::filesystem::path& out = "/dev/null", const std::filesystem::path& err = "/dev/null");
-// The same, owned: the Child waits for it, and kills and reaps it if the test ends first.
-process::Child start_child(const std::vector<std::string>& argv, const std::vector<std::string>& env = {},
-                           const std::filesystem::path& out = "/dev/null",
-                           const std::filesystem::path& err = "/dev/null");
+// The same file for both: one stream, interleaved. The Child waits for it, and kills and reaps
+// it if the test ends first.
+process::Child spawn(const std::vector<std::string>& argv, const std::vector<std::string>& env = {},
+                     const std::filesystem::path& out = "/dev/null", const std::filesystem::path& err = "/dev/null");
 // Runs `argv` (argv[0] a path) with extra environment "K=V" entries; waits for it.
 RunResult run(const std::vector<std::string>& argv, const std::vector<std::string>& env = {});
 // Runs the datamon binary under test.
