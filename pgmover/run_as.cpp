@@ -81,14 +81,7 @@ RunOutput run_program(const std::vector<std::string>& argv, const OsUser& as, co
     write_all_fd(fd.get(), input);
   });
   RunOutput result;
-  const UniqueFd out = child.take_stdout();
-  char buf[8192];
-  for (;;) {
-    const ssize_t n = ::read(out.get(), buf, sizeof buf);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
-    result.output.append(buf, static_cast<size_t>(n));
-  }
+  result.output = process::read_to_end(child.take_stdout().get());
   const auto status = child.wait();
   feeder.join();
   result.exit_code = status.shell_code();

@@ -26,8 +26,17 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// The step of the child's set-up that failed, as the child reports it through the pipe.
-enum class Step : int { Group = 1, Redirect, User, WorkingDir, DeathSignal, CloseFds, Exec };
+// The step of the child's set-up that failed, as the child reports it through the pipe; an
+// index of kStepText.
+enum class Step : int { Group, Redirect, User, WorkingDir, DeathSignal, CloseFds, Exec };
+
+constexpr std::array<const char*, 7> kStepText{"cannot start a process group or session for",
+                                               "cannot redirect the standard streams of",
+                                               "cannot switch to the child's user for",
+                                               "cannot enter the working directory of",
+                                               "cannot set the death signal of",
+                                               "cannot close the inherited files of",
+                                               "cannot execute"};
 
 struct Report {
   Step step;
@@ -35,23 +44,8 @@ struct Report {
 };
 
 const char* step_text(Step step) {
-  switch (step) {
-    case Step::Group:
-      return "cannot start a process group or session for";
-    case Step::Redirect:
-      return "cannot redirect the standard streams of";
-    case Step::User:
-      return "cannot switch to the child's user for";
-    case Step::WorkingDir:
-      return "cannot enter the working directory of";
-    case Step::DeathSignal:
-      return "cannot set the death signal of";
-    case Step::CloseFds:
-      return "cannot close the inherited files of";
-    case Step::Exec:
-      return "cannot execute";
-  }
-  return "cannot start";
+  const auto i = static_cast<size_t>(step);
+  return i < kStepText.size() ? kStepText[i] : "cannot start";
 }
 
 std::string resolve_program(const std::string& name) {
@@ -202,6 +196,17 @@ std::optional<Report> read_report(int fd) {
 }
 
 }  // namespace
+
+std::string read_to_end(int fd) {
+  std::string out;
+  std::array<char, 8192> buf;
+  for (;;) {
+    const ssize_t n = ::read(fd, buf.data(), buf.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return out;
+    out.append(buf.data(), static_cast<size_t>(n));
+  }
+}
 
 std::vector<gid_t> groups_of_user(const std::string& name, gid_t gid) {
   std::vector<gid_t> groups(64);

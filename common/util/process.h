@@ -149,6 +149,10 @@ Child spawn(const std::vector<std::string>& argv, const SpawnOptions& options = 
 // that has none yet (the mount daemoniser) may do anything. `name` names the child in errors.
 Child fork_call(const std::string& name, ProcessGroup group, const std::function<int()>& body);
 
+// Reads `fd` (our end of a child's pipe) to its end; a read error ends it early, the child's
+// exit status then tells the story.
+std::string read_to_end(int fd);
+
 // The running executable ("/proc/self/exe" resolved), to run another of its commands.
 std::filesystem::path self_executable();
 

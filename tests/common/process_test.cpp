@@ -22,15 +22,7 @@ using namespace std::chrono_literals;
 using ::testing::HasSubstr;
 
 std::string read_all(UniqueFd fd) {
-  std::string out;
-  char buf[4096];
-  for (;;) {
-    const ssize_t n = ::read(fd.get(), buf, sizeof buf);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
-    out.append(buf, static_cast<size_t>(n));
-  }
-  return out;
+  return read_to_end(fd.get());
 }
 
 // Runs `script` with sh, stdout to a pipe; returns its output and how it ended.
