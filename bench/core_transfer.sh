@@ -41,6 +41,8 @@ time_cmd() {  # prints seconds
   awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.3f\n", b-a}'
 }
 
+cp_and_sync() { cp -r "$1" "$2" && sync; }
+
 export DATAMON_CONFIG=/dev/null DATAMON_CONTEXT=bench
 cp_t=(); up_t=(); down_t=()
 for r in $(seq 1 "$RUNS"); do
@@ -51,7 +53,7 @@ for r in $(seq 1 "$RUNS"); do
   sync
   # The baseline is as durable as datamon's result: an upload and a download each end with one
   # syncfs barrier, so cp is timed with the sync that makes its copy durable.
-  cp_t+=("$(time_cmd sh -c 'cp -r "$1" "$2" && sync' cp-sync "$WORK/tree" "$WORK/cp")")
+  cp_t+=("$(time_cmd cp_and_sync "$WORK/tree" "$WORK/cp")")
   sync
   up_t+=("$(time_cmd "$DM" bundle upload --path "$WORK/tree" --repo bench --message "run$r" --label last)")
   sync

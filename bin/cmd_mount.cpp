@@ -1,8 +1,8 @@
 // `datamon bundle mount`: a read-only streaming FUSE mount of a bundle (fusefs, issue 4).
 #include <fcntl.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
+#include <array>
 #include <cerrno>
 #include <cstdio>
 #include <iostream>
@@ -10,6 +10,8 @@
 #include "bin/cli.h"
 #include "common/config/context.h"
 #include "common/util/error.h"
+#include "common/util/process.h"
+#include "common/util/unique_fd.h"
 #include "fusefs/byte_size.h"
 #include "fusefs/fuse_server.h"
 #include "fusefs/mount.h"
@@ -59,47 +61,49 @@ void serve(GlobalOptions& global, const MountFlags& f, const std::function<void(
 // --daemonize: the child mounts and serves; the parent returns once the child reports the
 // mount ready (exit 0) or fails (its error, exit 1).
 void serve_in_background(GlobalOptions& global, const MountFlags& f) {
-  int pipefd[2];
-  if (::pipe2(pipefd, O_CLOEXEC) != 0) throw_errno("cannot create a pipe", "--daemonize");
+  std::array<int, 2> ends{-1, -1};
+  if (::pipe2(ends.data(), O_CLOEXEC) != 0) throw_errno("cannot create a pipe", "--daemonize");
+  UniqueFd ready(ends[0]);
+  UniqueFd report_end(ends[1]);
+  const int report = report_end.get();
   std::cout.flush();
-  const pid_t pid = ::fork();
-  if (pid < 0) throw_errno("cannot fork", "--daemonize");
-  if (pid == 0) {
-    ::close(pipefd[0]);
-    ::setsid();
-    const int report = pipefd[1];
-    try {
-      serve(global, f, [report] {
-        const char ok = 'R';
-        (void)!::write(report, &ok, 1);
-        ::close(report);
-        const int null = ::open("/dev/null", O_RDWR);
-        ::dup2(null, 0);
-        ::dup2(null, 1);
-        ::close(null);
-      });
-    } catch (const std::exception& e) {
-      const std::string msg = std::string("E") + e.what();
-      (void)!::write(report, msg.data(), msg.size());
-      ::_exit(1);
-    }
-    std::cout.flush();
-    ::_exit(0);
-  }
-  ::close(pipefd[1]);
+  // No thread exists yet: the child may do anything, as the foreground mount does.
+  auto server = process::fork_call("the mount process for " + dm::quoted(f.mountpoint),
+                                   process::ProcessGroup::NewSession, [&global, &f, &ready, report] {
+                                     ready.reset();
+                                     try {
+                                       serve(global, f, [report] {
+                                         const char ok = 'R';
+                                         (void)!::write(report, &ok, 1);
+                                         ::close(report);
+                                         const int null = ::open("/dev/null", O_RDWR);
+                                         ::dup2(null, 0);
+                                         ::dup2(null, 1);
+                                         ::close(null);
+                                       });
+                                     } catch (const std::exception& e) {
+                                       const std::string msg = std::string("E") + e.what();
+                                       (void)!::write(report, msg.data(), msg.size());
+                                       return 1;
+                                     }
+                                     std::cout.flush();
+                                     return 0;
+                                   });
+  report_end.reset();
   std::string reply;
   char buf[512];
   for (;;) {
-    const ssize_t n = ::read(pipefd[0], buf, sizeof buf);
+    const ssize_t n = ::read(ready.get(), buf, sizeof buf);
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) break;
     reply.append(buf, static_cast<size_t>(n));
     if (reply == "R") break;
   }
-  ::close(pipefd[0]);
-  if (reply == "R") return;
-  int status = 0;
-  ::waitpid(pid, &status, 0);
+  if (reply == "R") {
+    server.detach();  // it serves on after we return
+    return;
+  }
+  server.wait();
   if (!reply.empty() && reply[0] == 'E') throw Error(ErrorKind::Io, reply.substr(1));
   throw Error(ErrorKind::Internal, "the mount process for '" + f.mountpoint + "' exited before the mount was ready");
 }

@@ -10,6 +10,7 @@
 
 #include "bin/cli.h"
 #include "common/util/error.h"
+#include "common/util/process.h"
 #include "sidecar/child_process.h"
 #include "sidecar/duration.h"
 #include "sidecar/fuse_sidecar.h"
@@ -71,7 +72,7 @@ void apply_old_wrapper_flags(const WrapFlags& f, sidecar::WrapOptions& o) {
 
 // The datamon binary with the global flags this process was given, for its child commands.
 std::vector<std::string> datamon_command(const config::ConfigOverrides& o, const std::string& log_level) {
-  std::vector<std::string> argv{sidecar::self_executable()};
+  std::vector<std::string> argv{process::self_executable().string()};
   const std::pair<const char*, const std::optional<std::string>*> flags[] = {
       {"--config", &o.config},           {"--context", &o.context},     {"--credential", &o.credential},
       {"--s3-endpoint", &o.s3_endpoint}, {"--s3-region", &o.s3_region}, {"--gcs-endpoint", &o.gcs_endpoint}};

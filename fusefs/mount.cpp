@@ -1,12 +1,9 @@
 #include "fusefs/mount.h"
 
 #include <malloc.h>
-#include <spawn.h>
 #include <spdlog/spdlog.h>
-#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -17,6 +14,7 @@
 #include "common/cafs/reader.h"
 #include "common/model/catalog.h"
 #include "common/util/error.h"
+#include "common/util/fuse_mounts.h"
 #include "common/util/thread_pool.h"
 #include "fusefs/block_cache.h"
 #include "fusefs/bundle_index.h"
@@ -30,8 +28,6 @@
 #include "fusefs/prefetcher.h"
 #include "fusefs/preloader.h"
 
-extern char** environ;
-
 namespace dm::fusefs {
 
 namespace fs = std::filesystem;
@@ -41,17 +37,8 @@ bool clean_stale_mount(const fs::path& mountpoint) {
   struct statfs st;
   if (::statfs(mountpoint.c_str(), &st) == 0 || errno != ENOTCONN) return false;
   spdlog::warn("mount point '{}' holds a stale FUSE mount; detaching it", mountpoint.string());
-  if (::umount2(mountpoint.c_str(), MNT_DETACH) == 0) return true;
-  // Not root: the setuid helper may detach mounts of our own user.
-  const char* argv[] = {"fusermount3", "-u", "-z", mountpoint.c_str(), nullptr};
-  pid_t pid;
-  if (::posix_spawnp(&pid, "fusermount3", nullptr, nullptr, const_cast<char* const*>(argv), environ) == 0) {
-    int status = 0;
-    while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-    }
-    if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return true;
-  }
-  throw Error(ErrorKind::Io, "cannot detach the stale mount on '" + mountpoint.string() + "'");
+  detach_mount(mountpoint);
+  return true;
 }
 
 namespace {

@@ -1,15 +1,10 @@
 #include "pgmover/run_as.h"
 
-#include <fcntl.h>
-#include <grp.h>
 #include <pwd.h>
 #include <signal.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
-#include <cstring>
 #include <thread>
 
 #include "common/util/error.h"
@@ -56,87 +51,40 @@ OsUser current_user() {
   return from_passwd(pw);
 }
 
+process::Credentials credentials_of(const OsUser& user) {
+  return {user.uid, user.gid, process::groups_of_user(user.name, user.gid)};
+}
+
 RunOutput run_program(const std::vector<std::string>& argv, const OsUser& as, const std::string& input,
                       const std::string& cwd) {
-  int out_pipe[2];
-  int in_pipe[2];
-  if (::pipe2(out_pipe, O_CLOEXEC) != 0) throw_errno("cannot create a pipe for", argv[0]);
-  if (::pipe2(in_pipe, O_CLOEXEC) != 0) {
-    ::close(out_pipe[0]);
-    ::close(out_pipe[1]);
-    throw_errno("cannot create a pipe for", argv[0]);
-  }
-  // Everything the child needs is prepared before fork: after it only async-signal-safe calls.
-  std::vector<char*> cargv;
-  cargv.reserve(argv.size() + 1);
-  for (const auto& a : argv) cargv.push_back(const_cast<char*>(a.c_str()));
-  cargv.push_back(nullptr);
-  const std::string home = "HOME=" + as.home;
-  const std::string user = "USER=" + as.name;
   const std::string bindir = argv[0].substr(0, argv[0].rfind('/'));
-  const std::string path = "PATH=" + bindir + ":/usr/bin:/bin";
-  std::vector<std::string> env = {home, user, "LOGNAME=" + as.name, path, "LC_ALL=C", "LANG=C"};
-  std::vector<char*> cenv;
-  cenv.reserve(env.size() + 1);
-  for (auto& e : env) cenv.push_back(e.data());
-  cenv.push_back(nullptr);
-  const std::string workdir = cwd.empty() ? "/" : cwd;
-  const bool drop = ::geteuid() == 0 && as.uid != 0;
-  std::vector<gid_t> groups(64);
-  int ngroups = static_cast<int>(groups.size());
-  if (drop && ::getgrouplist(as.name.c_str(), as.gid, groups.data(), &ngroups) < 0) ngroups = 1, groups[0] = as.gid;
-
-  const pid_t pid = ::fork();
-  if (pid < 0) throw_errno("cannot fork to run", argv[0]);
-  if (pid == 0) {
-    ::dup2(in_pipe[0], 0);
-    ::dup2(out_pipe[1], 1);
-    ::dup2(out_pipe[1], 2);
-    if (drop) {
-      if (::setgroups(static_cast<size_t>(ngroups), groups.data()) != 0 || ::setgid(as.gid) != 0 ||
-          ::setuid(as.uid) != 0) {
-        static const char msg[] = "datamon: cannot switch to the server's user\n";
-        (void)!::write(2, msg, sizeof msg - 1);
-        ::_exit(126);
-      }
-    }
-    if (::chdir(workdir.c_str()) != 0) {
-      static const char msg[] = "datamon: cannot enter the working directory\n";
-      (void)!::write(2, msg, sizeof msg - 1);
-      ::_exit(126);
-    }
-    ::umask(077);
-    ::execve(cargv[0], cargv.data(), cenv.data());
-    static const char msg[] = "datamon: cannot execute the program\n";
-    (void)!::write(2, msg, sizeof msg - 1);
-    ::_exit(127);
-  }
-  ::close(in_pipe[0]);
-  ::close(out_pipe[1]);
+  process::SpawnOptions options;
+  options.environment = std::vector<std::string>{"HOME=" + as.home,    "USER=" + as.name,
+                                                 "LOGNAME=" + as.name, "PATH=" + bindir + ":/usr/bin:/bin",
+                                                 "LC_ALL=C",           "LANG=C"};
+  options.working_dir = cwd.empty() ? "/" : cwd;
+  if (::geteuid() == 0 && as.uid != 0) options.run_as = credentials_of(as);
+  options.in = process::Stream::pipe();
+  options.out = process::Stream::pipe();
+  options.err = process::Stream::same_as_stdout();
+  options.umask = 077;
+  // The mask is the caller's, as pg_ctl has always been given it (PostgreSQL sets its own).
+  options.reset_signal_mask = false;
+  auto child = process::spawn(argv, options);
   // Feed stdin from another thread so a chatty child can never block us both.
-  std::thread feeder([fd = in_pipe[1], &input] {
+  std::thread feeder([fd = child.take_stdin(), &input]() mutable {
     // A child that exits without reading must give us EPIPE, not kill us with SIGPIPE.
     sigset_t pipe_only;
     sigemptyset(&pipe_only);
     sigaddset(&pipe_only, SIGPIPE);
     pthread_sigmask(SIG_BLOCK, &pipe_only, nullptr);
-    write_all_fd(fd, input);
-    ::close(fd);
+    write_all_fd(fd.get(), input);
   });
   RunOutput result;
-  char buf[8192];
-  for (;;) {
-    const ssize_t n = ::read(out_pipe[0], buf, sizeof buf);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
-    result.output.append(buf, static_cast<size_t>(n));
-  }
-  ::close(out_pipe[0]);
-  int status = 0;
-  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-  }
+  result.output = process::read_to_end(child.take_stdout().get());
+  const auto status = child.wait();
   feeder.join();
-  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  result.exit_code = status.shell_code();
   return result;
 }
 

@@ -2,14 +2,17 @@
 //
 // PostgreSQL refuses root; when this process is root, children drop to `user` (groups, gid,
 // uid) before exec. Children get a small clean environment (PATH, HOME, LC_ALL=C so output is
-// parseable), stdin from `input` (or /dev/null), stdout and stderr captured together. No shell
-// is involved. Thread-safe (fork/exec only).
+// parseable), stdin from `input` (or /dev/null), stdout and stderr captured together, umask
+// 077. No shell is involved. A program that cannot be started (not executable, the user switch
+// refused) is a dm::Error naming it. Thread-safe (common/util/process).
 #pragma once
 
 #include <sys/types.h>
 
 #include <string>
 #include <vector>
+
+#include "common/util/process.h"
 
 namespace dm::pgmover {
 
@@ -24,6 +27,8 @@ struct OsUser {
 OsUser lookup_user(const std::string& name);
 // The user this process runs as.
 OsUser current_user();
+// `user` as a child process switches to it (with its supplementary groups).
+process::Credentials credentials_of(const OsUser& user);
 
 struct RunOutput {
   int exit_code = -1;  // 128 + signal when killed

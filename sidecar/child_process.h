@@ -1,4 +1,5 @@
-// A supervised child process: the mount, the pg mover steps, the wrapped application.
+// A supervised child process: the mount, the pg mover steps, the wrapped application (over
+// common/util/process, which starts it).
 //
 // The child starts with the default signal mask (the parent blocks SIGTERM/SIGINT for its
 // EventWaiter), optionally in its own process group (so that a stop reaches its children too),
@@ -24,14 +25,12 @@
 #include <thread>
 #include <vector>
 
+#include "common/util/process.h"
+
 namespace dm::sidecar {
 
 // Who a child runs as, when not as us.
-struct Credentials {
-  uid_t uid = 0;
-  gid_t gid = 0;
-  std::vector<gid_t> groups;
-};
+using Credentials = process::Credentials;
 
 struct SpawnOptions {
   std::string label;               // names the child in logs and errors
@@ -51,10 +50,10 @@ class ChildProcess {
   ChildProcess(const ChildProcess&) = delete;
   ChildProcess& operator=(const ChildProcess&) = delete;
 
-  pid_t pid() const { return pid_; }
+  pid_t pid() const { return child_.pid(); }
   const std::string& label() const { return options_.label; }
   // Readable once the child has exited (a pidfd), for EventWaiter::wait.
-  int exit_fd() const { return pidfd_; }
+  int exit_fd() const { return child_.exit_fd(); }
 
   // Reaps the child if it has exited: its exit code (128 + signal when killed).
   std::optional<int> poll_exit();
@@ -77,13 +76,9 @@ class ChildProcess {
   void finish_output();
 
   SpawnOptions options_;
-  pid_t pid_ = -1;
-  int pidfd_ = -1;
+  process::Child child_;
   std::optional<int> exit_code_;
   std::unique_ptr<OutputTap> tap_;
 };
-
-// "/proc/self/exe" resolved: the running datamon binary, to run its other commands.
-std::string self_executable();
 
 }  // namespace dm::sidecar

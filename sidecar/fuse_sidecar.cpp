@@ -12,13 +12,13 @@
 #include "common/transfer/upload.h"
 #include "common/util/error.h"
 #include "common/util/files.h"
+#include "common/util/fuse_mounts.h"
 #include "sidecar/app_gate.h"
 #include "sidecar/child_process.h"
 #include "sidecar/destination_repos.h"
 #include "sidecar/duration.h"
 #include "sidecar/event_waiter.h"
 #include "sidecar/liveness_lock.h"
-#include "sidecar/mount_table.h"
 #include "sidecar/progress_beacon.h"
 #include "sidecar/signal_files.h"
 
@@ -173,7 +173,7 @@ class FuseSidecar {
       if (code != 0 && code != 128 + SIGTERM) {
         spdlog::warn("{}: server exited with status {}", describe(*m.source), code);
       }
-      if (!force_unmount(m.source->mount_point)) {
+      if (!detach_fuse_mount_if_any(m.source->mount_point)) {
         failures += (failures.empty() ? "" : "; ") + describe(*m.source) + ": still mounted after stopping its server";
       }
     }

@@ -1,6 +1,5 @@
 #include "sidecar/postmaster.h"
 
-#include <grp.h>
 #include <signal.h>
 #include <spdlog/spdlog.h>
 #include <unistd.h>
@@ -14,14 +13,6 @@ namespace dm::sidecar {
 namespace {
 
 constexpr std::chrono::milliseconds kImmediateGrace{5'000};  // SIGQUIT → SIGKILL
-
-std::vector<gid_t> groups_of(const pgmover::OsUser& user) {
-  std::vector<gid_t> groups(64);
-  int n = static_cast<int>(groups.size());
-  if (::getgrouplist(user.name.c_str(), user.gid, groups.data(), &n) < 0) return {user.gid};
-  groups.resize(static_cast<size_t>(n));
-  return groups;
-}
 
 }  // namespace
 
@@ -46,7 +37,7 @@ Postmaster::Postmaster(const PostmasterOptions& options) : options_(options) {
                      .environment = std::vector<std::string>{
                          "HOME=" + user.home, "USER=" + user.name, "LOGNAME=" + user.name,
                          "PATH=" + pg.binaries().bindir.string() + ":/usr/bin:/bin", "LC_ALL=C", "LANG=C"}};
-  if (::geteuid() == 0 && user.uid != 0) spawn.run_as = Credentials{user.uid, user.gid, groups_of(user)};
+  if (::geteuid() == 0 && user.uid != 0) spawn.run_as = pgmover::credentials_of(user);
   server_ = std::make_unique<ChildProcess>(argv, std::move(spawn));
   spdlog::info("{}: postmaster pid {} on '{}', port {}", server_->label(), server_->pid(), pg.pgdata().string(),
                options_.port);

@@ -8,6 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <array>
 #include <cerrno>
 #include <cstdlib>
 #include <fstream>
@@ -68,40 +69,32 @@ size_t kill_children(pid_t spare) {
 }
 
 GroupGuard::GroupGuard(pid_t group, std::chrono::milliseconds grace) {
-  int fds[2];
-  if (::pipe2(fds, O_CLOEXEC) != 0) throw_errno("cannot create pipe for", "the process group guard");
-  const pid_t pid = ::fork();
-  if (pid < 0) {
-    const int err = errno;
-    ::close(fds[0]);
-    ::close(fds[1]);
-    throw_errno(err, "cannot fork", "the process group guard");
-  }
-  if (pid == 0) {
-    // The guard: only async-signal-safe calls. Its own session, every catchable signal
-    // blocked, so that only our death (end of file on the pipe) or SIGKILL ends it.
-    ::setsid();
-    sigset_t all;
-    sigfillset(&all);
-    sigprocmask(SIG_SETMASK, &all, nullptr);
-    ::close(fds[1]);
-    char byte;
-    ssize_t n;
-    while ((n = ::read(fds[0], &byte, 1)) < 0 && errno == EINTR) {
-    }
-    if (n == 0) {  // our parent died without disarming us
-      ::kill(-group, SIGTERM);
-      const auto ms = grace.count();
-      timespec wait{static_cast<time_t>(ms / 1000), static_cast<long>(ms % 1000) * 1'000'000};
-      while (::nanosleep(&wait, &wait) != 0 && errno == EINTR) {
-      }
-      ::kill(-group, SIGKILL);
-    }
-    ::_exit(0);
-  }
-  ::close(fds[0]);
-  pid_ = pid;
-  alive_fd_ = fds[1];
+  std::array<int, 2> fds{-1, -1};
+  if (::pipe2(fds.data(), O_CLOEXEC) != 0) throw_errno("cannot create pipe for", "the process group guard");
+  UniqueFd watched(fds[0]);
+  alive_ = UniqueFd(fds[1]);
+  const long ms = static_cast<long>(grace.count());
+  // The guard: only async-signal-safe calls (we have threads). Its own session, every catchable
+  // signal blocked, so that only our death (end of file on the pipe) or SIGKILL ends it.
+  guard_ = process::fork_call("the process group guard", process::ProcessGroup::NewSession,
+                              [group, ms, watched = watched.get(), alive = alive_.get()] {
+                                sigset_t all;
+                                sigfillset(&all);
+                                sigprocmask(SIG_SETMASK, &all, nullptr);
+                                ::close(alive);
+                                char byte;
+                                ssize_t n;
+                                while ((n = ::read(watched, &byte, 1)) < 0 && errno == EINTR) {
+                                }
+                                if (n == 0) {  // our parent died without disarming us
+                                  ::kill(-group, SIGTERM);
+                                  timespec wait{static_cast<time_t>(ms / 1000), (ms % 1000) * 1'000'000};
+                                  while (::nanosleep(&wait, &wait) != 0 && errno == EINTR) {
+                                  }
+                                  ::kill(-group, SIGKILL);
+                                }
+                                return 0;
+                              });
 }
 
 GroupGuard::~GroupGuard() {
@@ -109,13 +102,9 @@ GroupGuard::~GroupGuard() {
 }
 
 void GroupGuard::disarm() {
-  if (pid_ < 0) return;
-  ::kill(pid_, SIGKILL);
-  while (::waitpid(pid_, nullptr, 0) < 0 && errno == EINTR) {
-  }
-  ::close(alive_fd_);
-  pid_ = -1;
-  alive_fd_ = -1;
+  if (guard_.pid() < 0) return;
+  guard_ = process::Child();  // SIGKILLed and reaped: it never touches the group
+  alive_.reset();
 }
 
 }  // namespace dm::sidecar

@@ -15,6 +15,9 @@
 
 #include <chrono>
 
+#include "common/util/process.h"
+#include "common/util/unique_fd.h"
+
 namespace dm::sidecar {
 
 void become_subreaper();
@@ -29,13 +32,13 @@ class GroupGuard {
   GroupGuard(const GroupGuard&) = delete;
   GroupGuard& operator=(const GroupGuard&) = delete;
 
-  pid_t pid() const { return pid_; }
+  pid_t pid() const { return guard_.pid(); }
   // Stops the guard without it touching the group, and reaps it.
   void disarm();
 
  private:
-  pid_t pid_ = -1;
-  int alive_fd_ = -1;  // write end of the pipe the guard watches; closed by our death
+  process::Child guard_;
+  UniqueFd alive_;  // write end of the pipe the guard watches; closed by our death
 };
 
 }  // namespace dm::sidecar

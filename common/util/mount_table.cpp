@@ -51,7 +51,9 @@ std::vector<MountEntry> parse_mount_table(std::string_view text) {
     size_t dash = 6;
     while (dash < parts.size() && parts[dash] != "-") ++dash;
     if (dash + 1 >= parts.size()) continue;
-    entries.push_back(MountEntry{std::string(parts[2]), unescape(parts[4]), unescape(parts[dash + 1])});
+    const auto field_after_dash = [&](size_t i) { return dash + i < parts.size() ? unescape(parts[dash + i]) : ""; };
+    entries.push_back(MountEntry{std::string(parts[2]), unescape(parts[4]), field_after_dash(1), field_after_dash(2),
+                                 field_after_dash(3)});
   }
   return entries;
 }

@@ -18,6 +18,8 @@ struct MountEntry {
   std::string device;                 // "major:minor" of the mounted file system
   std::filesystem::path mount_point;  // decoded, as the kernel names it
   std::string fs_type;                // "ext4", "fuse.datamon", ...
+  std::string source;                 // what is mounted: a device, "tmpfs", a FUSE fsname
+  std::string super_options;          // options of the file system ("ro,user_id=0,...")
 };
 
 // The entries of mountinfo text, in its order (later mounts last); malformed lines are skipped.

@@ -1,7 +1,6 @@
 // `datamon purge` end to end on a file:// context: the dry run's report, the grace period, the
 // lock, and purge racing uploads that re-use the blobs it is deleting.
 #include <gtest/gtest.h>
-#include <sys/wait.h>
 
 #include <chrono>
 #include <regex>
@@ -153,7 +152,7 @@ TEST_F(CliPurge, RacingUploadsNeverLoseABlob) {
     // Alternate which starts first so that the purge overlaps the upload's scan in some rounds
     // and its writes in others.
     const std::vector<std::string> purge{DATAMON_BIN, "purge", "delete-unused"};
-    pid_t first, second;
+    process::Child first, second;
     if (round % 2 == 0) {
       first = test::spawn(up, env_, up_out, up_err);
       second = test::spawn(purge, env_, purge_out, purge_err);
@@ -161,11 +160,8 @@ TEST_F(CliPurge, RacingUploadsNeverLoseABlob) {
       first = test::spawn(purge, env_, purge_out, purge_err);
       second = test::spawn(up, env_, up_out, up_err);
     }
-    int status = 0;
-    ASSERT_EQ(::waitpid(first, &status, 0), first);
-    ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << test::read_file(up_err) << test::read_file(purge_err);
-    ASSERT_EQ(::waitpid(second, &status, 0), second);
-    ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << test::read_file(up_err) << test::read_file(purge_err);
+    ASSERT_TRUE(first.wait().success()) << test::read_file(up_err) << test::read_file(purge_err);
+    ASSERT_TRUE(second.wait().success()) << test::read_file(up_err) << test::read_file(purge_err);
     const auto id = test::read_file(up_out);
     uploaded.push_back({id.substr(0, id.size() - 1), src});
     deleted_total += count(test::read_file(purge_out), "Num blob keys deleted");

@@ -5,7 +5,6 @@
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -62,9 +61,9 @@ TEST(ExitCodes, SignalDuringACommandExitsInterrupted) {
     const auto fifo = dir / "list";
     ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
     const auto err = dir / "stderr";
-    const pid_t pid = test::spawn({DATAMON_BIN, "bundle", "upload", "--path", (dir / "src").string(), "--repo", "r",
-                                   "--message", "m", "--files", fifo.string()},
-                                  env, "/dev/null", err);
+    auto upload = test::spawn({DATAMON_BIN, "bundle", "upload", "--path", (dir / "src").string(), "--repo", "r",
+                               "--message", "m", "--files", fifo.string()},
+                              env, "/dev/null", err);
     // Opening the write end succeeds once datamon has the FIFO open for reading; datamon then
     // waits for a line that never comes.
     int writer = -1;
@@ -73,12 +72,11 @@ TEST(ExitCodes, SignalDuringACommandExitsInterrupted) {
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
     ASSERT_GE(writer, 0) << "datamon never opened its --files list";
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    ASSERT_EQ(::kill(pid, sig), 0);
-    int status = 0;
-    ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+    upload.signal(sig);
+    const auto status = upload.wait();
     ::close(writer);
-    ASSERT_TRUE(WIFEXITED(status)) << "killed by signal " << WTERMSIG(status);
-    EXPECT_EQ(WEXITSTATUS(status), 130);
+    ASSERT_EQ(status.signal, 0) << status.describe();
+    EXPECT_EQ(status.code, 130);
     const std::string name = sig == SIGINT ? "SIGINT" : "SIGTERM";
     EXPECT_NE(test::read_file(err).find("interrupted by " + name), std::string::npos) << test::read_file(err);
   }

@@ -1,4 +1,5 @@
-// The one mountinfo parser: fields decoded as the kernel escapes them, the top mount found.
+// The one mountinfo parser: fields decoded as the kernel escapes them, the top mount found; the
+// one mount detach.
 #include "common/util/mount_table.h"
 
 #include <gtest/gtest.h>
@@ -7,6 +8,8 @@
 #include <cerrno>
 #include <cstring>
 
+#include "common/util/error.h"
+#include "common/util/fuse_mounts.h"
 #include "support/test_support.h"
 
 namespace dm {
@@ -24,7 +27,10 @@ TEST(MountTable, DecodesEscapedFieldsAndKeepsTheOrder) {
   EXPECT_EQ(entries[1].mount_point, "/mnt/with space\ttab\\back");
   EXPECT_EQ(entries[1].device, "0:50");
   EXPECT_EQ(entries[1].fs_type, "fuse.datamon");
+  EXPECT_EQ(entries[1].source, "datamon");
+  EXPECT_EQ(entries[1].super_options, "rw,user_id=0");
   EXPECT_EQ(entries[2].device, "8:1");
+  EXPECT_EQ(entries[2].source, "/dev/sda1");
 }
 
 // A real mount (tests run as root) at a folder whose name has a space: the bug of the copy in
@@ -37,13 +43,28 @@ TEST(MountTable, FindsARealMountWhosePathHasASpace) {
   ASSERT_EQ(::mount("dm-test", point.c_str(), "tmpfs", 0, "size=1m"), 0) << std::strerror(errno);
   const auto found = mount_at(point);
   const auto top_of_dir = mount_at(dir.path());
-  ::umount2(point.c_str(), MNT_DETACH);
+  EXPECT_FALSE(is_fuse_mounted(point));
+  detach_mount(point);
   ASSERT_TRUE(found.has_value());
   EXPECT_EQ(found->fs_type, "tmpfs");
+  EXPECT_EQ(found->source, "dm-test");
   EXPECT_EQ(found->mount_point, std::filesystem::weakly_canonical(point));
   EXPECT_FALSE(top_of_dir.has_value() && top_of_dir->fs_type == "tmpfs" &&
                top_of_dir->mount_point == found->mount_point);
   EXPECT_FALSE(mount_at(point).has_value());
+}
+
+// Nothing mounted there: umount2 and fusermount3 both refuse, and the error names the folder.
+TEST(FuseMounts, DetachingWhereNothingIsMountedNamesTheMountPoint) {
+  test::TempDir dir;
+  try {
+    detach_mount(dir.path());
+    FAIL() << "detached a mount that is not there";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::Io);
+    EXPECT_NE(std::string(e.what()).find(dir.path().string()), std::string::npos) << e.what();
+  }
+  EXPECT_TRUE(detach_fuse_mount_if_any(dir.path())) << "no FUSE mount there: nothing to do";
 }
 
 }  // namespace

@@ -4,10 +4,8 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
-#include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/statvfs.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <fstream>
@@ -15,25 +13,18 @@
 #include <stdexcept>
 #include <thread>
 
+#include "common/util/error.h"
+#include "common/util/fuse_mounts.h"
+#include "common/util/mount_table.h"
+
 namespace dm::test {
 
 namespace fs = std::filesystem;
 
 std::optional<MountInfo> find_mount(const fs::path& point) {
-  std::ifstream in("/proc/self/mountinfo");
-  std::string line;
-  std::optional<MountInfo> found;
-  while (std::getline(in, line)) {
-    std::istringstream f(line);
-    std::string id, parent, dev, root, mp, opts, field;
-    f >> id >> parent >> dev >> root >> mp >> opts;
-    while (f >> field && field != "-") {
-    }
-    MountInfo info;
-    f >> info.type >> info.source >> info.options;
-    if (mp == point.string()) found = info;
-  }
-  return found;
+  auto entry = mount_at(point);
+  if (!entry) return std::nullopt;
+  return MountInfo{std::move(entry->fs_type), std::move(entry->source), std::move(entry->super_options)};
 }
 
 MountProcess::MountProcess(const TestContext& ctx, const std::string& bundle, const fs::path& point,
@@ -45,7 +36,7 @@ MountProcess::MountProcess(const TestContext& ctx, const std::string& bundle, co
     argv.push_back(bundle);
   }
   argv.insert(argv.end(), extra.begin(), extra.end());
-  pid_ = spawn(argv, ctx.env(), logs_ / "out", logs_ / "err");
+  child_ = spawn(argv, ctx.env(), logs_ / "out", logs_ / "err");
   // Bounded wait: the mount appears, or the child exits.
   for (int i = 0; i < 2000; ++i) {
     // A stale mount left by a killed daemon is listed too; only a live one answers statfs.
@@ -61,18 +52,9 @@ MountProcess::MountProcess(const TestContext& ctx, const std::string& bundle, co
 }
 
 std::optional<int> MountProcess::wait_exit(std::chrono::milliseconds limit) {
-  if (exit_code_) return exit_code_;
-  const auto deadline = std::chrono::steady_clock::now() + limit;
-  do {
-    int status = 0;
-    const pid_t r = ::waitpid(pid_, &status, WNOHANG);
-    if (r == pid_) {
-      exit_code_ = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-      return exit_code_;
-    }
-    if (limit.count() > 0) std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  } while (std::chrono::steady_clock::now() < deadline);
-  return std::nullopt;
+  const auto status = child_.wait_for(limit);
+  if (!status) return std::nullopt;
+  return status->shell_code();
 }
 
 std::string MountProcess::log() const {
@@ -83,15 +65,20 @@ std::string MountProcess::log() const {
 }
 
 void force_unmount(const fs::path& point) {
-  if (!find_mount(point)) return;
+  if (!mount_at(point)) return;
+  // A clean unmount first: the server sees it and exits by itself.
   run({"/usr/bin/fusermount3", "-u", point.string()});
-  if (find_mount(point)) ::umount2(point.c_str(), MNT_DETACH);
+  if (!mount_at(point)) return;
+  try {
+    detach_mount(point);
+  } catch (const Error&) {
+  }
 }
 
 MountProcess::~MountProcess() {
   force_unmount(point_);
   if (!wait_exit(std::chrono::milliseconds(5000))) {
-    ::kill(pid_, SIGKILL);
+    child_.signal(SIGKILL);
     wait_exit(std::chrono::milliseconds(5000));
     force_unmount(point_);
   }

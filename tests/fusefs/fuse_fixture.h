@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "common/util/process.h"
 #include "support/test_context.h"
 #include "support/test_support.h"
 
@@ -23,11 +24,11 @@ struct MountInfo {
   std::string source;
   std::string options;
 };
-// The mount at `point` in /proc/self/mountinfo, if any.
+// The top mount at `point` in /proc/self/mountinfo (common/util/mount_table), if any.
 std::optional<MountInfo> find_mount(const std::filesystem::path& point);
 
 // A foreground `datamon bundle mount` child. The constructor waits (bounded) for the mount to
-// appear; the destructor unmounts (fusermount3 -u, then umount -l) and reaps the child.
+// appear; the destructor unmounts (force_unmount) and reaps the child.
 class MountProcess {
  public:
   MountProcess(const TestContext& ctx, const std::string& bundle, const std::filesystem::path& point,
@@ -37,7 +38,7 @@ class MountProcess {
   MountProcess& operator=(const MountProcess&) = delete;
 
   bool ready() const { return ready_; }
-  pid_t pid() const { return pid_; }
+  pid_t pid() const { return child_.pid(); }
   // Waits up to `limit` for the child to exit; its exit code, or nullopt if it still runs.
   std::optional<int> wait_exit(std::chrono::milliseconds limit);
   std::string log() const;  // the child's stderr so far
@@ -45,12 +46,11 @@ class MountProcess {
  private:
   TempDir logs_;
   std::filesystem::path point_;
-  pid_t pid_ = -1;
+  process::Child child_;
   bool ready_ = false;
-  std::optional<int> exit_code_;
 };
 
-// Unmounts whatever is at `point` (fusermount3 -u, then umount -l); never throws.
+// Unmounts whatever is at `point` (fusermount3 -u, then dm::detach_mount); never throws.
 void force_unmount(const std::filesystem::path& point);
 // A context, a scratch folder and an empty mount point that teardown always unmounts.
 class MountTestBase : public ::testing::Test {

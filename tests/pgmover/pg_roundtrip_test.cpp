@@ -8,7 +8,6 @@
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -333,25 +332,15 @@ TEST(PgMover, RestoreKilledHalfWayCannotStartAndARerunEndsCorrect) {
   expect_ok(h.dm({"pg", "stop", "--pgdata", a.string()}), "stop");
   const auto id = commit(h, a, "big");
 
-  const pid_t pid = ::fork();
-  ASSERT_GE(pid, 0);
-  if (pid == 0) {
-    const std::string config = "--config=file://" + (h.root() / "config").string();
-    ::freopen("/dev/null", "w", stdout);
-    ::freopen("/dev/null", "w", stderr);
-    ::execl(DATAMON_BIN, DATAMON_BIN, config.c_str(), "pg", "restore", "--pgdata", c.c_str(), "--repo", "pg",
-            "--bundle", id.c_str(), "--concurrency", "1", static_cast<char*>(nullptr));
-    ::_exit(127);
-  }
+  auto restore = spawn({DATAMON_BIN, "--config=file://" + (h.root() / "config").string(), "pg", "restore", "--pgdata",
+                        c.string(), "--repo", "pg", "--bundle", id, "--concurrency", "1"});
   // Kill it once the first data files have landed (bounded wait).
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
   while (!fs::exists(c / "base") && std::chrono::steady_clock::now() < deadline) {
     std::this_thread::sleep_for(std::chrono::milliseconds(2));
   }
-  ::kill(pid, SIGKILL);
-  int status = 0;
-  ::waitpid(pid, &status, 0);
-  ASSERT_TRUE(WIFSIGNALED(status)) << "the restore finished before it could be killed";
+  restore.signal(SIGKILL);
+  ASSERT_EQ(restore.wait().signal, SIGKILL) << "the restore finished before it could be killed";
   EXPECT_FALSE(fs::exists(c / "global" / "pg_control")) << "a half-restored directory must not be startable";
   const auto start =
       h.dm({"pg", "start", "--pgdata", c.string(), "--port", std::to_string(kPortKillCopy), "--timeout", "20"});
@@ -380,26 +369,16 @@ TEST(PgMover, DeltaRestoreKilledInPlaceCannotStartAndARerunEndsCorrect) {
   expect_ok(h.dm({"pg", "stop", "--pgdata", a.string()}), "stop");
   const auto v2 = commit(h, a, "v2");
 
-  const pid_t pid = ::fork();
-  ASSERT_GE(pid, 0);
-  if (pid == 0) {
-    const std::string config = "--config=file://" + (h.root() / "config").string();
-    ::freopen("/dev/null", "w", stdout);
-    ::freopen("/dev/null", "w", stderr);
-    ::execl(DATAMON_BIN, DATAMON_BIN, config.c_str(), "pg", "restore", "--pgdata", c.c_str(), "--repo", "pg",
-            "--bundle", v2.c_str(), "--concurrency", "1", static_cast<char*>(nullptr));
-    ::_exit(127);
-  }
+  auto restore = spawn({DATAMON_BIN, "--config=file://" + (h.root() / "config").string(), "pg", "restore", "--pgdata",
+                        c.string(), "--repo", "pg", "--bundle", v2, "--concurrency", "1"});
   // Kill it once it has taken pg_control away, i.e. while it patches files in place (bounded wait).
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
   while (fs::exists(c / "global" / "pg_control") && std::chrono::steady_clock::now() < deadline) {
     std::this_thread::sleep_for(std::chrono::microseconds(200));
   }
   std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  ::kill(pid, SIGKILL);
-  int status = 0;
-  ::waitpid(pid, &status, 0);
-  ASSERT_TRUE(WIFSIGNALED(status)) << "the restore finished before it could be killed";
+  restore.signal(SIGKILL);
+  ASSERT_EQ(restore.wait().signal, SIGKILL) << "the restore finished before it could be killed";
   EXPECT_FALSE(fs::exists(c / "global" / "pg_control")) << "a half-patched directory must not be startable";
   const auto start =
       h.dm({"pg", "start", "--pgdata", c.string(), "--port", std::to_string(kPortInPlaceCopy), "--timeout", "20"});

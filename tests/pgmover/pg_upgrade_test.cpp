@@ -3,7 +3,6 @@
 // then brought to 15 with pg_upgrade, once by `datamon pg restore --label L --upgrade` and once
 // by the pg sidecar's `upgrade` key. pg_dumpall before and after must match.
 #include <gtest/gtest.h>
-#include <sys/wait.h>
 
 #include <sstream>
 
@@ -127,7 +126,7 @@ TEST_F(PgUpgrade, PgSidecarUpgradeKeyServesThe13ClusterAs15AndCommitsIt) {
                        "\n  runAs: postgres\n  srcRepo: pg\n  srcLabel: pg13\n  upgrade: true\n"
                        "  destRepo: pg\n  destLabel: upgraded\n  destMessage: upgraded by the sidecar\n");
   const auto sidecar_log = h_.dir("sidecar.log");
-  const pid_t sidecar = spawn(
+  auto sidecar = spawn(
       {DATAMON_BIN, "--config", "file://" + h_.dir("config").string(), "sidecar", "pg", "--config", yaml.string()},
       {"DATAMON_NAME=pgmover-test", "DATAMON_EMAIL=test@example.com"}, sidecar_log, sidecar_log);
   ServerGuard guard(h_.dir("stage") / "db");
@@ -137,11 +136,10 @@ TEST_F(PgUpgrade, PgSidecarUpgradeKeyServesThe13ClusterAs15AndCommitsIt) {
   const auto wrap =
       h_.dm({"wrap", "--coord", coord.string(), "--pg", "db", "--timeout", "5m", "--", kBin + "/pg_dumpall", "-h",
              "127.0.0.1", "-p", port, "-U", "postgres", "-f", served_dump.string()});
-  int status = 0;
-  ASSERT_EQ(::waitpid(sidecar, &status, 0), sidecar);
+  const auto status = sidecar.wait();
   const auto log = read_file(sidecar_log);
   ASSERT_EQ(wrap.exit_code, 0) << wrap.err << "\nsidecar:\n" << log;
-  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << log;
+  ASSERT_TRUE(status.success()) << status.describe() << "\n" << log;
 
   const auto served = read_file(served_dump);
   EXPECT_NE(served.find("-- Dumped from database version 15."), std::string::npos);

@@ -25,7 +25,7 @@ void must(const std::vector<std::string>& argv) {
 // input (from it), so that clearing faults is one flush.
 constexpr const char* kFilterTable = "dm_faults";
 
-// posix_spawn takes paths, not names.
+// Full paths: the PATH of a test need not hold /usr/sbin.
 const std::string kIp = "/usr/sbin/ip";
 const std::string kNft = "/usr/sbin/nft";
 const std::string kTc = "/usr/sbin/tc";

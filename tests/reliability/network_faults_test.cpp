@@ -26,6 +26,7 @@
 #include "common/auth/aws_credentials.h"
 #include "common/http/http_client.h"
 #include "common/store/s3/s3_store.h"
+#include "common/util/fuse_mounts.h"
 #include "reliability/netns_link.h"
 #include "support/test_support.h"
 
@@ -283,8 +284,7 @@ TEST_F(NetworkFaults, MountAnswersEioDuringAnOutageAndRecovers) {
   struct Unmount {
     fs::path point;
     ~Unmount() {
-      if (run({"/usr/bin/fusermount3", "-u", point.string()}).exit_code != 0)
-        (void)run({"/usr/bin/umount", "-l", point.string()});
+      if (run({"/usr/bin/fusermount3", "-u", point.string()}).exit_code != 0) dm::detach_fuse_mount_if_any(point);
     }
   } unmount{point};
 

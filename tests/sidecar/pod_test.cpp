@@ -14,8 +14,8 @@
 #include <fstream>
 #include <thread>
 
+#include "common/util/fuse_mounts.h"
 #include "pod_support.h"
-#include "sidecar/mount_table.h"
 #include "sidecar/signal_files.h"
 
 namespace dm::sidecar {
@@ -165,7 +165,7 @@ class PodTest : public ::testing::Test {
 
   void TearDown() override {
     // Never leave a mount or a server behind, even when an assertion failed half-way.
-    for (const char* m : {"mnt1", "mnt2"}) force_unmount(dir / m);
+    for (const char* m : {"mnt1", "mnt2"}) detach_fuse_mount_if_any(dir / m);
     for (const char* db : {"fresh", "restored", "db", "base"}) {
       if (postgres_running_in(dir / "pg" / db) || postgres_running_in(dir / db)) {
         store.run({"pg", "stop", "--pgdata",

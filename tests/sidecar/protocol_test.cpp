@@ -4,13 +4,13 @@
 #include <gtest/gtest.h>
 #include <pwd.h>
 #include <signal.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <thread>
 
 #include "common/util/error.h"
+#include "common/util/process.h"
 #include "sidecar/child_process.h"
 #include "sidecar/event_waiter.h"
 #include "sidecar/liveness_lock.h"
@@ -59,19 +59,18 @@ TEST(LivenessLock, SeesAHolderDieEvenBySigkill) {
   EXPECT_EQ(probe_liveness(file), Liveness::NotStarted);
   int ready[2];
   ASSERT_EQ(::pipe(ready), 0);
-  const pid_t pid = ::fork();
-  if (pid == 0) {
+  auto holder = process::fork_call("lock holder", process::ProcessGroup::Inherit, [&] {
     LivenessLock lock(file);
     char c = 1;
     [[maybe_unused]] auto n = ::write(ready[1], &c, 1);
     ::pause();
-    ::_exit(0);
-  }
+    return 0;
+  });
   char c;
   ASSERT_EQ(::read(ready[0], &c, 1), 1);
   EXPECT_EQ(probe_liveness(file), Liveness::Alive);
-  ::kill(pid, SIGKILL);
-  ::waitpid(pid, nullptr, 0);
+  holder.signal(SIGKILL);
+  EXPECT_EQ(holder.wait().signal, SIGKILL);
   EXPECT_EQ(probe_liveness(file), Liveness::Gone);
   ::close(ready[0]);
   ::close(ready[1]);
@@ -177,9 +176,8 @@ TEST(ChildProcess, ABoundChildRunningAsAnotherUserGetsItsDeathSignalWhenTheParen
   const auto got = box / "got-int";
   const uid_t uid = nobody->pw_uid;
   const gid_t gid = nobody->pw_gid;
-  const pid_t parent = ::fork();
-  ASSERT_GE(parent, 0);
-  if (parent == 0) {
+  // The bound child's parent: a process of its own, so that the test can SIGKILL it.
+  auto parent = process::fork_call("the bound child's parent", process::ProcessGroup::Inherit, [&] {
     try {
       ChildProcess child({"/bin/sh", "-c",
                           "trap 'echo int > " + got.string() + "; exit 0' INT; echo $$ > " + (box / "pid").string() +
@@ -193,8 +191,8 @@ TEST(ChildProcess, ABoundChildRunningAsAnotherUserGetsItsDeathSignalWhenTheParen
       ::pause();
     } catch (...) {
     }
-    ::_exit(1);
-  }
+    return 1;
+  });
   bool up = false;
   for (int i = 0; i < 500 && !up; ++i) {
     up = std::filesystem::exists(ready);
@@ -202,8 +200,8 @@ TEST(ChildProcess, ABoundChildRunningAsAnotherUserGetsItsDeathSignalWhenTheParen
   }
   ASSERT_TRUE(up);
   EXPECT_EQ(test::read_file(ready), std::to_string(uid) + "\n");
-  ::kill(parent, SIGKILL);
-  ::waitpid(parent, nullptr, 0);
+  parent.signal(SIGKILL);
+  parent.wait();
   bool signalled = false;
   for (int i = 0; i < 500 && !signalled; ++i) {
     signalled = std::filesystem::exists(got);

@@ -3,7 +3,6 @@
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <signal.h>
-#include <sys/wait.h>
 
 #include <cstring>
 #include <thread>
@@ -12,23 +11,21 @@
 
 namespace dm::test {
 
-pid_t start_datamon(const std::vector<std::string>& args, const std::vector<std::string>& env) {
+process::Child start_datamon(const std::vector<std::string>& args, const std::vector<std::string>& env) {
   std::vector<std::string> argv{DATAMON_BIN};
   argv.insert(argv.end(), args.begin(), args.end());
   return spawn(argv, env);
 }
 
-bool kill_after(pid_t pid, std::chrono::microseconds delay) {
-  if (pid <= 0) return false;
+bool kill_after(process::Child child, std::chrono::microseconds delay) {
+  // Polled every 200 us rather than waited for in whole milliseconds: the delay is the kill point.
   const auto deadline = std::chrono::steady_clock::now() + delay;
-  int status = 0;
   while (std::chrono::steady_clock::now() < deadline) {
-    if (::waitpid(pid, &status, WNOHANG) == pid) return false;
+    if (child.poll()) return false;
     std::this_thread::sleep_for(std::chrono::microseconds(200));
   }
-  ::kill(pid, SIGKILL);
-  ::waitpid(pid, &status, 0);
-  return WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL;
+  child.signal(SIGKILL);
+  return child.wait().signal == SIGKILL;
 }
 
 std::chrono::microseconds timed_run(const std::vector<std::string>& args, const std::vector<std::string>& env) {

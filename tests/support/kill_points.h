@@ -3,21 +3,21 @@
 // of the cli and reliability suites.
 #pragma once
 
-#include <sys/types.h>
-
 #include <chrono>
 #include <string>
 #include <vector>
+
+#include "common/util/process.h"
 
 namespace dm::test {
 
 // Starts DATAMON_BIN with `args` and the test's environment plus `env` ("K=V"); stdout and
 // stderr go to /dev/null.
-pid_t start_datamon(const std::vector<std::string>& args, const std::vector<std::string>& env);
+process::Child start_datamon(const std::vector<std::string>& args, const std::vector<std::string>& env);
 
-// SIGKILLs `pid` after `delay` unless it exited first; reaps it either way. True when the
+// SIGKILLs `child` after `delay` unless it exited first; reaps it either way. True when the
 // kill is what ended it (the run was cut short), false when it finished on its own.
-bool kill_after(pid_t pid, std::chrono::microseconds delay);
+bool kill_after(process::Child child, std::chrono::microseconds delay);
 
 // Wall time of one run of `args` (which must succeed: a failure is a test failure).
 std::chrono::microseconds timed_run(const std::vector<std::string>& args, const std::vector<std::string>& env);

@@ -1,9 +1,6 @@
 #include "support/test_support.h"
 
-#include <fcntl.h>
 #include <signal.h>
-#include <spawn.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -69,19 +66,10 @@ std::string read_file(const fs::path& path) {
   return ss.str();
 }
 
-static std::string slurp_fd(int fd) {
-  std::string out;
-  char buf[65536];
-  for (;;) {
-    const ssize_t n = ::read(fd, buf, sizeof buf);
-    if (n <= 0) break;
-    out.append(buf, static_cast<size_t>(n));
-  }
-  return out;
-}
+namespace {
 
-pid_t spawn(const std::vector<std::string>& argv, const std::vector<std::string>& env, const fs::path& out,
-            const fs::path& err) {
+// The test's environment with the "K=V" entries of `env` replacing or adding.
+std::vector<std::string> merged_environment(const std::vector<std::string>& env) {
   std::vector<std::string> envs;
   for (char** e = environ; *e; ++e) envs.emplace_back(*e);
   for (const auto& kv : env) {
@@ -90,21 +78,19 @@ pid_t spawn(const std::vector<std::string>& argv, const std::vector<std::string>
                envs.end());
     envs.push_back(kv);
   }
-  std::vector<char*> cargv, cenv;
-  for (const auto& a : argv) cargv.push_back(const_cast<char*>(a.c_str()));
-  cargv.push_back(nullptr);
-  for (const auto& e : envs) cenv.push_back(const_cast<char*>(e.c_str()));
-  cenv.push_back(nullptr);
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_addopen(&actions, 1, out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-  posix_spawn_file_actions_addopen(&actions, 2, err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-  pid_t pid = -1;
-  const int rc = posix_spawn(&pid, argv[0].c_str(), &actions, nullptr, cargv.data(), cenv.data());
-  posix_spawn_file_actions_destroy(&actions);
-  if (rc != 0) throw std::runtime_error("cannot start " + argv[0] + ": " + std::strerror(rc));
-  return pid;
+  return envs;
+}
+
+}  // namespace
+
+process::Child spawn(const std::vector<std::string>& argv, const std::vector<std::string>& env, const fs::path& out,
+                     const fs::path& err) {
+  process::SpawnOptions options;
+  options.environment = merged_environment(env);
+  options.in = process::Stream::null();
+  options.out = process::Stream::to_file(out);
+  options.err = err == out ? process::Stream::same_as_stdout() : process::Stream::to_file(err);
+  return process::spawn(argv, options);
 }
 
 RunResult run(const std::vector<std::string>& argv, const std::vector<std::string>& env) {
@@ -112,23 +98,14 @@ RunResult run(const std::vector<std::string>& argv, const std::vector<std::strin
   const auto out_path = tmp / "out";
   const auto err_path = tmp / "err";
   RunResult r;
-  pid_t pid;
   try {
-    pid = spawn(argv, env, out_path, err_path);
+    r.exit_code = spawn(argv, env, out_path, err_path).wait().shell_code();
   } catch (const std::runtime_error& e) {
     r.err = e.what();
     return r;
   }
-  int status = 0;
-  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-  }
-  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  const int ofd = ::open(out_path.c_str(), O_RDONLY);
-  r.out = slurp_fd(ofd);
-  ::close(ofd);
-  const int efd = ::open(err_path.c_str(), O_RDONLY);
-  r.err = slurp_fd(efd);
-  ::close(efd);
+  r.out = read_file(out_path);
+  r.err = read_file(err_path);
   return r;
 }
 

@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "common/util/process.h"
+
 namespace dm::test {
 
 // A fresh folder under $TMPDIR (or /tmp), removed when the object dies.
@@ -36,11 +38,14 @@ struct RunResult {
   std::string out;  // stdout
   std::string err;  // stderr
 };
-// Starts `argv` (argv[0] a path) without waiting: the test's environment with "K=V" entries of
+// Starts `argv` (argv[0] a path, or a name in PATH) without waiting: the test's environment with "K=V" entries of
 // `env` replacing or adding, stdin from /dev/null, stdout and stderr to the given files
-// (created 0600, truncated). Throws std::runtime_error naming the program if it cannot start.
-pid_t spawn(const std::vector<std::string>& argv, const std::vector<std::string>& env = {},
-            const std::filesystem::path& out = "/dev/null", const std::filesystem::path& err = "/dev/null");
+// (created 0600, truncated), other fds closed (common/util/process). Throws dm::Error (a
+// std::runtime_error) naming the program if it cannot start.
+// The same file for both: one stream, interleaved. The Child waits for it, and kills and reaps
+// it if the test ends first.
+process::Child spawn(const std::vector<std::string>& argv, const std::vector<std::string>& env = {},
+                     const std::filesystem::path& out = "/dev/null", const std::filesystem::path& err = "/dev/null");
 // Runs `argv` (argv[0] a path) with extra environment "K=V" entries; waits for it.
 RunResult run(const std::vector<std::string>& argv, const std::vector<std::string>& env = {});
 // Runs the datamon binary under test.
