@@ -447,7 +447,7 @@ def main():
             rows.append(["all", f"`{a.command}`", "", str(a.total_seconds)])
         out += ["## Steps of this run", "", table(["step", "command (from the repository root, as root)", "result",
                                                   "seconds"], rows), "",
-                f"Full output of each step: `{os.path.dirname(os.path.abspath(a.steps))}/<step>.log`. Steps "
+                "Full output of each step: `<step>.log` in the log folder of scripts/bench.sh (BENCH_LOG_DIR). Steps "
                 "not listed kept the results of an earlier run (each section says when it was made).", ""]
     out += ["## Targets", "",
             "Every target of the mount (issue 4), store (issue 3) and pg (issue 9) issues, with its figure.", "",

@@ -140,7 +140,9 @@ class Bench:
         def datamon(name, label, env, store, disk_cache=None):
             point = os.path.join(mnt, name)
             argv = [dm, "bundle", "mount", "--repo", dataset.REPO, "--mount", point]
-            shown = f"DATAMON_GLOBAL_CONFIG={store} datamon bundle mount --repo {dataset.REPO} --mount MNT"
+            # WORK for the work folder: the report names no path of the machine it ran on.
+            shown_store = store.replace(self.work, "WORK")
+            shown = f"DATAMON_GLOBAL_CONFIG={shown_store} datamon bundle mount --repo {dataset.REPO} --mount MNT"
             if disk_cache:  # emptied before each session, as rclone's
                 argv += ["--disk-cache", disk_cache]
                 shown += " --disk-cache CACHE_DIR"
