@@ -1,5 +1,7 @@
 #include "bin/cli.h"
 
+#include <cstdint>
+
 namespace dm::cli {
 
 config::Config GlobalOptions::load() const {
@@ -18,6 +20,24 @@ void add_listing_tuning_flags(CLI::App& cmd) {
       "--batch-size", [](int) {}, "accepted for compatibility with Go (no effect here)");
   cmd.add_option_function<int>(
       "--concurrency-factor", [](int) {}, "accepted for compatibility with Go (no effect here)");
+}
+
+void accept_go_bool_flag(CLI::App& cmd, const std::string& name, const std::string& why) {
+  cmd.add_flag_function(
+      name, [](std::int64_t) {}, "accepted for compatibility with Go, no effect: " + why);
+}
+
+void accept_go_string_flag(CLI::App& cmd, const std::string& name, const std::string& why) {
+  cmd.add_option_function<std::string>(
+      name, [](const std::string&) {}, "accepted for compatibility with Go, no effect: " + why);
+}
+
+void add_go_metrics_flags(CLI::App& app) {
+  const std::string why = "Go sends usage metrics to InfluxDB; the mount serves Prometheus metrics (--metrics-addr)";
+  accept_go_bool_flag(app, "--metrics", why);
+  accept_go_string_flag(app, "--metrics-url", why);
+  accept_go_string_flag(app, "--metrics-user", why);
+  accept_go_string_flag(app, "--metrics-password", why);
 }
 
 }  // namespace dm::cli

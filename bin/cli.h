@@ -29,6 +29,16 @@ void add_optional(CLI::App& app, const std::string& name, std::optional<std::str
 // written for Go run, without effect (listing here reads one document per object).
 void add_listing_tuning_flags(CLI::App& cmd);
 
+// A Go flag this port needs not, accepted without effect so that Go scripts keep working; the
+// help says why. A boolean one parses as cobra's (`--x`, `--x=false`), a string one takes a
+// value that is dropped unread (it is never logged nor echoed: --metrics-password).
+void accept_go_bool_flag(CLI::App& cmd, const std::string& name, const std::string& why);
+void accept_go_string_flag(CLI::App& cmd, const std::string& name, const std::string& why);
+
+// Go's global --metrics, --metrics-url, --metrics-user, --metrics-password (usage metrics sent
+// to InfluxDB), accepted without effect: the mount serves Prometheus metrics instead.
+void add_go_metrics_flags(CLI::App& app);
+
 void add_context_commands(CLI::App& app, GlobalOptions& global);
 void add_repo_commands(CLI::App& app, GlobalOptions& global);
 // Returns the `bundle` group so that `bundle mount` can join it.
@@ -50,5 +60,7 @@ void add_mount_command(CLI::App& bundle, GlobalOptions& global);  // fusefs
 void add_pg_commands(CLI::App& app, GlobalOptions& global);       // pgmover
 void add_sidecar_commands(CLI::App& app, GlobalOptions& global);  // sidecar fuse|pg, wrap
 void add_purge_commands(CLI::App& app, GlobalOptions& global);    // purge (common/purge)
+// `completion bash|zsh` from the tree of `app`: registered after every other command.
+void add_completion_command(CLI::App& app);
 
 }  // namespace dm::cli

@@ -149,6 +149,10 @@ CLI::App& add_bundle_commands(CLI::App& app, GlobalOptions& global) {
   up->add_flag("--skip-on-error", uf->skip_on_error,
                "Skip files that cannot be read (missing, unreadable, not regular); each is listed on stderr");
   up->add_option("--concurrency-factor", uf->concurrency, "parallelism factor (Go default 100)")->default_val(100);
+  accept_go_bool_flag(*up, "--retry", "every store request retries with backoff (Go default true)");
+  accept_go_bool_flag(*up, "--verify-hash", "the root key written is the hash of the bytes read (Go default true)");
+  accept_go_bool_flag(*up, "--verify-blob-hash",
+                      "blobs are content-addressed: each key is the hash of the bytes written (Go default false)");
   up->callback([&global, uf] { upload(global, *uf); });
 
   auto* list = bundle->add_subcommand("list", "List the bundles of a repo");

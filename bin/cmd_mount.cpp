@@ -135,6 +135,10 @@ void add_mount_command(CLI::App& bundle, GlobalOptions& global) {
   mount->add_option("--disk-cache", f->disk_cache, "folder for a persistent leaf cache shared across mounts");
   mount->add_option("--disk-cache-size", f->disk_cache_size, "bound of the disk cache")->default_val("10GB");
   mount->add_option("--metrics-addr", f->metrics_addr, "serve Prometheus metrics on host:port");
+  accept_go_bool_flag(*mount, "--cpuprof", "Go's runtime profiler; this mount has none");
+  accept_go_string_flag(*mount, "--destination",
+                        "Go downloads a non-streamed mount's files there; this mount always streams (use "
+                        "--disk-cache for a local cache of fetched data)");
   mount->add_flag("--allow-other", f->allow_other,
                   "let users other than the mounting one read (permission bits still apply); off by default");
   mount->callback([&global, f, preload] {

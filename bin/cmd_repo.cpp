@@ -1,4 +1,4 @@
-// `datamon repo create|list|get|delete|delete files`, and Go's --with-size.
+// `datamon repo create|list|get|delete|delete files|rename`, and Go's --with-size.
 #include <fstream>
 #include <iostream>
 #include <iterator>
@@ -7,7 +7,9 @@
 #include "bin/cli.h"
 #include "bin/output.h"
 #include "common/config/context.h"
+#include "common/model/paths.h"
 #include "common/model/repo_delete.h"
+#include "common/model/repo_rename.h"
 #include "common/template/go_fmt.h"
 #include "common/template/model_values.h"
 #include "common/util/error.h"
@@ -189,6 +191,30 @@ void add_repo_commands(CLI::App& app, GlobalOptions& global) {
     catalog.require_repo(df->repo);
     if (!df->force_yes) confirm_or_abort("delete", df->repo);
     model::delete_repo(catalog, df->repo);
+  });
+
+  struct RenameFlags {
+    std::string repo, new_name;
+    bool force_yes = false;
+  };
+  auto rf = std::make_shared<RenameFlags>();
+  auto* rename = repo->add_subcommand("rename", "Rename a repo");
+  rename->footer(
+      "Rename an existing datamon repository: its bundles and labels are copied under the new name,\n"
+      "then the old name's metadata is deleted (blobs stay). An interruption never loses the old repo.\n"
+      "This command MUST NOT BE RUN concurrently.\n\n"
+      "Example: datamon repo rename --context dev --repo ritesh-datamon-test-repo ritesh-datamon-new-repo");
+  rename->add_option("new-name", rf->new_name, "the new repo name")->required();
+  rename->add_option("--repo", rf->repo, "The name of this repository")->required();
+  rename->add_flag("--force-yes", rf->force_yes, "Bypass confirmation step");
+  rename->callback([&global, rf] {
+    const auto config = global.load();
+    auto ctx = config::open_context(config);
+    auto catalog = ctx.catalog();
+    catalog.require_repo(rf->repo);
+    model::validate_repo_name(rf->new_name);  // refused before asking
+    if (!rf->force_yes) confirm_or_abort("rename", rf->repo);
+    model::rename_repo(catalog, rf->repo, rf->new_name);  // silent on success, as Go
   });
 }
 

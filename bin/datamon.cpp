@@ -113,6 +113,7 @@ int run(int argc, char** argv) {
   app.add_option("--loglevel", global.log_level,
                  "The logging level. Levels by increasing order of verbosity: none, error, warn, info, debug");
   app.add_flag("--log-structured", global.structured_logs, "structured log lines even on a terminal");
+  dm::cli::add_go_metrics_flags(app);
   app.fallthrough();
 
   dm::cli::add_context_commands(app, global);
@@ -125,6 +126,7 @@ int run(int argc, char** argv) {
   dm::cli::add_version_command(app);
   dm::cli::add_config_commands(app, global);
   dm::cli::add_purge_commands(app, global);
+  dm::cli::add_completion_command(app);
 
   app.parse_complete_callback([&] {
     dm::LogOptions log;

@@ -15,10 +15,6 @@ namespace dm::model {
 
 namespace {
 
-// The most a document (descriptor, index file, label) may weigh: an index file of 1000 entries
-// is a few hundred KiB; anything near this bound is hostile, refused before it is read.
-constexpr uint64_t kMaxDocumentBytes = uint64_t{64} << 20;
-
 std::string get_document(store::Store& s, const std::string& name) {
   std::string out;
   s.get_into(name, out, kMaxDocumentBytes);

@@ -6,6 +6,7 @@
 // bundle.yaml. Errors name the repo, bundle or label. Thread-safe (stateless over the stores).
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <optional>
 #include <string>
@@ -18,6 +19,9 @@
 namespace dm::model {
 
 constexpr size_t kEntriesPerIndexFile = 1000;
+// The most a document (descriptor, index file, label) may weigh: an index file of 1000 entries
+// is a few hundred KiB; anything near this bound is hostile, refused before it is read.
+constexpr uint64_t kMaxDocumentBytes = uint64_t{64} << 20;
 
 class Catalog {
  public:
