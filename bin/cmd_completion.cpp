@@ -7,6 +7,7 @@
 // its words to offer (subcommands, its own flags and the global ones, which every command
 // inherits as Go's persistent flags). The completion function walks the words typed so far,
 // descending into each one that names a subcommand of the current path.
+#include <algorithm>
 #include <iostream>
 #include <string>
 #include <vector>
@@ -51,6 +52,13 @@ void collect(const CLI::App& app, const std::string& path, std::vector<CommandWo
   }
 }
 
+// Appends the words of `from` that `to` lacks, in order.
+void append_new(std::vector<std::string>& to, const std::vector<std::string>& from) {
+  for (const auto& word : from) {
+    if (std::find(to.begin(), to.end(), word) == to.end()) to.push_back(word);
+  }
+}
+
 std::string join(const std::vector<std::string>& words) {
   std::string text;
   for (const auto& w : words) {
@@ -69,8 +77,8 @@ std::string lookup_functions(const std::vector<CommandWords>& commands) {
   std::string words = "__datamon_words() {\n  case \"$1\" in\n";
   for (const auto& c : commands) {
     auto offered = c.subcommands;
-    offered.insert(offered.end(), c.flags.begin(), c.flags.end());
-    if (!c.path.empty()) offered.insert(offered.end(), global_flags.begin(), global_flags.end());
+    append_new(offered, c.flags);
+    append_new(offered, global_flags);  // --help is both a command's own and a global flag
     if (!c.subcommands.empty()) subs += "    '" + c.path + "') echo '" + join(c.subcommands) + "' ;;\n";
     words += "    '" + c.path + "') echo '" + join(offered) + "' ;;\n";
   }

@@ -54,6 +54,7 @@ TEST_F(CliCompletion, BashScriptIsValidAndCompletesCommands) {
   EXPECT_EQ(offered({"bundle", "upload"}, "--re"), "--repo\n--retry\n");
   EXPECT_EQ(offered({"--loglevel", "debug", "bundle", "mount"}, "--dest"), "--destination\n");
   EXPECT_EQ(offered({"label", "list"}, "--cont"), "--context\n");
+  EXPECT_EQ(offered({"repo", "get"}, "--h"), "--help\n");  // own and global: offered once
   // The hidden completion command is not offered.
   EXPECT_EQ(offered({}, "comp"), "");
 }
