@@ -67,6 +67,14 @@ TEST_F(CliCompletion, ZshScriptHasTheSameTables) {
   test::write_file(dir_ / "_datamon", zsh);
   const auto syntax = test::run({"zsh", "-n", (dir_ / "_datamon").string()});
   EXPECT_EQ(syntax.exit_code, 0) << syntax.err;
+  // The completion function under a compadd that prints what it is given (zsh filters by the
+  // typed prefix itself): after `repo` the candidates are repo's subcommands and flags.
+  const auto r = test::run({"zsh", "-c",
+                            "compadd() { shift; print -l -- \"$@\"; }; compdef() { :; }; source \"$0\"; "
+                            "words=(datamon --loglevel debug repo ren); CURRENT=5; __datamon_complete",
+                            (dir_ / "_datamon").string()});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(r.out.starts_with("create\nlist\nget\ndelete\nrename\n--help\n")) << r.out;
 }
 
 TEST_F(CliCompletion, UnknownOrMissingShellIsBadInput) {
