@@ -1,11 +1,16 @@
 // `datamon repo rename NEW --repo OLD` end to end on a file:// context: the renamed repo lists,
 // labels and downloads exactly as the old one did, its metadata objects are the old ones byte
-// for byte, the old name is gone, and every refusal leaves both names as they were.
+// for byte, the old name is gone, every refusal leaves both names as they were, and a rename
+// killed anywhere (kill -9) never loses the old repo.
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <cstdio>
 #include <filesystem>
+#include <random>
 
 #include "support/cli_fixture.h"
+#include "support/kill_points.h"
 #include "support/test_support.h"
 
 namespace dm {
@@ -77,6 +82,32 @@ TEST_F(CliRepoRename, RerunAfterAnInterruptionBeforeTheNewRepoExistedFinishes) {
   const auto before = views("old");
   EXPECT_EQ(ok({"repo", "rename", "new", "--repo", "old", "--force-yes"}), "");
   EXPECT_EQ(views("new"), before);
+}
+
+TEST_F(CliRepoRename, KilledAnywhereNeverLosesTheOldRepo) {
+  const auto before = views("old");
+  const std::vector<std::string> rename{"repo", "rename", "new", "--repo", "old", "--force-yes"};
+  const auto clean = test::timed_run(rename, env_);
+  ok({"repo", "rename", "old", "--repo", "new", "--force-yes"});
+  std::mt19937_64 rng(20261206);
+  std::uniform_int_distribution<int64_t> delay(0, clean.count() * 12 / 10);
+  int killed = 0, runs = 0;
+  for (; killed < 20 && runs < 200; ++runs) {
+    killed += test::kill_after(test::start_datamon(rename, env_), std::chrono::microseconds(delay(rng)));
+    if (dm({"repo", "get", "--repo", "new"}).exit_code == 0) {
+      // NEW was committed: it is whole; what is left of OLD goes with `repo delete`.
+      ASSERT_EQ(views("new"), before) << "run " << runs;
+      if (dm({"repo", "get", "--repo", "old"}).exit_code == 0) ok({"repo", "delete", "--repo", "old", "--force-yes"});
+      ok({"repo", "rename", "old", "--repo", "new", "--force-yes"});
+    }
+    ASSERT_EQ(views("old"), before) << "run " << runs;
+  }
+  EXPECT_GE(killed, 1) << "in " << runs << " runs";
+  std::printf("reliability: repo rename runs=%d killed mid-run=%d\n", runs, killed);
+  // A re-run after all of that finishes and is exact.
+  ok(rename);
+  EXPECT_EQ(views("new"), before);
+  EXPECT_EQ(dm({"repo", "get", "--repo", "old"}).exit_code, 2);
 }
 
 TEST_F(CliRepoRename, WithoutForceYesAndNoAnswerRefusesAndChangesNothing) {
