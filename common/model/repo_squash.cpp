@@ -13,9 +13,15 @@ namespace dm::model {
 
 namespace {
 
-bool all_of(std::string_view s, bool (*accept)(char)) { return std::all_of(s.begin(), s.end(), accept); }
-bool is_digit(char c) { return c >= '0' && c <= '9'; }
-bool is_ident(char c) { return is_digit(c) || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '-'; }
+bool all_of(std::string_view s, bool (*accept)(char)) {
+  return std::all_of(s.begin(), s.end(), accept);
+}
+bool is_digit(char c) {
+  return c >= '0' && c <= '9';
+}
+bool is_ident(char c) {
+  return is_digit(c) || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '-';
+}
 
 // blang/semver's version number: digits only, no leading zero, within uint64.
 bool is_version_number(std::string_view s) {
@@ -78,8 +84,8 @@ void remove_bundle(Catalog& catalog, const std::string& repo, const std::string&
     });
     for (const auto& name : index_files) metadata.remove(name);
   } catch (const Error& e) {
-    throw Error(e.kind(), "cannot delete bundle " + dm::quoted(bundle_id) + " in repo " + dm::quoted(repo) + ": " +
-                              e.what());
+    throw Error(e.kind(),
+                "cannot delete bundle " + dm::quoted(bundle_id) + " in repo " + dm::quoted(repo) + ": " + e.what());
   }
 }
 

@@ -161,8 +161,8 @@ TEST_F(CliSquash, RetainTagsKeepsLabelledBundlesAndRetainSemverTagsOnlySemverOne
   // Not semver for Go's ParseTolerant (blang/semver v3.5.1): a word, a leading zero, a fourth
   // number, a numeric pre-release with a leading zero, a short version with a pre-release.
   for (const auto* name : {"release", "01.2.3", "1.2.3.4", "v1.2.3-rc.01", "1.2-rc"}) label("r", name, plain);
-  label("r", "v1.2", short_semver);                    // padded to 1.2.0
-  label("r", "2.0.0-rc.1+build.5", full_semver);       // pre-release and build parts
+  label("r", "v1.2", short_semver);               // padded to 1.2.0
+  label("r", "2.0.0-rc.1+build.5", full_semver);  // pre-release and build parts
   label("r", "current", latest);
   const auto all_labels = labels("r");
 
@@ -241,12 +241,12 @@ TEST_F(CliSquash, ContextSquashSquashesEveryRepo) {
   (void)q2;
 }
 
-// kill -9 at random points of a squash: every bundle still listed downloads byte-exact (a
-// dropped bundle leaves listings whole, by its bundle.yaml first), no label points at a missing
-// bundle, and a re-run finishes the squash.
+// kill -9 at random points of a squash: every bundle still listed has all its index files and
+// the latest downloads byte-exact (a dropped bundle leaves listings whole, by its bundle.yaml
+// first), no label points at a missing bundle, and a re-run finishes the squash.
 TEST_F(CliSquash, AKilledSquashLeavesEveryListedBundleWholeAndARerunFinishes) {
   // Bundles of one second need no order among them: the latest is uploaded a second later.
-  constexpr int kOld = 12;
+  constexpr int kOld = 40;
   for (int i = 0; i < kOld; ++i) {
     const auto id = upload_id(source(100), "r");
     if (i % 3 == 0) label("r", std::to_string(i) + "-old", id);
@@ -256,25 +256,43 @@ TEST_F(CliSquash, AKilledSquashLeavesEveryListedBundleWholeAndARerunFinishes) {
   const auto pristine = dir_ / "pristine";
   fs::copy(dir_ / "store", pristine, fs::copy_options::recursive);
 
+  // The kills land between a run that deletes nothing (start-up, listing, printing) and the
+  // end of a full squash: the deletions are what is tested.
+  const auto timed = [&](const std::vector<std::string>& args) {
+    const auto t0 = std::chrono::steady_clock::now();
+    ok(args);
+    return std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - t0).count();
+  };
+  const auto no_op = timed({"repo", "squash", "--repo", "r", "--retain-n-latest", "1000"});
   const std::vector<std::string> args{"repo", "squash", "--repo", "r"};
-  const auto t0 = std::chrono::steady_clock::now();
-  ok(args);
-  const auto clean =
-      std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - t0).count();
+  const auto clean = timed(args);
+  ASSERT_EQ(bundles("r"), Names{latest});
+  // Narrowed each time a run ends before its kill, so that a machine slower or faster than when
+  // the runs were timed still gets its kills mid-run.
+  int64_t earliest = no_op * 8 / 10;
+  int64_t latest_kill = std::max(no_op, clean) * 11 / 10;
   std::mt19937_64 rng(20261206);
   int killed = 0;
-  for (int run = 0; run < 60 && killed < 15; ++run) {
+  for (int run = 0; run < 60 && killed < 20; ++run) {
     fs::remove_all(dir_ / "store");
     fs::copy(pristine, dir_ / "store", fs::copy_options::recursive);
-    const auto delay = std::uniform_int_distribution<int64_t>(0, clean * 12 / 10)(rng);
-    if (test::kill_after(test::start_datamon(args, env_), std::chrono::microseconds(delay))) ++killed;
+    const auto delay = std::uniform_int_distribution<int64_t>(earliest, latest_kill)(rng);
+    if (test::kill_after(test::start_datamon(args, env_), std::chrono::microseconds(delay))) {
+      ++killed;
+    } else {
+      earliest = earliest * 8 / 10;
+      latest_kill = std::max(earliest + 1000, latest_kill * 9 / 10);
+    }
 
     const auto listed = bundles("r");
     ASSERT_TRUE(listed.count(latest)) << "the latest bundle went";
     for (const auto& id : listed) {
-      const auto r = dm({"bundle", "list", "files", "--repo", "r", "--bundle", id});
-      ASSERT_EQ(r.exit_code, 0) << "listed bundle " << id << " is not whole: " << r.err;
-      ASSERT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 3) << id << ":\n" << r.out;  // heading and 2 files
+      const auto folder = dir_ / "store/m/bundles/r" / id;
+      const auto d = model::parse_bundle(test::read_file(folder / "bundle.yaml"), id);
+      for (uint64_t n = 0; n < d.count; ++n) {
+        ASSERT_TRUE(fs::exists(folder / ("bundle-files-" + std::to_string(n) + ".yaml")))
+            << "listed bundle " << id << " lost index file " << n;
+      }
     }
     for (const auto& [name, id] : labels("r")) ASSERT_TRUE(listed.count(id)) << "label " << name << " dangles";
     expect_downloads_exactly("r", latest, source(100));
@@ -283,7 +301,7 @@ TEST_F(CliSquash, AKilledSquashLeavesEveryListedBundleWholeAndARerunFinishes) {
     ASSERT_EQ(bundles("r"), Names{latest});
     ASSERT_EQ(labels("r"), (std::map<std::string, std::string>{{"current", latest}}));
   }
-  EXPECT_GE(killed, 5) << "too few runs were cut short to test anything";
+  EXPECT_GE(killed, 10) << "too few runs were cut short to test anything";
 }
 
 }  // namespace
