@@ -60,6 +60,8 @@ void add_mount_command(CLI::App& bundle, GlobalOptions& global);  // fusefs
 void add_pg_commands(CLI::App& app, GlobalOptions& global);       // pgmover
 void add_sidecar_commands(CLI::App& app, GlobalOptions& global);  // sidecar fuse|pg, wrap
 void add_purge_commands(CLI::App& app, GlobalOptions& global);    // purge (common/purge)
+// `repo squash` and `context squash`, added to the `repo` and `context` groups.
+void add_squash_commands(CLI::App& repo, CLI::App& context, GlobalOptions& global);
 // `completion bash|zsh` from the tree of `app`: registered after every other command.
 void add_completion_command(CLI::App& app);
 

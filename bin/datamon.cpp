@@ -126,6 +126,7 @@ int run(int argc, char** argv) {
   dm::cli::add_version_command(app);
   dm::cli::add_config_commands(app, global);
   dm::cli::add_purge_commands(app, global);
+  dm::cli::add_squash_commands(*app.get_subcommand("repo"), *app.get_subcommand("context"), global);
   dm::cli::add_completion_command(app);
 
   app.parse_complete_callback([&] {

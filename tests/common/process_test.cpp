@@ -13,6 +13,7 @@
 #include <string>
 
 #include "common/util/error.h"
+#include "support/expect_error.h"
 #include "support/test_support.h"
 
 namespace dm::process {
@@ -157,29 +158,16 @@ TEST(Process, DropsToAnotherUserWhenRoot) {
 }
 
 TEST(Process, ErrorsNameTheProgramAndTheStep) {
-  try {
-    spawn({"no-such-program-xyz"});
-    FAIL() << "started";
-  } catch (const Error& e) {
-    EXPECT_EQ(e.kind(), ErrorKind::NotFound);
-    EXPECT_THAT(e.what(), HasSubstr("'no-such-program-xyz' not found in PATH"));
-  }
+  test::expect_error([] { spawn({"no-such-program-xyz"}); }, ErrorKind::NotFound,
+                     {"'no-such-program-xyz' not found in PATH"});
   test::TempDir dir;
   test::write_file(dir / "not-executable", "#!/bin/sh\n");
-  try {
-    spawn({(dir / "not-executable").string()});
-    FAIL() << "started";
-  } catch (const Error& e) {
-    EXPECT_THAT(e.what(), HasSubstr("cannot execute '" + (dir / "not-executable").string() + "'"));
-  }
+  EXPECT_THAT(test::error_message([&] { spawn({(dir / "not-executable").string()}); }),
+              HasSubstr("cannot execute '" + (dir / "not-executable").string() + "'"));
   SpawnOptions o;
   o.working_dir = dir / "missing";
-  try {
-    spawn({"/bin/true"}, o);
-    FAIL() << "started";
-  } catch (const Error& e) {
-    EXPECT_THAT(e.what(), HasSubstr("cannot enter the working directory of '/bin/true'"));
-  }
+  EXPECT_THAT(test::error_message([&] { spawn({"/bin/true"}, o); }),
+              HasSubstr("cannot enter the working directory of '/bin/true'"));
 }
 
 TEST(Process, ForkCallExitsWithTheBodysValue) {

@@ -20,6 +20,7 @@
 #include "fusefs/byte_size.h"
 #include "fusefs/fetch_queue.h"
 #include "fusefs/readahead.h"
+#include "support/expect_error.h"
 #include "support/test_support.h"
 
 namespace dm::fusefs {
@@ -126,13 +127,7 @@ TEST(BlockCache, CorruptLeafFailsAndIsNotCached) {
   auto bad = good;
   bad[10] ^= 1;
   f.local.put(name, bad, store::PutMode::Overwrite);
-  try {
-    cache.get(f.leaves, 2);
-    FAIL() << "served a corrupt leaf";
-  } catch (const Error& e) {
-    EXPECT_EQ(e.kind(), ErrorKind::Corrupt);
-    EXPECT_NE(std::string(e.what()).find(name), std::string::npos) << e.what();
-  }
+  test::expect_error([&] { cache.get(f.leaves, 2); }, ErrorKind::Corrupt, {name});
   EXPECT_EQ(f.metrics.verification_failures(), 1);
   f.local.put(name, good, store::PutMode::Overwrite);  // repaired: the next read succeeds
   EXPECT_EQ(*cache.get(f.leaves, 2), f.expected(2));
@@ -343,12 +338,8 @@ TEST(ByteSize, ParsesGoAndBinaryUnits) {
   EXPECT_EQ(parse_byte_size("1GiB", "x"), 1073741824u);
   EXPECT_EQ(parse_byte_size("1048576", "x"), 1048576u);
   EXPECT_EQ(parse_byte_size("512k", "x"), 524288u);
-  try {
-    parse_byte_size("lots", "--cache-size");
-    FAIL();
-  } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find("--cache-size"), std::string::npos);
-  }
+  const auto message = test::error_message([] { parse_byte_size("lots", "--cache-size"); });
+  EXPECT_NE(message.find("--cache-size"), std::string::npos) << message;
   EXPECT_THROW(parse_byte_size("5 parsecs", "x"), Error);
 }
 

@@ -15,6 +15,7 @@
 #include "sidecar/event_waiter.h"
 #include "sidecar/liveness_lock.h"
 #include "sidecar/signal_files.h"
+#include "support/expect_error.h"
 #include "support/test_support.h"
 
 namespace dm::sidecar {
@@ -79,13 +80,7 @@ TEST(LivenessLock, SeesAHolderDieEvenBySigkill) {
 TEST(LivenessLock, RefusesASecondHolder) {
   test::TempDir dir;
   LivenessLock first(dir / "x.lock");
-  try {
-    LivenessLock second(dir / "x.lock");
-    FAIL() << "second lock taken";
-  } catch (const Error& e) {
-    EXPECT_EQ(e.kind(), ErrorKind::AlreadyExists);
-    EXPECT_THAT(e.what(), HasSubstr("x.lock"));
-  }
+  test::expect_error([&] { LivenessLock second(dir / "x.lock"); }, ErrorKind::AlreadyExists, {"x.lock"});
 }
 
 TEST(EventWaiter, WakesOnANewFileLongBeforeItsTimeLimit) {
@@ -212,12 +207,8 @@ TEST(ChildProcess, ABoundChildRunningAsAnotherUserGetsItsDeathSignalWhenTheParen
 }
 
 TEST(ChildProcess, UnknownProgramIsNamed) {
-  try {
-    ChildProcess child({"no-such-program-xyz"}, {});
-    FAIL();
-  } catch (const Error& e) {
-    EXPECT_THAT(e.what(), HasSubstr("no-such-program-xyz"));
-  }
+  EXPECT_THAT(test::error_message([] { ChildProcess child({"no-such-program-xyz"}, {}); }),
+              HasSubstr("no-such-program-xyz"));
 }
 
 }  // namespace

@@ -13,6 +13,7 @@
 #include "common/util/error.h"
 #include "stores/fake_http_server.h"
 #include "stores/fake_token_endpoint.h"
+#include "support/expect_error.h"
 #include "support/test_support.h"
 
 namespace dm::test {
@@ -110,16 +111,13 @@ TEST(AwsCredentials, ProfileOfTheSharedCredentialsFile) {
 TEST(AwsCredentials, IncompleteProfileNamesFileAndProfileButNoSecret) {
   TempDir dir;
   write_file(dir / "credentials", "[p]\naws_secret_access_key = VERYSECRET\n");
-  try {
+  const auto message = error_message([&] {
     auth::load_aws_credentials(
         env_of({{"AWS_SHARED_CREDENTIALS_FILE", (dir / "credentials").string()}, {"AWS_PROFILE", "p"}}));
-    FAIL() << "an incomplete profile was accepted";
-  } catch (const Error& e) {
-    const std::string msg = e.what();
-    EXPECT_NE(msg.find("'p'"), std::string::npos) << msg;
-    EXPECT_NE(msg.find("credentials"), std::string::npos) << msg;
-    EXPECT_EQ(msg.find("VERYSECRET"), std::string::npos) << msg;
-  }
+  });
+  EXPECT_NE(message.find("'p'"), std::string::npos) << message;
+  EXPECT_NE(message.find("credentials"), std::string::npos) << message;
+  expect_not_in(message, {"VERYSECRET"});
 }
 
 TEST(ServiceAccount, SignsAJwtAndCachesTheToken) {
@@ -150,36 +148,21 @@ TEST(ServiceAccount, RejectedGrantIsPermissionDeniedWithoutSecrets) {
   FakeTokenEndpoint endpoint(key);
   endpoint.status = 400;
   auth::ServiceAccountTokenSource source(endpoint.key_json(), "sa.json", std::make_shared<http::HttpClient>());
-  try {
-    source.token();
-    FAIL() << "a rejected grant gave a token";
-  } catch (const Error& e) {
-    const std::string msg = e.what();
-    EXPECT_EQ(e.kind(), ErrorKind::PermissionDenied);
-    EXPECT_NE(msg.find("robot@proj.iam.gserviceaccount.com"), std::string::npos) << msg;
-    EXPECT_NE(msg.find("invalid_grant"), std::string::npos) << msg;
-    EXPECT_EQ(msg.find("PRIVATE KEY"), std::string::npos) << msg;
-  }
+  expect_not_in(expect_error([&] { source.token(); }, ErrorKind::PermissionDenied,
+                             {"robot@proj.iam.gserviceaccount.com", "invalid_grant"}),
+                {"PRIVATE KEY"});
 }
 
 TEST(ServiceAccount, BadKeyFileNamesTheFile) {
   auto http = std::make_shared<http::HttpClient>();
-  try {
+  const auto no_key = error_message([&] {
     auth::ServiceAccountTokenSource s(R"({"type":"service_account","client_email":"a@b"})", "/etc/sa.json", http);
-    FAIL();
-  } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find("/etc/sa.json"), std::string::npos) << e.what();
-  }
+  });
+  EXPECT_NE(no_key.find("/etc/sa.json"), std::string::npos) << no_key;
   auth::ServiceAccountTokenSource garbled(
       R"({"type":"service_account","client_email":"a@b","private_key":"-----BEGIN PRIVATE KEY-----\nxx\n-----END PRIVATE KEY-----\n","token_uri":"http://127.0.0.1:1/t"})",
       "/etc/sa.json", http);
-  try {
-    garbled.token();
-    FAIL();
-  } catch (const Error& e) {
-    EXPECT_EQ(e.kind(), ErrorKind::InvalidArgument);
-    EXPECT_NE(std::string(e.what()).find("/etc/sa.json"), std::string::npos) << e.what();
-  }
+  expect_error([&] { garbled.token(); }, ErrorKind::InvalidArgument, {"/etc/sa.json"});
 }
 
 TEST(MetadataServer, AsksWithTheMetadataFlavorHeader) {

@@ -14,6 +14,7 @@
 #include "common/util/error.h"
 #include "stores/backends.h"
 #include "stores/fake_http_server.h"
+#include "support/expect_error.h"
 
 namespace dm::test {
 namespace {
@@ -51,13 +52,7 @@ std::string s3_page(const std::string& key, const std::string& next) {
 }
 
 std::string list_error(store::Store& store, const std::string& prefix) {
-  try {
-    store.list(prefix, "", [](const store::ListEntry&) {});
-  } catch (const Error& e) {
-    EXPECT_EQ(e.kind(), ErrorKind::Unavailable);
-    return e.what();
-  }
-  return "no error";
+  return expect_error([&] { store.list(prefix, "", [](const store::ListEntry&) {}); }, ErrorKind::Unavailable);
 }
 
 TEST(EndlessServer, AnS3ListingThatRepeatsItsContinuationTokenEnds) {
@@ -87,12 +82,7 @@ TEST(EndlessServer, AGcsListingThatRepeatsItsPageTokenEnds) {
 TEST(EndlessServer, PagesAreBounded) {
   store::ListPages pages("gs://b (list 'x')", 5);
   for (int i = 1; i < 5; ++i) pages.next(std::to_string(i) + "t");
-  try {
-    pages.next("5t");
-    FAIL() << "a sixth page was allowed";
-  } catch (const Error& e) {
-    EXPECT_THAT(e.what(), HasSubstr("listing gs://b (list 'x'): more than 5 pages"));
-  }
+  EXPECT_THAT(error_message([&] { pages.next("5t"); }), HasSubstr("listing gs://b (list 'x'): more than 5 pages"));
 }
 
 // A body at 4 bytes/s: above the old floor of 1 byte/s (so it never timed out) and far below
@@ -105,13 +95,7 @@ TEST(EndlessServer, ABodyTricklingInIsGivenUp) {
     return r;
   });
   auto store = fake_s3(server, impatient_client(2s, std::chrono::minutes(10)));
-  try {
-    store.get("blobs/k");
-    FAIL() << "a body trickling at 4 bytes/s was waited for to its end";
-  } catch (const Error& e) {
-    EXPECT_EQ(e.kind(), ErrorKind::Unavailable);
-    EXPECT_THAT(e.what(), HasSubstr("s3://b/blobs/k"));
-  }
+  expect_error([&] { store.get("blobs/k"); }, ErrorKind::Unavailable, {"s3://b/blobs/k"});
 }
 
 // Fast enough for the speed floor (4 KiB/s), but the attempt outlives its total bound.
@@ -124,13 +108,7 @@ TEST(EndlessServer, AnAttemptOutlivingItsTotalTimeIsGivenUp) {
     return r;
   });
   auto store = fake_s3(server, impatient_client(30s, 2s));
-  try {
-    store.get("blobs/k");
-    FAIL() << "an attempt ran past its total time bound";
-  } catch (const Error& e) {
-    EXPECT_EQ(e.kind(), ErrorKind::Unavailable);
-    EXPECT_THAT(e.what(), HasSubstr("s3://b/blobs/k"));
-  }
+  expect_error([&] { store.get("blobs/k"); }, ErrorKind::Unavailable, {"s3://b/blobs/k"});
 }
 
 }  // namespace

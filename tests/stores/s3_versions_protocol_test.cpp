@@ -1,7 +1,6 @@
 // S3 ListObjectVersions corners no RGW bucket shows on demand, played by FakeHttpServer (a test
 // double, not an S3): pages joined through key and version-id markers, delete markers and longer
 // keys left out, hostile version ids and endless or markerless pages refused naming the object.
-#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <string>
@@ -10,11 +9,10 @@
 #include "common/util/error.h"
 #include "stores/backends.h"
 #include "stores/fake_http_server.h"
+#include "support/expect_error.h"
 
 namespace dm::test {
 namespace {
-
-using ::testing::HasSubstr;
 
 std::string version(const std::string& key, const std::string& id) {
   return "<Version><Key>" + key + "</Key><VersionId>" + id + "</VersionId><IsLatest>false</IsLatest></Version>";
@@ -33,13 +31,7 @@ std::string page(const std::string& entries, const std::string& next_key, const 
 // `kind`, saying `message`.
 void expect_versions_error(const std::string& body, ErrorKind kind, const std::string& message) {
   FakeHttpServer server([body](const FakeRequest&) -> FakeResponse { return {200, {}, body}; });
-  try {
-    s3_store_on(server.url(), "b")->list_versions("k");
-    ADD_FAILURE() << "no error";
-  } catch (const Error& e) {
-    EXPECT_EQ(e.kind(), kind);
-    EXPECT_THAT(e.what(), HasSubstr(message));
-  }
+  expect_error([&] { s3_store_on(server.url(), "b")->list_versions("k"); }, kind, {message});
 }
 
 TEST(S3Versions, PagesAreJoinedThroughTheMarkersOldestFirstWithoutDeleteMarkersOrLongerKeys) {

@@ -12,6 +12,7 @@
 #include "common/util/error.h"
 #include "common/util/thread_pool.h"
 #include "stores/backends.h"
+#include "support/expect_error.h"
 #include "support/test_support.h"
 
 namespace dm::test {
@@ -59,14 +60,7 @@ TEST_P(StoreConformance, PutThenGetReturnsTheSameBytes) {
 }
 
 TEST_P(StoreConformance, MissingObjectIsNotFoundNamingIt) {
-  try {
-    s().get("no/such/object");
-    FAIL() << "get of a missing object returned";
-  } catch (const Error& e) {
-    EXPECT_EQ(e.kind(), ErrorKind::NotFound);
-    EXPECT_NE(std::string(e.what()).find("no/such/object"), std::string::npos) << e.what();
-    EXPECT_NE(std::string(e.what()).find(s().describe()), std::string::npos) << e.what();
-  }
+  expect_error([&] { s().get("no/such/object"); }, ErrorKind::NotFound, {"no/such/object", s().describe()});
   EXPECT_EQ(kind_of([&] { s().get_range("no/such/object", 0, 10); }), ErrorKind::NotFound);
   EXPECT_FALSE(s().stat("no/such/object").has_value());
   EXPECT_FALSE(s().exists("no/such/object"));
@@ -211,13 +205,7 @@ class StorePreconditions : public StoreConformance {};
 
 TEST_P(StorePreconditions, NoOverwriteCreatesOnceAndRefusesAfter) {
   s().put("once", "first", PutMode::NoOverwrite);
-  try {
-    s().put("once", "second", PutMode::NoOverwrite);
-    FAIL() << "a second NoOverwrite put succeeded";
-  } catch (const Error& e) {
-    EXPECT_EQ(e.kind(), ErrorKind::AlreadyExists);
-    EXPECT_NE(std::string(e.what()).find("once"), std::string::npos) << e.what();
-  }
+  expect_error([&] { s().put("once", "second", PutMode::NoOverwrite); }, ErrorKind::AlreadyExists, {"once"});
   EXPECT_EQ(s().get("once"), "first");
 }
 

@@ -1,5 +1,6 @@
 // expect_error: the one way a test checks that a call fails with a dm::Error of a given kind
-// whose message names the things at fault, instead of a hand-written try/catch in each suite.
+// whose message names the things at fault (and leaks no secret), instead of a hand-written
+// try/catch in each suite.
 #pragma once
 
 #include <gtest/gtest.h>
@@ -40,6 +41,14 @@ inline std::string error_message(const std::function<void()>& fn) {
   }
   ADD_FAILURE() << "no error where one was expected";
   return {};
+}
+
+// Records a test failure for each of `secrets` that `message` (an error's, as returned above)
+// contains: an error names the thing at fault, never a password, key or token.
+inline void expect_not_in(const std::string& message, const std::vector<std::string>& secrets) {
+  for (const auto& secret : secrets) {
+    EXPECT_EQ(message.find(secret), std::string::npos) << "'" << secret << "' is in: " << message;
+  }
 }
 
 }  // namespace dm::test
