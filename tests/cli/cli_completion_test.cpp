@@ -74,7 +74,7 @@ TEST_F(CliCompletion, ZshScriptHasTheSameTables) {
                             "words=(datamon --loglevel debug repo ren); CURRENT=5; __datamon_complete",
                             (dir_ / "_datamon").string()});
   EXPECT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_TRUE(r.out.starts_with("create\nlist\nget\ndelete\nrename\n--help\n")) << r.out;
+  EXPECT_TRUE(r.out.starts_with("create\nlist\nget\ndelete\nrename\n")) << r.out;
 }
 
 TEST_F(CliCompletion, UnknownOrMissingShellIsBadInput) {
