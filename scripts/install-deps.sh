@@ -12,7 +12,7 @@ build_pkgs=(
 )
 test_pkgs=(
   postgresql postgresql-contrib procps psmisc util-linux inotify-tools ccache curl
-  shellcheck python3-yaml tini patchelf nftables iproute2 time
+  shellcheck python3-yaml tini patchelf nftables iproute2 time zsh
 )
 
 want=("${build_pkgs[@]}" "${test_pkgs[@]}")
