@@ -37,15 +37,6 @@ class CliPurge : public test::CliTest {
     const auto then = fs::file_time_type::clock::now() - std::chrono::hours(48);
     for (const auto& e : fs::directory_iterator(blobs())) fs::last_write_time(e.path(), then);
   }
-  void expect_downloads_exactly(const std::string& repo, const std::string& id, const fs::path& src) {
-    const auto out = dir_ / ("check-" + id);
-    const auto r = dm({"bundle", "download", "--repo", repo, "--bundle", id, "--destination", out.string()});
-    EXPECT_EQ(r.exit_code, 0) << "bundle " << id << ": " << r.err.substr(0, 2000);
-    // Compared whole but reported short: the files are random bytes.
-    EXPECT_TRUE(test::tree_contents(out, {".datamon"}) == test::tree_contents(src))
-        << "bundle " << id << " does not download as " << src;
-    fs::remove_all(out);
-  }
   // The number after "<label>: " in purge's report.
   static uint64_t count(const std::string& report, const std::string& label) {
     std::smatch m;

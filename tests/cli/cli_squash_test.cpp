@@ -85,14 +85,6 @@ class CliSquash : public test::CliTest {
     for (const auto& e : fs::directory_iterator(dir_ / "store/b")) names.insert(e.path().filename().string());
     return names;
   }
-  void expect_downloads_exactly(const std::string& repo, const std::string& id, const fs::path& src) {
-    const auto out = dir_ / ("check-" + id);
-    const auto r = dm({"bundle", "download", "--repo", repo, "--bundle", id, "--destination", out.string()});
-    EXPECT_EQ(r.exit_code, 0) << "bundle " << id << ": " << r.err.substr(0, 2000);
-    EXPECT_TRUE(test::tree_contents(out, {".datamon"}) == test::tree_contents(src))
-        << "bundle " << id << " does not download as " << src;
-    fs::remove_all(out);
-  }
   // The ids at the start of each line `repo squash` prints (Go's bundle list lines).
   static std::vector<std::string> listed_ids(const std::string& out) {
     std::vector<std::string> ids;

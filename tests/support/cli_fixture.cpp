@@ -28,6 +28,16 @@ RunResult CliTest::dm(const std::vector<std::string>& args) const {
   return datamon(args, env_);
 }
 
+void CliTest::expect_downloads_exactly(const std::string& repo, const std::string& id,
+                                       const std::filesystem::path& src) const {
+  const auto out = dir_ / ("check-" + id);
+  const auto r = dm({"bundle", "download", "--repo", repo, "--bundle", id, "--destination", out.string()});
+  EXPECT_EQ(r.exit_code, 0) << "bundle " << id << ": " << r.err.substr(0, 2000);
+  EXPECT_TRUE(tree_contents(out, {".datamon"}) == tree_contents(src))
+      << "bundle " << id << " does not download as " << src;
+  std::filesystem::remove_all(out);
+}
+
 std::string CliTest::ok(const std::vector<std::string>& args) const {
   auto r = dm(args);
   EXPECT_EQ(r.exit_code, 0) << "datamon " << (args.empty() ? "" : args[0]) << ": " << r.err;

@@ -38,6 +38,10 @@ class CliTest : public ::testing::Test {
   std::string upload_id(const std::filesystem::path& src, const std::string& repo,
                         const std::vector<std::string>& extra = {}) const;
 
+  // `bundle download` of bundle `id` of `repo` gives exactly the tree `src` (compared whole,
+  // reported short: the files are random bytes); the download is removed afterwards.
+  void expect_downloads_exactly(const std::string& repo, const std::string& id, const std::filesystem::path& src) const;
+
   // A source tree for the transfer suites: `files` files of random bytes (file i has size_of(i)
   // bytes, seed i) spread over the folders d0..d<folders-1>, and one file "big" of `big_size`
   // bytes (seed `big_seed`).
