@@ -10,15 +10,6 @@ namespace dm::model {
 
 namespace {
 
-// The objects under `prefix` (no delimiter: every level), in the store's order.
-std::vector<std::string> objects_under(store::Store& store, const std::string& prefix) {
-  std::vector<std::string> names;
-  store.list(prefix, "", [&](const store::ListEntry& e) {
-    if (!e.is_prefix) names.push_back(e.name);
-  });
-  return names;
-}
-
 // Copies `from_prefix + rest` to `to_prefix + rest` for each name, byte for byte. Overwrite:
 // NEW does not exist yet (no repo.yaml), so whatever lies under its prefix is left over from
 // an interrupted rename to the same name.
@@ -46,7 +37,7 @@ void rename_repo(Catalog& catalog, const std::string& old_name, const std::strin
   const auto old_bundles = bundle_prefix(old_name);
   const auto new_bundles = bundle_prefix(new_name);
   std::vector<std::string> descriptors, others;
-  for (auto& name : objects_under(catalog.metadata(), old_bundles)) {
+  for (auto& name : store::names_under(catalog.metadata(), old_bundles)) {
     (name.ends_with("/bundle.yaml") ? descriptors : others).push_back(std::move(name));
   }
   copy_objects(catalog.metadata(), others, old_bundles, new_bundles);
@@ -54,7 +45,8 @@ void rename_repo(Catalog& catalog, const std::string& old_name, const std::strin
 
   // Labels, then the new repo.yaml: NEW exists from here on, whole.
   const auto old_labels = label_prefix(old_name);
-  copy_objects(catalog.vmetadata(), objects_under(catalog.vmetadata(), old_labels), old_labels, label_prefix(new_name));
+  copy_objects(catalog.vmetadata(), store::names_under(catalog.vmetadata(), old_labels), old_labels,
+               label_prefix(new_name));
   repo.name = new_name;
   catalog.create_repo(repo);  // NoOverwrite: a concurrent create of NEW wins, OLD stays
 

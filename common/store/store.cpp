@@ -6,6 +6,14 @@
 
 namespace dm::store {
 
+std::vector<std::string> names_under(Store& store, std::string_view prefix) {
+  std::vector<std::string> names;
+  store.list(prefix, "", [&](const ListEntry& e) {
+    if (!e.is_prefix) names.push_back(e.name);
+  });
+  return names;
+}
+
 std::string object_url(const Store& store, std::string_view name) {
   std::string url = store.describe();
   if (!url.empty() && url.back() != '/') url += '/';

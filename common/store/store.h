@@ -137,4 +137,7 @@ class Store {
 // "<describe()>/<name>": how messages name an object.
 std::string object_url(const Store& store, std::string_view name);
 
+// The names of every object under `prefix`, at every level (no delimiter), in the store's order.
+std::vector<std::string> names_under(Store& store, std::string_view prefix);
+
 }  // namespace dm::store
