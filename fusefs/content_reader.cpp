@@ -39,7 +39,6 @@ std::vector<LeafSlice> ContentReader::read(Inode ino, uint64_t offset, uint64_t 
 
   const auto decision = readahead_.on_read(ino, offset, end);
   for (size_t i = first + 1; i <= last; ++i) cache_.fetch_ahead(leaves, i);
-  prefetcher_.on_read(ino, leaves, decision, first, last);
 
   std::vector<LeafSlice> out;
   out.reserve(last - first + 1);
@@ -57,6 +56,9 @@ std::vector<LeafSlice> ContentReader::read(Inode ino, uint64_t offset, uint64_t 
     const uint64_t to = std::min(end, leaf_start + data->size()) - leaf_start;
     out.push_back({std::move(data), static_cast<size_t>(from), static_cast<size_t>(to - from)});
   }
+  // Guesses only once this read has its leaves: a cold first byte is one fetch on its own, not
+  // one of several sharing the link and the cores that verify them.
+  prefetcher_.on_read(ino, leaves, decision, first, last);
   return out;
 }
 

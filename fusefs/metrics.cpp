@@ -107,6 +107,11 @@ Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()), proces
                      .Help("Leaves fetched before any reader asked, by reason")
                      .Register(*registry_);
   for (size_t i = 0; i < kPrefetchKindCount; ++i) prefetch_issued_[i] = &issued.Add({{"kind", kPrefetchNames[i]}});
+  prefetch_leaf_lists_ = &prometheus::BuildCounter()
+                              .Name("datamon_prefetch_leaf_lists_total")
+                              .Help("Leaf lists (root blobs) of files read ahead of any read of them")
+                              .Register(*registry_)
+                              .Add({});
   prefetch_used_ = &prometheus::BuildCounter()
                         .Name("datamon_prefetch_used_total")
                         .Help("Prefetched leaves that a reader then asked for")
@@ -198,6 +203,9 @@ void Metrics::set_index_bytes(uint64_t bytes) {
 }
 void Metrics::prefetch_issued(PrefetchKind kind) {
   prefetch_issued_[static_cast<size_t>(kind)]->Increment();
+}
+void Metrics::prefetch_leaf_list() {
+  prefetch_leaf_lists_->Increment();
 }
 void Metrics::prefetch_used() {
   prefetch_used_->Increment();

@@ -63,6 +63,8 @@ class Metrics {
   void prefetch_used();
   void prefetch_wasted();
   void prefetch_bytes(uint64_t bytes);
+  // A file's leaf list (its root blob) read ahead of any read of the file.
+  void prefetch_leaf_list();
   // Verified leaf bytes handed to the kernel's page cache ahead of the reads.
   void page_cache_pushed(uint64_t bytes);
   // --preload: files matched, files done (cached) or failed, bytes of the matched files.
@@ -97,6 +99,7 @@ class Metrics {
   prometheus::Gauge* disk_bytes_ = nullptr;
   prometheus::Gauge* index_bytes_ = nullptr;
   std::array<prometheus::Counter*, kPrefetchKindCount> prefetch_issued_{};
+  prometheus::Counter* prefetch_leaf_lists_ = nullptr;
   prometheus::Counter* prefetch_used_ = nullptr;
   prometheus::Counter* prefetch_wasted_ = nullptr;
   prometheus::Counter* prefetch_bytes_ = nullptr;

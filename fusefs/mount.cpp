@@ -126,7 +126,7 @@ void mount_bundle(config::ContextStores& context, const MountOptions& options, c
   prefetch.readahead_max = options.readahead_max;
   prefetch.directory_bytes =
       std::max<uint64_t>(reader.stride(), std::min<uint64_t>(64ull << 20, options.cache_bytes / 4));
-  Prefetcher prefetcher(index, lists, cache, queue, feed, reader.stride(), prefetch);
+  Prefetcher prefetcher(index, lists, cache, queue, feed, metrics, reader.stride(), prefetch);
   ContentReader content(index, reader, lists, cache, prefetcher, options.readahead_max);
   std::optional<Preloader> preloader;
   if (options.preload) {

@@ -7,8 +7,15 @@
 namespace dm::fusefs {
 
 Prefetcher::Prefetcher(const BundleIndex& index, LeafLists& lists, BlockCache& cache, FetchQueue& queue,
-                       PageCacheFeed& feed, uint64_t stride, const PrefetchOptions& options)
-    : index_(index), lists_(lists), cache_(cache), queue_(queue), feed_(feed), stride_(stride), options_(options) {}
+                       PageCacheFeed& feed, Metrics& metrics, uint64_t stride, const PrefetchOptions& options)
+    : index_(index),
+      lists_(lists),
+      cache_(cache),
+      queue_(queue),
+      feed_(feed),
+      metrics_(metrics),
+      stride_(stride),
+      options_(options) {}
 
 Prefetcher::~Prefetcher() {
   stop();
@@ -28,17 +35,21 @@ bool Prefetcher::fits_cache(uint64_t bytes) const {
 void Prefetcher::on_read(Inode ino, const LeafList& leaves, const Readahead::Decision& d, size_t first, size_t last) {
   if (!enabled()) return;
   const size_t count = leaves->size();
-  if (d.first && index_.size(ino) <= options_.small_file_bytes) {
-    for (size_t i = 0; i < count; ++i) {
-      if (i < first || i > last) {
-        cache_.prefetch(leaves, i, priority::kNear + i, PrefetchKind::SmallFile, {}, Keep::Ram, leaf_bytes(ino, i));
-      }
-    }
-  }
   if (d.first) ahead_in_directory(ino);
   if (d.random) {
     random_read(ino, leaves, first, last);
+  } else if (d.first) {
+    // A first read from the start guesses nothing more of its own file: a reader that wants one
+    // header and moves on (to the next file, whose fetch would share the link with the guess)
+    // is as common as one that reads on, and the latter confirms itself with its next read.
   } else {
+    if (d.confirmed && index_.size(ino) <= options_.small_file_bytes) {
+      for (size_t i = 0; i < count; ++i) {
+        if (i < first || i > last) {
+          cache_.prefetch(leaves, i, priority::kNear + i, PrefetchKind::SmallFile, {}, Keep::Ram, leaf_bytes(ino, i));
+        }
+      }
+    }
     const size_t window = std::min(d.window, options_.readahead_max);
     for (size_t i = last + 1; i < count && i <= last + window; ++i) {
       cache_.prefetch(leaves, i, priority::kNear + (i - last), PrefetchKind::Readahead);
@@ -52,22 +63,58 @@ void Prefetcher::ahead_in_directory(Inode ino) {
   const auto kids = index_.children(dir);
   const size_t rank = index_.child_rank(ino);
   std::vector<std::pair<Inode, size_t>> files;  // (file, distance)
+  std::vector<std::pair<Inode, size_t>> lists;  // (file, distance): its leaf list only
   {
     std::lock_guard lock(mutex_);
+    if (read_.size() >= kMaxTracked) read_.clear();
+    read_.insert(ino);
     if (scheduled_.size() >= kMaxTracked && !scheduled_.count(dir)) scheduled_.clear();
-    size_t& done = scheduled_[dir];
+    Scheduled& done = scheduled_[dir];
     const size_t end = std::min(kids.size(), rank + 1 + options_.files_ahead);
     uint64_t bytes = 0;
-    size_t r = std::max(done, rank + 1);
+    const bool inside = rank + 1 >= done.from && rank + 1 <= done.to;
+    if (!inside) done = {rank + 1, rank + 1};
+    size_t r = std::max(done.to, rank + 1);
     for (; r < end; ++r) {
       const Inode child = Inode{kids[r]} + 1;
-      if (index_.is_dir(child) || index_.size(child) == 0) continue;
+      if (index_.is_dir(child) || index_.size(child) == 0 || read_.count(child)) continue;
       const uint64_t size = index_.size(child);
       bytes += size <= options_.small_file_bytes ? size : stride_;
       if (bytes > options_.directory_bytes && !files.empty()) break;
       files.emplace_back(child, r - rank);
     }
-    done = std::max(done, r);
+    done.to = std::max(done.to, r);
+    // The files around this one that the walk above does not fetch: only their leaf lists (one
+    // small root blob each), so that a reader who jumps to one of them (a reverse walk, a tool
+    // taking headers) waits for one request, its first leaf, instead of two in a row.
+    const size_t from = rank > options_.files_ahead ? rank - options_.files_ahead : 0;
+    for (size_t k = from; k < end; ++k) {
+      const Inode child = Inode{kids[k]} + 1;
+      if (k == rank || (k > rank && k < r) || index_.is_dir(child) || index_.size(child) == 0 || read_.count(child)) {
+        continue;
+      }
+      lists.emplace_back(child, k > rank ? k - rank : rank - k);
+    }
+  }
+  for (const auto& [child, distance] : lists) {
+    if (lists_.known(child)) continue;
+    tasks_.queued();
+    queue_.submit(
+        Lane::Speculative, priority::kDirectory + distance,
+        [this, child = child](bool run) {
+          if (run && !tasks_.closed()) {
+            try {
+              if (!lists_.known(child)) {
+                lists_.get(child);
+                metrics_.prefetch_leaf_list();
+              }
+            } catch (const std::exception& e) {
+              spdlog::debug("prefetch of the leaf list of {} failed: {}", index_.path(child), e.what());
+            }
+          }
+          tasks_.dequeued();
+        },
+        cafs::Key::kSize);
   }
   for (const auto& [child, distance] : files) {
     tasks_.queued();
@@ -78,8 +125,10 @@ void Prefetcher::ahead_in_directory(Inode ino) {
                         const auto leaves = lists_.get(child);
                         const size_t wanted = index_.size(child) <= options_.small_file_bytes ? leaves->size() : 1;
                         for (size_t i = 0; i < wanted; ++i) {
-                          cache_.prefetch(leaves, i, priority::kDirectory + distance, PrefetchKind::Directory, {},
-                                          Keep::Ram, leaf_bytes(child, i));
+                          // Every next file's first leaf before any file's second: the first
+                          // byte of the next file opened is what a walker waits for next.
+                          cache_.prefetch(leaves, i, priority::kDirectory + (i << 32) + distance,
+                                          PrefetchKind::Directory, {}, Keep::Ram, leaf_bytes(child, i));
                         }
                       } catch (const std::exception& e) {
                         // A guess that fails costs nothing: a later read of the file reports the error.

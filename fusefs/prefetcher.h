@@ -1,8 +1,11 @@
 // Prefetcher: which leaves to fetch before anyone asks, from what the readers did so far.
 //
-// - Small files: the first read of a file of at most `small_file_bytes` fetches its other
-//   leaves at once.
-// - Directories: the first read of a file fetches the next `files_ahead` files of its folder in
+// - Small files: the second read of a file of at most `small_file_bytes`, where the first
+//   ended, fetches its other leaves at once. A first read from the start guesses nothing of its
+//   own file: a reader after a header and gone must not make the next file's first byte share
+//   the link with a guess.
+// - Directories: the first read of a file fetches the next `files_ahead` files of its folder
+//   that no reader has read yet, in
 //   listing (name) order, whole when small, else their first leaf, within `directory_bytes`.
 // - Random access: a file read at random that fits the cache (the disk tier when there is
 //   one, else half the RAM tier) is fetched whole in the background, the leaves nearest the
@@ -17,12 +20,14 @@
 #include <cstdint>
 #include <mutex>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "fusefs/block_cache.h"
 #include "fusefs/bundle_index.h"
 #include "fusefs/fetch_queue.h"
 #include "fusefs/leaf_lists.h"
+#include "fusefs/metrics.h"
 #include "fusefs/page_cache_feed.h"
 #include "fusefs/readahead.h"
 
@@ -38,7 +43,7 @@ struct PrefetchOptions {
 class Prefetcher {
  public:
   Prefetcher(const BundleIndex& index, LeafLists& lists, BlockCache& cache, FetchQueue& queue, PageCacheFeed& feed,
-             uint64_t stride, const PrefetchOptions& options);
+             Metrics& metrics, uint64_t stride, const PrefetchOptions& options);
   ~Prefetcher();  // stop()
   Prefetcher(const Prefetcher&) = delete;
   Prefetcher& operator=(const Prefetcher&) = delete;
@@ -47,7 +52,7 @@ class Prefetcher {
   // Runs no more of its queued work and waits for what runs. Idempotent. Leaves already handed
   // to the BlockCache may still call back (the object must live until the cache has stopped).
   void stop() { tasks_.close_and_wait(); }
-  // Before a read of leaves [first, last] of `ino` waits for them.
+  // After a read of leaves [first, last] of `ino` got them (its own fetches ran alone).
   void on_read(Inode ino, const LeafList& leaves, const Readahead::Decision& d, size_t first, size_t last);
   // After a read got leaf `i` of `ino` (verified): hands it to the page cache when the file is read at random.
   void on_leaf_read(Inode ino, size_t i, const LeafData& data, bool random);
@@ -68,14 +73,25 @@ class Prefetcher {
   BlockCache& cache_;
   FetchQueue& queue_;
   PageCacheFeed& feed_;
+  Metrics& metrics_;
   uint64_t stride_;
   PrefetchOptions options_;
   TaskScope tasks_;
 
   std::mutex mutex_;
   uint64_t random_reads_ = 0;
-  std::unordered_map<Inode, size_t> scheduled_;  // folder -> rank up to which files are queued
+  // Folder -> ranks [from, to) of its files already queued. A read inside that run extends it;
+  // a read elsewhere (a jump, a walk in another order) starts a new run after itself.
+  struct Scheduled {
+    size_t from = 0;
+    size_t to = 0;
+  };
+  std::unordered_map<Inode, Scheduled> scheduled_;
   std::unordered_map<Inode, FileState> files_;
+  // Files some reader has read: their own reads decide what of them is fetched, not a walk
+  // of their folder (a reader that took one header from a file and left must not have the
+  // rest of it fetched by the next file's read).
+  std::unordered_set<Inode> read_;
   static constexpr size_t kMaxTracked = 4096;
 };
 

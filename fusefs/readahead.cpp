@@ -16,6 +16,8 @@ Readahead::Decision Readahead::on_read(uint64_t ino, uint64_t offset, uint64_t e
   Decision d;
   d.first = fresh;
   d.random = !sequential;
+  if (s.reads < 3) ++s.reads;  // counts to "more than two"
+  d.confirmed = sequential && s.reads == 2;
   if (!sequential) {
     s.window = 0;
   } else if (fresh || s.window == 0) {

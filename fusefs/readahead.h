@@ -24,9 +24,10 @@ class Readahead {
         stride_(stride) {}
 
   struct Decision {
-    size_t window = 0;    // leaves to read ahead past the read
-    bool first = false;   // the first read of the file seen (since its state was dropped)
-    bool random = false;  // not where the previous read ended, or a first read not at 0
+    size_t window = 0;       // leaves to read ahead past the read
+    bool first = false;      // the first read of the file seen (since its state was dropped)
+    bool random = false;     // not where the previous read ended, or a first read not at 0
+    bool confirmed = false;  // the second read, where the first ended: the file is read on from its start
   };
   // Records a read of [offset, end) of file `ino`.
   Decision on_read(uint64_t ino, uint64_t offset, uint64_t end);
@@ -35,6 +36,7 @@ class Readahead {
   struct State {
     uint64_t next_offset = 0;
     size_t window = 0;
+    size_t reads = 0;
   };
   static constexpr size_t kMaxTracked = 4096;
 

@@ -213,6 +213,13 @@ TEST(Readahead, GrowsOnSequentialReadsAndStopsOnSeeks) {
   EXPECT_TRUE(ra.on_read(7, 5 << 20, 6 << 20).random);        // a first read not at 0
   Readahead off(0, 8, 1 << 20);
   EXPECT_EQ(off.on_read(1, 0, 1 << 20).window, 0u);
+  // Only the second read, where the first ended, confirms a reader that reads on.
+  Readahead c(1, 8, 1 << 20);
+  EXPECT_FALSE(c.on_read(9, 0, 4096).confirmed);
+  EXPECT_TRUE(c.on_read(9, 4096, 8192).confirmed);
+  EXPECT_FALSE(c.on_read(9, 8192, 12288).confirmed);
+  EXPECT_FALSE(c.on_read(10, 0, 4096).confirmed);
+  EXPECT_FALSE(c.on_read(10, 50 << 20, (50 << 20) + 4096).confirmed);  // a seek confirms nothing
   EXPECT_EQ(off.on_read(1, 1 << 20, 2 << 20).window, 0u);
 }
 

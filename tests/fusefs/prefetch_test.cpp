@@ -67,6 +67,74 @@ TEST_F(PrefetchTest, ADirectoryWalkIsFetchedAheadOfItsReaderAndStaysByteExact) {
   EXPECT_GT(metric_value(after, "datamon_prefetch_bytes_total"), 0) << after;
 }
 
+TEST_F(PrefetchTest, AJumpBackInAFolderStillFetchesTheFilesAfterTheNewPlace) {
+  const auto src = work / "src";
+  const auto contents = write_small_files(src / "d", 30, 300);
+  const auto id = ctx.upload(src);
+  const int port = free_port();
+  MountProcess m(ctx, id, mnt, {"--metrics-addr", metrics_flag(port), "--prefetch", "8"});
+  ASSERT_TRUE(m.ready()) << m.log();
+
+  EXPECT_EQ(read_file(mnt / "d" / small_name(20)), contents[20]);  // f021..f028 come ahead
+  EXPECT_EQ(wait_for_metric(port, "datamon_store_leaves_fetched_total", [](double v) { return v >= 9; }), 9);
+  // A reader that starts over from the top: f001..f008 come ahead of it too (a folder's record
+  // of what was queued is a run of files, not a high-water mark).
+  EXPECT_EQ(read_file(mnt / "d" / small_name(0)), contents[0]);
+  EXPECT_EQ(wait_for_metric(port, "datamon_store_leaves_fetched_total", [](double v) { return v >= 18; }), 18);
+  EXPECT_EQ(metric_value(scrape_metrics(port), "datamon_prefetch_issued_total{kind=\"directory\"}"), 16);
+  for (size_t i = 1; i <= 8; ++i) EXPECT_EQ(read_file(mnt / "d" / small_name(i)), contents[i]) << small_name(i);
+  const auto after = scrape_metrics(port);
+  EXPECT_GE(metric_value(after, "datamon_prefetch_used_total"), 8) << after;  // the eight were read from the guesses
+}
+
+TEST_F(PrefetchTest, TheFilesAroundAFirstReadHaveTheirLeafListsFetchedAndNothingMore) {
+  const auto src = work / "src";
+  const auto contents = write_small_files(src / "d", 10, 400);
+  const auto id = ctx.upload(src);
+  const auto entries = ctx.stores().catalog().get_entries("repo", ctx.stores().catalog().get_bundle("repo", id));
+  const int port = free_port();
+  MountProcess m(ctx, id, mnt, {"--metrics-addr", metrics_flag(port), "--prefetch", "16"});
+  ASSERT_TRUE(m.ready()) << m.log();
+
+  // The last file first: nothing lies ahead of it, and the nine before it get their leaf lists.
+  EXPECT_EQ(read_file(mnt / "d" / small_name(9)), contents[9]);
+  EXPECT_EQ(wait_for_metric(port, "datamon_prefetch_leaf_lists_total", [](double v) { return v >= 9; }), 9);
+  EXPECT_EQ(metric_value(scrape_metrics(port), "datamon_store_leaves_fetched_total"), 1);
+  // Their root blobs are gone from the store now: the lists read ahead are what serves them.
+  size_t removed = 0;
+  for (const auto& e : entries) {
+    if (e.name != "d/" + small_name(9)) removed += fs::remove(ctx.blob_dir() / e.hash) ? 1 : 0;
+  }
+  ASSERT_EQ(removed, 9u);
+  for (size_t i = 0; i < 9; ++i) {
+    int err = 0;
+    EXPECT_EQ(pread_all(mnt / "d" / small_name(i), 0, 1 << 20, &err), contents[i]) << small_name(i);
+    EXPECT_EQ(err, 0) << small_name(i);
+  }
+}
+
+TEST_F(PrefetchTest, AHeaderReadFetchesNothingMoreOfItsFileUntilItsReaderReadsOn) {
+  const auto src = work / "src";
+  const auto content = random_bytes(5 * kMiB + 17, 500);  // three leaves, "small" (whole on a confirmed read)
+  write_file(src / "only" / "three.bin", content);
+  const auto id = ctx.upload(src);
+  const int port = free_port();
+  MountProcess m(ctx, id, mnt, {"--metrics-addr", metrics_flag(port)});
+  ASSERT_TRUE(m.ready()) << m.log();
+
+  EXPECT_EQ(pread_all(mnt / "only" / "three.bin", 0, 4096), content.substr(0, 4096));
+  // A guess would have been queued when the read returned: give it time to show, then check none ran.
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  const auto header = scrape_metrics(port);
+  EXPECT_EQ(metric_value(header, "datamon_store_leaves_fetched_total"), 1) << header;
+  // Reading on (within a leaf of where it stopped, past what the kernel read ahead) confirms the
+  // reader: the rest of the small file comes whole.
+  EXPECT_EQ(pread_all(mnt / "only" / "three.bin", 3 * kMiB / 2, 4096), content.substr(3 * kMiB / 2, 4096));
+  EXPECT_EQ(wait_for_metric(port, "datamon_store_leaves_fetched_total", [](double v) { return v >= 3; }), 3);
+  EXPECT_EQ(read_file(mnt / "only" / "three.bin"), content);
+  EXPECT_EQ(metric_value(scrape_metrics(port), "datamon_store_leaves_fetched_total"), 3);
+}
+
 TEST_F(PrefetchTest, EightConcurrentReadersAtRandomOffsetsReadExactBytes) {
   const auto src = work / "src";
   const auto content = random_bytes(21 * kMiB + 333, 9);
