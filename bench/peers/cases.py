@@ -1,5 +1,5 @@
 """What the mount benchmark measures: the cases, the comparisons whose ratios it reports, and
-the targets of issue 4 that its figures decide. Definitions only, no measuring."""
+the targets of issues 4 and 14 that its figures decide. Definitions only, no measuring."""
 from dataclasses import dataclass
 
 
@@ -42,7 +42,7 @@ COMPARISONS = [
     ("datamon-rgw-disk", "rclone"),
 ]
 
-# Issue 4's targets. kind "speed": the speed ratio candidate/baseline must reach `threshold`;
+# The targets (issue 4, then issue 14). kind "speed": the speed ratio candidate/baseline must reach `threshold`;
 # "time": the candidate's time over the baseline's must stay at or under it.
 TARGETS = [
     {"what": "cold sequential read, store on local disk, vs single-core b2sum of the same file read cold",
@@ -53,6 +53,28 @@ TARGETS = [
      "baseline": "local", "kind": "speed", "threshold": 0.75},
     {"what": "cold `ls -l` of the big folder: time within 2x of local", "candidate": "datamon-local",
      "case": "ls_cold", "baseline": "local", "kind": "time", "threshold": 2.0},
+    # Issue 14's targets, on RGW against the peers on the same objects.
+    {"issue": 14, "what": "cold small files, at least 5x s3fs", "candidate": "datamon-rgw", "case": "small_cold",
+     "baseline": "s3fs", "kind": "speed", "threshold": 5.0},
+    {"issue": 14, "what": "256 KiB random reads, cold, at least 1.0x s3fs", "candidate": "datamon-rgw",
+     "case": "rand256k_cold", "baseline": "s3fs", "kind": "speed", "threshold": 1.0},
+    {"issue": 14, "what": "4 KiB random reads, cold, at least 0.5x s3fs (same 3 s window)", "candidate": "datamon-rgw",
+     "case": "rand4k_cold", "baseline": "s3fs", "kind": "speed", "threshold": 0.5},
+    {"issue": 14, "what": "4 concurrent random readers, cold, at least 1.0x s3fs", "candidate": "datamon-rgw",
+     "case": "rand256k_cold_4j", "baseline": "s3fs", "kind": "speed", "threshold": 1.0},
+    {"issue": 14, "what": "time to first byte no worse than s3fs", "candidate": "datamon-rgw", "case": "ttfb",
+     "baseline": "s3fs", "kind": "time", "threshold": 1.0},
+    {"issue": 14, "what": "time to first byte no worse than rclone", "candidate": "datamon-rgw", "case": "ttfb",
+     "baseline": "rclone", "kind": "time", "threshold": 1.0},
+    {"issue": 14, "what": "time to first byte at most 2x a plain curl GET of the same object (whole 4 MiB "
+     "object, curl's time_total)", "candidate": "datamon-rgw", "case": "ttfb", "baseline": "curl_get",
+     "kind": "time", "threshold": 2.0},
+    {"issue": 14, "what": "time to first byte, nothing fetched ahead, no worse than s3fs", "candidate": "datamon-rgw",
+     "case": "ttfb_alone", "baseline": "s3fs", "kind": "time", "threshold": 1.0},
+    {"issue": 14, "what": "time to first byte, nothing fetched ahead, no worse than rclone",
+     "candidate": "datamon-rgw", "case": "ttfb_alone", "baseline": "rclone", "kind": "time", "threshold": 1.0},
+    {"issue": 14, "what": "warm re-read vs tmpfs (both keep 4 KiB pages on this kernel)", "candidate": "datamon-local",
+     "case": "seq_warm", "baseline": "tmpfs", "kind": "speed", "threshold": 0.9},
 ]
 
 

@@ -134,6 +134,18 @@ def hold_open(folder, count, while_open, timeout_s):
             child.wait()
 
 
+def curl_get_ms(urls, user, timeout_s):
+    """Median milliseconds of a plain signed GET of each whole object (curl's time_total, one
+    process per object, as a tool that fetches a file would), the yardstick of time to first byte."""
+    times = []
+    for url in urls:
+        out = _run(["curl", "-sS", "-f", "-o", "/dev/null", "-w", "%{time_total}", "--aws-sigv4",
+                    "aws:amz:us-east-1:s3", "--user", user, "-H", "x-amz-content-sha256: UNSIGNED-PAYLOAD", url],
+                   timeout_s)
+        times.append(float(out) * 1000)
+    return sorted(times)[len(times) // 2]
+
+
 def b2sum_mib_per_s(path, timeout_s):
     """Single-core BLAKE2b-512 of a file (b2sum), MiB/s; cold if the caller dropped the cache."""
     size = os.path.getsize(path)

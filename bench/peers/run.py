@@ -88,6 +88,7 @@ class Bench:
         self.src = os.path.join(self.work, "src")
         self.values = {}  # case -> candidate -> [figure per run]
         self.b2sum = {"cold": [], "warm": []}
+        self.curl_get = []  # per run: median ms of a whole-object GET of the ttfb files (the yardstick)
         self.errors = []
         self.timeouts = {}  # case -> candidate -> seconds after which a run was stopped
         self.setup_s = {}
@@ -292,10 +293,22 @@ class Bench:
             self.b2sum[kind].append(value)
             print(f"run {run} {'b2sum':14} {kind:14} {stats.fmt(value)}", flush=True)
 
+    def curl_get_run(self, run):
+        key, secret = os.environ.get("RGW_ACCESS_KEY", "TESTKEY"), os.environ.get("RGW_SECRET_KEY", "TESTSECRET")
+        urls = [f"{self.args.endpoint}/{self.peer_bucket}/ttfb/t{i:02d}" for i in range(self.sizes.ttfb_files)]
+        try:
+            value = M.curl_get_ms(urls, f"{key}:{secret}", self.timeout_s)
+        except M.CaseFailed as e:
+            value = None
+            self.errors.append(f"run {run} curl GET: {e}")
+        self.curl_get.append(value)
+        print(f"run {run} {'curl GET':14} {'ttfb objects':14} {stats.fmt(value)}", flush=True)
+
     def measure(self):
         for run in range(1, self.runs + 1):
             print(f"== run {run} of {self.runs}, load {loadavg()}", flush=True)
             self.phase(f"run {run} b2sum", lambda: self.b2sum_run(run))
+            self.phase(f"run {run} curl GET", lambda: self.curl_get_run(run))
             for fs in self.candidates:
                 if self.args.only and fs.name not in self.args.only.split(","):
                     continue
@@ -307,6 +320,8 @@ class Bench:
     def figure_runs(self, who, case):
         if who.startswith("b2sum_"):
             return self.b2sum[who[len("b2sum_"):]]
+        if who == "curl_get":
+            return self.curl_get
         return self.values.get(case, {}).get(who, [None] * self.runs)
 
     def targets(self):
@@ -323,7 +338,7 @@ class Bench:
             met = None
             if ratio is not None:
                 met = ratio["median"] >= t["threshold"] if t["kind"] == "speed" else ratio["median"] <= t["threshold"]
-            out.append({"issue": 4, "what": t["what"], "candidate": t["candidate"], "baseline": t["baseline"],
+            out.append({"issue": t.get("issue", 4), "what": t["what"], "candidate": t["candidate"], "baseline": t["baseline"],
                         "case": t["case"], "unit": case.unit, "ours": stats.summary(ours),
                         "base": stats.summary(base), "ratio": ratio,
                         "ratio_kind": "speed ratio" if t["kind"] == "speed" else "time ratio",
@@ -359,6 +374,7 @@ class Bench:
                        "higher_is_better": c.higher_is_better} for c in C.CASES],
             "values": {case: {cand: stats.summary(v) for cand, v in per.items()} for case, per in self.values.items()},
             "b2sum": {k: stats.summary(v) for k, v in self.b2sum.items()},
+            "curl_get_ms": stats.summary(self.curl_get),
             "comparisons": [f"{a}/{b}" for a, b in C.COMPARISONS],
             "ratios": ratios, "targets": self.targets(), "errors": self.errors, "timeouts": self.timeouts,
             "small_budget_s": self.small_budget_s, "case_timeout_s": self.timeout_s,

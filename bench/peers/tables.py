@@ -51,7 +51,7 @@ def ratios_table(doc):
 def target_row_fuse(t):
     def figure(s):
         return fmt_summary(s) if s else "not run"
-    base = "b2sum" if t["baseline"].startswith("b2sum") else t["baseline"]
+    base = {"curl_get": "curl GET"}.get(t["baseline"], "b2sum" if t["baseline"].startswith("b2sum") else t["baseline"])
     shown = f"{t['candidate']} {figure(t['ours'])} vs {base} {figure(t['base'])} {t['unit']}"
     met = "not run" if t["met"] is None else ("**met**" if t["met"] else "**NOT met**")
     ratio = fmt_summary(t["ratio"], 2) if t["ratio"] else "not run"
@@ -90,6 +90,10 @@ def fuse_markdown(doc, heading_level=2):
     if b2.get("cold"):
         out += [f"Single-core `b2sum` of the big file on the local disk: {fmt_summary(b2['cold'])} MiB/s cold, "
                 f"{fmt_summary(b2.get('warm'))} MiB/s from the page cache.", ""]
+    if doc.get("curl_get_ms"):
+        out += [f"A plain signed `curl` GET of each whole {s['ttfb_mib']} MiB ttfb object from the peers' bucket (the "
+                f"time-to-first-byte yardstick): {fmt_summary(doc['curl_get_ms'])} ms (median over the files, then "
+                "over runs).", ""]
     out += [
         "Speed ratios, each taken within one run and then the median (min-max) over runs: above 1, datamon is "
         "faster (times are inverted so that this holds for every unit).",

@@ -157,13 +157,31 @@ bool LocalStore::remove_if_older(std::string_view name, int64_t cutoff) {
 void LocalStore::put(std::string_view name, std::string_view data, PutMode mode) {
   const auto path = path_of(name);
   std::error_code ec;
-  fs::create_directories(path.parent_path(), ec);
-  if (ec) throw Error(ErrorKind::Io, "cannot create folder '" + path.parent_path().string() + "': " + ec.message());
-  fs::create_directories(tmp_, ec);
-  if (ec) throw Error(ErrorKind::Io, "cannot create folder '" + tmp_.string() + "': " + ec.message());
-  const bool written =
-      write_file_atomic(path, data, 0644, mode == PutMode::NoOverwrite ? AtomicWrite::NoReplace : AtomicWrite::Replace,
-                        tmp_, defer_sync_ ? Durability::Deferred : Durability::Synced);
+  // The bucket folder exists (the constructor checked); only a name with folders needs them made.
+  if (path.parent_path() != root_) {
+    fs::create_directories(path.parent_path(), ec);
+    if (ec) throw Error(ErrorKind::Io, "cannot create folder '" + path.parent_path().string() + "': " + ec.message());
+  }
+  if (!tmp_made_.load(std::memory_order_acquire)) {
+    fs::create_directories(tmp_, ec);
+    if (ec) throw Error(ErrorKind::Io, "cannot create folder '" + tmp_.string() + "': " + ec.message());
+    tmp_made_.store(true, std::memory_order_release);
+  }
+  const auto write = [&] {
+    return write_file_atomic(path, data, 0644,
+                             mode == PutMode::NoOverwrite ? AtomicWrite::NoReplace : AtomicWrite::Replace, tmp_,
+                             defer_sync_ ? Durability::Deferred : Durability::Synced);
+  };
+  bool written = false;
+  try {
+    written = write();
+  } catch (const Error&) {
+    // The temporary folder was removed since this store made it (by hand, or a cleaner): once more.
+    if (fs::is_directory(tmp_, ec)) throw;
+    fs::create_directories(tmp_, ec);
+    if (ec) throw Error(ErrorKind::Io, "cannot create folder '" + tmp_.string() + "': " + ec.message());
+    written = write();
+  }
   if (!written) throw Error(ErrorKind::AlreadyExists, "object " + object_url(*this, name) + " already exists");
 }
 

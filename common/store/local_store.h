@@ -16,6 +16,7 @@
 // yet: the uploader flushes before it writes an index, and rewrites a blob whose size is wrong.
 #pragma once
 
+#include <atomic>
 #include <filesystem>
 
 #include "common/store/store.h"
@@ -61,6 +62,9 @@ class LocalStore final : public Store {
   std::filesystem::path root_;
   std::filesystem::path tmp_;
   bool defer_sync_;
+  // Set once tmp_ has been created by this store: a put then makes no stat calls for it (an
+  // upload of many small files makes tens of thousands of puts).
+  std::atomic<bool> tmp_made_{false};
 };
 
 }  // namespace dm::store
