@@ -5,7 +5,7 @@
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
-#include <sys/statvfs.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 
 #include <fstream>
@@ -39,12 +39,19 @@ MountProcess::MountProcess(const TestContext& ctx, const std::string& bundle, co
   child_ = spawn(argv, ctx.env(), logs_ / "out", logs_ / "err");
   // Bounded wait: the mount appears, or the child exits.
   for (int i = 0; i < 2000; ++i) {
-    // A stale mount left by a killed daemon is listed too; only a live one answers statfs.
-    const auto m = find_mount(point_);
-    struct statvfs st;
-    if (m && m->type == "fuse.datamon" && ::statvfs(point_.c_str(), &st) == 0) {
-      ready_ = true;
-      return;
+    // A stale mount left by a killed daemon is listed too; only a live one answers statfs. One
+    // statfs decides (a live FUSE file system answers it with FUSE's magic; a stale one fails;
+    // the bare folder answers with its own): the mount table looked up first and statfs after
+    // could see the stale mount listed, the new server detach it, and statfs answered by the bare
+    // folder, which made a read right after "ready" fail with ENOENT.
+    constexpr decltype(statfs::f_type) kFuseSuperMagic = 0x65735546;
+    struct statfs st {};
+    if (::statfs(point_.c_str(), &st) == 0 && st.f_type == kFuseSuperMagic) {
+      const auto m = find_mount(point_);
+      if (m && m->type == "fuse.datamon") {
+        ready_ = true;
+        return;
+      }
     }
     if (wait_exit(std::chrono::milliseconds(0))) return;
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
