@@ -137,10 +137,12 @@ void BlockCache::load(const LeafList& leaves, size_t index, const std::shared_pt
     std::vector<OnReady> callbacks;
     bool unread = false;
     bool keep_ram = true;
+    bool handed_only = false;  // to the guess's OnReady, not to a cache tier
     {
       std::lock_guard lock(mutex_);
       unread = pending->speculative && !pending->wanted;
-      keep_ram = !(unread && pending->keep == Keep::DiskOnly && disk_);
+      handed_only = unread && pending->keep == Keep::Handed;
+      keep_ram = !(handed_only || (unread && pending->keep == Keep::DiskOnly && disk_));
       callbacks.swap(pending->on_ready);
     }
     if (pending->speculative) metrics_.prefetch_bytes(leaf->size());
@@ -153,14 +155,18 @@ void BlockCache::load(const LeafList& leaves, size_t index, const std::shared_pt
       pending->on_ready.clear();
     }
     pending->promise.set_value(leaf);
+    bool taken = true;
     for (auto& ready : callbacks) {
       try {
-        ready(leaf);
+        taken = ready(leaf, handed_only) && taken;
       } catch (const std::exception& e) {
+        taken = false;
         spdlog::debug("after-fetch step of leaf {} failed: {}", key.hex(), e.what());
       }
     }
-    if (from_store && disk_) {
+    // Nobody took it after all: kept as any guess rather than fetched for nothing.
+    if (handed_only && !taken) insert_ram(key, leaf, true);
+    if (from_store && disk_ && !handed_only) {
       // A reader waiting on this thread (get) answers first; the write runs as the next guess.
       std::lock_guard lock(mutex_);
       if (!stopping_) {
@@ -322,7 +328,7 @@ void BlockCache::prefetch(const LeafList& leaves, size_t index, uint64_t priorit
       return;
     }
   }
-  if (on_ready) on_ready(cached);
+  if (on_ready) on_ready(cached, false);
 }
 
 }  // namespace dm::fusefs
