@@ -60,13 +60,10 @@ void prepare_mountpoint(const fs::path& mountpoint) {
   // it, and the unmount of either would surprise its owner. Any other file system mounted there
   // is the usual case in a pod (the emptyDir or hostPath volume the mount is shared through) and
   // is mounted over, as every FUSE file system does.
-  constexpr decltype(statfs::f_type) kFuseSuperMagic = 0x65735546;
   struct stat here {
   }, parent{};
-  struct statfs fs_here {};
   if (::stat(mountpoint.c_str(), &here) == 0 && ::stat((mountpoint / "..").c_str(), &parent) == 0 &&
-      here.st_dev != parent.st_dev && ::statfs(mountpoint.c_str(), &fs_here) == 0 &&
-      fs_here.f_type == kFuseSuperMagic) {
+      here.st_dev != parent.st_dev && statfs_says_fuse(mountpoint)) {
     throw Error(ErrorKind::InvalidArgument, "mount point " + dm::quoted(mountpoint.string()) +
                                                 " already has a FUSE file system mounted on it; unmount it first");
   }

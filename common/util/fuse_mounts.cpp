@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 #include <sys/mount.h>
+#include <sys/vfs.h>
 
 #include <chrono>
 
@@ -15,12 +16,19 @@ namespace {
 
 // fusermount3 never waits on the dead server; still, a hung helper must not hang us.
 constexpr std::chrono::seconds kHelperLimit{10};
+// FUSE_SUPER_MAGIC of linux/magic.h.
+constexpr decltype(statfs::f_type) kFuseSuperMagic = 0x65735546;
 
 }  // namespace
 
 bool is_fuse_mounted(const std::filesystem::path& mount_point) {
   const auto mount = mount_at(mount_point);
   return mount && (mount->fs_type == "fuse" || mount->fs_type.starts_with("fuse."));
+}
+
+bool statfs_says_fuse(const std::filesystem::path& path) {
+  struct statfs st {};
+  return ::statfs(path.c_str(), &st) == 0 && st.f_type == kFuseSuperMagic;
 }
 
 void detach_mount(const std::filesystem::path& mount_point) {

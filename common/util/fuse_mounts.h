@@ -12,6 +12,10 @@ namespace dm {
 // (found in the mount table: nothing at the path is touched, so a dead mount does not hang us).
 bool is_fuse_mounted(const std::filesystem::path& mount_point);
 
+// statfs(2) of `path` answers with FUSE's magic number: a live FUSE file system serves it (one
+// whose server died fails statfs with ENOTCONN; a bare folder answers with its own file system's).
+bool statfs_says_fuse(const std::filesystem::path& path);
+
 // Detaches the mount at `mount_point` lazily (MNT_DETACH: it leaves the name space now, files
 // open in it stay usable until closed): umount2 when we may (root), else fusermount3 -u -z, the
 // setuid helper that lets a user detach their own FUSE mounts. Throws an Io error naming the

@@ -5,7 +5,6 @@
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
-#include <sys/vfs.h>
 #include <unistd.h>
 
 #include <fstream>
@@ -44,9 +43,7 @@ MountProcess::MountProcess(const TestContext& ctx, const std::string& bundle, co
     // the bare folder answers with its own): the mount table looked up first and statfs after
     // could see the stale mount listed, the new server detach it, and statfs answered by the bare
     // folder, which made a read right after "ready" fail with ENOENT.
-    constexpr decltype(statfs::f_type) kFuseSuperMagic = 0x65735546;
-    struct statfs st {};
-    if (::statfs(point_.c_str(), &st) == 0 && st.f_type == kFuseSuperMagic) {
+    if (statfs_says_fuse(point_)) {
       const auto m = find_mount(point_);
       if (m && m->type == "fuse.datamon") {
         ready_ = true;
