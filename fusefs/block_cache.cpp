@@ -137,12 +137,10 @@ void BlockCache::load(const LeafList& leaves, size_t index, const std::shared_pt
     std::vector<OnReady> callbacks;
     bool unread = false;
     bool keep_ram = true;
-    bool handed_only = false;  // to the guess's OnReady, not to a cache tier
     {
       std::lock_guard lock(mutex_);
       unread = pending->speculative && !pending->wanted;
-      handed_only = unread && pending->keep == Keep::Handed;
-      keep_ram = !(handed_only || (unread && pending->keep == Keep::DiskOnly && disk_));
+      keep_ram = !(unread && pending->keep == Keep::DiskOnly && disk_);
       callbacks.swap(pending->on_ready);
     }
     if (pending->speculative) metrics_.prefetch_bytes(leaf->size());
@@ -155,18 +153,14 @@ void BlockCache::load(const LeafList& leaves, size_t index, const std::shared_pt
       pending->on_ready.clear();
     }
     pending->promise.set_value(leaf);
-    bool taken = true;
     for (auto& ready : callbacks) {
       try {
-        taken = ready(leaf, handed_only) && taken;
+        ready(leaf);
       } catch (const std::exception& e) {
-        taken = false;
         spdlog::debug("after-fetch step of leaf {} failed: {}", key.hex(), e.what());
       }
     }
-    // Nobody took it after all: kept as any guess rather than fetched for nothing.
-    if (handed_only && !taken) insert_ram(key, leaf, true);
-    if (from_store && disk_ && !handed_only) {
+    if (from_store && disk_) {
       // A reader waiting on this thread (get) answers first; the write runs as the next guess.
       std::lock_guard lock(mutex_);
       if (!stopping_) {
@@ -328,7 +322,7 @@ void BlockCache::prefetch(const LeafList& leaves, size_t index, uint64_t priorit
       return;
     }
   }
-  if (on_ready) on_ready(cached, false);
+  if (on_ready) on_ready(cached);
 }
 
 }  // namespace dm::fusefs

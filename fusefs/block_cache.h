@@ -54,19 +54,13 @@ struct BlockCacheOptions {
 enum class Keep {
   Ram,       // in RAM as unread (and on disk when there is a disk tier)
   DiskOnly,  // on disk only (preload into a disk tier); RAM when there is no disk tier
-  // Handed to the guess's OnReady only (the kernel's page cache, for a file read at random
-  // that is larger than the cache): kept in RAM only when a reader asked for it meanwhile or
-  // the OnReady did not take it, so a whole large file passes through a budget of a few leaves.
-  Handed,
 };
 
 class BlockCache {
  public:
   // Called once with the verified leaf when a guess that asked for it is fetched (or was
-  // already in RAM). Never called on failure. `only_copy`: the leaf of a Keep::Handed guess
-  // that no cache tier keeps, on a fetch worker no reader waits on (it may wait to hand the
-  // leaf on). Returns whether it took the leaf; one not taken is kept in RAM as any guess.
-  using OnReady = std::function<bool(const LeafData&, bool only_copy)>;
+  // already in RAM). Never called on failure.
+  using OnReady = std::function<void(const LeafData&)>;
 
   BlockCache(cafs::Reader& reader, FetchQueue& queue, Metrics& metrics, const BlockCacheOptions& options);
   ~BlockCache();  // stop()

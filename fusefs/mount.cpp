@@ -15,7 +15,6 @@
 #include "common/model/catalog.h"
 #include "common/util/error.h"
 #include "common/util/fuse_mounts.h"
-#include "common/util/memory_limit.h"
 #include "common/util/thread_pool.h"
 #include "fusefs/block_cache.h"
 #include "fusefs/bundle_index.h"
@@ -124,9 +123,6 @@ void mount_bundle(config::ContextStores& context, const MountOptions& options, c
   prefetch.readahead_max = options.readahead_max;
   prefetch.directory_bytes =
       std::max<uint64_t>(reader.stride(), std::min<uint64_t>(64ull << 20, options.cache_bytes / 4));
-  // A quarter of what this process may use (RAM, or its container's limit): the page cache
-  // keeps the rest of the machine's files too.
-  prefetch.page_cache_file_bytes = memory_limit() / 4;
   Prefetcher prefetcher(index, lists, cache, queue, feed, metrics, reader.stride(), prefetch);
   ContentReader content(index, reader, lists, cache, prefetcher, options.readahead_max);
   std::optional<Preloader> preloader;

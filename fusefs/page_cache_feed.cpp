@@ -28,16 +28,14 @@ void PageCacheFeed::detach() {
     queue_.clear();
   }
   ready_.notify_all();
-  room_.notify_all();
   thread_.join();
   std::lock_guard lock(mutex_);
   session_ = nullptr;
 }
 
-bool PageCacheFeed::offer(Inode ino, uint64_t offset, LeafData data, bool wait) {
+bool PageCacheFeed::offer(Inode ino, uint64_t offset, LeafData data) {
   {
-    std::unique_lock lock(mutex_);
-    if (wait) room_.wait(lock, [this] { return session_ == nullptr || stopping_ || queue_.size() < kMaxQueued; });
+    std::lock_guard lock(mutex_);
     if (session_ == nullptr || stopping_ || queue_.size() >= kMaxQueued) return false;
     queue_.push_back({ino, offset, std::move(data)});
   }
@@ -57,7 +55,6 @@ void PageCacheFeed::run() {
       queue_.pop_front();
       session = session_;
     }
-    room_.notify_one();
     // FUSE_BUFVEC_INIT is a C compound literal; the same fields, set one by one.
     fuse_bufvec buf{};
     buf.count = 1;

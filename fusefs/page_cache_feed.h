@@ -34,10 +34,8 @@ class PageCacheFeed {
   void attach(fuse_session* session);
   // Stops and drops what is queued; waits for a store in progress.
   void detach();
-  // Queues `data` as the bytes of file `ino` from `offset`; false when it was dropped. With
-  // `wait`, a full queue is waited out rather than dropped: only for a thread no FUSE request
-  // waits on (a read in flight holds page locks the feed's store may be waiting for).
-  bool offer(Inode ino, uint64_t offset, LeafData data, bool wait = false);
+  // Queues `data` as the bytes of file `ino` from `offset`; false when it was dropped.
+  bool offer(Inode ino, uint64_t offset, LeafData data);
 
  private:
   struct Item {
@@ -51,7 +49,6 @@ class PageCacheFeed {
   Metrics& metrics_;
   std::mutex mutex_;
   std::condition_variable ready_;
-  std::condition_variable room_;
   std::deque<Item> queue_;
   fuse_session* session_ = nullptr;
   bool stopping_ = false;

@@ -142,26 +142,15 @@ void Prefetcher::ahead_in_directory(Inode ino) {
 
 void Prefetcher::random_read(Inode ino, const LeafList& leaves, size_t first, size_t last) {
   const size_t count = leaves->size();
-  const uint64_t size = index_.size(ino);
-  Keep keep = Keep::Ram;
-  if (fits_cache(size)) {
-    keep = cache_.disk() && size > cache_.ram_budget() / 2 ? Keep::DiskOnly : Keep::Ram;
-  } else if (size <= options_.page_cache_file_bytes) {
-    keep = Keep::Handed;
-  } else {
-    return;
-  }
+  if (!fits_cache(index_.size(ino))) return;
   bool whole = false;
   uint64_t base = 0;
-  std::vector<bool> pushed;
   {
     std::lock_guard lock(mutex_);
     if (files_.size() >= kMaxTracked && !files_.count(ino)) files_.clear();
     auto& state = files_[ino];
     whole = !state.whole;
     state.whole = true;
-    // A leaf only the page cache keeps is not fetched again to move it up: it is there already.
-    if (keep == Keep::Handed) pushed = state.pushed;
     // Newer reads first: the read counter, counted down, above the leaf distance.
     base = priority::kRandom + ((0xFFFFFFFull - (++random_reads_ & 0xFFFFFFFull)) << 24);
   }
@@ -170,12 +159,11 @@ void Prefetcher::random_read(Inode ino, const LeafList& leaves, size_t first, si
   const size_t from = whole ? 0 : (first > 4 ? first - 4 : 0);
   const size_t to = whole ? count : std::min(count, last + 5);
   for (size_t i = from; i < to; ++i) {
-    if ((i >= first && i <= last) || (i < pushed.size() && pushed[i])) continue;
-    // A leaf only the page cache will keep waits for room in its queue (on a fetch worker, so
-    // the wait also holds back the next guesses); one in RAM as well is offered once.
-    auto on_ready = [this, ino, i](const LeafData& data, bool only_copy) { return push(ino, i, data, only_copy); };
-    cache_.prefetch(leaves, i, base + std::min<uint64_t>(distance(i), 0xFFFFFF), PrefetchKind::RandomFile,
-                    std::move(on_ready), keep);
+    if (i >= first && i <= last) continue;
+    cache_.prefetch(
+        leaves, i, base + std::min<uint64_t>(distance(i), 0xFFFFFF), PrefetchKind::RandomFile,
+        [this, ino, i](const LeafData& data) { push(ino, i, data); },
+        fits_cache(0) && cache_.disk() && index_.size(ino) > cache_.ram_budget() / 2 ? Keep::DiskOnly : Keep::Ram);
   }
 }
 
@@ -183,23 +171,23 @@ void Prefetcher::on_leaf_read(Inode ino, size_t i, const LeafData& data, bool ra
   if (random && enabled()) push(ino, i, data);
 }
 
-bool Prefetcher::push(Inode ino, size_t i, const LeafData& data, bool wait) {
+void Prefetcher::push(Inode ino, size_t i, const LeafData& data) {
   // Only a leaf of exactly the length the index implies: a store never makes a file longer.
   const uint64_t size = index_.size(ino);
   const uint64_t start = i * stride_;
-  if (start >= size || data->size() != std::min<uint64_t>(stride_, size - start)) return true;
+  if (start >= size || data->size() != std::min<uint64_t>(stride_, size - start)) return;
   {
     std::lock_guard lock(mutex_);
     if (files_.size() >= kMaxTracked && !files_.count(ino)) files_.clear();
     auto& pushed = files_[ino].pushed;
     if (pushed.size() <= i) pushed.resize(std::max(i + 1, (index_.size(ino) + stride_ - 1) / stride_));
-    if (pushed[i]) return true;
+    if (pushed[i]) return;
     pushed[i] = true;
   }
-  if (feed_.offer(ino, i * stride_, data, wait)) return true;
-  std::lock_guard lock(mutex_);
-  if (auto it = files_.find(ino); it != files_.end() && it->second.pushed.size() > i) it->second.pushed[i] = false;
-  return false;
+  if (!feed_.offer(ino, i * stride_, data)) {
+    std::lock_guard lock(mutex_);
+    if (auto it = files_.find(ino); it != files_.end() && it->second.pushed.size() > i) it->second.pushed[i] = false;
+  }
 }
 
 }  // namespace dm::fusefs

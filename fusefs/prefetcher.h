@@ -10,11 +10,7 @@
 // - Random access: a file read at random that fits the cache (the disk tier when there is
 //   one, else half the RAM tier) is fetched whole in the background, the leaves nearest the
 //   latest reads first; every leaf it fetches, and every leaf a random read fetched, is handed
-//   to the kernel's page cache (PageCacheFeed). A file too large for the cache but within
-//   `page_cache_file_bytes` is fetched whole as well, its guesses handed to the page cache
-//   only (Keep::Handed): they pass through the mount a few leaves at a time, and the kernel
-//   keeps or reclaims them as it does any file's pages (s3fs and gcsfuse fill their local
-//   file copies the same way, with the kernel as the cache).
+//   to the kernel's page cache (PageCacheFeed).
 // - Sequential reads: the readahead window (Readahead) in the same speculative lane.
 // All guesses go through the BlockCache's speculative lane (FetchQueue): they never delay a
 // demand read and never run more than the queue's speculative budget at once. `files_ahead`
@@ -42,7 +38,6 @@ struct PrefetchOptions {
   size_t readahead_max = 16;  // bound of the sequential window, in leaves
   uint64_t small_file_bytes = 8ull << 20;  // read whole on first touch
   uint64_t directory_bytes = 64ull << 20;  // bound of the bytes fetched ahead in a folder at once
-  uint64_t page_cache_file_bytes = 0;      // bound of a file read at random fetched whole past the cache; 0: none
 };
 
 class Prefetcher {
@@ -69,9 +64,7 @@ class Prefetcher {
   };
   void ahead_in_directory(Inode ino);
   void random_read(Inode ino, const LeafList& leaves, size_t first, size_t last);
-  // False when the page cache's queue was full (the leaf was not handed over); `wait` waits
-  // for room instead (PageCacheFeed::offer).
-  bool push(Inode ino, size_t i, const LeafData& data, bool wait = false);
+  void push(Inode ino, size_t i, const LeafData& data);
   bool fits_cache(uint64_t bytes) const;
   uint64_t leaf_bytes(Inode ino, size_t i) const;
 

@@ -229,31 +229,6 @@ TEST_F(PrefetchTest, EightConcurrentReadersAtRandomOffsetsReadExactBytes) {
   EXPECT_GT(metric_value(metrics, "datamon_page_cache_pushed_bytes_total"), 0) << metrics;
 }
 
-TEST_F(PrefetchTest, AFileLargerThanTheCacheReadAtRandomIsFetchedWholeIntoThePageCacheOnly) {
-  const auto src = work / "src";
-  const auto content = random_bytes(40 * kMiB + 123, 77);  // 21 leaves, five times the RAM tier
-  write_file(src / "big.bin", content);
-  const auto id = ctx.upload(src);
-  const int port = free_port();
-  MountProcess m(ctx, id, mnt, {"--metrics-addr", metrics_flag(port), "--cache-size", "8MiB"});
-  ASSERT_TRUE(m.ready()) << m.log();
-  // Two reads far apart: the file is read at random.
-  EXPECT_EQ(pread_all(mnt / "big.bin", 30 * kMiB, 4096), content.substr(30 * kMiB, 4096));
-  EXPECT_EQ(pread_all(mnt / "big.bin", 3 * kMiB, 4096), content.substr(3 * kMiB, 4096));
-  // The rest follows in the background, each leaf once (21 leaves; nothing waits for it).
-  const double fetched = wait_for_metric(port, "datamon_store_leaves_fetched_total", [](double n) { return n >= 21; });
-  EXPECT_EQ(fetched, 21);
-  wait_for_metric(port, "datamon_page_cache_pushed_bytes_total",
-                  [&](double n) { return n >= static_cast<double>(content.size()); });
-  // Every byte now comes from the page cache: no leaf fetched again, none wasted.
-  EXPECT_EQ(read_file(mnt / "big.bin"), content);
-  const auto metrics = scrape_metrics(port);
-  EXPECT_EQ(metric_value(metrics, "datamon_store_leaves_fetched_total"), 21) << metrics;
-  EXPECT_EQ(metric_value(metrics, "datamon_prefetch_wasted_total"), 0) << metrics;
-  // The guesses went to the page cache, not to the RAM tier (which evicted none of them).
-  EXPECT_EQ(metric_value(metrics, "datamon_cache_evictions_total{tier=\"ram\"}"), 0) << metrics;
-}
-
 TEST_F(PrefetchTest, AFailedPrefetchFailsOnlyALaterReadOfThatFileWithEio) {
   const auto src = work / "src";
   const auto contents = write_small_files(src / "d", 10, 200);
