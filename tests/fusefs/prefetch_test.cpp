@@ -172,6 +172,7 @@ TEST_F(PrefetchTest, ASequentialReadOfAFileLargerThanTheCacheStaysWithinTheRamBu
   MountProcess m(ctx, id, mnt, {"--metrics-addr", metrics_flag(port)});
   ASSERT_TRUE(m.ready()) << m.log();
   const uint64_t before = peak_rss(m.pid());
+  ASSERT_GT(before, 0U) << "no VmHWM in /proc/" << m.pid() << "/status";
   {
     // As fast a reader as cat: 128 KiB reads into one buffer, compared as they come.
     UniqueFd fd(::open((mnt / "big.bin").c_str(), O_RDONLY | O_CLOEXEC));
@@ -192,7 +193,9 @@ TEST_F(PrefetchTest, ASequentialReadOfAFileLargerThanTheCacheStaysWithinTheRamBu
   // The RAM tier (256 MiB by default), the idle leaf buffers and the leaves in flight. Readahead
   // queues a leaf again as its window moves, and those copies kept each leaf they had seen fetched
   // until they ran: before the fix the peak grew by about the whole file read.
-  const uint64_t grown = peak_rss(m.pid()) - before;
+  const uint64_t after = peak_rss(m.pid());
+  ASSERT_GE(after, before);
+  const uint64_t grown = after - before;
   EXPECT_LT(grown, 400 * kMiB) << "peak RSS grew by " << grown / kMiB << " MiB reading 1 GiB with a 256 MiB cache";
 }
 
