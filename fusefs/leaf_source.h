@@ -1,8 +1,9 @@
 // LeafSource: fetches one leaf of a file from the blob store into a buffer the caller owns,
 // and verifies it (unless verification is off) before returning.
 //
-// It reads through Store::read_into, so a local folder store fills a recycled buffer (LeafPool)
-// in place with pread (one copy, no page faults) and any other store copies get()'s body once.
+// It reads through Reader::fetch_leaf_streamed, so a local folder store fills a recycled buffer
+// (LeafPool) in place with pread and an HTTP store streams the body into it (one copy, no page
+// faults), the leaf hashed as it arrives.
 // Errors are those of cafs::Reader::fetch_leaf: NotFound "leaf <object> is missing", Corrupt
 // naming the leaf object (also for an object longer than the leaf size, verified or not), Io
 // naming the file. Thread-safe.

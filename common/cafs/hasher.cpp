@@ -75,6 +75,28 @@ Key leaf_key_at(std::span<const uint8_t> data, uint32_t leaf_size, uint64_t inde
   return leaf_key(data, leaf_size, leaf_position(index, count, data.size(), leaf_size));
 }
 
+struct LeafHasher::State {
+  blake2b_state s;
+};
+
+LeafHasher::LeafHasher(uint32_t leaf_size, uint64_t index, uint64_t count, uint64_t length)
+    : state_(std::make_unique<State>()), length_(length) {
+  const auto position = leaf_position(index, count, length, leaf_size);
+  state_->s = init_state(leaf_size, position.node_offset, 0, position.last);
+}
+
+LeafHasher::~LeafHasher() = default;
+
+void LeafHasher::update(std::span<const uint8_t> bytes) {
+  blake2b().update(&state_->s, bytes.data(), bytes.size());
+  seen_ += bytes.size();
+}
+
+std::optional<Key> LeafHasher::finish() {
+  if (seen_ != length_) return std::nullopt;
+  return cafs::finish(state_->s);
+}
+
 Key root_key(std::span<const Key> leaves, uint32_t leaf_size) {
   auto s = init_state(leaf_size, 0, 1, true);
   for (const auto& k : leaves) blake2b().update(&s, k.data(), Key::kSize);

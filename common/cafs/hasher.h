@@ -8,6 +8,8 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
+#include <optional>
 #include <span>
 
 #include "common/cafs/key.h"
@@ -27,6 +29,28 @@ Key leaf_key(std::span<const uint8_t> data, uint32_t leaf_size, LeafPosition pos
 
 // Key of leaf `index` of `count`, by the rule above.
 Key leaf_key_at(std::span<const uint8_t> data, uint32_t leaf_size, uint64_t index, uint64_t count);
+
+// The key of one leaf hashed as its bytes arrive (a download in pieces): the same key as
+// leaf_key_at over the whole leaf. The leaf's length must be known up front, because the last
+// leaf's node offset depends on it (spec §4).
+class LeafHasher {
+ public:
+  LeafHasher(uint32_t leaf_size, uint64_t index, uint64_t count, uint64_t length);
+  ~LeafHasher();
+  LeafHasher(const LeafHasher&) = delete;
+  LeafHasher& operator=(const LeafHasher&) = delete;
+
+  void update(std::span<const uint8_t> bytes);
+  // The key, when exactly `length` bytes were given; nullopt otherwise (a source that sent
+  // another length than it announced: the caller hashes what it holds instead).
+  std::optional<Key> finish();
+
+ private:
+  struct State;
+  std::unique_ptr<State> state_;
+  uint64_t length_;
+  uint64_t seen_ = 0;
+};
 
 Key root_key(std::span<const Key> leaves, uint32_t leaf_size);
 

@@ -5,6 +5,7 @@
 #include <atomic>
 #include <cerrno>
 #include <mutex>
+#include <optional>
 
 #include "common/cafs/hasher.h"
 #include "common/cafs/root_blob.h"
@@ -58,16 +59,41 @@ std::string Reader::fetch_leaf(std::span<const Key> keys, size_t index) {
 }
 
 void Reader::fetch_leaf_into(std::span<const Key> keys, size_t index, std::string& out) {
+  out.resize(fetch_leaf_streamed(keys, index, [&](size_t size) {
+    out.resize(size);
+    return std::span<char>(out.data(), size);
+  }));
+}
+
+size_t Reader::fetch_leaf_streamed(std::span<const Key> keys, size_t index, const store::Store::BufferFor& buffer_for) {
   const auto name = keys[index].hex();
+  std::span<char> buffer;
+  std::optional<LeafHasher> hasher;
+  const auto into = [&](size_t size) {
+    buffer = buffer_for(size);
+    if (verify_) hasher.emplace(leaf_size_, index, keys.size(), size);
+    return buffer;
+  };
+  const auto hash = [&](std::string_view bytes) {
+    if (hasher) hasher->update({reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()});
+  };
+  size_t length = 0;
   try {
-    blobs_.get_into(name, out, leaf_size_);
+    length = blobs_.read_into(name, leaf_size_, into, verify_ ? store::Store::OnArrived(hash) : nullptr);
   } catch (const Error& e) {
     if (e.kind() == ErrorKind::NotFound) {
       throw Error(ErrorKind::NotFound, "leaf " + store::object_url(blobs_, name) + " is missing");
     }
     throw;
   }
-  if (verify_) verify_leaf(out, keys[index], index, keys.size());
+  if (!verify_) return length;
+  const auto streamed = hasher ? hasher->finish() : std::nullopt;
+  if (!streamed) {  // fewer bytes than announced (a local file that shrank): hash what is here
+    verify_leaf({buffer.data(), length}, keys[index], index, keys.size());
+  } else if (*streamed != keys[index]) {
+    throw Error(ErrorKind::Corrupt, "leaf " + store::object_url(blobs_, name) + " fails hash verification");
+  }
+  return length;
 }
 
 void Reader::read_file_to(const Key& root, uint64_t expected_size, int fd, const std::string& path, ThreadPool& pool,

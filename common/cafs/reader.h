@@ -32,6 +32,12 @@ class Reader {
   // fetch leaf after leaf on one thread. `out` is unspecified after an error.
   void fetch_leaf_into(std::span<const Key> keys, size_t index, std::string& out);
 
+  // The same into the memory `buffer_for(size)` returns (Store::read_into, which may call it
+  // again for a retried download); returns the leaf's length. The leaf is hashed as its bytes
+  // arrive, so its check ends with its last byte. The buffer's content is unspecified after
+  // an error.
+  size_t fetch_leaf_streamed(std::span<const Key> keys, size_t index, const store::Store::BufferFor& buffer_for);
+
   // Writes the whole file (leaves fetched in parallel on `pool`) to the open descriptor `fd`
   // and truncates it to the content's length, which must equal `expected_size`.
   void read_file_to(const Key& root, uint64_t expected_size, int fd, const std::string& path, ThreadPool& pool,

@@ -47,8 +47,12 @@ bool retryable_curl_error(CURLcode code) {
 }
 
 struct Transfer {
-  Response* response;
+  CURL* easy = nullptr;
+  Response* response = nullptr;
+  BodySink* sink = nullptr;  // null: the body goes to response->body
   bool head = false;
+  std::optional<uint64_t> content_length;
+  enum class Route { Undecided, Sink, Body } route = Route::Undecided;
 };
 
 size_t on_header(char* data, size_t size, size_t count, void* user) {
@@ -64,7 +68,7 @@ size_t on_header(char* data, size_t size, size_t count, void* user) {
   auto value = trim(line.substr(colon + 1));
   if (name == "content-length" && !t->head) {
     try {
-      t->response->body.reserve(std::min<size_t>(std::stoull(value), size_t{1} << 31));
+      t->content_length = std::stoull(value);
     } catch (const std::exception&) {
     }
   }
@@ -72,9 +76,31 @@ size_t on_header(char* data, size_t size, size_t count, void* user) {
   return size * count;
 }
 
+// Returning anything but the size given ends the transfer (CURLE_WRITE_ERROR).
 size_t on_body(char* data, size_t size, size_t count, void* user) {
-  static_cast<Transfer*>(user)->response->body.append(data, size * count);
-  return size * count;
+  auto* t = static_cast<Transfer*>(user);
+  const std::string_view bytes(data, size * count);
+  if (t->route == Transfer::Route::Undecided) {
+    long status = 0;
+    curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &status);
+    t->route = t->sink != nullptr && status == 200 ? Transfer::Route::Sink : Transfer::Route::Body;
+    if (t->route == Transfer::Route::Sink && !t->sink->begin(t->content_length)) {
+      t->response->sink_refused = true;
+      return 0;
+    }
+    if (t->route == Transfer::Route::Body && t->content_length)
+      t->response->body.reserve(std::min<uint64_t>(*t->content_length, uint64_t{1} << 31));
+  }
+  if (t->route == Transfer::Route::Sink) {
+    if (!t->sink->append(bytes)) {
+      t->response->sink_refused = true;
+      return 0;
+    }
+  } else {
+    t->response->body.append(bytes);
+  }
+  t->response->body_bytes += bytes.size();
+  return bytes.size();
 }
 
 // The wait a server asked for in Retry-After, as delay-seconds or an HTTP-date (libcurl parses
@@ -145,7 +171,11 @@ bool HttpClient::attempt(Handle& h, const Request& request, Response& response, 
   curl_easy_reset(c);  // keeps the connection cache
   h.error[0] = '\0';
   response = Response{};
-  Transfer transfer{&response, request.method == "HEAD"};
+  Transfer transfer;
+  transfer.easy = c;
+  transfer.response = &response;
+  transfer.sink = request.sink;
+  transfer.head = request.method == "HEAD";
 
   curl_slist* list = nullptr;
   bool has_content_type = false;
@@ -184,6 +214,10 @@ bool HttpClient::attempt(Handle& h, const Request& request, Response& response, 
   }
 
   const CURLcode code = curl_easy_perform(c);
+  if (response.sink_refused) {  // an answer, ended by the caller's own choice
+    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &response.status);
+    return true;
+  }
   if (code != CURLE_OK) {
     error = h.error[0] ? std::string(h.error) : std::string(curl_easy_strerror(code));
     transient = retryable_curl_error(code);
@@ -196,8 +230,8 @@ bool HttpClient::attempt(Handle& h, const Request& request, Response& response, 
     const auto cl = response.header("content-length");
     if (!cl.empty() && response.header("content-encoding").empty()) {
       try {
-        if (std::stoull(cl) != response.body.size()) {
-          error = "short body: " + std::to_string(response.body.size()) + " of " + cl + " bytes";
+        if (std::stoull(cl) != response.body_bytes) {
+          error = "short body: " + std::to_string(response.body_bytes) + " of " + cl + " bytes";
           transient = true;
           return false;
         }

@@ -9,6 +9,9 @@
 // number of threads may call execute() at once. execute() returns every HTTP status to the
 // caller (who maps it to an error kind); it throws dm::Error(Unavailable) only when no HTTP
 // answer came back, with a message naming Request::target and never a header value.
+//
+// A request may name a BodySink: a 200 answer's body then goes to it as it arrives (a reader
+// hashes a leaf while it downloads, into memory it owns), and every attempt starts it over.
 #pragma once
 
 #include <chrono>
@@ -42,20 +45,38 @@ struct RetryPolicy {
 
 using Headers = std::vector<std::pair<std::string, std::string>>;
 
+// Takes the body of a 200 answer as it arrives, in place of Response::body. The body of any
+// other status still goes to Response::body (the error details a store reads). Each attempt
+// that answers 200 calls begin() before its first byte, so a retry after a partial body starts
+// the sink over. Returning false from either call refuses the answer: the attempt ends, is not
+// retried, and execute() returns it with Response::sink_refused set. Called on the thread of
+// execute(), never after it returns.
+class BodySink {
+ public:
+  virtual ~BodySink() = default;
+  // `length`: the answer's Content-Length, nullopt when it sent none.
+  virtual bool begin(std::optional<uint64_t> length) = 0;
+  // The next bytes of the body, in order.
+  virtual bool append(std::string_view bytes) = 0;
+};
+
 struct Request {
   std::string method = "GET";  // GET, HEAD, PUT, POST, DELETE
   std::string url;
   Headers headers;
-  std::string_view body;   // must outlive execute()
-  bool idempotent = true;  // retried only when true
-  std::string target;      // what messages name: "s3://bucket/object"
+  std::string_view body;     // must outlive execute()
+  bool idempotent = true;    // retried only when true
+  std::string target;        // what messages name: "s3://bucket/object"
+  BodySink* sink = nullptr;  // see BodySink; must outlive execute()
 };
 
 struct Response {
   long status = 0;
-  Headers headers;  // names lower-cased
-  std::string body;
-  unsigned attempts = 0;  // how many tries it took
+  Headers headers;            // names lower-cased
+  std::string body;           // empty when a sink took it
+  uint64_t body_bytes = 0;    // bytes of body received, in `body` or by the sink
+  bool sink_refused = false;  // the request's sink refused this answer (see BodySink)
+  unsigned attempts = 0;      // how many tries it took
   // The server's Retry-After (429/503) when it asked for more than the retry budget had left.
   std::optional<std::chrono::seconds> retry_after_beyond_budget;
 

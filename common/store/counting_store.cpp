@@ -15,10 +15,10 @@ void CountingStore::get_into(std::string_view name, std::string& out, uint64_t m
   bytes_in += out.size();
 }
 
-size_t CountingStore::read_into(std::string_view name, uint64_t max_size,
-                                const std::function<std::span<char>(size_t size)>& buffer_for) {
+size_t CountingStore::read_into(std::string_view name, uint64_t max_size, const BufferFor& buffer_for,
+                                const OnArrived& on_arrived) {
   ++gets;
-  const size_t size = target().read_into(name, max_size, buffer_for);
+  const size_t size = target().read_into(name, max_size, buffer_for, on_arrived);
   bytes_in += size;
   return size;
 }

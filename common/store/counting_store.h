@@ -19,8 +19,8 @@ class CountingStore final : public StoreWrapper {
 
   std::string get(std::string_view name) override;
   void get_into(std::string_view name, std::string& out, uint64_t max_size) override;
-  size_t read_into(std::string_view name, uint64_t max_size,
-                   const std::function<std::span<char>(size_t size)>& buffer_for) override;
+  size_t read_into(std::string_view name, uint64_t max_size, const BufferFor& buffer_for,
+                   const OnArrived& on_arrived) override;
   std::string get_range(std::string_view name, uint64_t offset, uint64_t length) override;
   std::optional<ObjectInfo> stat(std::string_view name) override;
   void put(std::string_view name, std::string_view data, PutMode mode) override;

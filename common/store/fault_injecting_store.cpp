@@ -63,16 +63,21 @@ void FaultInjectingStore::get_into(std::string_view name, std::string& out, uint
   out.resize(damage(out.data(), out.size()));
 }
 
-size_t FaultInjectingStore::read_into(std::string_view name, uint64_t max_size,
-                                      const std::function<std::span<char>(size_t size)>& buffer_for) {
+size_t FaultInjectingStore::read_into(std::string_view name, uint64_t max_size, const BufferFor& buffer_for,
+                                      const OnArrived& on_arrived) {
   before_call("get", name, false);
   char* body = nullptr;
-  const size_t size = target().read_into(name, max_size, [&](size_t length) {
-    const auto buffer = buffer_for(length);
-    body = buffer.data();
-    return buffer;
-  });
-  return damage(body, size);
+  const size_t size = target().read_into(name, max_size,
+                                         [&](size_t length) {
+                                           const auto buffer = buffer_for(length);
+                                           body = buffer.data();
+                                           return buffer;
+                                         },
+                                         {});
+  // The caller sees the damaged bytes arrive, as it would from a store that sent them.
+  const size_t damaged = damage(body, size);
+  if (on_arrived) on_arrived({body, damaged});
+  return damaged;
 }
 
 std::string FaultInjectingStore::get_range(std::string_view name, uint64_t offset, uint64_t length) {

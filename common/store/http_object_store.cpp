@@ -1,6 +1,9 @@
 #include "common/store/http_object_store.h"
 
 #include <algorithm>
+#include <cstring>
+#include <optional>
+#include <span>
 
 #include "common/store/list_pages.h"
 
@@ -18,9 +21,92 @@ void HttpObjectStore::fail(const http::Response& answer, std::string_view name) 
 
 std::string HttpObjectStore::get(std::string_view name) {
   check_name(name);
-  auto answer = fetch(name, {});
+  auto answer = fetch(name, {}, nullptr);
   if (answer.status != 200) fail(answer, name);
   return std::move(answer.body);  // leaves are megabytes: no copy
+}
+
+namespace {
+
+// Streams a 200 body into the caller's buffer, sized by the Content-Length; a body without one
+// (never sent by S3 or GCS for an object) is gathered and copied once at the end.
+class BufferSink final : public http::BodySink {
+ public:
+  BufferSink(uint64_t max_size, const Store::BufferFor& buffer_for, const Store::OnArrived& on_arrived)
+      : max_size_(max_size), buffer_for_(buffer_for), on_arrived_(on_arrived) {}
+
+  bool begin(std::optional<uint64_t> length) override {
+    filled_ = 0;
+    gathered_.clear();
+    overflow_ = false;
+    announced_ = length;
+    if (!length) return true;
+    if (*length > max_size_) return false;
+    buffer_ = buffer_for_(static_cast<size_t>(*length)).first(static_cast<size_t>(*length));
+    return true;
+  }
+
+  bool append(std::string_view bytes) override {
+    if (!announced_) {
+      gathered_.append(bytes);
+      return gathered_.size() <= max_size_;
+    }
+    if (bytes.size() > buffer_.size() - filled_) {  // more than announced
+      overflow_ = true;
+      return false;
+    }
+    std::memcpy(buffer_.data() + filled_, bytes.data(), bytes.size());
+    if (on_arrived_) on_arrived_({buffer_.data() + filled_, bytes.size()});
+    filled_ += bytes.size();
+    return true;
+  }
+
+  // After a complete answer: the bytes in the caller's buffer.
+  size_t finish() {
+    if (announced_) return filled_;
+    buffer_ = buffer_for_(gathered_.size()).first(gathered_.size());
+    std::memcpy(buffer_.data(), gathered_.data(), gathered_.size());
+    if (on_arrived_) on_arrived_({buffer_.data(), buffer_.size()});
+    return gathered_.size();
+  }
+
+  bool overflow() const { return overflow_; }
+
+ private:
+  uint64_t max_size_;
+  const Store::BufferFor& buffer_for_;
+  const Store::OnArrived& on_arrived_;
+  std::optional<uint64_t> announced_;
+  std::span<char> buffer_;
+  size_t filled_ = 0;
+  std::string gathered_;
+  bool overflow_ = false;
+};
+
+}  // namespace
+
+size_t HttpObjectStore::read_into(std::string_view name, uint64_t max_size, const BufferFor& buffer_for,
+                                  const OnArrived& on_arrived) {
+  check_name(name);
+  BufferSink sink(max_size, buffer_for, on_arrived);
+  const auto answer = fetch(name, {}, &sink);
+  if (answer.status != 200) fail(answer, name);
+  if (sink.overflow()) {
+    throw Error(ErrorKind::Unavailable,
+                object_url(*this, name) + ": the answer's body is longer than its Content-Length");
+  }
+  if (answer.sink_refused) throw_too_large(name, max_size);
+  return sink.finish();
+}
+
+void HttpObjectStore::get_into(std::string_view name, std::string& out, uint64_t max_size) {
+  const size_t length = read_into(name, max_size,
+                                  [&](size_t size) {
+                                    out.resize(size);
+                                    return std::span<char>(out.data(), size);
+                                  },
+                                  {});
+  out.resize(length);
 }
 
 std::string HttpObjectStore::get_range(std::string_view name, uint64_t offset, uint64_t length) {
@@ -29,7 +115,7 @@ std::string HttpObjectStore::get_range(std::string_view name, uint64_t offset, u
     if (!stat(name)) throw Error(ErrorKind::NotFound, "object " + object_url(*this, name) + " not found");
     return {};
   }
-  auto answer = fetch(name, {{"Range", range_header(offset, length)}});
+  auto answer = fetch(name, {{"Range", range_header(offset, length)}}, nullptr);
   auto body = ranged_body(answer, offset, length, object_url(*this, name));
   if (!body) fail(answer, name);
   return std::move(*body);

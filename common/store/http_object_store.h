@@ -20,6 +20,10 @@ namespace dm::store {
 class HttpObjectStore : public Store {
  public:
   std::string get(std::string_view name) final;
+  // The body streams into `out` (its memory reused) or the caller's buffer: no second copy.
+  void get_into(std::string_view name, std::string& out, uint64_t max_size) final;
+  size_t read_into(std::string_view name, uint64_t max_size, const BufferFor& buffer_for,
+                   const OnArrived& on_arrived) final;
   std::string get_range(std::string_view name, uint64_t offset, uint64_t length) final;
   void put(std::string_view name, std::string_view data, PutMode mode) final;
   void list(std::string_view prefix, std::string_view delimiter,
@@ -36,8 +40,9 @@ class HttpObjectStore : public Store {
     std::string next_token;
   };
 
-  // GET of the object `name` (relative to the prefix, never empty) with `headers` (a Range).
-  virtual http::Response fetch(std::string_view name, const http::Headers& headers) = 0;
+  // GET of the object `name` (relative to the prefix, never empty) with `headers` (a Range);
+  // a 200 body goes to `sink` when one is given (http::BodySink).
+  virtual http::Response fetch(std::string_view name, const http::Headers& headers, http::BodySink* sink) = 0;
   // The upload of `data` as `name`; NoOverwrite is the protocol's create-if-absent precondition.
   // A driver checks what a successful answer reports (a stored checksum) before returning it.
   virtual http::Response upload(std::string_view name, std::string_view data, PutMode mode) = 0;

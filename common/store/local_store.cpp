@@ -88,8 +88,8 @@ void LocalStore::get_into(std::string_view name, std::string& out, uint64_t max_
   read_regular_into(fd.get(), max_size, out, "object " + object_url(*this, name));
 }
 
-size_t LocalStore::read_into(std::string_view name, uint64_t max_size,
-                             const std::function<std::span<char>(size_t size)>& buffer_for) {
+size_t LocalStore::read_into(std::string_view name, uint64_t max_size, const BufferFor& buffer_for,
+                             const OnArrived& on_arrived) {
   const auto fd = open_object(name);
   struct stat st {};
   if (::fstat(fd.get(), &st) != 0) throw_errno("cannot stat", "object " + object_url(*this, name));
@@ -97,7 +97,9 @@ size_t LocalStore::read_into(std::string_view name, uint64_t max_size,
   if (size > max_size) throw_too_large(name, max_size);
   const auto buffer = buffer_for(static_cast<size_t>(size)).first(static_cast<size_t>(size));
   // Shorter than fstat said when the file shrank: the caller's hash check judges what arrived.
-  return read_full_at(fd.get(), buffer, 0, "object " + object_url(*this, name));
+  const size_t length = read_full_at(fd.get(), buffer, 0, "object " + object_url(*this, name));
+  if (on_arrived) on_arrived({buffer.data(), length});
+  return length;
 }
 
 std::string LocalStore::get_range(std::string_view name, uint64_t offset, uint64_t length) {

@@ -35,12 +35,13 @@ bool Store::remove_if_older(std::string_view name, int64_t cutoff) {
   return true;
 }
 
-size_t Store::read_into(std::string_view name, uint64_t max_size,
-                        const std::function<std::span<char>(size_t size)>& buffer_for) {
+size_t Store::read_into(std::string_view name, uint64_t max_size, const BufferFor& buffer_for,
+                        const OnArrived& on_arrived) {
   const auto data = get(name);
   if (data.size() > max_size) throw_too_large(name, max_size);
   const auto buffer = buffer_for(data.size());
   std::memcpy(buffer.data(), data.data(), data.size());
+  if (on_arrived) on_arrived({buffer.data(), data.size()});
   return data.size();
 }
 

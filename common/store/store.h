@@ -65,14 +65,19 @@ class Store {
     if (out.size() > max_size) throw_too_large(name, max_size);
   }
 
-  // The whole object into memory the caller owns: `buffer_for(size)` is called once with the
+  // The whole object into memory the caller owns: `buffer_for(size)` is called with the
   // object's size and returns at least that many bytes; the result is the number of bytes
   // written, fewer than `size` only when a local file shrank while it was read (the caller's
-  // hash check judges what arrived). An object longer than `max_size` is a Corrupt error naming
-  // it, raised before `buffer_for` is called. By default one get() and one copy; a local
-  // folder reads the file with pread straight into the buffer.
-  virtual size_t read_into(std::string_view name, uint64_t max_size,
-                           const std::function<std::span<char>(size_t size)>& buffer_for);
+  // hash check judges what arrived). `on_arrived`, when set, is given the bytes as they land in
+  // that buffer, in order, so a caller can hash a leaf while it downloads; a later call of
+  // `buffer_for` (a retried download) starts both over. An object longer than `max_size` is a
+  // Corrupt error naming it, raised before `buffer_for` is called. By default one get() and
+  // one copy; a local folder reads the file with pread straight into the buffer, and an HTTP
+  // store streams the body into it.
+  using BufferFor = std::function<std::span<char>(size_t size)>;
+  using OnArrived = std::function<void(std::string_view bytes)>;
+  virtual size_t read_into(std::string_view name, uint64_t max_size, const BufferFor& buffer_for,
+                           const OnArrived& on_arrived);
 
   // `length` bytes from `offset`; shorter only at the end of the object; empty at or past it.
   virtual std::string get_range(std::string_view name, uint64_t offset, uint64_t length) = 0;

@@ -25,9 +25,9 @@ class StoreWrapper : public Store {
   void get_into(std::string_view name, std::string& out, uint64_t max_size) override {
     target_.get_into(name, out, max_size);
   }
-  size_t read_into(std::string_view name, uint64_t max_size,
-                   const std::function<std::span<char>(size_t size)>& buffer_for) override {
-    return target_.read_into(name, max_size, buffer_for);
+  size_t read_into(std::string_view name, uint64_t max_size, const BufferFor& buffer_for,
+                   const OnArrived& on_arrived) override {
+    return target_.read_into(name, max_size, buffer_for, on_arrived);
   }
   std::string get_range(std::string_view name, uint64_t offset, uint64_t length) override {
     return target_.get_range(name, offset, length);

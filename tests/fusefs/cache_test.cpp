@@ -36,10 +36,10 @@ class FetcherRecordingStore final : public store::StoreWrapper {
     record(name);
     return StoreWrapper::get(name);
   }
-  size_t read_into(std::string_view name, uint64_t max_size,
-                   const std::function<std::span<char>(size_t size)>& buffer_for) override {
+  size_t read_into(std::string_view name, uint64_t max_size, const BufferFor& buffer_for,
+                   const OnArrived& on_arrived) override {
     record(name);
-    return StoreWrapper::read_into(name, max_size, buffer_for);
+    return StoreWrapper::read_into(name, max_size, buffer_for, on_arrived);
   }
   std::thread::id fetched_by(const std::string& name) {
     std::lock_guard lock(mutex_);

@@ -1,10 +1,12 @@
 // HttpClient against FakeHttpServer: retries (and their limits), Retry-After, connection reuse,
-// short bodies.
+// short bodies, bodies streamed to a sink.
 #include "common/http/http_client.h"
 
 #include <gtest/gtest.h>
 
+#include <cstdint>
 #include <ctime>
+#include <optional>
 
 #include "common/util/error.h"
 #include "stores/fake_http_server.h"
@@ -216,6 +218,92 @@ TEST(HttpClient, SendsBodiesHeadersAndAuthorizerOnEveryAttempt) {
       client.execute(req, [&](http::Request& q) { q.headers.emplace_back("X-Attempt", std::to_string(++n)); });
   EXPECT_EQ(r.status, 200);
   EXPECT_EQ(seen, (std::vector<std::string>{"PUT payload 1 f", "PUT payload 2 f"}));
+}
+
+// Records what a BodySink is given; refuses at begin() or past `refuse_after` bytes when asked.
+struct RecordingSink final : http::BodySink {
+  std::vector<std::optional<uint64_t>> begins;
+  std::string bytes;
+  size_t pieces = 0;
+  bool refuse_begin = false;
+  size_t refuse_after = SIZE_MAX;
+  bool begin(std::optional<uint64_t> length) override {
+    begins.push_back(length);
+    bytes.clear();
+    return !refuse_begin;
+  }
+  bool append(std::string_view piece) override {
+    ++pieces;
+    bytes.append(piece);
+    return bytes.size() <= refuse_after;
+  }
+};
+
+TEST(HttpClient, SinkTakesA200BodyAsItArrives) {
+  const std::string body(3 << 20, 'b');
+  FakeHttpServer server([&](const FakeRequest&) -> FakeResponse { return {200, {}, body}; });
+  http::HttpClient client(quick_policy());
+  RecordingSink sink;
+  auto req = get(server);
+  req.sink = &sink;
+  const auto r = client.execute(req);
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.body, "");  // nothing gathered beside the sink
+  EXPECT_EQ(r.body_bytes, body.size());
+  EXPECT_FALSE(r.sink_refused);
+  EXPECT_EQ(sink.begins, (std::vector<std::optional<uint64_t>>{body.size()}));
+  EXPECT_EQ(sink.bytes, body);
+  EXPECT_GT(sink.pieces, 1u);  // streamed, not handed over whole
+}
+
+TEST(HttpClient, OtherStatusesKeepTheirBodyForTheErrorMessage) {
+  FakeHttpServer server([](const FakeRequest&) -> FakeResponse { return {404, {}, "<Code>NoSuchKey</Code>"}; });
+  http::HttpClient client(quick_policy());
+  RecordingSink sink;
+  auto req = get(server);
+  req.sink = &sink;
+  const auto r = client.execute(req);
+  EXPECT_EQ(r.status, 404);
+  EXPECT_EQ(r.body, "<Code>NoSuchKey</Code>");
+  EXPECT_TRUE(sink.begins.empty());
+}
+
+TEST(HttpClient, RetriedBodyStartsTheSinkOver) {
+  unsigned calls = 0;
+  FakeHttpServer server([&](const FakeRequest&) -> FakeResponse {
+    ++calls;
+    FakeResponse r{200, {}, std::string(100000, static_cast<char>('0' + calls))};
+    if (calls == 1) r.fault = FakeResponse::Fault::ShortBody;  // half of it, then the connection drops
+    if (calls == 2) r = {503, {}, "busy"};
+    return r;
+  });
+  http::HttpClient client(quick_policy(5));
+  RecordingSink sink;
+  auto req = get(server);
+  req.sink = &sink;
+  const auto r = client.execute(req);
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.attempts, 3u);
+  EXPECT_EQ(sink.begins.size(), 2u);  // the short 200 and the good one; the 503 never reached it
+  EXPECT_EQ(sink.bytes, std::string(100000, '3'));
+}
+
+TEST(HttpClient, SinkRefusalEndsTheAttemptWithoutARetry) {
+  FakeHttpServer server([](const FakeRequest&) -> FakeResponse { return {200, {}, std::string(1 << 20, 'r')}; });
+  http::HttpClient client(quick_policy(5));
+  for (const bool at_begin : {true, false}) {
+    RecordingSink sink;
+    sink.refuse_begin = at_begin;
+    sink.refuse_after = 1000;
+    auto req = get(server);
+    req.sink = &sink;
+    const auto r = client.execute(req);
+    EXPECT_EQ(r.status, 200);
+    EXPECT_TRUE(r.sink_refused);
+    EXPECT_EQ(r.attempts, 1u);
+    EXPECT_EQ(sink.begins.size(), 1u);
+  }
+  EXPECT_EQ(server.requests(), 2u);
 }
 
 }  // namespace

@@ -69,26 +69,36 @@ TEST_P(StoreConformance, MissingObjectIsNotFoundNamingIt) {
 // read_into: the whole object into the caller's buffer, sized by the store; too long for
 // `max_size` is Corrupt before any buffer is asked for; missing is NotFound.
 TEST_P(StoreConformance, ReadIntoFillsTheCallersBuffer) {
-  const auto body = random_bytes(100000, 4);
+  const auto body = random_bytes(3 << 20, 4);  // megabytes: an HTTP body arrives in many pieces
   s().put("r/body", body, PutMode::Overwrite);
   s().put("r/empty", "", PutMode::Overwrite);
   std::vector<char> buffer;
+  std::string arrived;  // what on_arrived saw, which must be the buffer's bytes, in order
   const auto into = [&](size_t size) {
     buffer.assign(size + 10, 'x');
+    arrived.clear();
     return std::span<char>(buffer.data(), size);
   };
-  EXPECT_EQ(s().read_into("r/body", body.size(), into), body.size());
+  const auto record = [&](std::string_view bytes) {
+    EXPECT_EQ(bytes.data(), buffer.data() + arrived.size()) << "bytes not where the buffer holds them, in order";
+    arrived.append(bytes);
+  };
+  EXPECT_EQ(s().read_into("r/body", body.size(), into, record), body.size());
   EXPECT_EQ(std::string(buffer.data(), body.size()), body);
-  EXPECT_EQ(s().read_into("r/empty", 10, into), 0u);
+  EXPECT_EQ(arrived, body);
+  EXPECT_EQ(s().read_into("r/empty", 10, into, record), 0u);
+  EXPECT_EQ(arrived, "");
+  EXPECT_EQ(s().read_into("r/body", body.size(), into, {}), body.size());  // no observer
+  EXPECT_EQ(std::string(buffer.data(), body.size()), body);
   bool asked = false;
   const auto never = [&](size_t size) {
     asked = true;
     buffer.resize(size);
     return std::span<char>(buffer.data(), size);
   };
-  EXPECT_EQ(kind_of([&] { s().read_into("r/body", body.size() - 1, never); }), ErrorKind::Corrupt);
+  EXPECT_EQ(kind_of([&] { s().read_into("r/body", body.size() - 1, never, {}); }), ErrorKind::Corrupt);
   EXPECT_FALSE(asked);
-  EXPECT_EQ(kind_of([&] { s().read_into("r/missing", 10, never); }), ErrorKind::NotFound);
+  EXPECT_EQ(kind_of([&] { s().read_into("r/missing", 10, never, {}); }), ErrorKind::NotFound);
 }
 
 TEST_P(StoreConformance, GetRangeFollowsTheContract) {

@@ -92,11 +92,12 @@ HttpFailure GcsStore::failure_of(const http::Response& answer, std::string_view)
   return failure;
 }
 
-http::Response GcsStore::fetch(std::string_view name, const http::Headers& headers) {
+http::Response GcsStore::fetch(std::string_view name, const http::Headers& headers, http::BodySink* sink) {
   http::Request req;
   req.url = object_path(name) + "?alt=media";
   req.target = object_url(*this, name);
   req.headers = headers;
+  req.sink = sink;
   return send(req);
 }
 

@@ -38,7 +38,7 @@ class GcsStore final : public HttpObjectStore {
   std::string read_version(std::string_view name, std::string_view version, uint64_t max_size) override;
 
  private:
-  http::Response fetch(std::string_view name, const http::Headers& headers) override;
+  http::Response fetch(std::string_view name, const http::Headers& headers, http::BodySink* sink) override;
   http::Response upload(std::string_view name, std::string_view data, PutMode mode) override;
   ListPage fetch_list_page(const std::string& full_prefix, std::string_view delimiter, const std::string& token,
                            const std::string& what) override;

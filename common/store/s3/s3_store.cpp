@@ -46,7 +46,7 @@ std::string S3Store::describe() const {
 
 http::Response S3Store::send(const std::string& method, std::string_view name,
                              std::vector<std::pair<std::string, std::string>> query, std::string_view body,
-                             http::Headers headers, const std::string& target) {
+                             http::Headers headers, const std::string& target, http::BodySink* sink) {
   // Bucket-level requests (list, create) address "/bucket"; object requests "/bucket/key".
   std::string path = "/" + loc_.bucket;
   if (!name.empty()) path += "/" + http::percent_encode(loc_.prefix + std::string(name), true);
@@ -63,6 +63,7 @@ http::Response S3Store::send(const std::string& method, std::string_view name,
   req.url = loc_.endpoint + path + (canonical_query.empty() ? "" : "?" + canonical_query);
   req.body = body;
   req.target = target;
+  req.sink = sink;
   auth::SigV4Request sig{method, host_, path, std::move(query), std::move(headers), payload_hash};
   return http_->execute(req, [this, sig = std::move(sig)](http::Request& r) {
     r.headers = auth::sigv4_sign(sig, creds_, scope_, std::chrono::system_clock::now());
@@ -81,8 +82,8 @@ HttpFailure S3Store::failure_of(const http::Response& answer, std::string_view) 
   return failure;
 }
 
-http::Response S3Store::fetch(std::string_view name, const http::Headers& headers) {
-  return send("GET", name, {}, {}, headers, object_url(*this, name));
+http::Response S3Store::fetch(std::string_view name, const http::Headers& headers, http::BodySink* sink) {
+  return send("GET", name, {}, {}, headers, object_url(*this, name), sink);
 }
 
 std::optional<ObjectInfo> S3Store::stat(std::string_view name) {

@@ -54,7 +54,7 @@ class S3Store final : public HttpObjectStore {
   void enable_versioning();
 
  private:
-  http::Response fetch(std::string_view name, const http::Headers& headers) override;
+  http::Response fetch(std::string_view name, const http::Headers& headers, http::BodySink* sink) override;
   http::Response upload(std::string_view name, std::string_view data, PutMode mode) override;
   ListPage fetch_list_page(const std::string& full_prefix, std::string_view delimiter, const std::string& token,
                            const std::string& what) override;
@@ -62,7 +62,7 @@ class S3Store final : public HttpObjectStore {
 
   http::Response send(const std::string& method, std::string_view name,
                       std::vector<std::pair<std::string, std::string>> query, std::string_view body,
-                      http::Headers headers, const std::string& target);
+                      http::Headers headers, const std::string& target, http::BodySink* sink = nullptr);
 
   S3Location loc_;
   auth::AwsCredentials creds_;
