@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 
 #include "common/cafs/reader.h"
 #include "common/model/catalog.h"
@@ -59,36 +60,99 @@ std::vector<std::string> checked_entry_names(const std::vector<model::BundleEntr
 
 namespace {
 
+// How a written file gets its name. An unnamed file (O_TMPFILE) in its own folder, linked in
+// once whole, takes one lock of that folder; a named temporary in .datamon/tmp renamed across
+// folders takes the temporary folder's lock twice and the file system's rename lock, on which
+// parallel writers of many small files queue. The unnamed file is used where the final name is
+// free and the file system and /proc allow it; a file replacing another (a delta restore), or
+// a folder on another file system than the destination, goes through .datamon/tmp.
+class Placer {
+ public:
+  Placer(const fs::path& temp_dir, dev_t destination_dev) : temp_dir_(temp_dir), destination_dev_(destination_dev) {}
+
+  // An open file to write `rel`'s content to in `folder`, and how to name it afterwards.
+  struct Pending {
+    UniqueFd fd;
+    fs::path tmp;  // empty for an unnamed file
+  };
+
+  Pending create(int folder, const fs::path& dest) {
+    if (unnamed_ok_.load(std::memory_order_relaxed) && same_device(folder)) {
+      UniqueFd fd = open_unnamed(folder, ".", dest.parent_path().string());
+      if (fd.valid()) return {std::move(fd), {}};
+      unnamed_ok_ = false;  // not on this file system: named temporaries from now on
+    }
+    auto tmp = temp_name_in(temp_dir_, dest);
+    UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
+    if (!fd.valid()) throw_errno("cannot create", tmp.string());
+    return {std::move(fd), std::move(tmp)};
+  }
+
+  // Gives the written file its name `name` in `folder`, replacing what is there (a symlink is
+  // replaced, never followed); closes it.
+  void publish(Pending& p, int folder, const std::string& name, const fs::path& dest) {
+    if (p.tmp.empty()) {
+      if (link_unnamed(p.fd.get(), folder, name.c_str(), dest.string())) {
+        try {
+          close_checked(p.fd, dest.string());  // a late write error (NFS) unnames it again
+        } catch (...) {
+          ::unlinkat(folder, name.c_str(), 0);
+          throw;
+        }
+        return;
+      }
+      p.tmp = temp_name_in(temp_dir_, dest);  // something has the name: rename over it
+      if (!link_unnamed(p.fd.get(), AT_FDCWD, p.tmp.c_str(), p.tmp.string()))
+        throw_errno(EEXIST, "cannot link", p.tmp.string());
+    }
+    close_checked(p.fd, p.tmp.string());
+    if (::renameat(AT_FDCWD, p.tmp.c_str(), folder, name.c_str()) != 0) {
+      const int err = errno;
+      ::unlink(p.tmp.c_str());
+      throw_errno(err, "cannot rename into place", dest.string());
+    }
+  }
+
+  // Drops a file that will not be published.
+  static void discard(Pending& p) {
+    p.fd.reset();
+    if (!p.tmp.empty()) ::unlink(p.tmp.c_str());
+  }
+
+ private:
+  // The one barrier syncs the destination's file system: a folder mounted below it keeps the
+  // old path, whose rename across file systems fails as it always did.
+  bool same_device(int folder) const {
+    struct stat st {};
+    return ::fstat(folder, &st) == 0 && st.st_dev == destination_dev_;
+  }
+
+  fs::path temp_dir_;
+  dev_t destination_dev_;
+  std::atomic<bool> unnamed_ok_{true};
+};
+
 // Writes one entry to `rel` below the destination. Its folders are opened from the destination's
-// descriptor one component at a time without following symlinks, and the file is renamed into
-// its folder's descriptor: a symlink found in the destination is never written through.
+// descriptor one component at a time without following symlinks, and the file is named in its
+// folder's descriptor: a symlink found in the destination is never written through.
 void write_one(cafs::Reader& reader, const model::BundleEntry& e, int destination_fd, const fs::path& destination,
-               const fs::path& rel, const fs::path& temp_dir, ThreadPool& pool, Progress& progress) {
+               const fs::path& rel, Placer& placer, ThreadPool& pool, Progress& progress) {
   const auto dest = destination / rel;
   const auto root = cafs::Key::from_hex(e.hash);
   if (!root)
     throw Error(ErrorKind::Corrupt, "entry " + dm::quoted(e.name) + " has an invalid hash " + dm::quoted(e.hash));
   const auto folder = open_folder_below(destination_fd, rel.parent_path(), true, destination);
-  const auto tmp = temp_name_in(temp_dir, dest);
   const unsigned mode = (e.mode & 07777) != 0 ? (e.mode & 07777) : 0644;
-  UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
-  if (!fd.valid()) throw_errno("cannot create", tmp.string());
+  auto pending = placer.create(folder.get(), dest);
   try {
-    reader.read_file_to(*root, e.size, fd.get(), dest.string(), pool, &progress);
-    if (::fchmod(fd.get(), mode) != 0) throw_errno("cannot chmod", tmp.string());
+    reader.read_file_to(*root, e.size, pending.fd.get(), dest.string(), pool, &progress);
+    if (::fchmod(pending.fd.get(), mode) != 0) throw_errno("cannot chmod", dest.string());
     // Not synced here: the download ends with one sync of the file system (see download.h).
-    if (e.size >= kEarlyWriteBackMin) start_write_back(fd.get(), tmp.string());
-    close_checked(fd, tmp.string());
+    if (e.size >= kEarlyWriteBackMin) start_write_back(pending.fd.get(), dest.string());
+    placer.publish(pending, folder.get(), rel.filename().string(), dest);
   } catch (...) {
-    fd.reset();
-    ::unlink(tmp.c_str());
+    Placer::discard(pending);
     throw;
-  }
-  // A symlink (or file) at the final name itself is replaced, never followed.
-  if (::renameat(AT_FDCWD, tmp.c_str(), folder.get(), rel.filename().c_str()) != 0) {
-    const int err = errno;
-    ::unlink(tmp.c_str());
-    throw_errno(err, "cannot rename into place", dest.string());
   }
 }
 
@@ -141,6 +205,9 @@ DownloadResult download_bundle(const model::BundleDescriptor& bundle, const std:
   fs::create_directories(temp_dir, ec);
   if (ec) throw Error(ErrorKind::Io, "cannot create folder '" + temp_dir.string() + "': " + ec.message());
 
+  struct stat destination_st {};
+  if (::fstat(destination_fd.get(), &destination_st) != 0) throw_errno("cannot stat", destination.string());
+  Placer placer(temp_dir, destination_st.st_dev);
   const bool legacy = bundle.version < 1;
   cafs::Reader reader(blobs, bundle.leaf_size, legacy, options.verify);
   Progress progress("download", total, chosen.size(), !options.show_progress);
@@ -158,7 +225,7 @@ DownloadResult download_bundle(const model::BundleDescriptor& bundle, const std:
       progress.file_done();
       return;
     }
-    write_one(reader, e, destination_fd.get(), destination, names[i], temp_dir, leaf_pool, progress);
+    write_one(reader, e, destination_fd.get(), destination, names[i], placer, leaf_pool, progress);
     if (options.on_written) options.on_written(e, dest);
     ++written;
     bytes += e.size;
@@ -175,8 +242,8 @@ DownloadResult download_bundle(const model::BundleDescriptor& bundle, const std:
                         options.index_documents[n], 0644, AtomicWrite::Replace, {}, Durability::Deferred);
     }
   }
-  // The one barrier: every file was renamed from temp_dir, so all of them are on its file
-  // system. Only once they are durable does the marker go, and its removal is made durable too.
+  // The one barrier: every file was named on the destination's file system (Placer). Only once
+  // they are durable does the marker go, and its removal is made durable too.
   sync_file_system(temp_dir);
   fs::remove(temp_dir, ec);
   if (::unlink(marker.c_str()) != 0) throw_errno("cannot remove", marker.string());

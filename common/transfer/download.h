@@ -1,11 +1,12 @@
 // Download: a bundle's entries → files under a destination folder.
 //
 // Every entry name is checked first (decision 5): one that escapes the destination stops the
-// download before anything is written. Each file is written to a temporary file in
-// <destination>/.datamon/tmp, filled with verified leaves fetched in parallel and renamed into
-// place, so no file is ever torn and a killed download leaves no litter among the user's files
-// (the next download clears that folder). Durability costs one barrier, not one per file: each
-// file's write-back starts when it is written, and one syncfs of the destination's file system
+// download before anything is written. Each file is written to an unnamed file in its folder
+// (O_TMPFILE), filled with verified leaves fetched in parallel and linked into place, so no
+// file is ever torn and a killed download leaves no litter among the user's files; where that
+// cannot be (a name to replace, a file system without O_TMPFILE) the file is a temporary in
+// <destination>/.datamon/tmp renamed into place (the next download clears that folder). Durability costs one barrier,
+// not one per file: each file's write-back starts when it is written, and one syncfs of the destination's file system
 // precedes the removal of the incomplete marker (a power loss before it can leave files short,
 // and the marker, durable from the start, says so). The destination is untrusted: its
 // folders are opened component by component without following symlinks, and a `.datamon` that

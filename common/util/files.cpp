@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <optional>
 #include <random>
 
 #include "common/util/error.h"
@@ -87,8 +88,66 @@ void sync_file_system(const std::filesystem::path& path) {
   if (::syncfs(fd.get()) != 0) throw_errno("cannot sync the file system of", path.string());
 }
 
+UniqueFd open_unnamed(int dirfd, const char* dir, const std::string& what) {
+  // The file is named through /proc: linkat with AT_EMPTY_PATH needs CAP_DAC_READ_SEARCH.
+  static const bool proc_fds = ::access("/proc/self/fd", X_OK) == 0;
+  if (!proc_fds) return {};
+  UniqueFd fd(::openat(dirfd, dir, O_WRONLY | O_TMPFILE | O_CLOEXEC, 0600));
+  if (!fd.valid() && errno != EOPNOTSUPP && errno != EISDIR && errno != EINVAL)
+    throw_errno("cannot create a file in", what);
+  return fd;
+}
+
+bool link_unnamed(int fd, int dirfd, const char* name, const std::string& what) {
+  const auto proc = "/proc/self/fd/" + std::to_string(fd);
+  if (::linkat(AT_FDCWD, proc.c_str(), dirfd, name, AT_SYMLINK_FOLLOW) == 0) return true;
+  if (errno == EEXIST) return false;
+  throw_errno("cannot link into place", what);
+}
+
+namespace {
+
+// write_file_atomic with an unnamed file: no temporary name unless one is to be replaced.
+bool write_unnamed_then_link(UniqueFd& fd, const std::filesystem::path& path, std::string_view data, unsigned mode,
+                             AtomicWrite how, const std::filesystem::path& temp_dir, Durability durability) {
+  write_full(fd.get(), data, path.string());
+  if (::fchmod(fd.get(), mode) != 0) throw_errno("cannot chmod", path.string());
+  if (durability == Durability::Synced) {
+    if (::fsync(fd.get()) != 0) throw_errno("cannot fsync", path.string());
+  } else if (data.size() >= kEarlyWriteBackMin) {
+    start_write_back(fd.get(), path.string());
+  }
+  const auto dir = path.parent_path().empty() ? std::filesystem::path(".") : path.parent_path();
+  // The name, or a temporary name to rename over the existing file; on a late write error
+  // (close on NFS) the name goes again.
+  std::filesystem::path named = path;
+  if (!link_unnamed(fd.get(), AT_FDCWD, path.c_str(), path.string())) {
+    if (how == AtomicWrite::NoReplace) return false;
+    named = temp_dir.empty() ? temp_sibling(path) : temp_name_in(temp_dir, path);
+    if (!link_unnamed(fd.get(), AT_FDCWD, named.c_str(), named.string()))
+      throw_errno(EEXIST, "cannot link", named.string());
+  }
+  try {
+    close_checked(fd, path.string());
+    if (named != path && ::rename(named.c_str(), path.c_str()) != 0)
+      throw_errno("cannot rename into place", path.string());
+  } catch (...) {
+    ::unlink(named.c_str());
+    throw;
+  }
+  if (durability == Durability::Synced) fsync_path(dir);
+  return true;
+}
+
+}  // namespace
+
 bool write_file_atomic(const std::filesystem::path& path, std::string_view data, unsigned mode, AtomicWrite how,
                        const std::filesystem::path& temp_dir, Durability durability) {
+  {
+    const auto dir = path.parent_path().empty() ? std::filesystem::path(".") : path.parent_path();
+    UniqueFd unnamed = open_unnamed(AT_FDCWD, dir.c_str(), dir.string());
+    if (unnamed.valid()) return write_unnamed_then_link(unnamed, path, data, mode, how, temp_dir, durability);
+  }
   const auto tmp = temp_dir.empty() ? temp_sibling(path) : temp_name_in(temp_dir, path);
   UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode));
   if (!fd.valid()) throw_errno("cannot create", tmp.string());

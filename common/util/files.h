@@ -35,6 +35,16 @@ void write_full(int fd, std::string_view data, const std::string& what);
 // naming `what`; a writer calls it before it publishes the file. `fd` is closed either way.
 void close_checked(UniqueFd& fd, const std::string& what);
 
+// An unnamed file (O_TMPFILE, mode 0600) in the folder `dir` (relative to `dirfd`), open for
+// writing, to be named by link_unnamed once whole: a crash before that leaves nothing behind.
+// Invalid where the file system or the kernel has no O_TMPFILE, or /proc (through which it is
+// named) is missing; any other failure throws, naming `what`.
+UniqueFd open_unnamed(int dirfd, const char* dir, const std::string& what);
+
+// Names the unnamed file `fd` as `name` in `dirfd`; false when that name exists already (a
+// symlink too: never followed, never replaced). Other failures throw, naming `what`.
+bool link_unnamed(int fd, int dirfd, const char* name, const std::string& what);
+
 enum class AtomicWrite { Replace, NoReplace };
 
 enum class Durability {
@@ -45,9 +55,12 @@ enum class Durability {
 };
 
 // Returns false (and writes nothing) for NoReplace when `path` already exists; the check and
-// the publication are one atomic step (link(2)), so two writers can never both win.
-// `temp_dir`, when given, holds the temporary file instead of the target's folder (it must be
-// on the same file system).
+// the publication are one atomic step (link(2)), so two writers can never both win. The file
+// is written unnamed (open_unnamed) and linked in where the kernel allows, so a crash leaves no
+// temporary and a free name costs one lock of its folder; a file replacing another, or every
+// file where the kernel does not allow, goes through a temporary name renamed into place:
+// `temp_dir`, when given, holds it instead of the target's folder (it must be on the same file
+// system).
 bool write_file_atomic(const std::filesystem::path& path, std::string_view data, unsigned mode = 0644,
                        AtomicWrite how = AtomicWrite::Replace, const std::filesystem::path& temp_dir = {},
                        Durability durability = Durability::Synced);

@@ -8,6 +8,7 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <functional>
 
 #include "common/model/catalog.h"
@@ -138,6 +139,29 @@ TEST_F(HostileStore, ForceDestDoesNotWriteThroughAFolderSymlink) {
   const auto err = test::error_message([&] { download(id, dir_ / "dest"); });
   EXPECT_NE(err.find("dest/sub' is a symlink; refusing to follow it"), std::string::npos) << err;
   EXPECT_FALSE(fs::exists(dir_ / "outside" / "file"));
+}
+
+TEST_F(HostileStore, FilesAndSymlinksAtTheFinalNamesAreReplacedNeverFollowed) {
+  test::write_file(dir_ / "src" / "link", "bundle data 1");
+  test::write_file(dir_ / "src" / "sub" / "file", "bundle data 2");
+  test::write_file(dir_ / "src" / "new", "bundle data 3");
+  const auto id = upload(dir_ / "src");
+  test::write_file(dir_ / "outside" / "precious", "not the download's");
+  test::write_file(dir_ / "dest" / "sub" / "file", "an older, longer local file");
+  fs::create_symlink(dir_ / "outside" / "precious", dir_ / "dest" / "link");
+  download(id, dir_ / "dest");
+  EXPECT_FALSE(fs::is_symlink(dir_ / "dest" / "link"));
+  EXPECT_EQ(test::read_file(dir_ / "dest" / "link"), "bundle data 1");
+  EXPECT_EQ(test::read_file(dir_ / "dest" / "sub" / "file"), "bundle data 2");
+  EXPECT_EQ(test::read_file(dir_ / "dest" / "new"), "bundle data 3");
+  EXPECT_EQ(test::read_file(dir_ / "outside" / "precious"), "not the download's");
+  // Nothing is left beside them: no temporary, named or not, and no .datamon/tmp.
+  std::vector<std::string> names;
+  for (const auto& p : fs::recursive_directory_iterator(dir_ / "dest"))
+    names.push_back(fs::relative(p.path(), dir_ / "dest").string());
+  std::sort(names.begin(), names.end());
+  EXPECT_EQ(names,
+            (std::vector<std::string>{".datamon", ".datamon/" + id + ".yaml", "link", "new", "sub", "sub/file"}));
 }
 
 TEST_F(HostileStore, ADotDatamonSymlinkIsNotFollowedNorItsTmpDeleted) {

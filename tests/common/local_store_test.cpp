@@ -40,6 +40,24 @@ TEST(LocalStore, NoOverwriteRaceHasExactlyOneWinner) {
   }
 }
 
+// A create-if-absent leaves nothing beside the object, and a symlink at its name counts as an
+// existing object: never followed, never replaced.
+TEST(LocalStore, NoOverwriteLeavesNoTemporaryAndNeverFollowsASymlink) {
+  test::TempDir dir;
+  const auto bucket = dir.path() / "blob";
+  LocalStore store(bucket);
+  for (int i = 0; i < 5; ++i) store.put("obj" + std::to_string(i), std::string(3000, 'x'), PutMode::NoOverwrite);
+  test::write_file(dir.path() / "outside", "not the store's");
+  std::filesystem::create_symlink(dir.path() / "outside", bucket / "planted");
+  test::expect_error([&] { store.put("planted", "new", PutMode::NoOverwrite); }, ErrorKind::AlreadyExists, {"planted"});
+  EXPECT_EQ(test::read_file(dir.path() / "outside"), "not the store's");
+  EXPECT_TRUE(std::filesystem::is_symlink(bucket / "planted"));
+  size_t files = 0;
+  for (const auto& e : std::filesystem::recursive_directory_iterator(dir.path()))
+    files += e.symlink_status().type() == std::filesystem::file_type::regular;
+  EXPECT_EQ(files, 6u);  // five objects and the outside file: no temporary anywhere
+}
+
 TEST(LocalStore, ReadersNeverSeeTornObjects) {
   test::TempDir dir;
   LocalStore store(dir.path());
