@@ -92,18 +92,8 @@ class Placer {
   // replaced, never followed); closes it.
   void publish(Pending& p, int folder, const std::string& name, const fs::path& dest) {
     if (p.tmp.empty()) {
-      if (link_unnamed(p.fd.get(), folder, name.c_str(), dest.string())) {
-        try {
-          close_checked(p.fd, dest.string());  // a late write error (NFS) unnames it again
-        } catch (...) {
-          ::unlinkat(folder, name.c_str(), 0);
-          throw;
-        }
-        return;
-      }
-      p.tmp = temp_name_in(temp_dir_, dest);  // something has the name: rename over it
-      if (!link_unnamed(p.fd.get(), AT_FDCWD, p.tmp.c_str(), p.tmp.string()))
-        throw_errno(EEXIST, "cannot link", p.tmp.string());
+      publish_unnamed(p.fd, folder, name.c_str(), AtomicWrite::Replace, temp_name_in(temp_dir_, dest), dest.string());
+      return;
     }
     close_checked(p.fd, p.tmp.string());
     if (::renameat(AT_FDCWD, p.tmp.c_str(), folder, name.c_str()) != 0) {

@@ -98,6 +98,10 @@ UniqueFd open_unnamed(int dirfd, const char* dir, const std::string& what) {
   return fd;
 }
 
+namespace {
+
+// Names the unnamed file `fd` as `name` in `dirfd`; false when that name exists already (a
+// symlink too: never followed, never replaced).
 bool link_unnamed(int fd, int dirfd, const char* name, const std::string& what) {
   const auto proc = "/proc/self/fd/" + std::to_string(fd);
   if (::linkat(AT_FDCWD, proc.c_str(), dirfd, name, AT_SYMLINK_FOLLOW) == 0) return true;
@@ -105,67 +109,64 @@ bool link_unnamed(int fd, int dirfd, const char* name, const std::string& what) 
   throw_errno("cannot link into place", what);
 }
 
-namespace {
+}  // namespace
 
-// write_file_atomic with an unnamed file: no temporary name unless one is to be replaced.
-bool write_unnamed_then_link(UniqueFd& fd, const std::filesystem::path& path, std::string_view data, unsigned mode,
-                             AtomicWrite how, const std::filesystem::path& temp_dir, Durability durability) {
-  write_full(fd.get(), data, path.string());
-  if (::fchmod(fd.get(), mode) != 0) throw_errno("cannot chmod", path.string());
-  if (durability == Durability::Synced) {
-    if (::fsync(fd.get()) != 0) throw_errno("cannot fsync", path.string());
-  } else if (data.size() >= kEarlyWriteBackMin) {
-    start_write_back(fd.get(), path.string());
-  }
-  const auto dir = path.parent_path().empty() ? std::filesystem::path(".") : path.parent_path();
-  // The name, or a temporary name to rename over the existing file; on a late write error
-  // (close on NFS) the name goes again.
-  std::filesystem::path named = path;
-  if (!link_unnamed(fd.get(), AT_FDCWD, path.c_str(), path.string())) {
-    if (how == AtomicWrite::NoReplace) return false;
-    named = temp_dir.empty() ? temp_sibling(path) : temp_name_in(temp_dir, path);
-    if (!link_unnamed(fd.get(), AT_FDCWD, named.c_str(), named.string()))
-      throw_errno(EEXIST, "cannot link", named.string());
-  }
+bool publish_unnamed(UniqueFd& fd, int dirfd, const char* name, AtomicWrite how, const std::filesystem::path& temp,
+                     const std::string& what) {
+  const bool linked = link_unnamed(fd.get(), dirfd, name, what);
+  if (!linked && how == AtomicWrite::NoReplace) return false;
+  if (!linked && !link_unnamed(fd.get(), AT_FDCWD, temp.c_str(), temp.string()))
+    throw_errno(EEXIST, "cannot link", temp.string());
   try {
-    close_checked(fd, path.string());
-    if (named != path && ::rename(named.c_str(), path.c_str()) != 0)
-      throw_errno("cannot rename into place", path.string());
+    close_checked(fd, what);
+    if (!linked && ::renameat(AT_FDCWD, temp.c_str(), dirfd, name) != 0) throw_errno("cannot rename into place", what);
   } catch (...) {
-    ::unlink(named.c_str());
+    if (linked) {
+      ::unlinkat(dirfd, name, 0);  // a late write error (close on NFS): the name goes again
+    } else {
+      ::unlink(temp.c_str());
+    }
     throw;
   }
-  if (durability == Durability::Synced) fsync_path(dir);
   return true;
+}
+
+namespace {
+
+// Writes `data` to the open file and sets its mode; durable when `durability` says so, else
+// its write-back started.
+void fill(int fd, std::string_view data, unsigned mode, Durability durability, const std::string& what) {
+  write_full(fd, data, what);
+  if (::fchmod(fd, mode) != 0) throw_errno("cannot chmod", what);
+  if (durability == Durability::Synced) {
+    if (::fsync(fd) != 0) throw_errno("cannot fsync", what);
+  } else if (data.size() >= kEarlyWriteBackMin) {
+    start_write_back(fd, what);
+  }
 }
 
 }  // namespace
 
 bool write_file_atomic(const std::filesystem::path& path, std::string_view data, unsigned mode, AtomicWrite how,
                        const std::filesystem::path& temp_dir, Durability durability) {
-  {
-    const auto dir = path.parent_path().empty() ? std::filesystem::path(".") : path.parent_path();
-    UniqueFd unnamed = open_unnamed(AT_FDCWD, dir.c_str(), dir.string());
-    if (unnamed.valid()) return write_unnamed_then_link(unnamed, path, data, mode, how, temp_dir, durability);
-  }
+  const auto dir = path.parent_path().empty() ? std::filesystem::path(".") : path.parent_path();
   const auto tmp = temp_dir.empty() ? temp_sibling(path) : temp_name_in(temp_dir, path);
+  if (UniqueFd unnamed = open_unnamed(AT_FDCWD, dir.c_str(), dir.string()); unnamed.valid()) {
+    fill(unnamed.get(), data, mode, durability, path.string());
+    if (!publish_unnamed(unnamed, AT_FDCWD, path.c_str(), how, tmp, path.string())) return false;
+    if (durability == Durability::Synced) fsync_path(dir);
+    return true;
+  }
   UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode));
   if (!fd.valid()) throw_errno("cannot create", tmp.string());
   try {
-    write_full(fd.get(), data, tmp.string());
-    if (::fchmod(fd.get(), mode) != 0) throw_errno("cannot chmod", tmp.string());
-    if (durability == Durability::Synced) {
-      if (::fsync(fd.get()) != 0) throw_errno("cannot fsync", tmp.string());
-    } else if (data.size() >= kEarlyWriteBackMin) {
-      start_write_back(fd.get(), tmp.string());
-    }
+    fill(fd.get(), data, mode, durability, tmp.string());
     close_checked(fd, tmp.string());
   } catch (...) {
     fd.reset();
     ::unlink(tmp.c_str());
     throw;
   }
-  bool published = true;
   if (how == AtomicWrite::Replace) {
     if (::rename(tmp.c_str(), path.c_str()) != 0) {
       const int err = errno;
@@ -182,11 +183,8 @@ bool write_file_atomic(const std::filesystem::path& path, std::string_view data,
     }
     ::unlink(tmp.c_str());
   }
-  if (durability == Durability::Synced) {
-    const auto dir = path.parent_path().empty() ? std::filesystem::path(".") : path.parent_path();
-    fsync_path(dir);
-  }
-  return published;
+  if (durability == Durability::Synced) fsync_path(dir);
+  return true;
 }
 
 UniqueFd open_regular_file(const std::filesystem::path& path, const std::string& what) {

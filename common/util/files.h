@@ -41,11 +41,15 @@ void close_checked(UniqueFd& fd, const std::string& what);
 // named) is missing; any other failure throws, naming `what`.
 UniqueFd open_unnamed(int dirfd, const char* dir, const std::string& what);
 
-// Names the unnamed file `fd` as `name` in `dirfd`; false when that name exists already (a
-// symlink too: never followed, never replaced). Other failures throw, naming `what`.
-bool link_unnamed(int fd, int dirfd, const char* name, const std::string& what);
-
 enum class AtomicWrite { Replace, NoReplace };
+
+// Names the unnamed file `fd` (open_unnamed, written whole) `name` in `dirfd` and closes it.
+// Where something has that name already: false for NoReplace; for Replace the file is linked
+// as `temp` (a free name on the same file system) and renamed over it, so what was there (a
+// symlink too) is replaced, never followed. A late write error reported by close (NFS) throws,
+// naming `what`, and takes the name away again.
+bool publish_unnamed(UniqueFd& fd, int dirfd, const char* name, AtomicWrite how, const std::filesystem::path& temp,
+                     const std::string& what);
 
 enum class Durability {
   Synced,    // content and name are durable when write_file_atomic returns (two fsyncs)

@@ -4,6 +4,8 @@
 // on FakeGcsServer. Every harness gets a fresh bucket of its own.
 #pragma once
 
+#include <gtest/gtest.h>
+
 #include <functional>
 #include <memory>
 #include <ostream>
@@ -42,6 +44,11 @@ struct Backend {
 
 inline void PrintTo(const Backend& b, std::ostream* os) {
   *os << b.name;
+}
+
+// Test names of a suite instantiated over backends: "local", "s3_rgw", ...
+inline std::string backend_name(const ::testing::TestParamInfo<Backend>& info) {
+  return info.param.name;
 }
 
 Backend local_backend();

@@ -239,14 +239,19 @@ struct RecordingSink final : http::BodySink {
   }
 };
 
+// A GET of `server` whose 200 body goes to `sink`.
+http::Request get_into(const FakeHttpServer& server, RecordingSink& sink) {
+  auto req = get(server);
+  req.sink = &sink;
+  return req;
+}
+
 TEST(HttpClient, SinkTakesA200BodyAsItArrives) {
   const std::string body(3 << 20, 'b');
   FakeHttpServer server([&](const FakeRequest&) -> FakeResponse { return {200, {}, body}; });
   http::HttpClient client(quick_policy());
   RecordingSink sink;
-  auto req = get(server);
-  req.sink = &sink;
-  const auto r = client.execute(req);
+  const auto r = client.execute(get_into(server, sink));
   EXPECT_EQ(r.status, 200);
   EXPECT_EQ(r.body, "");  // nothing gathered beside the sink
   EXPECT_EQ(r.body_bytes, body.size());
@@ -260,9 +265,7 @@ TEST(HttpClient, OtherStatusesKeepTheirBodyForTheErrorMessage) {
   FakeHttpServer server([](const FakeRequest&) -> FakeResponse { return {404, {}, "<Code>NoSuchKey</Code>"}; });
   http::HttpClient client(quick_policy());
   RecordingSink sink;
-  auto req = get(server);
-  req.sink = &sink;
-  const auto r = client.execute(req);
+  const auto r = client.execute(get_into(server, sink));
   EXPECT_EQ(r.status, 404);
   EXPECT_EQ(r.body, "<Code>NoSuchKey</Code>");
   EXPECT_TRUE(sink.begins.empty());
@@ -279,9 +282,7 @@ TEST(HttpClient, RetriedBodyStartsTheSinkOver) {
   });
   http::HttpClient client(quick_policy(5));
   RecordingSink sink;
-  auto req = get(server);
-  req.sink = &sink;
-  const auto r = client.execute(req);
+  const auto r = client.execute(get_into(server, sink));
   EXPECT_EQ(r.status, 200);
   EXPECT_EQ(r.attempts, 3u);
   EXPECT_EQ(sink.begins.size(), 2u);  // the short 200 and the good one; the 503 never reached it
@@ -295,9 +296,7 @@ TEST(HttpClient, SinkRefusalEndsTheAttemptWithoutARetry) {
     RecordingSink sink;
     sink.refuse_begin = at_begin;
     sink.refuse_after = 1000;
-    auto req = get(server);
-    req.sink = &sink;
-    const auto r = client.execute(req);
+    const auto r = client.execute(get_into(server, sink));
     EXPECT_EQ(r.status, 200);
     EXPECT_TRUE(r.sink_refused);
     EXPECT_EQ(r.attempts, 1u);

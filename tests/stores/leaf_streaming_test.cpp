@@ -89,10 +89,6 @@ TEST_P(LeafStreaming, MissingLeafIsNotFoundNamingIt) {
   expect_error([&] { fetch(reader, keys, 0, out); }, ErrorKind::NotFound, {keys[0].hex(), "is missing"});
 }
 
-std::string backend_name(const ::testing::TestParamInfo<Backend>& info) {
-  return info.param.name;
-}
-
 INSTANTIATE_TEST_SUITE_P(Stores, LeafStreaming,
                          ::testing::Values(local_backend(), s3_rgw_backend(), gcs_emulator_backend(),
                                            gcs_fake_backend()),

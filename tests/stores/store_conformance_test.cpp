@@ -200,10 +200,6 @@ TEST_P(StoreConformance, ConcurrentWritersAndReadersSeeWholeObjects) {
                [&](size_t i) { EXPECT_EQ(s().get("c/" + std::to_string(i)), random_bytes(100000 + i, i)); });
 }
 
-std::string backend_name(const ::testing::TestParamInfo<Backend>& info) {
-  return info.param.name;
-}
-
 INSTANTIATE_TEST_SUITE_P(Stores, StoreConformance,
                          ::testing::Values(local_backend(), s3_rgw_backend(), gcs_emulator_backend(),
                                            gcs_fake_backend()),
