@@ -6,9 +6,11 @@
 #include <cerrno>
 #include <mutex>
 #include <optional>
+#include <string_view>
 
 #include "common/cafs/hasher.h"
 #include "common/cafs/root_blob.h"
+#include "common/util/aligned_buffer.h"
 #include "common/util/error.h"
 #include "common/util/files.h"
 
@@ -104,26 +106,33 @@ void Reader::read_file_to(const Key& root, uint64_t expected_size, int fd, const
   // serialises buffered writes to one file on its inode lock anyway, and waiting there spins,
   // where waiting here sleeps and leaves the core to the hashing.
   std::mutex write_turn;
-  TaskGroup group(pool);
-  for (size_t i = 0; i < keys.size(); ++i) {
-    group.run([&, i] {
-      // One buffer per pool thread, kept between leaves and files (see fetch_leaf_into).
-      thread_local std::string data;
-      fetch_leaf_into(keys, i, data);
-      if (i + 1 < keys.size() && data.size() != stride_) {
-        throw Error(ErrorKind::Corrupt, "leaf " + store::object_url(blobs_, keys[i].hex()) + " has " +
-                                            std::to_string(data.size()) + " bytes where " + std::to_string(stride_) +
-                                            " were expected");
-      }
-      if (i + 1 == keys.size()) last_length = data.size();
-      {
-        std::lock_guard turn(write_turn);
-        write_full_at(fd, data, i * stride_, path);
-      }
-      if (progress) progress->add_bytes(data.size());
-    });
+  const auto one_leaf = [&](size_t i) {
+    // One buffer per thread, kept between leaves and files (see fetch_leaf_into), aligned so
+    // that the leaf is written past the page cache (write_bulk_at).
+    thread_local AlignedBuffer buffer;
+    const size_t length = fetch_leaf_streamed(keys, i, [&](size_t size) { return buffer.first(size); });
+    const std::string_view data(buffer.first(length).data(), length);
+    if (i + 1 < keys.size() && data.size() != stride_) {
+      throw Error(ErrorKind::Corrupt, "leaf " + store::object_url(blobs_, keys[i].hex()) + " has " +
+                                          std::to_string(data.size()) + " bytes where " + std::to_string(stride_) +
+                                          " were expected");
+    }
+    if (i + 1 == keys.size()) last_length = data.size();
+    {
+      std::lock_guard turn(write_turn);
+      write_bulk_at(fd, data, i * stride_, path);
+    }
+    if (progress) progress->add_bytes(data.size());
+  };
+  if (keys.size() == 1) {
+    // On this thread: a small file's one leaf must not queue on `pool` behind the hundreds of a
+    // large file written at the same time (a download writes many files at once).
+    one_leaf(0);
+  } else {
+    TaskGroup group(pool);
+    for (size_t i = 0; i < keys.size(); ++i) group.run([&, i] { one_leaf(i); });
+    group.wait();
   }
-  group.wait();
   const uint64_t length = keys.empty() ? 0 : (keys.size() - 1) * stride_ + last_length.load();
   if (length != expected_size) {
     throw Error(ErrorKind::Corrupt, "content of " + dm::quoted(path) + " (root " + root.hex() + ") is " +

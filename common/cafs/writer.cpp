@@ -7,6 +7,8 @@
 #include <chrono>
 #include <memory>
 #include <mutex>
+#include <span>
+#include <string>
 #include <vector>
 
 #include "common/cafs/hasher.h"
@@ -99,11 +101,22 @@ PutResult Writer::put_file(const std::filesystem::path& path, Progress* progress
     return read_full_at(file.get(), std::span(&probe, 1), size, what) != 0;
   };
   if (size <= leaf_size_) {
-    std::string data(size, '\0');
+    // A file of one leaf is read whole; one large enough to be stored past the page cache into an
+    // aligned buffer of the pool (write_bulk_at).
+    std::shared_ptr<char[]> pooled;
+    std::string small;
+    std::span<char> data;
+    if (size >= kDirectWriteMin) {
+      pooled = leaf_buffers_.take();
+      data = {pooled.get(), static_cast<size_t>(size)};
+    } else {
+      small.resize(size);
+      data = small;
+    }
     if (read_full_at(file.get(), data, 0, what) != size || grew()) {
       throw Error(ErrorKind::Io, "file '" + path.string() + "' changed size while it was read");
     }
-    auto r = put_bytes(data);
+    auto r = put_bytes({data.data(), data.size()});
     if (progress) progress->add_bytes(size);
     return r;
   }

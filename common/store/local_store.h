@@ -14,6 +14,9 @@
 // two fsyncs per object. Until then the object is whole for every reader; a power loss before
 // flush() can lose it or leave it short (a prefix, on ext4 and XFS), and nothing refers to it
 // yet: the uploader flushes before it writes an index, and rewrites a blob whose size is wrong.
+// An object of at least kDirectWriteMin bytes from an aligned buffer (a leaf from the writer's
+// BufferPool) is written past the page cache (write_bulk_at): blobs are written once and rarely
+// read back on the machine that wrote them.
 #pragma once
 
 #include <atomic>

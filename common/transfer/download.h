@@ -8,7 +8,9 @@
 // <destination>/.datamon/tmp renamed into place (the next download clears that folder). Durability costs one barrier,
 // not one per file: each file's write-back starts when it is written, and one syncfs of the destination's file system
 // precedes the removal of the incomplete marker (a power loss before it can leave files short,
-// and the marker, durable from the start, says so). The destination is untrusted: its
+// and the marker, durable from the start, says so). A file's leaves are written past the page
+// cache (write_bulk_at): a restored data directory neither fills the page cache (charged to a
+// pod's memory limit) nor waits for its write-back at the barrier. The destination is untrusted: its
 // folders are opened component by component without following symlinks, and a `.datamon` that
 // is not a real folder is refused. Until the download ends, .datamon/incomplete says so.
 // Legacy (version 0) bundles use the truncated-leaf stride (decision 1). Shared by `bundle

@@ -6,8 +6,9 @@
 // its pointer goes, with its old contents (callers overwrite it). Buffers are allocated on first
 // need and kept; when all `capacity` are out, take() waits for one to come back, which also
 // bounds the memory of a pipeline whose producers read faster than its consumers hash and store.
-// A consumer must never take() while holding a buffer it waits to release. Thread-safe. The pool
-// must outlive every buffer it handed out.
+// A consumer must never take() while holding a buffer it waits to release. Buffers start on a
+// kDirectWriteAlign boundary, so that a file written from one can bypass the page cache
+// (write_bulk_at). Thread-safe. The pool must outlive every buffer it handed out.
 #pragma once
 
 #include <condition_variable>
@@ -29,6 +30,7 @@ class BufferPool {
   size_t buffer_size() const { return buffer_size_; }
   // Buffers allocated so far (never more than the capacity).
   size_t allocated() const;
+  ~BufferPool();
 
  private:
   void give_back(char* buffer);
@@ -38,7 +40,7 @@ class BufferPool {
   mutable std::mutex mutex_;
   std::condition_variable returned_;
   size_t allocated_ = 0;
-  std::vector<std::unique_ptr<char[]>> idle_;
+  std::vector<char*> idle_;  // allocated aligned, freed by the destructor
 };
 
 }  // namespace dm

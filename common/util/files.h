@@ -31,6 +31,21 @@ void write_full_at(int fd, std::string_view data, uint64_t offset, const std::st
 // Writes all of `data` at the file position (write), for files opened for appending or new.
 void write_full(int fd, std::string_view data, const std::string& what);
 
+// Memory alignment of a buffer whose bytes write_bulk_at can write past the page cache.
+inline constexpr size_t kDirectWriteAlign = 4096;
+// The smallest write that goes past the page cache (a direct write waits for the device).
+inline constexpr size_t kDirectWriteMin = size_t{1} << 20;
+
+// Writes all of `data` at `offset` as write_full_at does, with its 4 KiB-aligned bulk written
+// past the page cache (O_DIRECT) when `data` starts on a kDirectWriteAlign boundary in memory,
+// `offset` is aligned and the bulk is at least kDirectWriteMin: a file written once and not read
+// back soon (a blob, a restored file) is then neither copied into freshly allocated page cache
+// nor written back later. The unaligned rest goes through the page cache; so does everything on
+// a file system that refuses O_DIRECT, or that refuses a direct write (a stricter alignment).
+// Not for a descriptor another thread writes at the same time: it sets O_DIRECT on it for the
+// bulk and clears it again.
+void write_bulk_at(int fd, std::string_view data, uint64_t offset, const std::string& what);
+
 // Closes `fd` and reports a failure (a delayed write-back error on NFS, say) as an Io error
 // naming `what`; a writer calls it before it publishes the file. `fd` is closed either way.
 void close_checked(UniqueFd& fd, const std::string& what);

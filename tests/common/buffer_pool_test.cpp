@@ -6,12 +6,24 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstdint>
 #include <thread>
 
+#include "common/util/files.h"
 #include "common/util/thread_pool.h"
 
 namespace dm {
 namespace {
+
+TEST(BufferPool, BuffersStartOnTheDirectWriteAlignment) {
+  BufferPool pool((2 << 20) + 3, 3);  // an odd size: alignment must not depend on it
+  auto a = pool.take();
+  auto b = pool.take();
+  auto c = pool.take();
+  for (const char* p : {a.get(), b.get(), c.get()}) {
+    EXPECT_EQ(reinterpret_cast<uintptr_t>(p) % kDirectWriteAlign, 0U);
+  }
+}
 
 TEST(BufferPool, ABufferIsReusedOnceItsLastPointerGoes) {
   BufferPool pool(1 << 20, 4);
