@@ -42,8 +42,9 @@ WHY = {
     ("rand4k_warm", "peer"): "leaves no longer in the page cache or the 256 MB RAM cache are fetched again.",
     ("rand256k_warm", "physical"): "as for 4 KiB: page-cache misses cross FUSE and may refetch a leaf.",
     ("rand256k_warm", "peer"): "as for 4 KiB: page-cache misses may refetch a leaf.",
-    ("small_cold", "physical"): "each file is its own blob: opening and reading a never-read file fetches and "
-                                "verifies that blob from the store; a local folder reads a disk block.",
+    ("small_cold", "physical"): "each file is two objects in the format (its root blob, the list of its leaf "
+                                "keys, and its leaf): a never-read file costs two fetches from the store and a "
+                                "verification; a local folder reads a disk block.",
     ("small_cold", "peer"): "each file is two objects in the format, its root blob (the list of its leaf keys) "
                             "and its leaf, so two GETs where a peer makes one; the folder prefetch keeps many in "
                             "flight, and RGW on this machine answers about 1 150-1 400 small GETs/s whatever the "

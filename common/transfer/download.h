@@ -10,7 +10,7 @@
 // precedes the removal of the incomplete marker (a power loss before it can leave files short,
 // and the marker, durable from the start, says so). A file's leaves are written past the page
 // cache (write_bulk_at): a restored data directory neither fills the page cache (charged to a
-// pod's memory limit) nor waits for its write-back at the barrier. The destination is untrusted: its
+// pod's memory limit) nor leaves its write-back to the barrier. The destination is untrusted: its
 // folders are opened component by component without following symlinks, and a `.datamon` that
 // is not a real folder is refused. Until the download ends, .datamon/incomplete says so.
 // Legacy (version 0) bundles use the truncated-leaf stride (decision 1). Shared by `bundle
