@@ -6,6 +6,7 @@
 #include <cerrno>
 #include <mutex>
 #include <optional>
+#include <span>
 #include <string_view>
 
 #include "common/cafs/hasher.h"
@@ -110,8 +111,9 @@ void Reader::read_file_to(const Key& root, uint64_t expected_size, int fd, const
     // One buffer per thread, kept between leaves and files (see fetch_leaf_into), aligned so
     // that the leaf is written past the page cache (write_bulk_at).
     thread_local AlignedBuffer buffer;
-    const size_t length = fetch_leaf_streamed(keys, i, [&](size_t size) { return buffer.first(size); });
-    const std::string_view data(buffer.first(length).data(), length);
+    std::span<char> into;
+    const size_t length = fetch_leaf_streamed(keys, i, [&](size_t size) { return into = buffer.first(size); });
+    const std::string_view data(into.data(), length);
     if (i + 1 < keys.size() && data.size() != stride_) {
       throw Error(ErrorKind::Corrupt, "leaf " + store::object_url(blobs_, keys[i].hex()) + " has " +
                                           std::to_string(data.size()) + " bytes where " + std::to_string(stride_) +

@@ -61,64 +61,60 @@ bool bypasses_page_cache(const std::filesystem::path& dir) {
   return fd.valid();
 }
 
+// write_bulk_at of `data` at `offset`, from an aligned buffer moved `misalign` bytes on.
+void write_bulk_from(int fd, const std::string& data, size_t misalign, uint64_t offset, const std::string& what) {
+  AlignedBuffer buffer;
+  auto span = buffer.first(misalign + data.size());
+  std::memcpy(span.data() + misalign, data.data(), data.size());
+  write_bulk_at(fd, {span.data() + misalign, data.size()}, offset, what);
+}
+
+std::string read_back(int fd, size_t size, uint64_t offset, const std::string& what) {
+  std::string back(size, '\0');
+  back.resize(read_full_at(fd, back, offset, what));
+  return back;
+}
+
 TEST(Files, WriteBulkAtWritesEveryByteAndLeavesTheBulkOutOfThePageCache) {
-  test::TempDir dir;
+  // The test folder, or one in the working folder (the build tree, on disk) where the former is
+  // tmpfs: the test needs a page cache to stay out of.
+  test::TempDir temp;
+  const auto dir =
+      bypasses_page_cache(temp.path()) ? temp.path() : std::filesystem::current_path() / temp.path().filename();
+  std::filesystem::create_directories(dir);
+  ASSERT_TRUE(bypasses_page_cache(dir)) << dir << " refuses O_DIRECT: nothing here can bypass the page cache";
   const auto path = dir / "f";
   auto fd = open_rw(path);
-  const size_t tail = 1000;
-  const size_t size = (3 << 20) + tail;  // an aligned bulk of 3 MiB and a tail of 1 000 bytes
-  const std::string data = test::random_bytes(size, 7);
-  AlignedBuffer buffer;
-  auto span = buffer.first(size);
-  std::memcpy(span.data(), data.data(), size);
-  write_bulk_at(fd.get(), {span.data(), size}, 4096, path.string());
+  const size_t bulk = 3 << 20;
+  const std::string data = test::random_bytes(bulk + 1000, 7);  // an aligned bulk and a tail of 1 000 bytes
+  write_bulk_from(fd.get(), data, 0, 4096, path.string());
 
-  std::string back(size, '\0');
-  EXPECT_EQ(read_full_at(fd.get(), back, 4096, path.string()), size);
-  EXPECT_TRUE(back == data);
-  const int flags = ::fcntl(fd.get(), F_GETFL);
-  EXPECT_EQ(flags & O_DIRECT, 0) << "O_DIRECT left set on the descriptor";
-  if (!bypasses_page_cache(dir.path()))
-    GTEST_SKIP() << dir.path() << " has no page cache to bypass, or refuses O_DIRECT";
-  // Reading the bytes back above brought them into the page cache; a second file shows what the
-  // write alone left there.
-  const auto path2 = dir / "g";
-  auto fd2 = open_rw(path2);
-  write_bulk_at(fd2.get(), {span.data(), size}, 0, path2.string());
-  EXPECT_EQ(resident_pages(fd2.get(), 0, 3 << 20), 0U) << "the aligned bulk went through the page cache";
-  EXPECT_GE(resident_pages(fd2.get(), 3 << 20, 4096), 1U) << "the tail should be a buffered write";
+  EXPECT_EQ(::fcntl(fd.get(), F_GETFL) & O_DIRECT, 0) << "O_DIRECT left set on the descriptor";
+  // Looked at before anything reads the bytes back (which brings them in).
+  EXPECT_EQ(resident_pages(fd.get(), 4096, bulk), 0U) << "the aligned bulk went through the page cache";
+  EXPECT_EQ(resident_pages(fd.get(), 4096 + bulk, 4096), 1U) << "the tail should be a buffered write";
+  EXPECT_TRUE(read_back(fd.get(), data.size(), 4096, path.string()) == data);
+  if (dir != temp.path()) std::filesystem::remove_all(dir);
 }
 
 TEST(Files, WriteBulkAtFromAnUnalignedBufferGoesThroughThePageCache) {
   test::TempDir dir;
   const auto path = dir / "f";
   auto fd = open_rw(path);
-  const size_t size = 2 << 20;
-  AlignedBuffer buffer;
-  auto span = buffer.first(size + 1);
-  const std::string data = test::random_bytes(size, 8);
-  std::memcpy(span.data() + 1, data.data(), size);  // one byte off the alignment
-  write_bulk_at(fd.get(), {span.data() + 1, size}, 0, path.string());
-  EXPECT_EQ(resident_pages(fd.get(), 0, size), size / 4096) << "an unaligned buffer cannot be written direct";
-  std::string back(size, '\0');
-  EXPECT_EQ(read_full_at(fd.get(), back, 0, path.string()), size);
-  EXPECT_TRUE(back == data);
+  const std::string data = test::random_bytes(2 << 20, 8);
+  write_bulk_from(fd.get(), data, 1, 0, path.string());  // one byte off the alignment
+  EXPECT_EQ(resident_pages(fd.get(), 0, data.size()), data.size() / 4096)
+      << "an unaligned buffer cannot be written direct";
+  EXPECT_TRUE(read_back(fd.get(), data.size(), 0, path.string()) == data);
 }
 
 TEST(Files, WriteBulkAtOnTmpfsWritesEveryByte) {
   // tmpfs before Linux 6.6 refuses O_DIRECT, later ones take it: either way every byte lands.
-  const std::filesystem::path shm = "/dev/shm";
-  if (!std::filesystem::is_directory(shm)) GTEST_SKIP() << "no /dev/shm";
-  const auto path = shm / ("dm-files-test-" + std::to_string(::getpid()));
+  const auto path = std::filesystem::path("/dev/shm") / ("dm-files-test-" + std::to_string(::getpid()));
   auto fd = open_rw(path);
-  const size_t size = (2 << 20) + 17;
-  const std::string data = test::random_bytes(size, 9);
-  AlignedBuffer buffer;
-  auto span = buffer.first(size);
-  std::memcpy(span.data(), data.data(), size);
-  write_bulk_at(fd.get(), {span.data(), size}, 0, path.string());
-  std::string back(size, '\0');
-  EXPECT_EQ(read_full_at(fd.get(), back, 0, path.string()), size);
+  const std::string data = test::random_bytes((2 << 20) + 17, 9);
+  write_bulk_from(fd.get(), data, 0, 0, path.string());
+  const auto back = read_back(fd.get(), data.size(), 0, path.string());
   ::unlink(path.c_str());
   EXPECT_TRUE(back == data);
 }
