@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <cerrno>
 #include <cstring>
 #include <vector>
@@ -22,23 +23,25 @@ namespace fs = std::filesystem;
 
 namespace {
 
-constexpr char kMagic[4] = {'D', 'M', 'L', '1'};
-constexpr size_t kHeader = 8;  // magic, then the CRC32C of the data, little-endian
+// The trailer after a file's data: magic, then the CRC32C of the data, little-endian. After, not
+// before: the data then starts at offset 0, where a leaf buffer (page-aligned) is written past the
+// page cache. Files of the older layout (DML1, header first) fail the check and are fetched again.
+constexpr char kMagic[4] = {'D', 'M', 'L', '2'};
+constexpr size_t kTrailer = 8;
 
-std::string encode(std::string_view data) {
-  std::string out(kHeader, '\0');
+std::array<char, kTrailer> trailer_of(std::string_view data) {
+  std::array<char, kTrailer> out{};
   std::memcpy(out.data(), kMagic, 4);
   const uint32_t crc = crc32c(data);
   for (int i = 0; i < 4; ++i) out[4 + i] = static_cast<char>((crc >> (8 * i)) & 0xff);
-  out.append(data);
   return out;
 }
 
-// Whether `header` (kHeader bytes) is ours and its CRC is the one of `data`.
-bool intact(const char* header, std::string_view data) {
-  if (std::memcmp(header, kMagic, 4) != 0) return false;
+// Whether `trailer` (kTrailer bytes) is ours and its CRC is the one of `data`.
+bool intact(const char* trailer, std::string_view data) {
+  if (std::memcmp(trailer, kMagic, 4) != 0) return false;
   uint32_t crc = 0;
-  for (int i = 0; i < 4; ++i) crc |= static_cast<uint32_t>(static_cast<uint8_t>(header[4 + i])) << (8 * i);
+  for (int i = 0; i < 4; ++i) crc |= static_cast<uint32_t>(static_cast<uint8_t>(trailer[4 + i])) << (8 * i);
   return crc32c(data) == crc;
 }
 
@@ -51,29 +54,33 @@ std::optional<size_t> read_checked(const fs::path& path, uint64_t max_size,
   struct stat st {};
   if (!fd.valid() || ::fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode)) return std::nullopt;
   const auto file_size = static_cast<uint64_t>(st.st_size);
-  if (file_size < kHeader || file_size - kHeader > max_size) return std::nullopt;
-  const auto length = static_cast<size_t>(file_size - kHeader);
+  if (file_size < kTrailer || file_size - kTrailer > max_size) return std::nullopt;
+  const auto length = static_cast<size_t>(file_size - kTrailer);
   const auto data = buffer_for(length);
-  char header[kHeader];
-  iovec parts[2] = {{header, kHeader}, {data.data(), length}};
+  char trailer[kTrailer];
+  iovec parts[2] = {{data.data(), length}, {trailer, kTrailer}};
   ssize_t n = -1;
   do {
     n = ::preadv(fd.get(), parts, 2, 0);
   } while (n < 0 && errno == EINTR);
   // A regular file reads whole; less means it shrank under us, which is damage like any other.
-  if (n != static_cast<ssize_t>(file_size) || !intact(header, {data.data(), length})) return std::nullopt;
+  if (n != static_cast<ssize_t>(file_size) || !intact(trailer, {data.data(), length})) return std::nullopt;
   ::futimens(fd.get(), nullptr);  // recency for the next start; best effort
   return length;
 }
 
 // Written to a temporary name and renamed into place, but not fsynced: a cache needs no
-// durability, and a file a crash left torn fails its CRC on the next read and is dropped.
-void write_unsynced(const fs::path& path, const std::string& bytes, const fs::path& tmp_dir) {
+// durability, and a file a crash left torn fails its CRC on the next read and is dropped. The data
+// goes past the page cache where it can (write_bulk_at): a leaf already went to its reader and
+// the kernel's page cache, and copying it into a third place cost more CPU than fetching it.
+void write_unsynced(const fs::path& path, std::string_view data, const fs::path& tmp_dir) {
   const auto tmp = temp_name_in(tmp_dir, path);
   UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
   if (!fd.valid()) throw_errno("cannot create", tmp.string());
   try {
-    write_full(fd.get(), bytes, tmp.string());
+    write_bulk_at(fd.get(), data, 0, tmp.string());
+    const auto trailer = trailer_of(data);
+    write_full_at(fd.get(), {trailer.data(), trailer.size()}, data.size(), tmp.string());
   } catch (const Error&) {
     ::unlink(tmp.c_str());
     throw;
@@ -184,7 +191,7 @@ void DiskCache::discard(const cafs::Key& key) {
 }
 
 size_t DiskCache::put(const cafs::Key& key, std::string_view data) {
-  const uint64_t size = data.size() + kHeader;
+  const uint64_t size = data.size() + kTrailer;
   if (size > budget_) return 0;
   {
     std::lock_guard lock(mutex_);
@@ -194,7 +201,7 @@ size_t DiskCache::put(const cafs::Key& key, std::string_view data) {
   std::error_code ec;
   fs::create_directories(path.parent_path(), ec);
   if (ec) throw Error(ErrorKind::Io, "cannot create disk cache folder '" + path.parent_path().string() + "'");
-  write_unsynced(path, encode(data), tmp_);
+  write_unsynced(path, data, tmp_);
   bool kept = true;
   {
     std::lock_guard lock(mutex_);

@@ -2,7 +2,8 @@
 //
 // Keyed by leaf hash only, so a leaf shared by files, bundles or mounts is stored once and
 // survives restarts. Each file is written to a temporary name and renamed into place, without
-// fsync (a cache needs no durability), and carries a CRC32C of its bytes, checked on every read:
+// fsync (a cache needs no durability) and past the page cache where the buffer allows
+// (write_bulk_at), and carries a CRC32C of its bytes after them, checked on every read:
 // a file that fails the check (torn by a crash, damaged) is deleted and reported as absent. The CRC only catches
 // damage: the folder is not trusted, so the caller verifies each leaf against its key before serving it (BlockCache
 // does) and discards one that fails. A file is opened without following symlinks and read with one preadv straight

@@ -3,9 +3,6 @@
 
 #include <fcntl.h>
 #include <gtest/gtest.h>
-#include <linux/magic.h>
-#include <sys/mman.h>
-#include <sys/statfs.h>
 #include <unistd.h>
 
 #include <cstring>
@@ -16,6 +13,7 @@
 #include "common/util/aligned_buffer.h"
 #include "common/util/error.h"
 #include "support/expect_error.h"
+#include "support/page_cache.h"
 #include "support/test_support.h"
 
 namespace dm {
@@ -38,29 +36,6 @@ TEST(Files, WriteFullAtThenReadFullAtRoundTripsAtAnOffset) {
   EXPECT_EQ(back, data);
 }
 
-// Pages of the file resident in the page cache, of those in [offset, offset + length).
-size_t resident_pages(int fd, uint64_t offset, size_t length) {
-  void* map = ::mmap(nullptr, length, PROT_READ, MAP_SHARED, fd, static_cast<off_t>(offset));
-  EXPECT_NE(map, MAP_FAILED);
-  if (map == MAP_FAILED) return 0;
-  const size_t page = static_cast<size_t>(::sysconf(_SC_PAGESIZE));
-  std::vector<unsigned char> in((length + page - 1) / page);
-  EXPECT_EQ(::mincore(map, length, in.data()), 0);
-  ::munmap(map, length);
-  size_t resident = 0;
-  for (unsigned char c : in) resident += c & 1;
-  return resident;
-}
-
-// Whether files in `dir` can be written past a page cache: a file system that takes O_DIRECT
-// and is not itself the page cache (tmpfs).
-bool bypasses_page_cache(const std::filesystem::path& dir) {
-  struct statfs fs {};
-  if (::statfs(dir.c_str(), &fs) != 0 || fs.f_type == TMPFS_MAGIC) return false;
-  UniqueFd fd(::open((dir / "probe").c_str(), O_WRONLY | O_CREAT | O_DIRECT | O_CLOEXEC, 0600));
-  return fd.valid();
-}
-
 // write_bulk_at of `data` at `offset`, from an aligned buffer moved `misalign` bytes on.
 void write_bulk_from(int fd, const std::string& data, size_t misalign, uint64_t offset, const std::string& what) {
   AlignedBuffer buffer;
@@ -76,13 +51,10 @@ std::string read_back(int fd, size_t size, uint64_t offset, const std::string& w
 }
 
 TEST(Files, WriteBulkAtWritesEveryByteAndLeavesTheBulkOutOfThePageCache) {
-  // The test folder, or one in the working folder (the build tree, on disk) where the former is
-  // tmpfs: the test needs a page cache to stay out of.
-  test::TempDir temp;
-  const auto dir =
-      bypasses_page_cache(temp.path()) ? temp.path() : std::filesystem::current_path() / temp.path().filename();
-  std::filesystem::create_directories(dir);
-  ASSERT_TRUE(bypasses_page_cache(dir)) << dir << " refuses O_DIRECT: nothing here can bypass the page cache";
+  // The test needs a page cache to stay out of.
+  test::DirectTempDir dir;
+  ASSERT_TRUE(test::bypasses_page_cache(dir.path()))
+      << dir.path() << " refuses O_DIRECT: nothing here can bypass the page cache";
   const auto path = dir / "f";
   auto fd = open_rw(path);
   const size_t bulk = 3 << 20;
@@ -91,10 +63,9 @@ TEST(Files, WriteBulkAtWritesEveryByteAndLeavesTheBulkOutOfThePageCache) {
 
   EXPECT_EQ(::fcntl(fd.get(), F_GETFL) & O_DIRECT, 0) << "O_DIRECT left set on the descriptor";
   // Looked at before anything reads the bytes back (which brings them in).
-  EXPECT_EQ(resident_pages(fd.get(), 4096, bulk), 0U) << "the aligned bulk went through the page cache";
-  EXPECT_EQ(resident_pages(fd.get(), 4096 + bulk, 4096), 1U) << "the tail should be a buffered write";
+  EXPECT_EQ(test::resident_pages(fd.get(), 4096, bulk), 0U) << "the aligned bulk went through the page cache";
+  EXPECT_EQ(test::resident_pages(fd.get(), 4096 + bulk, 4096), 1U) << "the tail should be a buffered write";
   EXPECT_TRUE(read_back(fd.get(), data.size(), 4096, path.string()) == data);
-  if (dir != temp.path()) std::filesystem::remove_all(dir);
 }
 
 TEST(Files, WriteBulkAtFromAnUnalignedBufferGoesThroughThePageCache) {
@@ -103,7 +74,7 @@ TEST(Files, WriteBulkAtFromAnUnalignedBufferGoesThroughThePageCache) {
   auto fd = open_rw(path);
   const std::string data = test::random_bytes(2 << 20, 8);
   write_bulk_from(fd.get(), data, 1, 0, path.string());  // one byte off the alignment
-  EXPECT_EQ(resident_pages(fd.get(), 0, data.size()), data.size() / 4096)
+  EXPECT_EQ(test::resident_pages(fd.get(), 0, data.size()), data.size() / 4096)
       << "an unaligned buffer cannot be written direct";
   EXPECT_TRUE(read_back(fd.get(), data.size(), 0, path.string()) == data);
 }

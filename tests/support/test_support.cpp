@@ -20,10 +20,18 @@ namespace dm::test {
 
 namespace fs = std::filesystem;
 
-TempDir::TempDir() {
+namespace {
+fs::path temp_base() {
   const char* base = std::getenv("TMPDIR");
-  std::string tmpl = std::string(base && *base ? base : "/tmp") + "/dmtest.XXXXXX";
-  if (::mkdtemp(tmpl.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
+  return base && *base ? base : "/tmp";
+}
+}  // namespace
+
+TempDir::TempDir() : TempDir(temp_base()) {}
+
+TempDir::TempDir(const fs::path& base) {
+  std::string tmpl = (base / "dmtest.XXXXXX").string();
+  if (::mkdtemp(tmpl.data()) == nullptr) throw std::runtime_error("mkdtemp failed under " + base.string());
   path_ = tmpl;
 }
 

@@ -16,6 +16,8 @@ namespace dm::test {
 class TempDir {
  public:
   TempDir();
+  // Under `base` instead.
+  explicit TempDir(const std::filesystem::path& base);
   ~TempDir();
   TempDir(const TempDir&) = delete;
   TempDir& operator=(const TempDir&) = delete;
