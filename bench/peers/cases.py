@@ -18,6 +18,10 @@ CASES = [
     Case("rand4k_cold", "4 KiB random reads, cold (first half of the file)", "IOPS", True),
     Case("rand256k_cold", "256 KiB random reads, cold (second half)", "MiB/s", True),
     Case("rand256k_cold_4j", "256 KiB random reads by 4 concurrent readers, cold (whole file)", "MiB/s", True),
+    Case("rand256k_pass", "one reader reads every 256 KiB block of the {big} file once, in random order, cold "
+         "(file MiB over the seconds until done)", "MiB/s", True),
+    Case("rand256k_pass_4j", "4 readers each read every 256 KiB block of the {big} file once, in random order, "
+         "cold (file MiB over the seconds until all are done)", "MiB/s", True),
     Case("rand4k_warm", "4 KiB random reads, warm (whole file read before)", "IOPS", True),
     Case("rand256k_warm", "256 KiB random reads, warm", "MiB/s", True),
     Case("small_cold", "{small} files of 4 KiB opened and read, cold", "files/s", True),

@@ -37,6 +37,15 @@ WHY = {
                                   "arrives near its end (the 1 GiB file takes 2.7-3 s at the ~360 MB/s this RGW "
                                   "serves), so runs are bimodal; a disk cache adds the leaf writes and its "
                                   "background fetch of the whole file, which finish later.",
+    ("rand256k_pass", "physical"): _LEAF + "; every leaf crosses the store once and is verified, where a local "
+                                   "file is read from disk or RAM.",
+    ("rand256k_pass", "peer"): _LEAF + "; every leaf is fetched once and verified, the one read and the two on "
+                               "each side of it at a time (the whole file in the background when it fits the "
+                               "cache); the peers stream ranges unverified.",
+    ("rand256k_pass_4j", "physical"): "four readers fetch the file's leaves from the store, each once, verified; "
+                                      "a local file is there at once.",
+    ("rand256k_pass_4j", "peer"): _LEAF + "; the 4 readers share one fetch per leaf, and on this 2-core machine "
+                                  "RGW and the verification share the CPU; the peers stream ranges unverified.",
     ("rand4k_warm", "physical"): "leaves no longer in the page cache or the 256 MB RAM cache are fetched again; "
                                  "every cached read still crosses FUSE once per page-cache miss.",
     ("rand4k_warm", "peer"): "leaves no longer in the page cache or the 256 MB RAM cache are fetched again.",

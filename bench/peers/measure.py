@@ -38,17 +38,32 @@ def drop_caches():
         f.write("3\n")
 
 
-def fio(job, path, timeout_s, runtime_s=None, offset="0", size="100%"):
-    """Runs bench/fuse/<job> on one file; returns (MiB/s, IOPS) of its reads."""
-    env = dict(os.environ, FILE=path, RUNTIME=str(runtime_s or 1), OFFSET=offset, SIZE=size)
+def _fio_reads(job, timeout_s, **variables):
+    """Runs bench/fuse/<job> with its ${VARIABLES} set; returns the "read" figures of its group."""
+    env = dict(os.environ, **variables)
     out = _run(["fio", "--readonly", "--output-format=json", os.path.join(FIO_DIR, job)], timeout_s, env)
     try:
-        read = json.loads(out[out.index("{"):])["jobs"][0]["read"]
+        return json.loads(out[out.index("{"):])["jobs"][0]["read"]
     except (ValueError, KeyError, IndexError) as e:
         raise CaseFailed(f"fio printed no read figures ({e})") from None
+
+
+def fio(job, path, timeout_s, runtime_s=None, offset="0", size="100%"):
+    """Runs bench/fuse/<job> on one file; returns (MiB/s, IOPS) of its reads."""
+    read = _fio_reads(job, timeout_s, FILE=path, RUNTIME=str(runtime_s or 1), OFFSET=offset, SIZE=size)
     if read["io_bytes"] == 0:
         raise CaseFailed(f"fio read nothing from {path}")
     return read["bw_bytes"] / 1048576, read["iops"]
+
+
+def random_pass(path, jobs, timeout_s):
+    """bench/fuse/rand_pass_256k.fio with `jobs` readers; returns the file's MiB over the seconds
+    until every reader has read all of it once (each byte counted once, not once per reader)."""
+    read = _fio_reads("rand_pass_256k.fio", timeout_s, FILE=path, JOBS=str(jobs))
+    size = os.path.getsize(path)
+    if read["io_bytes"] < jobs * size or read["runtime"] <= 0:
+        raise CaseFailed(f"fio read {read['io_bytes']} of the {jobs} x {size} bytes of {path}")
+    return size / 1048576 / (read["runtime"] / 1000)
 
 
 # Child programs: timed inside, so interpreter start-up is not counted.
