@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <chrono>
+#include <optional>
 
 #include "common/util/error.h"
 
@@ -161,11 +162,11 @@ void BlockCache::load(const LeafList& leaves, size_t index, const std::shared_pt
       }
     }
     if (from_store && disk_) {
-      // A reader waiting on this thread (get) answers first; the write runs as the next guess.
+      // A reader waiting on this thread (get) answers first; the write runs on a worker.
       std::lock_guard lock(mutex_);
       if (!stopping_) {
         ++tasks_;
-        queue_.submit(Lane::Speculative, 0, [this, key, leaf](bool run) {
+        queue_.submit(Lane::Local, 0, [this, key, leaf](bool run) {
           if (run) write_to_disk(key, leaf);
           std::lock_guard lock(mutex_);
           if (--tasks_ == 0) tasks_done_.notify_all();
@@ -218,9 +219,10 @@ void BlockCache::queue_task(Lane lane, uint64_t priority, const LeafList& leaves
       lane == Lane::Speculative ? (bytes == 0 ? buffers_->buffer_capacity() : bytes) : 0);
 }
 
-LeafData BlockCache::get(const LeafList& leaves, size_t index) {
+LeafData BlockCache::get(const LeafList& leaves, size_t index, uint64_t bytes) {
   const auto& key = (*leaves)[index];
   std::shared_ptr<Pending> pending;
+  bool guessed = false;  // a guess's fetch, running or queued
   {
     std::unique_lock lock(mutex_);
     if (auto* slot = ram_.find(key)) {
@@ -234,6 +236,7 @@ LeafData BlockCache::get(const LeafList& leaves, size_t index) {
     }
     if (auto it = pending_.find(key); it != pending_.end()) {
       pending = it->second;
+      guessed = pending->speculative;
       if (pending->speculative && !pending->wanted) metrics_.prefetch_used();
       pending->wanted = true;
     } else {
@@ -243,7 +246,13 @@ LeafData BlockCache::get(const LeafList& leaves, size_t index) {
     }
   }
   // A fetch nobody has started yet (queued behind guesses, or not queued at all) is run here.
-  if (!pending->claimed.exchange(true)) {
+  const bool ours = !pending->claimed.exchange(true);
+  // A reader who joins a guess in flight is not counted: a sequential reader catching up with
+  // its readahead must not stop the readahead.
+  const bool large = bytes == 0 || 2 * bytes >= buffers_->buffer_capacity();
+  std::optional<FetchQueue::ReaderWait> waiting;
+  if (large && (ours || !guessed)) waiting.emplace(queue_);
+  if (ours) {
     load(leaves, index, pending);
   } else {
     metrics_.leaf_served(CacheTier::Shared);

@@ -9,7 +9,8 @@
 // Demand comes first. get() fetches on the caller's thread; a leaf already queued as a guess
 // (prefetch) but not started is taken over by the reader rather than waited for behind other
 // guesses; fetch_ahead() queues the other leaves of one read in the FetchQueue's demand lane.
-// Guesses (prefetch) run in its speculative lane, by priority. A guessed leaf is kept in RAM
+// Guesses (prefetch) run in its speculative lane, by priority, and hold back while readers wait
+// for fetches; writes to the disk tier run in its local lane (they do not use the store). A guessed leaf is kept in RAM
 // as "unread" only within half of the budget, and making room for it never evicts a leaf a
 // reader holds at that moment; an unread leaf that is evicted counts as wasted. A leaf fetched
 // from the store is handed to its readers before it is written to the disk tier. Leaf buffers are
@@ -68,8 +69,11 @@ class BlockCache {
   BlockCache& operator=(const BlockCache&) = delete;
 
   // Leaf `index` of `leaves`, verified. Throws dm::Error (NotFound, Corrupt, Unavailable...)
-  // naming the leaf object.
-  LeafData get(const LeafList& leaves, size_t index);
+  // naming the leaf object. `bytes`: the leaf's expected length (0: a whole leaf). While the
+  // caller waits for a fetch of at least half a leaf, it counts as a waiting reader
+  // (FetchQueue::ReaderWait); small leaves are not: their fetches are latency, not bandwidth,
+  // and the folder prefetch for readers of small files must go on however many there are.
+  LeafData get(const LeafList& leaves, size_t index, uint64_t bytes = 0);
   // Starts fetching leaf `index` in the demand lane (a reader will get() it next).
   void fetch_ahead(const LeafList& leaves, size_t index);
   // Guesses that leaf `index` will be read: fetches it in the speculative lane unless it is

@@ -43,9 +43,9 @@ std::vector<LeafSlice> ContentReader::read(Inode ino, uint64_t offset, uint64_t 
   std::vector<LeafSlice> out;
   out.reserve(last - first + 1);
   for (size_t i = first; i <= last; ++i) {
-    auto data = cache_.get(leaves, i);
     const uint64_t leaf_start = i * stride;
     const uint64_t expected = i + 1 < count ? stride : file_size - leaf_start;
+    auto data = cache_.get(leaves, i, expected);
     if (data->size() != expected) {
       throw Error(ErrorKind::Corrupt, "leaf " + store::object_url(reader_.blobs(), (*leaves)[i].hex()) + " has " +
                                           std::to_string(data->size()) + " bytes where " + std::to_string(expected) +

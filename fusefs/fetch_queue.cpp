@@ -14,11 +14,13 @@ FetchQueue::FetchQueue(unsigned workers, unsigned max_speculative, uint64_t max_
 
 FetchQueue::~FetchQueue() {
   std::deque<Task> demand;
+  std::deque<Task> local;
   std::vector<Task> speculative;
   {
     std::lock_guard lock(mutex_);
     stopping_ = true;
     demand.swap(demand_);
+    local.swap(local_);
     while (!speculative_.empty()) {
       speculative.push_back(std::move(const_cast<Queued&>(speculative_.top()).task));
       speculative_.pop();
@@ -26,6 +28,7 @@ FetchQueue::~FetchQueue() {
   }
   ready_.notify_all();
   for (auto& t : demand) t(false);
+  for (auto& t : local) t(false);
   for (auto& t : speculative) t(false);
   for (auto& w : workers_) w.join();
 }
@@ -36,6 +39,8 @@ void FetchQueue::submit(Lane lane, uint64_t priority, Task task, uint64_t bytes)
     if (!stopping_) {
       if (lane == Lane::Demand) {
         demand_.push_back(std::move(task));
+      } else if (lane == Lane::Local) {
+        local_.push_back(std::move(task));
       } else {
         speculative_.push(Queued{priority, order_++, std::move(task), bytes});
       }
@@ -56,22 +61,46 @@ size_t FetchQueue::speculative_queued() const {
 
 bool FetchQueue::may_start_speculative() const {
   if (speculative_.empty() || speculative_running_ >= max_speculative_) return false;
+  if (readers_waiting_ >= kBusyReaders) return false;
   return speculative_running_ == 0 || speculative_bytes_ + speculative_.top().bytes <= max_speculative_bytes_;
+}
+
+bool FetchQueue::may_start_local() const {
+  return !local_.empty() && local_running_ < max_speculative_;
+}
+
+FetchQueue::ReaderWait::ReaderWait(FetchQueue& queue) : queue_(queue) {
+  std::lock_guard lock(queue_.mutex_);
+  ++queue_.readers_waiting_;
+}
+
+FetchQueue::ReaderWait::~ReaderWait() {
+  {
+    std::lock_guard lock(queue_.mutex_);
+    --queue_.readers_waiting_;
+  }
+  queue_.ready_.notify_all();  // guesses held back for this reader may start
 }
 
 void FetchQueue::work() {
   for (;;) {
     Task task;
-    bool speculative = false;
+    Lane lane = Lane::Demand;
     uint64_t bytes = 0;
     {
       std::unique_lock lock(mutex_);
-      ready_.wait(lock, [this] { return stopping_ || !demand_.empty() || may_start_speculative(); });
+      ready_.wait(lock,
+                  [this] { return stopping_ || !demand_.empty() || may_start_local() || may_start_speculative(); });
       if (!demand_.empty()) {
         task = std::move(demand_.front());
         demand_.pop_front();
       } else if (stopping_) {
         return;
+      } else if (may_start_local()) {
+        task = std::move(local_.front());
+        local_.pop_front();
+        ++local_running_;
+        lane = Lane::Local;
       } else {
         // The heap's top is const; it is popped right after the move.
         task = std::move(const_cast<Queued&>(speculative_.top()).task);
@@ -79,7 +108,7 @@ void FetchQueue::work() {
         speculative_.pop();
         ++speculative_running_;
         speculative_bytes_ += bytes;
-        speculative = true;
+        lane = Lane::Speculative;
       }
     }
     try {
@@ -87,11 +116,15 @@ void FetchQueue::work() {
     } catch (...) {
       // Tasks report their own failures (to whoever waits on them); a worker must survive.
     }
-    if (speculative) {
+    if (lane != Lane::Demand) {
       {
         std::lock_guard lock(mutex_);
-        --speculative_running_;
-        speculative_bytes_ -= bytes;
+        if (lane == Lane::Local) {
+          --local_running_;
+        } else {
+          --speculative_running_;
+          speculative_bytes_ -= bytes;
+        }
       }
       ready_.notify_all();
     }

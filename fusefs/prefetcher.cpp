@@ -52,6 +52,7 @@ void Prefetcher::on_read(Inode ino, const LeafList& leaves, const Readahead::Dec
     }
     const size_t window = std::min(d.window, options_.readahead_max);
     for (size_t i = last + 1; i < count && i <= last + window; ++i) {
+      if (in_page_cache(ino, i)) continue;
       cache_.prefetch(leaves, i, priority::kNear + (i - last), PrefetchKind::Readahead);
     }
   }
@@ -142,24 +143,28 @@ void Prefetcher::ahead_in_directory(Inode ino) {
 
 void Prefetcher::random_read(Inode ino, const LeafList& leaves, size_t first, size_t last) {
   const size_t count = leaves->size();
-  if (!fits_cache(index_.size(ino))) return;
+  const bool fits = fits_cache(index_.size(ino));
   bool whole = false;
   uint64_t base = 0;
   {
     std::lock_guard lock(mutex_);
     if (files_.size() >= kMaxTracked && !files_.count(ino)) files_.clear();
     auto& state = files_[ino];
-    whole = !state.whole;
-    state.whole = true;
+    whole = fits && !state.whole;
+    state.whole = state.whole || fits;
     // Newer reads first: the read counter, counted down, above the leaf distance.
     base = priority::kRandom + ((0xFFFFFFFull - (++random_reads_ & 0xFFFFFFFull)) << 24);
   }
   const auto distance = [&](size_t i) -> uint64_t { return i < first ? first - i : i - last; };
-  // The whole file once; then, on every later random read, its neighbourhood moved up.
-  const size_t from = whole ? 0 : (first > 4 ? first - 4 : 0);
-  const size_t to = whole ? count : std::min(count, last + 5);
+  // The whole file once; then, on every later random read, its neighbourhood moved up. A file
+  // too large to keep gets only the neighbourhood, narrower: a region read at random is read
+  // around its reads (row groups, tiles), and the extra fetches are what keep the store busy
+  // while the reader works through one leaf (each guess is bounded by the reads that made it).
+  const size_t reach = fits ? 4 : kNeighbours;
+  const size_t from = whole ? 0 : (first > reach ? first - reach : 0);
+  const size_t to = whole ? count : std::min(count, last + reach + 1);
   for (size_t i = from; i < to; ++i) {
-    if (i >= first && i <= last) continue;
+    if ((i >= first && i <= last) || in_page_cache(ino, i)) continue;
     cache_.prefetch(
         leaves, i, base + std::min<uint64_t>(distance(i), 0xFFFFFF), PrefetchKind::RandomFile,
         [this, ino, i](const LeafData& data) { push(ino, i, data); },
@@ -169,6 +174,12 @@ void Prefetcher::random_read(Inode ino, const LeafList& leaves, size_t first, si
 
 void Prefetcher::on_leaf_read(Inode ino, size_t i, const LeafData& data, bool random) {
   if (random && enabled()) push(ino, i, data);
+}
+
+bool Prefetcher::in_page_cache(Inode ino, size_t i) {
+  std::lock_guard lock(mutex_);
+  const auto it = files_.find(ino);
+  return it != files_.end() && i < it->second.pushed.size() && it->second.pushed[i];
 }
 
 void Prefetcher::push(Inode ino, size_t i, const LeafData& data) {

@@ -9,8 +9,9 @@
 //   listing (name) order, whole when small, else their first leaf, within `directory_bytes`.
 // - Random access: a file read at random that fits the cache (the disk tier when there is
 //   one, else half the RAM tier) is fetched whole in the background, the leaves nearest the
-//   latest reads first; every leaf it fetches, and every leaf a random read fetched, is handed
-//   to the kernel's page cache (PageCacheFeed).
+//   latest reads first; of a larger one, the two leaves on each side of every random read. Every
+//   leaf it fetches, and every leaf a random read fetched, is handed to the kernel's page cache
+//   (PageCacheFeed).
 // - Sequential reads: the readahead window (Readahead) in the same speculative lane.
 // All guesses go through the BlockCache's speculative lane (FetchQueue): they never delay a
 // demand read and never run more than the queue's speculative budget at once. `files_ahead`
@@ -65,6 +66,9 @@ class Prefetcher {
   void ahead_in_directory(Inode ino);
   void random_read(Inode ino, const LeafList& leaves, size_t first, size_t last);
   void push(Inode ino, size_t i, const LeafData& data);
+  // Whether leaf `i` of `ino` was handed to the page cache: a guess of it would most likely fetch
+  // what the kernel already holds (when it has dropped it, the next read asks for it).
+  bool in_page_cache(Inode ino, size_t i);
   bool fits_cache(uint64_t bytes) const;
   uint64_t leaf_bytes(Inode ino, size_t i) const;
 
@@ -93,6 +97,7 @@ class Prefetcher {
   // rest of it fetched by the next file's read).
   std::unordered_set<Inode> read_;
   static constexpr size_t kMaxTracked = 4096;
+  static constexpr size_t kNeighbours = 2;  // leaves guessed on each side of a random read of a file that does not fit
 };
 
 // Priorities of the speculative lane (lower first): the class in the top bits, then distance.

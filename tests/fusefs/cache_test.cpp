@@ -303,6 +303,41 @@ TEST(FetchQueue, GuessesStayWithinTheirByteBudget) {
   EXPECT_EQ(most, 1);  // 60 + 60 > 100: one at a time
 }
 
+TEST(FetchQueue, GuessesHoldBackWhileSeveralReadersWait) {
+  std::atomic<int> started{0};
+  const auto guess = [&](bool run) {
+    if (run) ++started;
+  };
+  const auto wait_for = [](const auto& done) {
+    for (int i = 0; i < 1000 && !done(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  };
+  FetchQueue queue(4, 4);
+  {
+    const FetchQueue::ReaderWait reader(queue);  // one reader alone: guesses go on
+    queue.submit(Lane::Speculative, 0, guess);
+    wait_for([&] { return started == 1; });
+    EXPECT_EQ(started, 1);
+    {
+      const FetchQueue::ReaderWait second(queue);
+      queue.submit(Lane::Speculative, 0, guess);
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));  // time enough for a worker to take it
+      EXPECT_EQ(started, 1);
+      EXPECT_EQ(queue.speculative_queued(), 1u);
+    }
+    wait_for([&] { return started == 2; });  // one reader left: it runs
+  }
+  EXPECT_EQ(started, 2);
+}
+
+TEST(FetchQueue, WritesToTheDiskTierNeverWaitForReaders) {
+  std::atomic<bool> ran{false};
+  FetchQueue queue(2, 1);
+  const FetchQueue::ReaderWait reader(queue), other(queue);  // guesses would all wait
+  queue.submit(Lane::Local, 0, [&](bool run) { ran = run; });
+  for (int i = 0; i < 1000 && !ran; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  EXPECT_TRUE(ran);
+}
+
 TEST(BlockCache, AReaderTakesOverAGuessStillQueuedInsteadOfWaitingBehindOthers) {
   Fixture f;
   f.slow.set_plan({.latency = std::chrono::milliseconds(20)});
@@ -317,6 +352,53 @@ TEST(BlockCache, AReaderTakesOverAGuessStillQueuedInsteadOfWaitingBehindOthers) 
   EXPECT_EQ(f.recorder.fetched_by((*f.leaves)[10].hex()), std::this_thread::get_id());
   EXPECT_EQ(metrics.prefetches_issued(), static_cast<double>(f.leaves->size()));
   EXPECT_LE(f.counting.gets.load(), static_cast<int>(f.leaves->size()));  // never twice
+}
+
+TEST(BlockCache, AGuessWaitsWhileTwoReadersWaitForTheirLeaves) {
+  Fixture f;
+  f.slow.set_plan({.latency = std::chrono::milliseconds(300)});
+  FetchQueue queue(4, 4);
+  Metrics metrics;
+  BlockCache cache(f.reader, queue, metrics, {});
+  std::atomic<int> read{0};
+  std::vector<std::thread> readers;
+  for (size_t leaf : {0, 1}) {
+    readers.emplace_back([&, leaf] {
+      EXPECT_EQ(*cache.get(f.leaves, leaf), f.expected(leaf));
+      ++read;
+    });
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));  // both readers are in their fetches
+  cache.prefetch(f.leaves, 5, 0, PrefetchKind::RandomFile);
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  EXPECT_EQ(read, 0);
+  EXPECT_EQ(queue.speculative_queued(), 1u);  // not taken by any of the four idle workers
+  for (auto& r : readers) r.join();
+  cache.wait_idle();  // then it runs
+  EXPECT_EQ(f.counting.gets.load(), 3);
+  EXPECT_EQ(*cache.get(f.leaves, 5), f.expected(5));
+  EXPECT_EQ(f.counting.gets.load(), 3);
+}
+
+TEST(BlockCache, ReadersOfSmallLeavesDoNotHoldGuessesBack) {
+  Fixture f;
+  f.slow.set_plan({.latency = std::chrono::milliseconds(300)});
+  FetchQueue queue(4, 4);
+  Metrics metrics;
+  BlockCache cache(f.reader, queue, metrics, {});
+  std::vector<std::thread> readers;
+  for (size_t leaf : {0, 1}) {
+    // Readers of small files (a 4 KiB leaf each), as a data loader's workers walking a folder.
+    readers.emplace_back([&, leaf] { EXPECT_EQ(*cache.get(f.leaves, leaf, 4096), f.expected(leaf)); });
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  cache.prefetch(f.leaves, 5, 0, PrefetchKind::Directory);
+  for (int i = 0; i < 100 && queue.speculative_queued() > 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  EXPECT_EQ(queue.speculative_queued(), 0u);  // taken at once, beside the two readers
+  for (auto& r : readers) r.join();
+  cache.wait_idle();
 }
 
 TEST(BlockCache, GuessesStayWithinHalfTheRamAndNeverEvictALeafInUse) {

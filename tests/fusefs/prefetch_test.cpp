@@ -1,5 +1,6 @@
 // Prefetch on real mounts (issue 14): a folder walked in listing order is fetched ahead of its
-// reader, files read at random are fetched whole, guesses stay within their budget and never
+// reader, files read at random are fetched whole (when they fit the cache, else around each
+// read), guesses stay within their budget and never
 // turn into errors of their own, --prefetch 0 issues none, and --preload fills a disk cache
 // that a later mount reads without the store.
 #include <fcntl.h>
@@ -230,6 +231,32 @@ TEST_F(PrefetchTest, EightConcurrentReadersAtRandomOffsetsReadExactBytes) {
   // Verified leaves went to the page cache ahead of the reads; the bytes read back above include
   // reads served from there.
   EXPECT_GT(metric_value(metrics, "datamon_page_cache_pushed_bytes_total"), 0) << metrics;
+}
+
+TEST_F(PrefetchTest, ARandomReadOfAFileLargerThanTheCacheFetchesItsNeighboursNotTheFile) {
+  const auto src = work / "src";
+  const auto content = random_bytes(40 * kMiB, 11);  // 20 leaves; the cache keeps guesses of 4 MiB
+  write_file(src / "big.bin", content);
+  const auto id = ctx.upload(src);
+  const int port = free_port();
+  MountProcess m(ctx, id, mnt, {"--metrics-addr", metrics_flag(port), "--cache-size", "8MiB"});
+  ASSERT_TRUE(m.ready()) << m.log();
+  const uint64_t at = 10 * 2 * kMiB + 5;  // in leaf 10, not at the start: a random read
+  EXPECT_EQ(pread_all(mnt / "big.bin", at, 100), content.substr(at, 100));
+  // Leaves 8, 9, 11 and 12 follow in the background; then nothing more.
+  std::string metrics;
+  for (int i = 0; i < 500; ++i) {
+    metrics = scrape_metrics(port);
+    if (metric_value(metrics, "datamon_store_leaves_fetched_total") >= 5) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  metrics = scrape_metrics(port);
+  EXPECT_EQ(metric_value(metrics, "datamon_prefetch_issued_total{kind=\"random_file\"}"), 4) << metrics;
+  EXPECT_EQ(metric_value(metrics, "datamon_store_leaves_fetched_total"), 5) << metrics;
+  for (const uint64_t offset : {8 * 2 * kMiB + 1, 12 * 2 * kMiB + 2 * kMiB - 300}) {
+    EXPECT_EQ(pread_all(mnt / "big.bin", offset, 300), content.substr(offset, 300));
+  }
 }
 
 TEST_F(PrefetchTest, AFailedPrefetchFailsOnlyALaterReadOfThatFileWithEio) {
