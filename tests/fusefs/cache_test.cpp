@@ -7,6 +7,7 @@
 #include <functional>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <span>
 #include <thread>
 
@@ -354,51 +355,58 @@ TEST(BlockCache, AReaderTakesOverAGuessStillQueuedInsteadOfWaitingBehindOthers) 
   EXPECT_LE(f.counting.gets.load(), static_cast<int>(f.leaves->size()));  // never twice
 }
 
-TEST(BlockCache, AGuessWaitsWhileTwoReadersWaitForTheirLeaves) {
+// Two readers blocked in slow fetches of leaves 0 and 1 (expected to be `bytes` long; 0: whole
+// leaves), and a guess of leaf 5 queued while they wait.
+struct TwoWaitingReaders {
   Fixture f;
-  f.slow.set_plan({.latency = std::chrono::milliseconds(300)});
-  FetchQueue queue(4, 4);
+  FetchQueue queue{4, 4};
   Metrics metrics;
-  BlockCache cache(f.reader, queue, metrics, {});
+  std::optional<BlockCache> cache;
   std::atomic<int> read{0};
   std::vector<std::thread> readers;
-  for (size_t leaf : {0, 1}) {
-    readers.emplace_back([&, leaf] {
-      EXPECT_EQ(*cache.get(f.leaves, leaf), f.expected(leaf));
-      ++read;
-    });
+
+  explicit TwoWaitingReaders(uint64_t bytes) {
+    f.slow.set_plan({.latency = std::chrono::milliseconds(300)});
+    cache.emplace(f.reader, queue, metrics, BlockCacheOptions{});
+    for (size_t leaf : {0, 1}) {
+      readers.emplace_back([this, leaf, bytes] {
+        EXPECT_EQ(*cache->get(f.leaves, leaf, bytes), f.expected(leaf));
+        ++read;
+      });
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));  // both readers are in their fetches
+    cache->prefetch(f.leaves, 5, 0, PrefetchKind::RandomFile);
   }
-  std::this_thread::sleep_for(std::chrono::milliseconds(50));  // both readers are in their fetches
-  cache.prefetch(f.leaves, 5, 0, PrefetchKind::RandomFile);
+  ~TwoWaitingReaders() { join(); }
+  TwoWaitingReaders(const TwoWaitingReaders&) = delete;
+  TwoWaitingReaders& operator=(const TwoWaitingReaders&) = delete;
+  void join() {
+    for (auto& r : readers) {
+      if (r.joinable()) r.join();
+    }
+    cache->wait_idle();
+  }
+};
+
+TEST(BlockCache, AGuessWaitsWhileTwoReadersWaitForTheirLeaves) {
+  TwoWaitingReaders t(0);
   std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  EXPECT_EQ(read, 0);
-  EXPECT_EQ(queue.speculative_queued(), 1u);  // not taken by any of the four idle workers
-  for (auto& r : readers) r.join();
-  cache.wait_idle();  // then it runs
-  EXPECT_EQ(f.counting.gets.load(), 3);
-  EXPECT_EQ(*cache.get(f.leaves, 5), f.expected(5));
-  EXPECT_EQ(f.counting.gets.load(), 3);
+  EXPECT_EQ(t.read, 0);
+  EXPECT_EQ(t.queue.speculative_queued(), 1u);  // not taken by any of the four idle workers
+  t.join();                                     // then it runs
+  EXPECT_EQ(t.f.counting.gets.load(), 3);
+  EXPECT_EQ(*t.cache->get(t.f.leaves, 5), t.f.expected(5));
+  EXPECT_EQ(t.f.counting.gets.load(), 3);
 }
 
 TEST(BlockCache, ReadersOfSmallLeavesDoNotHoldGuessesBack) {
-  Fixture f;
-  f.slow.set_plan({.latency = std::chrono::milliseconds(300)});
-  FetchQueue queue(4, 4);
-  Metrics metrics;
-  BlockCache cache(f.reader, queue, metrics, {});
-  std::vector<std::thread> readers;
-  for (size_t leaf : {0, 1}) {
-    // Readers of small files (a 4 KiB leaf each), as a data loader's workers walking a folder.
-    readers.emplace_back([&, leaf] { EXPECT_EQ(*cache.get(f.leaves, leaf, 4096), f.expected(leaf)); });
-  }
-  std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  cache.prefetch(f.leaves, 5, 0, PrefetchKind::Directory);
-  for (int i = 0; i < 100 && queue.speculative_queued() > 0; ++i) {
+  // Readers of small files (a 4 KiB leaf each), as a data loader's workers walking a folder.
+  TwoWaitingReaders t(4096);
+  for (int i = 0; i < 100 && t.queue.speculative_queued() > 0; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(2));
   }
-  EXPECT_EQ(queue.speculative_queued(), 0u);  // taken at once, beside the two readers
-  for (auto& r : readers) r.join();
-  cache.wait_idle();
+  EXPECT_EQ(t.read, 0);
+  EXPECT_EQ(t.queue.speculative_queued(), 0u);  // taken at once, beside the two readers
 }
 
 TEST(BlockCache, GuessesStayWithinHalfTheRamAndNeverEvictALeafInUse) {
