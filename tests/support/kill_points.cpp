@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 
+#include <algorithm>
 #include <cstring>
 #include <thread>
 
@@ -33,6 +34,13 @@ std::chrono::microseconds timed_run(const std::vector<std::string>& args, const 
   const auto r = datamon(args, env);
   EXPECT_EQ(r.exit_code, 0) << r.err;
   return std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - t0);
+}
+
+std::chrono::microseconds shortest_run(const std::vector<std::string>& args, const std::vector<std::string>& env,
+                                       int runs) {
+  auto shortest = timed_run(args, env);
+  for (int i = 1; i < runs; ++i) shortest = std::min(shortest, timed_run(args, env));
+  return shortest;
 }
 
 }  // namespace dm::test

@@ -22,4 +22,9 @@ bool kill_after(process::Child child, std::chrono::microseconds delay);
 // Wall time of one run of `args` (which must succeed: a failure is a test failure).
 std::chrono::microseconds timed_run(const std::vector<std::string>& args, const std::vector<std::string>& env);
 
+// The shortest of `runs` timed runs: the length to draw kill points over. One run slowed by a
+// loaded machine would put most kill points after the end of the runs that follow it.
+std::chrono::microseconds shortest_run(const std::vector<std::string>& args, const std::vector<std::string>& env,
+                                       int runs);
+
 }  // namespace dm::test
