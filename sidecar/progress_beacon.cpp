@@ -71,10 +71,14 @@ ProgressBeacon::ProgressBeacon(const CoordDir& coord, std::string signal, std::c
   }
   // The thread takes no signal: a SIGTERM must reach the thread that handles it (EventWaiter),
   // never end the process through ours. A new thread inherits the mask it was created with.
+  // The baseline is taken here, not by the thread: I/O that follows the constructor is progress
+  // even when the thread gets its first turn after it (a loaded machine). The whole tree's: the
+  // thread that will subtract its own has done none yet.
+  const uint64_t baseline = tree_io_bytes(::getpid());
   sigset_t all, old;
   sigfillset(&all);
   pthread_sigmask(SIG_BLOCK, &all, &old);
-  thread_ = std::thread([this] { loop(); });
+  thread_ = std::thread([this, baseline] { loop(baseline); });
   pthread_sigmask(SIG_SETMASK, &old, nullptr);
 }
 
@@ -87,11 +91,10 @@ ProgressBeacon::~ProgressBeacon() {
   thread_.join();
 }
 
-void ProgressBeacon::loop() {
+void ProgressBeacon::loop(uint64_t last) {
   // Reading /proc between the two counters shifts them by a few hundred bytes: growth below
   // this is noise, not a transfer.
   constexpr uint64_t kMinGrowth = uint64_t{64} * 1024;
-  uint64_t last = io_of_others();
   std::unique_lock lock(mutex_);
   while (!wake_.wait_for(lock, period_, [this] { return stopping_; })) {
     const uint64_t now = io_of_others();

@@ -31,7 +31,8 @@ class ProgressBeacon {
   ProgressBeacon& operator=(const ProgressBeacon&) = delete;
 
  private:
-  void loop();
+  // `last`: the I/O of the others when the beacon was made.
+  void loop(uint64_t last);
 
   const CoordDir& coord_;
   std::string signal_;
