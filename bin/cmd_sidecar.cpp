@@ -21,11 +21,11 @@ namespace dm::cli {
 
 namespace {
 
-struct FuseFlags {
+struct FuseSidecarFlags {
   std::optional<std::string> config_file, coord, app_timeout, mount_timeout;
 };
 
-struct PgFlags {
+struct PgSidecarFlags {
   std::optional<std::string> config_file, coord, name, data_dir, port, run_as, listen, app_timeout;
 };
 
@@ -102,7 +102,7 @@ int run_sidecar(const std::function<int()>& run) {
   }
 }
 
-void run_fuse(GlobalOptions& global, const FuseFlags& f) {
+void run_fuse(GlobalOptions& global, const FuseSidecarFlags& f) {
   const auto env = config::process_env();
   std::string origin;
   const auto text = sidecar::read_fuse_params(f.config_file, env, origin);
@@ -122,7 +122,7 @@ void run_fuse(GlobalOptions& global, const FuseFlags& f) {
   if (code != 0) exit_with(code, "fuse sidecar stopped by signal " + std::to_string(code - 128) + " before finishing");
 }
 
-void run_pg(GlobalOptions& global, const PgFlags& f) {
+void run_pg(GlobalOptions& global, const PgSidecarFlags& f) {
   const auto env = config::process_env();
   std::string origin;
   const auto text = sidecar::read_pg_params(f.config_file, env, origin);
@@ -169,7 +169,7 @@ void add_sidecar_commands(CLI::App& app, GlobalOptions& global) {
   auto* sidecar = app.add_subcommand("sidecar", "Pod sidecars: mount bundles or run databases around an application");
   sidecar->require_subcommand(1);
 
-  auto ff = std::make_shared<FuseFlags>();
+  auto ff = std::make_shared<FuseSidecarFlags>();
   auto* fuse = sidecar->add_subcommand("fuse", "Mount source bundles, wait for the application, upload outputs");
   add_optional(*fuse, "--config", ff->config_file,
                "fuse sidecar YAML (default: $dm_fuse_params, a path or inline YAML)");
@@ -178,7 +178,7 @@ void add_sidecar_commands(CLI::App& app, GlobalOptions& global) {
   add_optional(*fuse, "--mount-timeout", ff->mount_timeout, "longest wait for each mount (default 2m)");
   fuse->callback([&global, ff] { run_fuse(global, *ff); });
 
-  auto pf = std::make_shared<PgFlags>();
+  auto pf = std::make_shared<PgSidecarFlags>();
   auto* pg = sidecar->add_subcommand("pg", "Restore or create a database, wait for the application, commit it");
   add_optional(*pg, "--config", pf->config_file, "pg sidecar YAML (default: $SIDECAR_CONFIG, /config/pgparams.yaml)");
   add_optional(*pg, "--coord", pf->coord, "coordination folder (globalOpts.coordPoint)");

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <utility>
 
+#include "common/util/ascii.h"
 #include "common/util/error.h"
 
 namespace dm::fusefs {
@@ -22,7 +23,7 @@ uint64_t parse_byte_size(const std::string& text, const std::string& what) {
   }
   std::string unit = text.substr(pos);
   unit.erase(std::remove(unit.begin(), unit.end(), ' '), unit.end());
-  std::transform(unit.begin(), unit.end(), unit.begin(), [](unsigned char c) { return std::tolower(c); });
+  unit = ascii_lower(unit);
   static const std::pair<const char*, double> kUnits[] = {
       {"", 1},
       {"b", 1},

@@ -15,7 +15,7 @@ const std::vector<std::string> kBundleKeys = {"SRCPATH",     "SRCREPO",    "SRCL
                                               "SRCPREFETCH", "SRCPRELOAD", "DESTPATH",    "DESTREPO",
                                               "DESTMESSAGE", "DESTLABEL",  "DESTBUNDLEID"};
 
-Error bad(const std::string& origin, const std::string& what) {
+Error bad_fuse_config(const std::string& origin, const std::string& what) {
   return Error(ErrorKind::InvalidArgument, "fuse sidecar config " + origin + ": " + what);
 }
 
@@ -26,7 +26,7 @@ std::string read_fuse_params(const std::optional<std::filesystem::path>& file, c
   if (file) {
     origin = dm::quoted(file->string());
     std::error_code ec;
-    if (!std::filesystem::is_regular_file(*file, ec)) throw bad(origin, "no such file");
+    if (!std::filesystem::is_regular_file(*file, ec)) throw bad_fuse_config(origin, "no such file");
     return dm::read_file(*file);
   }
   const auto inline_or_path = env("dm_fuse_params");
@@ -69,19 +69,22 @@ FuseSidecarConfig load_fuse_config(const std::string& yaml_text, const std::stri
     const bool is_destination = !key("DESTPATH").empty() || !key("DESTREPO").empty() || !key("DESTMESSAGE").empty() ||
                                 !key("DESTLABEL").empty() || !key("DESTBUNDLEID").empty();
     if (is_source && is_destination) {
-      throw bad(origin, "bundle '" + name + "' is both a source (src*) and a destination (dest*)");
+      throw bad_fuse_config(origin, "bundle '" + name + "' is both a source (src*) and a destination (dest*)");
     }
-    if (!is_source && !is_destination) throw bad(origin, "bundle '" + name + "' has neither src* nor dest* keys");
+    if (!is_source && !is_destination)
+      throw bad_fuse_config(origin, "bundle '" + name + "' has neither src* nor dest* keys");
     if (is_destination &&
         (params.get("BUNDLES_" + item.key + "_SRCPREFETCH") || params.get("BUNDLES_" + item.key + "_SRCPRELOAD"))) {
-      throw bad(origin, "bundle '" + name + "' is a destination: srcPrefetch and srcPreload apply to sources");
+      throw bad_fuse_config(origin,
+                            "bundle '" + name + "' is a destination: srcPrefetch and srcPreload apply to sources");
     }
     if (is_source) {
       FuseSource source{name, key("SRCPATH"), key("SRCREPO"), key("SRCLABEL"), key("SRCBUNDLE"), {}, {}};
       if (const auto prefetch = params.get("BUNDLES_" + item.key + "_SRCPREFETCH")) {
         const auto& v = *prefetch;
         if (v.empty() || v.size() > 6 || v.find_first_not_of("0123456789") != std::string::npos) {
-          throw bad(origin, "bundle '" + name + "': srcPrefetch '" + v + "' is not a number of files (0 to 999999)");
+          throw bad_fuse_config(
+              origin, "bundle '" + name + "': srcPrefetch '" + v + "' is not a number of files (0 to 999999)");
         }
         source.prefetch = static_cast<unsigned>(std::stoul(v));
       }
@@ -97,21 +100,22 @@ FuseSidecarConfig load_fuse_config(const std::string& yaml_text, const std::stri
 }
 
 void validate_fuse_config(const FuseSidecarConfig& c, const std::string& origin) {
-  if (c.coord.empty()) throw bad(origin, "globalOpts.coordPoint is empty");
+  if (c.coord.empty()) throw bad_fuse_config(origin, "globalOpts.coordPoint is empty");
   for (const auto& s : c.sources) {
     const std::string at = "bundle '" + s.name + "': ";
-    if (s.mount_point.empty()) throw bad(origin, at + "srcPath (the mount point) is required");
-    if (s.repo.empty()) throw bad(origin, at + "srcRepo is required");
-    if (s.label.empty() == s.bundle.empty()) throw bad(origin, at + "give exactly one of srcLabel and srcBundle");
+    if (s.mount_point.empty()) throw bad_fuse_config(origin, at + "srcPath (the mount point) is required");
+    if (s.repo.empty()) throw bad_fuse_config(origin, at + "srcRepo is required");
+    if (s.label.empty() == s.bundle.empty())
+      throw bad_fuse_config(origin, at + "give exactly one of srcLabel and srcBundle");
   }
   for (const auto& d : c.destinations) {
     const std::string at = "bundle '" + d.name + "': ";
-    if (d.folder.empty()) throw bad(origin, at + "destPath (the folder to upload) is required");
-    if (d.repo.empty()) throw bad(origin, at + "destRepo is required");
-    if (d.message.empty()) throw bad(origin, at + "destMessage is required");
+    if (d.folder.empty()) throw bad_fuse_config(origin, at + "destPath (the folder to upload) is required");
+    if (d.repo.empty()) throw bad_fuse_config(origin, at + "destRepo is required");
+    if (d.message.empty()) throw bad_fuse_config(origin, at + "destMessage is required");
     std::error_code ec;
     if (!d.bundle_id_file.empty() && std::filesystem::exists(d.bundle_id_file, ec)) {
-      throw bad(origin, at + "destBundleID file '" + d.bundle_id_file.string() + "' already exists");
+      throw bad_fuse_config(origin, at + "destBundleID file '" + d.bundle_id_file.string() + "' already exists");
     }
   }
 }

@@ -11,7 +11,7 @@ namespace dm::sidecar {
 
 namespace {
 
-Error bad(const std::string& origin, const std::string& what) {
+Error bad_legacy_param(const std::string& origin, const std::string& what) {
   return Error(ErrorKind::InvalidArgument, "sidecar config " + origin + ": " + what);
 }
 
@@ -27,8 +27,9 @@ void flatten(const YAML::Node& node, const std::string& prefix, const std::strin
     for (const auto& kv : node) {
       // A key that is itself a list or mapping (`? [a]: b`) has no name to look up.
       if (!kv.first.IsScalar()) {
-        throw bad(origin, "a key under '" + (prefix.empty() ? std::string("the top level") : prefix) +
-                              "' is not a plain name (line " + std::to_string(kv.first.Mark().line + 1) + ")");
+        throw bad_legacy_param(origin, "a key under '" + (prefix.empty() ? std::string("the top level") : prefix) +
+                                           "' is not a plain name (line " + std::to_string(kv.first.Mark().line + 1) +
+                                           ")");
       }
       const auto key = LegacyParams::key_part(kv.first.Scalar());
       flatten(kv.second, prefix.empty() ? key : prefix + "_" + key, origin, values, lists);
@@ -39,12 +40,12 @@ void flatten(const YAML::Node& node, const std::string& prefix, const std::strin
     auto& names = lists[prefix];
     size_t index = 0;
     for (const auto& item : node) {
-      if (!item.IsMap()) throw bad(origin, "items of '" + prefix + "' must be mappings");
+      if (!item.IsMap()) throw bad_legacy_param(origin, "items of '" + prefix + "' must be mappings");
       std::string name = item["name"] && item["name"].IsScalar() ? item["name"].Scalar() : "";
       if (name.empty()) name = "item" + std::to_string(index);
       const auto part = LegacyParams::key_part(name);
       for (const auto& known : names) {
-        if (known.key == part) throw bad(origin, "two items of '" + prefix + "' are named '" + name + "'");
+        if (known.key == part) throw bad_legacy_param(origin, "two items of '" + prefix + "' are named '" + name + "'");
       }
       names.push_back({part, name});
       flatten(item, prefix + "_" + part, origin, values, lists);
@@ -72,9 +73,9 @@ LegacyParams LegacyParams::parse(const std::string& text, const std::string& ori
   try {
     root = YAML::Load(text);
   } catch (const YAML::Exception& e) {
-    throw bad(origin, "not valid YAML: " + e.msg + " (line " + std::to_string(e.mark.line + 1) + ")");
+    throw bad_legacy_param(origin, "not valid YAML: " + e.msg + " (line " + std::to_string(e.mark.line + 1) + ")");
   }
-  if (!root.IsNull() && !root.IsMap()) throw bad(origin, "the top level must be a mapping");
+  if (!root.IsNull() && !root.IsMap()) throw bad_legacy_param(origin, "the top level must be a mapping");
   flatten(root, "", origin, params.values_, params.lists_);
   return params;
 }
@@ -100,7 +101,7 @@ bool LegacyParams::get_bool(const std::string& key, bool fallback) const {
   if (!v) return fallback;
   if (*v == "true" || *v == "True" || *v == "yes" || *v == "1") return true;
   if (*v == "false" || *v == "False" || *v == "no" || *v == "0") return false;
-  throw bad(origin_, "'" + key + "' must be true or false, not '" + *v + "'");
+  throw bad_legacy_param(origin_, "'" + key + "' must be true or false, not '" + *v + "'");
 }
 
 std::chrono::milliseconds LegacyParams::get_duration(const std::string& key, std::chrono::milliseconds fallback) const {

@@ -21,7 +21,7 @@ const std::vector<std::string> kKeys = {
     "DATABASE_DESTLABEL",      "DATABASE_DESTMESSAGE",    "DATABASE_OWNER",
     "DATABASE_RUNAS",          "DATABASE_LISTEN",         "DATABASE_UPGRADE"};
 
-Error bad(const std::string& origin, const std::string& what) {
+Error bad_pg_config(const std::string& origin, const std::string& what) {
   return Error(ErrorKind::InvalidArgument, "pg sidecar config " + origin + ": " + what);
 }
 
@@ -42,7 +42,7 @@ std::string read_pg_params(const std::optional<std::filesystem::path>& file, con
   origin = dm::quoted(path.string());
   std::error_code ec;
   if (!std::filesystem::is_regular_file(path, ec)) {
-    if (required) throw bad(origin, "no such file");
+    if (required) throw bad_pg_config(origin, "no such file");
     origin = "(environment only)";
     return {};
   }
@@ -76,30 +76,30 @@ PgSidecarConfig load_pg_config(const std::string& yaml_text, const std::string& 
 }
 
 void validate_pg_config(const PgSidecarConfig& c, const std::string& origin) {
-  if (c.coord.empty()) throw bad(origin, "globalOpts.coordPoint is empty");
+  if (c.coord.empty()) throw bad_pg_config(origin, "globalOpts.coordPoint is empty");
   if (c.name.empty() || c.name.find('/') != std::string::npos || c.name == "." || c.name == "..") {
-    throw bad(origin, "database.name '" + c.name + "' must be a plain folder name");
+    throw bad_pg_config(origin, "database.name '" + c.name + "' must be a plain folder name");
   }
   if (c.port.empty() || c.port.size() > 5 || c.port.find_first_not_of("0123456789") != std::string::npos ||
       std::stoi(c.port) == 0 || std::stoi(c.port) > 65535) {
-    throw bad(origin, "database.pgPort '" + c.port + "' is not a port number");
+    throw bad_pg_config(origin, "database.pgPort '" + c.port + "' is not a port number");
   }
-  if (c.data_dir.empty()) throw bad(origin, "database.dataDir is empty");
+  if (c.data_dir.empty()) throw bad_pg_config(origin, "database.dataDir is empty");
   if (!c.dest_repo.empty() && c.dest_message.empty()) {
-    throw bad(origin, "database '" + c.name + "': destRepo needs destMessage");
+    throw bad_pg_config(origin, "database '" + c.name + "': destRepo needs destMessage");
   }
   if (c.dest_repo.empty() && (!c.dest_label.empty() || !c.dest_message.empty())) {
-    throw bad(origin, "database '" + c.name + "': destLabel/destMessage given without destRepo");
+    throw bad_pg_config(origin, "database '" + c.name + "': destLabel/destMessage given without destRepo");
   }
   if (!c.src_bundle.empty() && !c.src_label.empty()) {
-    throw bad(origin, "database '" + c.name + "': give srcBundle or srcLabel, not both");
+    throw bad_pg_config(origin, "database '" + c.name + "': give srcBundle or srcLabel, not both");
   }
   if (c.src_repo.empty() && (!c.src_bundle.empty() || !c.src_label.empty())) {
-    throw bad(origin, "database '" + c.name + "': srcBundle/srcLabel given without srcRepo");
+    throw bad_pg_config(origin, "database '" + c.name + "': srcBundle/srcLabel given without srcRepo");
   }
   if (c.src_repo.empty() && c.upgrade) {
-    throw bad(origin,
-              "database '" + c.name + "': upgrade given without srcRepo (a fresh cluster has nothing to upgrade)");
+    throw bad_pg_config(
+        origin, "database '" + c.name + "': upgrade given without srcRepo (a fresh cluster has nothing to upgrade)");
   }
 }
 

@@ -13,6 +13,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "common/util/error.h"
@@ -21,9 +22,10 @@ namespace dm::sidecar {
 
 namespace {
 
-// Our children, from /proc/<pid>/stat (the kernel here has no /proc/<pid>/task/<tid>/children).
-std::vector<pid_t> children_of(pid_t parent) {
-  std::vector<pid_t> found;
+// (pid, parent pid) of every process, from /proc/<pid>/stat: not every kernel has
+// /proc/<pid>/task/<tid>/children.
+std::vector<std::pair<pid_t, pid_t>> processes_and_parents() {
+  std::vector<std::pair<pid_t, pid_t>> found;
   DIR* proc = ::opendir("/proc");
   if (!proc) throw_errno("cannot list", "/proc");
   while (const dirent* e = ::readdir(proc)) {
@@ -37,13 +39,40 @@ std::vector<pid_t> children_of(pid_t parent) {
     const auto close = stat.rfind(')');
     if (close == std::string::npos || close + 4 >= stat.size()) continue;
     const long ppid = std::strtol(stat.c_str() + close + 4, nullptr, 10);
-    if (ppid == parent) found.push_back(static_cast<pid_t>(pid));
+    found.emplace_back(static_cast<pid_t>(pid), static_cast<pid_t>(ppid));
   }
   ::closedir(proc);
   return found;
 }
 
 }  // namespace
+
+std::vector<pid_t> children_of(pid_t parent) {
+  std::vector<pid_t> found;
+  for (const auto& [pid, ppid] : processes_and_parents()) {
+    if (ppid == parent) found.push_back(pid);
+  }
+  return found;
+}
+
+std::vector<pid_t> descendants_of(pid_t root) {
+  const auto all = processes_and_parents();
+  std::vector<pid_t> found;
+  std::vector<pid_t> todo{root};
+  // One snapshot of /proc has no cycles, but a pid re-used during the scan could make one: bound
+  // the walk by the snapshot's size.
+  while (!todo.empty() && found.size() < all.size()) {
+    const pid_t parent = todo.back();
+    todo.pop_back();
+    for (const auto& [pid, ppid] : all) {
+      if (ppid == parent && pid != root) {
+        found.push_back(pid);
+        todo.push_back(pid);
+      }
+    }
+  }
+  return found;
+}
 
 void become_subreaper() {
   if (::prctl(PR_SET_CHILD_SUBREAPER, 1) != 0) throw_errno("cannot become a subreaper", "prctl");

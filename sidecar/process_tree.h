@@ -14,11 +14,17 @@
 #include <sys/types.h>
 
 #include <chrono>
+#include <vector>
 
 #include "common/util/process.h"
 #include "common/util/unique_fd.h"
 
 namespace dm::sidecar {
+
+// The processes whose parent is `parent`, and all of `root`'s descendants (not `root`), as
+// /proc lists them now.
+std::vector<pid_t> children_of(pid_t parent);
+std::vector<pid_t> descendants_of(pid_t root);
 
 void become_subreaper();
 

@@ -5,9 +5,10 @@
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
-#include <filesystem>
 #include <fstream>
 #include <vector>
+
+#include "sidecar/process_tree.h"
 
 namespace dm::sidecar {
 
@@ -24,39 +25,33 @@ uint64_t io_bytes(const std::string& file) {
   return total;
 }
 
-std::vector<pid_t> children_of(pid_t pid) {
-  std::vector<pid_t> out;
-  std::error_code ec;
-  const std::filesystem::path tasks = "/proc/" + std::to_string(pid) + "/task";
-  for (const auto& task : std::filesystem::directory_iterator(tasks, ec)) {
-    std::ifstream in(task.path() / "children");
-    for (pid_t child = 0; in >> child;) out.push_back(child);
-  }
-  return out;
+uint64_t io_bytes(pid_t pid) {
+  return io_bytes("/proc/" + std::to_string(pid) + "/io");
+}
+
+// `pid`'s counters then those of `below`, read back to back.
+uint64_t sum_io(pid_t pid, const std::vector<pid_t>& below) {
+  uint64_t total = io_bytes(pid);
+  for (pid_t p : below) total += io_bytes(p);
+  return total;
 }
 
 }  // namespace
 
 uint64_t tree_io_bytes(pid_t pid) {
-  uint64_t total = 0;
-  std::vector<pid_t> todo{pid};
-  // A process tree has no cycles, but pids are re-used while we walk: bound the walk.
-  for (size_t seen = 0; !todo.empty() && seen < 100000; ++seen) {
-    const pid_t p = todo.back();
-    todo.pop_back();
-    total += io_bytes("/proc/" + std::to_string(p) + "/io");
-    for (pid_t c : children_of(p)) todo.push_back(c);
-  }
-  return total;
+  const auto below = descendants_of(pid);
+  return sum_io(pid, below);
 }
 
 namespace {
 
 // The file I/O of this process and its descendants, without that of the calling thread: the
-// beacon's own reads of /proc and writes of its signal are not progress.
+// beacon's own reads of /proc and writes of its signal are not progress. The walk of /proc comes
+// first, so that all of its reads are in both counters and cancel out.
 uint64_t io_of_others() {
+  const auto below = descendants_of(::getpid());
   const uint64_t own = io_bytes("/proc/thread-self/io");
-  const uint64_t all = tree_io_bytes(::getpid());
+  const uint64_t all = sum_io(::getpid(), below);
   return all > own ? all - own : 0;
 }
 

@@ -20,7 +20,7 @@
 
 namespace dm::sidecar {
 
-// rchar + wchar of `pid` and every process below it (through /proc/<pid>/task/*/children).
+// rchar + wchar of `pid` and every process below it (descendants_of, process_tree.h).
 uint64_t tree_io_bytes(pid_t pid);
 
 class ProgressBeacon {

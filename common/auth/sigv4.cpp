@@ -7,16 +7,12 @@
 
 #include "common/auth/crypto.h"
 #include "common/http/encoding.h"
+#include "common/util/ascii.h"
 #include "common/util/hex.h"
 
 namespace dm::auth {
 
 namespace {
-
-std::string lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return s;
-}
 
 // Header values are trimmed and inner runs of spaces collapsed (SigV4 canonical headers).
 std::string canonical_value(const std::string& v) {
@@ -76,7 +72,7 @@ http::Headers sigv4_sign(const SigV4Request& request, const AwsCredentials& cred
 
   std::map<std::string, std::string> canon;  // sorted by lower-case name
   for (const auto& [k, v] : out) {
-    auto& slot = canon[lower(k)];
+    auto& slot = canon[ascii_lower(k)];
     slot = slot.empty() ? canonical_value(v) : slot + "," + canonical_value(v);
   }
   std::string canonical_headers, signed_headers;

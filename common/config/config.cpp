@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <map>
 
+#include "common/util/ascii.h"
 #include "common/util/error.h"
 #include "common/util/files.h"
 
@@ -17,15 +18,10 @@ namespace dm::config {
 
 namespace {
 
-std::string lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return s;
-}
-
 // viper reads a config file by its extension: JSON is YAML's subset and goes through the same
 // parser; TOML has its own.
 std::map<std::string, std::string> read_file_keys(const fs::path& path) {
-  const auto ext = lower(path.extension().string());
+  const auto ext = ascii_lower(path.extension().string());
   if (ext == ".toml") return parse_toml_config_keys(read_file(path), path.string());
   if (ext == ".yaml" || ext == ".yml" || ext == ".json" || ext.empty()) {
     return parse_config_keys(read_file(path), path.string());
@@ -59,7 +55,7 @@ std::map<std::string, std::string> parse_config_keys(const std::string& text, co
       throw Error(ErrorKind::InvalidArgument, "config file '" + origin + "' has a key that is not a string (line " +
                                                   std::to_string(key.Mark().line + 1) + ")");
     }
-    return lower(key.Scalar());
+    return ascii_lower(key.Scalar());
   };
   for (const auto& kv : root) {
     const auto key = key_text(kv.first);
@@ -109,7 +105,7 @@ Config load_config(const ConfigOverrides& flags, const EnvLookup& env) {
     for (const char* name : env_names) {
       if (auto v = env(name)) return *v;
     }
-    if (auto it = file.find(lower(file_key)); it != file.end() && !it->second.empty()) return it->second;
+    if (auto it = file.find(ascii_lower(file_key)); it != file.end() && !it->second.empty()) return it->second;
     return fallback;
   };
   config.store.env = env;
@@ -138,7 +134,7 @@ std::optional<std::string> file_log_level(const EnvLookup& env) {
 }
 
 std::string spdlog_level(const std::string& go_level) {
-  std::string l = lower(go_level);
+  std::string l = ascii_lower(go_level);
   if (l == "none" || l == "off") return "off";
   if (l == "trace" || l == "debug" || l == "info" || l == "warn" || l == "error") return l;
   if (l == "warning") return "warn";

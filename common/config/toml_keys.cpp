@@ -4,16 +4,12 @@
 #include <toml.hpp>
 
 #include "common/config/config.h"
+#include "common/util/ascii.h"
 #include "common/util/error.h"
 
 namespace dm::config {
 
 namespace {
-
-std::string lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return s;
-}
 
 // The text of a scalar as viper would hand it to a string setting; nullopt for arrays/tables.
 std::optional<std::string> scalar_text(const toml::value& v) {
@@ -50,10 +46,10 @@ std::map<std::string, std::string> parse_toml_config_keys(const std::string& tex
   for (const auto& [key, value] : root.as_table()) {
     if (value.is_table()) {
       for (const auto& [sub, sub_value] : value.as_table()) {
-        if (auto s = scalar_text(sub_value)) keys[lower(key) + "." + lower(sub)] = *s;
+        if (auto s = scalar_text(sub_value)) keys[ascii_lower(key) + "." + ascii_lower(sub)] = *s;
       }
     } else if (auto s = scalar_text(value)) {
-      keys[lower(key)] = *s;
+      keys[ascii_lower(key)] = *s;
     }
   }
   return keys;

@@ -9,6 +9,7 @@
 #include <random>
 #include <thread>
 
+#include "common/util/ascii.h"
 #include "common/util/error.h"
 
 namespace dm::http {
@@ -16,11 +17,6 @@ namespace dm::http {
 namespace {
 
 std::once_flag curl_init_once;
-
-std::string lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return s;
-}
 
 std::string trim(std::string_view s) {
   while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
@@ -64,7 +60,7 @@ size_t on_header(char* data, size_t size, size_t count, void* user) {
   }
   const auto colon = line.find(':');
   if (colon == std::string_view::npos) return size * count;
-  auto name = lower(std::string(line.substr(0, colon)));
+  auto name = ascii_lower(std::string(line.substr(0, colon)));
   auto value = trim(line.substr(colon + 1));
   if (name == "content-length" && !t->head) {
     try {
@@ -180,7 +176,7 @@ bool HttpClient::attempt(Handle& h, const Request& request, Response& response, 
   curl_slist* list = nullptr;
   bool has_content_type = false;
   for (const auto& [k, v] : request.headers) {
-    if (lower(k) == "content-type") has_content_type = true;
+    if (ascii_lower(k) == "content-type") has_content_type = true;
     list = curl_slist_append(list, (k + ": " + v).c_str());
   }
   list = curl_slist_append(list, "Expect:");  // no 100-continue round trip

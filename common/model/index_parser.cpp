@@ -11,7 +11,7 @@ namespace dm::model {
 
 namespace {
 
-[[noreturn]] void corrupt(const std::string& what, const std::string& why) {
+[[noreturn]] void invalid_index(const std::string& what, const std::string& why) {
   throw Error(ErrorKind::Corrupt, "document " + what + " is invalid: " + why);
 }
 
@@ -32,11 +32,11 @@ class EventStream {
     if (has_event_) yaml_event_delete(&event_);
     has_event_ = false;
     if (!yaml_parser_parse(&parser_, &event_)) {
-      corrupt(what_, std::string("YAML syntax error at line ") + std::to_string(parser_.problem_mark.line + 1) + ": " +
-                         (parser_.problem ? parser_.problem : "unknown"));
+      invalid_index(what_, std::string("YAML syntax error at line ") + std::to_string(parser_.problem_mark.line + 1) +
+                               ": " + (parser_.problem ? parser_.problem : "unknown"));
     }
     has_event_ = true;
-    if (event_.type == YAML_ALIAS_EVENT) corrupt(what_, "aliases are not allowed in an index");
+    if (event_.type == YAML_ALIAS_EVENT) invalid_index(what_, "aliases are not allowed in an index");
     return event_;
   }
 
@@ -73,15 +73,15 @@ class EventStream {
 
 uint64_t to_uint(EventStream& s, const char* key) {
   if (s.null_scalar()) return 0;
-  if (!s.plain()) corrupt(s.what(), std::string("key '") + key + "' is not an integer");
+  if (!s.plain()) invalid_index(s.what(), std::string("key '") + key + "' is not an integer");
   const auto v = s.scalar();
   if (v.empty() || v.size() > 20 || v.find_first_not_of("0123456789") != std::string::npos) {
-    corrupt(s.what(), std::string("key '") + key + "' is not an unsigned integer: " + dm::quoted(v));
+    invalid_index(s.what(), std::string("key '") + key + "' is not an unsigned integer: " + dm::quoted(v));
   }
   try {
     return std::stoull(v);
   } catch (...) {
-    corrupt(s.what(), std::string("key '") + key + "' is out of range");
+    invalid_index(s.what(), std::string("key '") + key + "' is out of range");
   }
 }
 
@@ -91,51 +91,52 @@ BundleEntry parse_entry(EventStream& s, size_t index) {
     const auto& key_event = s.next();
     if (key_event.type == YAML_MAPPING_END_EVENT) break;
     if (key_event.type != YAML_SCALAR_EVENT)
-      corrupt(s.what(), "entry " + std::to_string(index) + " has a non-scalar key");
+      invalid_index(s.what(), "entry " + std::to_string(index) + " has a non-scalar key");
     const auto key = s.scalar();
     const auto& value = s.next();
     const bool scalar = value.type == YAML_SCALAR_EVENT;
     if (key == "hash" || key == "name") {
-      if (!scalar) corrupt(s.what(), "key " + dm::quoted(key) + " is not a string");
+      if (!scalar) invalid_index(s.what(), "key " + dm::quoted(key) + " is not a string");
       (key == "hash" ? e.hash : e.name) = s.null_scalar() ? "" : s.scalar();
     } else if (key == "mode" || key == "size") {
-      if (!scalar) corrupt(s.what(), "key " + dm::quoted(key) + " is not an integer");
+      if (!scalar) invalid_index(s.what(), "key " + dm::quoted(key) + " is not an integer");
       const uint64_t v = to_uint(s, key.c_str());
       if (key == "size") {
         e.size = v;
       } else {
-        if (v > UINT32_MAX) corrupt(s.what(), "entry " + dm::quoted(e.name) + " has an out-of-range mode");
+        if (v > UINT32_MAX) invalid_index(s.what(), "entry " + dm::quoted(e.name) + " has an out-of-range mode");
         e.mode = static_cast<uint32_t>(v);
       }
     } else if (key == "timestamp") {
-      if (!scalar) corrupt(s.what(), "key 'timestamp' is not a time");
+      if (!scalar) invalid_index(s.what(), "key 'timestamp' is not a time");
       if (!s.null_scalar()) {
         e.timestamp = Timestamp::parse(s.scalar());
-        if (!e.timestamp) corrupt(s.what(), "key 'timestamp' is not an RFC 3339 time: " + dm::quoted(s.scalar()));
+        if (!e.timestamp) invalid_index(s.what(), "key 'timestamp' is not an RFC 3339 time: " + dm::quoted(s.scalar()));
       }
     } else {
       s.skip_value();
     }
   }
-  if (e.hash.empty()) corrupt(s.what(), "entry " + std::to_string(index) + " (" + dm::quoted(e.name) + ") has no hash");
-  if (e.name.empty()) corrupt(s.what(), "entry " + std::to_string(index) + " has no name");
+  if (e.hash.empty())
+    invalid_index(s.what(), "entry " + std::to_string(index) + " (" + dm::quoted(e.name) + ") has no hash");
+  if (e.name.empty()) invalid_index(s.what(), "entry " + std::to_string(index) + " has no name");
   return e;
 }
 
 }  // namespace
 
 std::vector<BundleEntry> parse_index_stream(std::string_view yaml, const std::string& what) {
-  if (!is_valid_utf8(yaml)) corrupt(what, "not valid UTF-8");
+  if (!is_valid_utf8(yaml)) invalid_index(what, "not valid UTF-8");
   EventStream s(yaml, what);
   std::vector<BundleEntry> out;
-  if (s.next().type != YAML_STREAM_START_EVENT) corrupt(what, "not a YAML stream");
+  if (s.next().type != YAML_STREAM_START_EVENT) invalid_index(what, "not a YAML stream");
   const auto& doc = s.next();
-  if (doc.type == YAML_STREAM_END_EVENT) corrupt(what, "not a YAML mapping");
-  if (s.next().type != YAML_MAPPING_START_EVENT) corrupt(what, "not a YAML mapping");
+  if (doc.type == YAML_STREAM_END_EVENT) invalid_index(what, "not a YAML mapping");
+  if (s.next().type != YAML_MAPPING_START_EVENT) invalid_index(what, "not a YAML mapping");
   for (;;) {
     const auto& key_event = s.next();
     if (key_event.type == YAML_MAPPING_END_EVENT) break;
-    if (key_event.type != YAML_SCALAR_EVENT) corrupt(what, "a top-level key is not a string");
+    if (key_event.type != YAML_SCALAR_EVENT) invalid_index(what, "a top-level key is not a string");
     const bool ours = s.scalar() == "BundleEntries";
     const auto& value = s.next();
     if (!ours) {
@@ -143,17 +144,18 @@ std::vector<BundleEntry> parse_index_stream(std::string_view yaml, const std::st
       continue;
     }
     if (value.type == YAML_SCALAR_EVENT && s.null_scalar()) continue;
-    if (value.type != YAML_SEQUENCE_START_EVENT) corrupt(what, "key 'BundleEntries' is not a list");
+    if (value.type != YAML_SEQUENCE_START_EVENT) invalid_index(what, "key 'BundleEntries' is not a list");
     out.reserve(1000);
     for (size_t i = 0;; ++i) {
       const auto& item = s.next();
       if (item.type == YAML_SEQUENCE_END_EVENT) break;
-      if (item.type != YAML_MAPPING_START_EVENT) corrupt(what, "entry " + std::to_string(i) + " is not a mapping");
+      if (item.type != YAML_MAPPING_START_EVENT)
+        invalid_index(what, "entry " + std::to_string(i) + " is not a mapping");
       out.push_back(parse_entry(s, i));
     }
   }
-  if (s.next().type != YAML_DOCUMENT_END_EVENT) corrupt(what, "unexpected content after the document");
-  if (s.next().type != YAML_STREAM_END_EVENT) corrupt(what, "more than one YAML document");
+  if (s.next().type != YAML_DOCUMENT_END_EVENT) invalid_index(what, "unexpected content after the document");
+  if (s.next().type != YAML_STREAM_END_EVENT) invalid_index(what, "more than one YAML document");
   return out;
 }
 

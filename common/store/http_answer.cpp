@@ -4,6 +4,8 @@
 #include <cctype>
 #include <charconv>
 
+#include "common/util/ascii.h"
+
 namespace dm::store {
 
 namespace {
@@ -14,12 +16,6 @@ std::optional<uint64_t> parse_number(std::string_view text) {
   const auto [ptr, ec] = std::from_chars(text.data(), end, value);
   if (text.empty() || ec != std::errc() || ptr != end) return std::nullopt;
   return value;
-}
-
-std::string lower(std::string_view text) {
-  std::string out(text);
-  std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return std::tolower(c); });
-  return out;
 }
 
 }  // namespace
@@ -113,7 +109,7 @@ std::string normalize_endpoint(std::string_view endpoint, const std::string& wha
   if (scheme_end == std::string::npos) {
     out = "http://" + out;
   } else {
-    const auto scheme = lower(std::string_view(out).substr(0, scheme_end));
+    const auto scheme = ascii_lower(std::string_view(out).substr(0, scheme_end));
     if (scheme != "http" && scheme != "https") {
       throw Error(ErrorKind::InvalidArgument,
                   what + " endpoint " + dm::quoted(endpoint) + ": the scheme must be http or https");

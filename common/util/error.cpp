@@ -53,7 +53,7 @@ void throw_errno(int err, const std::string& what, const std::string& path) {
   if (err == ENOENT) kind = ErrorKind::NotFound;
   if (err == EEXIST) kind = ErrorKind::AlreadyExists;
   if (err == EACCES || err == EPERM) kind = ErrorKind::PermissionDenied;
-  throw Error(kind, what + " " + quoted(path) + ": " + std::strerror(err));
+  throw Error(kind, what + " " + dm::quoted(path) + ": " + std::strerror(err));
 }
 
 void throw_errno(const std::string& what, const std::string& path) {

@@ -11,7 +11,7 @@ namespace {
 
 const std::string kHash(128, 'a');
 
-model::BundleEntry entry(const std::string& name, uint64_t size, uint32_t mode = 0) {
+model::BundleEntry file_entry(const std::string& name, uint64_t size, uint32_t mode = 0) {
   model::BundleEntry e;
   e.hash = kHash;
   e.name = name;
@@ -21,8 +21,9 @@ model::BundleEntry entry(const std::string& name, uint64_t size, uint32_t mode =
 }
 
 TEST(BundleIndex, ImpliesDirectoriesAndSortsChildren) {
-  const BundleIndex index({entry("b/z.txt", 3), entry("a.txt", 5, 0755), entry("b/c/d", 7), entry("/b/a", 1)}, "B",
-                          model::Timestamp{1700000000, 5, 0});
+  const BundleIndex index(
+      {file_entry("b/z.txt", 3), file_entry("a.txt", 5, 0755), file_entry("b/c/d", 7), file_entry("/b/a", 1)}, "B",
+      model::Timestamp{1700000000, 5, 0});
   EXPECT_EQ(index.file_count(), 4u);
   EXPECT_EQ(index.inode_count(), 7u);  // root, a.txt, b, b/z.txt, b/c, b/c/d, b/a
   EXPECT_EQ(index.total_bytes(), 16u);
@@ -51,7 +52,7 @@ TEST(BundleIndex, ImpliesDirectoriesAndSortsChildren) {
 TEST(BundleIndex, RejectsUnsafeNamesNamingThem) {
   test::expect_error(
       [] {
-        BundleIndex index({entry("ok", 1), entry("a/../../etc/passwd", 1)}, "B1", {});
+        BundleIndex index({file_entry("ok", 1), file_entry("a/../../etc/passwd", 1)}, "B1", {});
       },
       ErrorKind::InvalidArgument, {"a/../../etc/passwd"});
 }
@@ -59,14 +60,14 @@ TEST(BundleIndex, RejectsUnsafeNamesNamingThem) {
 TEST(BundleIndex, RejectsAFileThatIsAlsoADirectory) {
   test::expect_error(
       [] {
-        BundleIndex index({entry("a", 1), entry("a/b", 1)}, "B2", {});
+        BundleIndex index({file_entry("a", 1), file_entry("a/b", 1)}, "B2", {});
       },
       ErrorKind::Corrupt, {"'a'"});
-  EXPECT_THROW(BundleIndex({entry("x", 1), entry("x", 2)}, "B3", {}), Error);
+  EXPECT_THROW(BundleIndex({file_entry("x", 1), file_entry("x", 2)}, "B3", {}), Error);
 }
 
 TEST(BundleIndex, RejectsMalformedHash) {
-  auto e = entry("f", 1);
+  auto e = file_entry("f", 1);
   e.hash = "xyz";
   EXPECT_THROW(BundleIndex({e}, "B4", {}), Error);
 }
@@ -75,7 +76,7 @@ TEST(BundleIndex, HundredThousandEntriesStayCompact) {
   std::vector<model::BundleEntry> entries;
   entries.reserve(100000);
   for (int i = 0; i < 100000; ++i) {
-    entries.push_back(entry("dir" + std::to_string(i % 100) + "/file-" + std::to_string(i) + ".bin", i));
+    entries.push_back(file_entry("dir" + std::to_string(i % 100) + "/file-" + std::to_string(i) + ".bin", i));
   }
   const BundleIndex index(entries, "B5", {});
   EXPECT_EQ(index.file_count(), 100000u);

@@ -19,6 +19,8 @@
 
 namespace dm::test {
 
+inline constexpr size_t kMiB = size_t{1} << 20;
+
 struct MountInfo {
   std::string type;
   std::string source;

@@ -24,7 +24,6 @@ namespace dm::test {
 namespace {
 
 namespace fs = std::filesystem;
-constexpr size_t kMiB = 1 << 20;
 
 std::vector<std::string> list_dir(const fs::path& dir) {
   std::vector<std::string> names;

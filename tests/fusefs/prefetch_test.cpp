@@ -24,7 +24,6 @@ namespace dm::test {
 namespace {
 
 namespace fs = std::filesystem;
-constexpr size_t kMiB = 1 << 20;
 
 using PrefetchTest = MountTestBase;
 

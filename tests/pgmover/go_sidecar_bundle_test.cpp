@@ -14,10 +14,6 @@ namespace fs = std::filesystem;
 namespace dm::test::pg {
 namespace {
 
-void expect_ok(const RunResult& r, const std::string& what) {
-  ASSERT_EQ(r.exit_code, 0) << what << "\nstdout: " << r.out << "\nstderr: " << r.err;
-}
-
 TEST(GoPgSidecar, ItsBundleRestoresAndStartsAndOursCarriesPgVersion) {
   const int kPortRestored = free_port();
   const int kPortGoReadsOurs = free_port();

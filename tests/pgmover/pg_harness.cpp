@@ -1,5 +1,6 @@
 #include "pgmover/pg_harness.h"
 
+#include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <pwd.h>
 #include <sys/socket.h>
@@ -79,6 +80,10 @@ int free_port() {
 ServerGuard::~ServerGuard() {
   if (!fs::exists(pgdata_ / "postmaster.pid")) return;
   (void)Harness::as_postgres("pg_ctl", {"stop", "-D", pgdata_.string(), "-m", "fast", "-w", "-t", "60"});
+}
+
+void expect_ok(const RunResult& r, const std::string& what) {
+  ASSERT_EQ(r.exit_code, 0) << what << "\nstdout: " << r.out << "\nstderr: " << r.err;
 }
 
 std::map<std::string, std::string> fields(const std::string& output) {

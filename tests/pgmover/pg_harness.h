@@ -52,6 +52,9 @@ class ServerGuard {
   std::filesystem::path pgdata_;
 };
 
+// A failed assertion, with what was run and its output, unless `r` exited 0.
+void expect_ok(const RunResult& r, const std::string& what);
+
 // "key=value" pairs of a CLI output line.
 std::map<std::string, std::string> fields(const std::string& output);
 uint64_t number(const std::map<std::string, std::string>& f, const std::string& key);

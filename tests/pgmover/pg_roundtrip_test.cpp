@@ -21,10 +21,6 @@ namespace fs = std::filesystem;
 namespace dm::test::pg {
 namespace {
 
-void expect_ok(const RunResult& r, const std::string& what) {
-  ASSERT_EQ(r.exit_code, 0) << what << "\nstdout: " << r.out << "\nstderr: " << r.err;
-}
-
 // init + start + pgbench -i: a cluster with data, running on `port`.
 void make_cluster(const Harness& h, const fs::path& pgdata, int port, int scale) {
   expect_ok(h.dm({"pg", "init", "--pgdata", pgdata.string(), "--owner", "app"}), "pg init");

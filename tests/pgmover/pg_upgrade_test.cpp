@@ -16,10 +16,6 @@ namespace {
 
 const std::string kOldBin = "/usr/lib/postgresql/13/bin";
 
-void expect_ok(const RunResult& r, const std::string& what) {
-  ASSERT_EQ(r.exit_code, 0) << what << "\nstdout: " << r.out << "\nstderr: " << r.err;
-}
-
 // A dump without what names the server rather than the data: the "Dumped from database
 // version" comment, the locale provider that only 15 records (13's is always libc), the
 // random \restrict keys of pg_dump 15.14 and later, and empty lines (a 15 server gets two more

@@ -25,10 +25,6 @@ constexpr int kRestoreKills = 20;
 
 using Tree = std::vector<std::pair<std::string, std::string>>;
 
-void expect_ok(const RunResult& r, const std::string& what) {
-  ASSERT_EQ(r.exit_code, 0) << what << "\nstdout: " << r.out << "\nstderr: " << r.err;
-}
-
 class PgKill : public ::testing::Test {
  protected:
   std::vector<std::string> with_config(std::vector<std::string> args) const {
