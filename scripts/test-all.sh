@@ -7,7 +7,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 WITH_OBJECT_SERVERS=1 WITH_OLD_POSTGRES=1 bash scripts/install-deps.sh
-bash scripts/build.sh
+# A unity build (a few sources per compiler run): on a fresh 2-core machine it compiles in about a
+# third of the time, and every source is still parsed alone by the clang-tidy stage below (see
+# clang_tidy_check in tests/CMakeLists.txt). scripts/build.sh alone builds one source per run.
+CMAKE_ARGS="-DCMAKE_UNITY_BUILD=ON ${CMAKE_ARGS:-}" bash scripts/build.sh
 
 # Two stages run in the background, one after the other, beside the suites below: the container
 # stage (the images built from this tree, the Kubernetes pods under podman; runnable alone as
