@@ -1,6 +1,7 @@
 #include "sidecar/fuse_sidecar.h"
 
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
@@ -48,7 +49,7 @@ void prepare_output_file(const std::filesystem::path& file, const std::string& w
   if (std::filesystem::exists(std::filesystem::symlink_status(file, ec))) {
     throw Error(ErrorKind::AlreadyExists, what + " file '" + file.string() + "' already exists");
   }
-  const auto probe = folder / ("." + file.filename().string() + ".probe");
+  const auto probe = folder / fmt::format(".{}.probe", file.filename().string());
   const UniqueFd fd(::open(probe.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600));
   if (!fd.valid()) throw_errno("cannot write " + what + " in", folder.string());
   ::unlink(probe.c_str());

@@ -1,5 +1,6 @@
 // `datamon purge` end to end on a file:// context: the dry run's report, the grace period, the
 // lock, and purge racing uploads that re-use the blobs it is deleting.
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -123,7 +124,7 @@ TEST_F(CliPurge, RacingUploadsNeverLoseABlob) {
   for (int round = 0; round < kRounds; ++round) {
     const auto src = dir_ / ("src" + std::to_string(round));
     for (int i = 0; i < 40; ++i) {
-      test::write_file(src / ("f" + std::to_string(i)), test::random_bytes(20000, 1000 * round + i));
+      test::write_file(src / fmt::format("f{}", i), test::random_bytes(20000, 1000 * round + i));
     }
     // The deleted repo also held a file no later upload re-uses: purge deletes it every round.
     const auto gone_src = dir_ / ("gone" + std::to_string(round));

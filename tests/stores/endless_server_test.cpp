@@ -34,7 +34,7 @@ std::shared_ptr<http::HttpClient> impatient_client(std::chrono::seconds stall, s
 store::S3Store fake_s3(const FakeHttpServer& server, std::shared_ptr<http::HttpClient> http = nullptr) {
   store::S3Location loc;
   loc.endpoint = server.url();
-  loc.bucket = "b";
+  loc.bucket = std::string("b");  // not `= "b"`: GCC 12 misreads that assignment (-Wrestrict, bug 105651)
   return store::S3Store(loc, {kS3AccessKey, kS3SecretKey, ""}, http ? http : std::make_shared<http::HttpClient>());
 }
 

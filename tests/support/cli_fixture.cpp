@@ -1,5 +1,7 @@
 #include "support/cli_fixture.h"
 
+#include <fmt/format.h>
+
 namespace dm::test {
 
 void CliTest::SetUp() {
@@ -58,8 +60,8 @@ void CliTest::set_up_transfers(const SourceTree& tree) {
   create_context();
   create_repo("r", "d");
   for (int i = 0; i < tree.files; ++i) {
-    const auto folder = "d" + std::to_string(i % tree.folders);
-    write_file(src_ / folder / ("f" + std::to_string(i)), random_bytes(tree.size_of(i), static_cast<uint64_t>(i)));
+    const auto folder = fmt::format("d{}", i % tree.folders);
+    write_file(src_ / folder / fmt::format("f{}", i), random_bytes(tree.size_of(i), static_cast<uint64_t>(i)));
   }
   write_file(src_ / "big", random_bytes(tree.big_size, tree.big_seed));
 }
