@@ -92,7 +92,13 @@ void ProgressBeacon::loop(uint64_t last) {
   constexpr uint64_t kMinGrowth = uint64_t{64} * 1024;
   std::unique_lock lock(mutex_);
   while (!wake_.wait_for(lock, period_, [this] { return stopping_; })) {
-    const uint64_t now = io_of_others();
+    uint64_t now = 0;
+    try {
+      now = io_of_others();
+    } catch (const std::exception& e) {  // /proc could not be listed: no reading this period
+      spdlog::warn("cannot read the I/O counters for {}: {}", signal_, e.what());
+      continue;
+    }
     if (now < last) last = now;  // a child that ended took its counters with it
     if (now < last + kMinGrowth) continue;
     last = now;
