@@ -1,38 +1,13 @@
 #include "common/cafs/hasher.h"
 
-#include <blake2.h>
-
 #include <cstring>
 
+#include "common/cafs/blake2b_impl.h"
 #include "common/util/error.h"
-
-// Debian's libb2 is a "fat" build: it exports each implementation under a suffix and dispatches
-// by CPU features. Its SIMD variants date from 2014 and, measured here, hash at about 510 MiB/s
-// where its portable C variant does 1100 MiB/s (compilers now vectorise that one better). Use
-// the portable variant when the library exports it; the weak references fall back to the
-// dispatcher on a build that does not.
-extern "C" {
-int blake2b_init_param_ref(blake2b_state* S, const blake2b_param* P) __attribute__((weak));
-int blake2b_update_ref(blake2b_state* S, const uint8_t* in, size_t inlen) __attribute__((weak));
-int blake2b_final_ref(blake2b_state* S, uint8_t* out, size_t outlen) __attribute__((weak));
-}
 
 namespace dm::cafs {
 
 namespace {
-
-struct Blake2b {
-  decltype(&blake2b_init_param) init_param;
-  decltype(&blake2b_update) update;
-  decltype(&blake2b_final) final;
-};
-
-const Blake2b& blake2b() {
-  static const Blake2b impl = (blake2b_init_param_ref && blake2b_update_ref && blake2b_final_ref)
-                                  ? Blake2b{blake2b_init_param_ref, blake2b_update_ref, blake2b_final_ref}
-                                  : Blake2b{blake2b_init_param, blake2b_update, blake2b_final};
-  return impl;
-}
 
 blake2b_state init_state(uint32_t leaf_size, uint64_t node_offset, uint8_t node_depth, bool last) {
   blake2b_param p;
@@ -47,14 +22,14 @@ blake2b_state init_state(uint32_t leaf_size, uint64_t node_offset, uint8_t node_
   p.node_depth = node_depth;
   p.inner_length = Key::kSize;
   blake2b_state s;
-  if (blake2b().init_param(&s, &p) != 0) throw Error(ErrorKind::Internal, "blake2b_init_param failed");
+  if (blake2b_impl().init_param(&s, &p) != 0) throw Error(ErrorKind::Internal, "blake2b_init_param failed");
   s.last_node = last ? 1 : 0;
   return s;
 }
 
 Key finish(blake2b_state& s) {
   Key::Bytes out;
-  if (blake2b().final(&s, out.data(), out.size()) != 0) throw Error(ErrorKind::Internal, "blake2b_final failed");
+  if (blake2b_impl().final(&s, out.data(), out.size()) != 0) throw Error(ErrorKind::Internal, "blake2b_final failed");
   return Key(out);
 }
 
@@ -67,7 +42,7 @@ LeafPosition leaf_position(uint64_t index, uint64_t count, uint64_t length, uint
 
 Key leaf_key(std::span<const uint8_t> data, uint32_t leaf_size, LeafPosition position) {
   auto s = init_state(leaf_size, position.node_offset, 0, position.last);
-  blake2b().update(&s, data.data(), data.size());
+  blake2b_impl().update(&s, data.data(), data.size());
   return finish(s);
 }
 
@@ -88,7 +63,7 @@ LeafHasher::LeafHasher(uint32_t leaf_size, uint64_t index, uint64_t count, uint6
 LeafHasher::~LeafHasher() = default;
 
 void LeafHasher::update(std::span<const uint8_t> bytes) {
-  blake2b().update(&state_->s, bytes.data(), bytes.size());
+  blake2b_impl().update(&state_->s, bytes.data(), bytes.size());
   seen_ += bytes.size();
 }
 
@@ -99,7 +74,7 @@ std::optional<Key> LeafHasher::finish() {
 
 Key root_key(std::span<const Key> leaves, uint32_t leaf_size) {
   auto s = init_state(leaf_size, 0, 1, true);
-  for (const auto& k : leaves) blake2b().update(&s, k.data(), Key::kSize);
+  for (const auto& k : leaves) blake2b_impl().update(&s, k.data(), Key::kSize);
   return finish(s);
 }
 
