@@ -132,6 +132,11 @@ Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()), proces
                            .Help("Verified bytes handed to the kernel page cache ahead of reads")
                            .Register(*registry_)
                            .Add({});
+  page_cache_dropped_ = &prometheus::BuildCounter()
+                             .Name("datamon_page_cache_dropped_total")
+                             .Help("Verified leaves not handed to the kernel page cache: its feed's queue was full")
+                             .Register(*registry_)
+                             .Add({});
   preload_matched_ = &prometheus::BuildGauge()
                           .Name("datamon_preload_files")
                           .Help("Files the --preload pattern matched")
@@ -218,6 +223,9 @@ void Metrics::prefetch_bytes(uint64_t bytes) {
 }
 void Metrics::page_cache_pushed(uint64_t bytes) {
   page_cache_bytes_->Increment(static_cast<double>(bytes));
+}
+void Metrics::page_cache_dropped() {
+  page_cache_dropped_->Increment();
 }
 void Metrics::set_preload_files(uint64_t matched) {
   preload_matched_->Set(static_cast<double>(matched));

@@ -67,6 +67,9 @@ class Metrics {
   void prefetch_leaf_list();
   // Verified leaf bytes handed to the kernel's page cache ahead of the reads.
   void page_cache_pushed(uint64_t bytes);
+  // A verified leaf the feed had no room to queue: not handed to the page cache (a read of it
+  // after the RAM tier let it go fetches it again).
+  void page_cache_dropped();
   // --preload: files matched, files done (cached) or failed, bytes of the matched files.
   void set_preload_files(uint64_t matched);
   void preload_file_done(bool failed, uint64_t bytes);
@@ -79,6 +82,8 @@ class Metrics {
   double prefetches_issued() const;
   double prefetches_used() const { return prefetch_used_->Value(); }
   double prefetches_wasted() const { return prefetch_wasted_->Value(); }
+  double page_cache_pushed_bytes() const { return page_cache_bytes_->Value(); }
+  double page_cache_drops() const { return page_cache_dropped_->Value(); }
 
  private:
   std::shared_ptr<prometheus::Registry> registry_;
@@ -104,6 +109,7 @@ class Metrics {
   prometheus::Counter* prefetch_wasted_ = nullptr;
   prometheus::Counter* prefetch_bytes_ = nullptr;
   prometheus::Counter* page_cache_bytes_ = nullptr;
+  prometheus::Counter* page_cache_dropped_ = nullptr;
   prometheus::Gauge* preload_matched_ = nullptr;
   prometheus::Counter* preload_done_ = nullptr;
   prometheus::Counter* preload_failed_ = nullptr;

@@ -8,6 +8,24 @@
 
 namespace dm::fusefs {
 
+namespace {
+
+int notify_store(fuse_session* session, Inode ino, uint64_t offset, const char* data, size_t size) {
+  // FUSE_BUFVEC_INIT is a C compound literal; the same fields, set one by one.
+  fuse_bufvec buf{};
+  buf.count = 1;
+  buf.buf[0].size = size;
+  buf.buf[0].fd = -1;
+  buf.buf[0].mem = const_cast<char*>(data);
+  return fuse_lowlevel_notify_store(session, ino, static_cast<off_t>(offset), &buf,
+                                    static_cast<fuse_buf_copy_flags>(0));
+}
+
+}  // namespace
+
+PageCacheFeed::PageCacheFeed(Metrics& metrics, StoreStep store, size_t max_queued)
+    : metrics_(metrics), store_(store ? std::move(store) : StoreStep(notify_store)), max_queued_(max_queued) {}
+
 PageCacheFeed::~PageCacheFeed() {
   detach();
 }
@@ -36,7 +54,11 @@ void PageCacheFeed::detach() {
 bool PageCacheFeed::offer(Inode ino, uint64_t offset, LeafData data) {
   {
     std::lock_guard lock(mutex_);
-    if (session_ == nullptr || stopping_ || queue_.size() >= kMaxQueued) return false;
+    if (session_ == nullptr || stopping_) return false;
+    if (queue_.size() >= max_queued_) {
+      metrics_.page_cache_dropped();
+      return false;
+    }
     queue_.push_back({ino, offset, std::move(data)});
   }
   ready_.notify_one();
@@ -55,14 +77,7 @@ void PageCacheFeed::run() {
       queue_.pop_front();
       session = session_;
     }
-    // FUSE_BUFVEC_INIT is a C compound literal; the same fields, set one by one.
-    fuse_bufvec buf{};
-    buf.count = 1;
-    buf.buf[0].size = item.data->size();
-    buf.buf[0].fd = -1;
-    buf.buf[0].mem = const_cast<char*>(item.data->data());
-    const int rc = fuse_lowlevel_notify_store(session, item.ino, static_cast<off_t>(item.offset), &buf,
-                                              static_cast<fuse_buf_copy_flags>(0));
+    const int rc = store_(session, item.ino, item.offset, item.data->data(), item.data->size());
     if (rc == 0) {
       metrics_.page_cache_pushed(item.data->size());
     } else {
