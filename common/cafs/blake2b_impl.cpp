@@ -41,7 +41,7 @@ Blake2bImpl measure_fastest() {
   // Large enough that the call overhead does not count, small enough to stay in L2 as a
   // leaf arriving in pieces does. Rounds alternate between candidates and each keeps its
   // best, so a moment of another process on the core does not decide.
-  std::vector<uint8_t> data(128 * 1024);
+  std::vector<uint8_t> data(size_t{128} * 1024);
   for (size_t i = 0; i < data.size(); ++i) data[i] = static_cast<uint8_t>(i * 131 + (i >> 9));
   std::vector<double> best(impls.size(), std::numeric_limits<double>::infinity());
   constexpr int kRounds = 6;
