@@ -7,6 +7,7 @@
 
 #include <cerrno>
 #include <condition_variable>
+#include <memory>
 #include <mutex>
 #include <vector>
 
@@ -56,62 +57,61 @@ class HeldStore {
   std::vector<Inode> stored_;
 };
 
-LeafData leaf(LeafPool& pool) {
-  auto buffer = pool.take(kLeafBytes);
-  buffer->set_size(kLeafBytes);
-  return pool.share(std::move(buffer));
-}
-
 fuse_session* any_session() {
   static int token;  // the replaced store step never uses the session
   return reinterpret_cast<fuse_session*>(&token);
 }
 
-TEST(PageCacheFeed, AFullQueueDropsAndCountsTheNextOfferAndStoresTheQueuedInOrder) {
-  Metrics metrics;
-  HeldStore store;
-  auto pool = LeafPool::create(kLeafBytes, 8);
-  PageCacheFeed feed(metrics, store.step(), 2);
+class PageCacheFeedTest : public ::testing::Test {
+ protected:
+  // A leaf of kLeafBytes.
+  LeafData leaf() {
+    auto buffer = pool_->take(kLeafBytes);
+    buffer->set_size(kLeafBytes);
+    return pool_->share(std::move(buffer));
+  }
+
+  Metrics metrics_;
+  HeldStore store_;
+  std::shared_ptr<LeafPool> pool_ = LeafPool::create(kLeafBytes, 8);
+};
+
+TEST_F(PageCacheFeedTest, AFullQueueDropsAndCountsTheNextOfferAndStoresTheQueuedInOrder) {
+  PageCacheFeed feed(metrics_, store_.step(), 2);
   feed.attach(any_session());
-  ASSERT_TRUE(feed.offer(10, 0, leaf(*pool)));
-  store.wait_entered();  // 10 is being stored; the queue is empty
-  EXPECT_TRUE(feed.offer(11, 0, leaf(*pool)));
-  EXPECT_TRUE(feed.offer(12, 0, leaf(*pool)));
-  EXPECT_FALSE(feed.offer(13, 0, leaf(*pool)));
-  EXPECT_EQ(metrics.page_cache_drops(), 1);
-  store.release();
-  EXPECT_EQ(store.wait_stored(3), (std::vector<Inode>{10, 11, 12}));
+  ASSERT_TRUE(feed.offer(10, 0, leaf()));
+  store_.wait_entered();  // 10 is being stored; the queue is empty
+  EXPECT_TRUE(feed.offer(11, 0, leaf()));
+  EXPECT_TRUE(feed.offer(12, 0, leaf()));
+  EXPECT_FALSE(feed.offer(13, 0, leaf()));
+  EXPECT_EQ(metrics_.page_cache_drops(), 1);
+  store_.release();
+  EXPECT_EQ(store_.wait_stored(3), (std::vector<Inode>{10, 11, 12}));
   feed.detach();
-  EXPECT_EQ(metrics.page_cache_pushed_bytes(), 3 * kLeafBytes);
-  EXPECT_EQ(metrics.page_cache_drops(), 1);
+  EXPECT_EQ(metrics_.page_cache_pushed_bytes(), 3 * kLeafBytes);
+  EXPECT_EQ(metrics_.page_cache_drops(), 1);
 }
 
-TEST(PageCacheFeed, OffersOutsideAnAttachmentAreRefusedWithoutCountingADrop) {
-  Metrics metrics;
-  HeldStore store;
-  store.release();
-  auto pool = LeafPool::create(kLeafBytes, 4);
-  PageCacheFeed feed(metrics, store.step(), 1);
-  EXPECT_FALSE(feed.offer(10, 0, leaf(*pool)));
+TEST_F(PageCacheFeedTest, OffersOutsideAnAttachmentAreRefusedWithoutCountingADrop) {
+  store_.release();
+  PageCacheFeed feed(metrics_, store_.step(), 1);
+  EXPECT_FALSE(feed.offer(10, 0, leaf()));
   feed.attach(any_session());
-  EXPECT_TRUE(feed.offer(11, 0, leaf(*pool)));
-  EXPECT_EQ(store.wait_stored(1), std::vector<Inode>{11});
+  EXPECT_TRUE(feed.offer(11, 0, leaf()));
+  EXPECT_EQ(store_.wait_stored(1), std::vector<Inode>{11});
   feed.detach();
-  EXPECT_FALSE(feed.offer(12, 0, leaf(*pool)));
-  EXPECT_EQ(metrics.page_cache_drops(), 0);
+  EXPECT_FALSE(feed.offer(12, 0, leaf()));
+  EXPECT_EQ(metrics_.page_cache_drops(), 0);
 }
 
-TEST(PageCacheFeed, AStoreTheKernelRefusesIsNotCountedAsPushed) {
-  Metrics metrics;
-  HeldStore store;
-  store.release();
-  auto pool = LeafPool::create(kLeafBytes, 4);
-  PageCacheFeed feed(metrics, store.step(-ENOENT), 4);
+TEST_F(PageCacheFeedTest, AStoreTheKernelRefusesIsNotCountedAsPushed) {
+  store_.release();
+  PageCacheFeed feed(metrics_, store_.step(-ENOENT), 4);
   feed.attach(any_session());
-  ASSERT_TRUE(feed.offer(10, 0, leaf(*pool)));
-  store.wait_stored(1);
+  ASSERT_TRUE(feed.offer(10, 0, leaf()));
+  store_.wait_stored(1);
   feed.detach();
-  EXPECT_EQ(metrics.page_cache_pushed_bytes(), 0);
+  EXPECT_EQ(metrics_.page_cache_pushed_bytes(), 0);
 }
 
 }  // namespace
