@@ -10,19 +10,10 @@
 
 #include "common/cafs/hasher.h"
 #include "common/cafs/key.h"
+#include "common/util/hex.h"
 
 namespace dm::cafs {
 namespace {
-
-std::string hex(const uint8_t* bytes, size_t n) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string out;
-  for (size_t i = 0; i < n; ++i) {
-    out += kDigits[bytes[i] >> 4];
-    out += kDigits[bytes[i] & 15];
-  }
-  return out;
-}
 
 // BLAKE2b-512 with `impl`, sequential mode (fanout 1, depth 1) or datamon's leaf parameters
 // (spec §4: fanout 0, depth 2, leaf_length L, node_offset 0, inner 64, last), fed in `piece`
@@ -46,7 +37,7 @@ std::string digest(const Blake2bImpl& impl, const std::string& data, bool datamo
   }
   uint8_t out[BLAKE2B_OUTBYTES];
   EXPECT_EQ(impl.final(&s, out, sizeof out), 0);
-  return hex(out, sizeof out);
+  return to_hex(out);
 }
 
 TEST(Blake2bImpl, DebiansFatLibb2OffersBothCandidates) {

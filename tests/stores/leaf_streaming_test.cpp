@@ -11,7 +11,6 @@
 #include "common/cafs/hasher.h"
 #include "common/cafs/reader.h"
 #include "common/cafs/writer.h"
-#include "common/store/s3/s3_store.h"
 #include "common/util/error.h"
 #include "common/util/thread_pool.h"
 #include "stores/backends.h"
@@ -108,12 +107,7 @@ class CutLeafServer {
           r.fault = n == 0 ? FakeResponse::Fault::ShortBody : FakeResponse::Fault::None;
           return r;
         }) {}
-  store::S3Store store() const {
-    store::S3Location loc;
-    loc.endpoint = server_.url();
-    loc.bucket = std::string("b");  // not `= "b"`: GCC 12 misreads that assignment (-Wrestrict, bug 105651)
-    return store::S3Store(loc, {kS3AccessKey, kS3SecretKey, ""}, std::make_shared<http::HttpClient>());
-  }
+  std::unique_ptr<store::S3Store> store() const { return s3_store_on(server_.url(), "b"); }
   unsigned gets() const { return gets_.load(); }
 
  private:
@@ -131,8 +125,8 @@ TEST(LeafStreamingRetry, ACutDownloadIsHashedAfreshOnItsRetry) {
   const auto leaf = random_bytes(kLeaf, 11);
   const auto keys = keys_of_one_leaf(leaf);
   CutLeafServer server(leaf, leaf);
-  auto store = server.store();
-  cafs::Reader reader(store, kLeaf, false);
+  const auto store = server.store();
+  cafs::Reader reader(*store, kLeaf, false);
   std::string out;
   ASSERT_EQ(fetch(reader, keys, 0, out), leaf.size());
   EXPECT_EQ(out, leaf);
@@ -145,8 +139,8 @@ TEST(LeafStreamingRetry, ARetryThatBringsOtherBytesIsRefused) {
   other[kLeaf - 1] ^= 0x40;  // after the cut: only the second body has it
   const auto keys = keys_of_one_leaf(leaf);
   CutLeafServer server(leaf, other);
-  auto store = server.store();
-  cafs::Reader reader(store, kLeaf, false);
+  const auto store = server.store();
+  cafs::Reader reader(*store, kLeaf, false);
   std::string out;
   expect_error([&] { fetch(reader, keys, 0, out); }, ErrorKind::Corrupt, {keys[0].hex(), "fails hash verification"});
 }
