@@ -1,5 +1,6 @@
 #include "common/cafs/reader.h"
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -143,7 +144,13 @@ void Reader::read_file_to(const Key& root, uint64_t expected_size, int fd, const
                                         std::to_string(length) + " bytes but the index says " +
                                         std::to_string(expected_size));
   }
-  if (::ftruncate(fd, static_cast<off_t>(length)) != 0) throw_errno("cannot truncate", path);
+  // Only when the size differs (a file that held more before): a truncate to the same size still
+  // costs ext4 a pass over the file's blocks, for every file of a download.
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) throw_errno("cannot stat", path);
+  if (static_cast<uint64_t>(st.st_size) != length && ::ftruncate(fd, static_cast<off_t>(length)) != 0) {
+    throw_errno("cannot truncate", path);
+  }
 }
 
 }  // namespace dm::cafs

@@ -29,6 +29,10 @@ int64_t now_seconds() {
   return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
+// The largest blob created before it is checked: one a local folder writes through the page cache
+// (smaller than kDirectWriteMin), so that a wrong guess costs a copy in memory, not a device write.
+constexpr size_t kWriteFirstBelow = kDirectWriteMin;
+
 }  // namespace
 
 Writer::Writer(store::Store& blobs, uint32_t leaf_size, ThreadPool& leaf_pool, const KeySet* known)
@@ -36,6 +40,7 @@ Writer::Writer(store::Store& blobs, uint32_t leaf_size, ThreadPool& leaf_pool, c
       leaf_size_(leaf_size),
       pool_(leaf_pool),
       known_(known),
+      write_first_(blobs.write_first_is_cheaper()),
       // Leaves read but not yet stored, over every file being put: twice the pool's width keeps
       // each worker fed while the next leaves are read.
       leaf_buffers_(leaf_size, 2 * static_cast<size_t>(leaf_pool.size())) {
@@ -45,8 +50,27 @@ Writer::Writer(store::Store& blobs, uint32_t leaf_size, ThreadPool& leaf_pool, c
 }
 
 bool Writer::store_blob(const std::string& name, std::string_view data) {
+  if (write_first_ && data.size() < kWriteFirstBelow && !presence_.likely_present()) {
+    try {
+      blobs_.put(name, data, store::PutMode::NoOverwrite);
+      presence_.saw(false);
+      ++stats_.created_first;
+      return true;
+    } catch (const Error& e) {
+      if (e.kind() != ErrorKind::AlreadyExists) throw;
+      // There already: judged below as any object a check finds (its size, its age).
+      ++stats_.found_by_create;
+    }
+  }
   ++stats_.existence_checks;
-  if (auto info = blobs_.stat(name); info && info->size == data.size()) {
+  const auto info = blobs_.stat(name);
+  presence_.saw(info.has_value());
+  return store_unless_valid(name, data, info);
+}
+
+bool Writer::store_unless_valid(const std::string& name, std::string_view data,
+                                const std::optional<store::ObjectInfo>& info) {
+  if (info && info->size == data.size()) {
     // An existing object of the content's size with a matching CRC (where reported) is a valid
     // duplicate. One of another size is not (a local blob cut short by a power loss before
     // its writer's flush): it is written again.

@@ -8,6 +8,12 @@
 // pool's width) and their buffers reused. The root blob is written after all of the file's
 // leaves. Thread-safe: many files may be put at once.
 //
+// Against a store where a create-if-absent is cheaper than a check (a local folder,
+// Store::write_first_is_cheaper), a blob small enough to be written through the page cache is
+// created first while the blobs before it were mostly absent (PresenceGuess), and checked only
+// when the create says it is there; a large leaf, or any blob while most were present, is
+// checked first.
+//
 // A duplicate found in the store that was last written more than kRefreshAfterSeconds ago is
 // written again (Overwrite, same bytes): `purge` deletes only unreferenced blobs older than
 // its grace period, so a blob this upload is about to reference must look recent until the
@@ -16,10 +22,12 @@
 
 #include <atomic>
 #include <filesystem>
+#include <optional>
 #include <string_view>
 #include <unordered_set>
 
 #include "common/cafs/key.h"
+#include "common/cafs/presence_guess.h"
 #include "common/store/store.h"
 #include "common/util/buffer_pool.h"
 #include "common/util/progress.h"
@@ -46,6 +54,8 @@ struct WriterStats {
   std::atomic<uint64_t> leaves_stored{0};
   std::atomic<uint64_t> bytes_stored{0};
   std::atomic<uint64_t> existence_checks{0};
+  std::atomic<uint64_t> created_first{0};    // blobs stored by a create-if-absent before any check
+  std::atomic<uint64_t> found_by_create{0};  // creates that found the blob there (a wasted write)
   std::atomic<uint64_t> blobs_refreshed{0};  // old duplicates re-written for purge's grace period
 };
 
@@ -62,11 +72,15 @@ class Writer {
  private:
   // Stores `data` under `name` unless a valid copy exists; returns true if it wrote.
   bool store_blob(const std::string& name, std::string_view data);
+  // The rest of store_blob once the store has been asked whether `name` is there.
+  bool store_unless_valid(const std::string& name, std::string_view data, const std::optional<store::ObjectInfo>& info);
 
   store::Store& blobs_;
   uint32_t leaf_size_;
   ThreadPool& pool_;
   const KeySet* known_;
+  const bool write_first_;  // the store's write_first_is_cheaper()
+  PresenceGuess presence_;
   BufferPool leaf_buffers_;  // leaves read from files: reused, never allocated per leaf
   WriterStats stats_;
 };

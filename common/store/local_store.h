@@ -51,6 +51,8 @@ class LocalStore final : public Store {
   // object, so no write is ever lost to a purge.
   bool remove_if_older(std::string_view name, int64_t cutoff) override;
   void flush() override;
+  // A create is one trip through the folder's lock, a check and a create two (store.h).
+  bool write_first_is_cheaper() const override { return true; }
 
   const std::filesystem::path& root() const { return root_; }
 

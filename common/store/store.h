@@ -102,6 +102,14 @@ class Store {
   // is lost; a local folder overrides it with a check that no write can slip through.
   virtual bool remove_if_older(std::string_view name, int64_t cutoff);
 
+  // Whether a writer of content-addressed objects, which may be present already, should try a
+  // create-if-absent put (NoOverwrite) before asking whether the object exists. True for a local
+  // folder: the check and the create of a new name each take the folder's lock, and writers on
+  // every core queue on it in turn, where a create alone takes it once and tells a present
+  // object by AlreadyExists. False by default: a remote check is a cheap request, a wasted upload
+  // is not, and a backend that ignored the precondition would overwrite without saying so.
+  virtual bool write_first_is_cheaper() const { return false; }
+
   // Makes every object written to this bucket so far durable, whoever wrote it. Remote stores
   // are durable when put() returns; a local folder may defer syncing its directory to here.
   // Writers call it before they publish anything that refers to the objects (index files).

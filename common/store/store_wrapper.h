@@ -41,6 +41,7 @@ class StoreWrapper : public Store {
   void remove(std::string_view name) override { target_.remove(name); }
   bool remove_if_older(std::string_view name, int64_t cutoff) override { return target_.remove_if_older(name, cutoff); }
   void flush() override { target_.flush(); }
+  bool write_first_is_cheaper() const override { return target_.write_first_is_cheaper(); }
   bool is_versioned() override { return target_.is_versioned(); }
   std::vector<std::string> list_versions(std::string_view name) override { return target_.list_versions(name); }
   std::string read_version(std::string_view name, std::string_view version, uint64_t max_size) override {

@@ -90,6 +90,22 @@ TEST(Cafs, SecondUploadOfSameContentWritesNothing) {
   EXPECT_FALSE(second.root_stored);
 }
 
+TEST(Cafs, AFileThatHeldMoreIsCutToTheContent) {
+  test::TempDir dir;
+  store::LocalStore blobs(dir / "blobs");
+  ThreadPool pool(2);
+  Writer writer(blobs, kLeaf, pool);
+  const auto data = test::random_bytes(2 * kLeaf + 5, 4);
+  const auto put = writer.put_bytes(data);
+  const auto path = dir / "out.bin";
+  test::write_file(path, test::random_bytes(3 * kLeaf, 5));
+  const UniqueFd fd(::open(path.c_str(), O_RDWR | O_CLOEXEC));
+  ASSERT_TRUE(fd.valid());
+  Reader reader(blobs, kLeaf, false);
+  reader.read_file_to(put.root, data.size(), fd.get(), path.string(), pool);
+  EXPECT_EQ(test::read_file(path), data);
+}
+
 TEST(Cafs, KnownLeavesAreNotCheckedAgainstTheStore) {
   test::TempDir dir;
   store::LocalStore blobs(dir / "blobs");
