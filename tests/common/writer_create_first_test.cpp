@@ -24,6 +24,7 @@ constexpr int kFiles = 40;
 // One leaf each: a leaf blob and a root blob per file, as a tree of small files gives.
 std::vector<std::string> small_files(uint64_t seed) {
   std::vector<std::string> files;
+  files.reserve(kFiles);
   for (int i = 0; i < kFiles; ++i) files.push_back(test::random_bytes(4096 + i, seed + i));
   return files;
 }
@@ -73,7 +74,7 @@ TEST_F(WriterCreateFirst, NewSmallBlobsAreCreatedWithoutACheck) {
     EXPECT_EQ(put.leaves_stored, 1u);
     roots.push_back(put.root);
   }
-  const uint64_t blobs = 2 * kFiles;
+  const uint64_t blobs = uint64_t{2} * kFiles;
   // Checked until kStart + 1 absent blobs turned the guess, created first from then on.
   EXPECT_EQ(writer.stats().existence_checks.load(), uint64_t{PresenceGuess::kStart} + 1);
   EXPECT_EQ(writer.stats().created_first.load(), blobs - PresenceGuess::kStart - 1);
