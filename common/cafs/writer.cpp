@@ -65,11 +65,6 @@ bool Writer::store_blob(const std::string& name, std::string_view data) {
   ++stats_.existence_checks;
   const auto info = blobs_.stat(name);
   presence_.saw(info.has_value());
-  return store_unless_valid(name, data, info);
-}
-
-bool Writer::store_unless_valid(const std::string& name, std::string_view data,
-                                const std::optional<store::ObjectInfo>& info) {
   if (info && info->size == data.size()) {
     // An existing object of the content's size with a matching CRC (where reported) is a valid
     // duplicate. One of another size is not (a local blob cut short by a power loss before

@@ -22,7 +22,6 @@
 
 #include <atomic>
 #include <filesystem>
-#include <optional>
 #include <string_view>
 #include <unordered_set>
 
@@ -72,8 +71,6 @@ class Writer {
  private:
   // Stores `data` under `name` unless a valid copy exists; returns true if it wrote.
   bool store_blob(const std::string& name, std::string_view data);
-  // The rest of store_blob once the store has been asked whether `name` is there.
-  bool store_unless_valid(const std::string& name, std::string_view data, const std::optional<store::ObjectInfo>& info);
 
   store::Store& blobs_;
   uint32_t leaf_size_;

@@ -36,6 +36,11 @@ class CheckFirstStore final : public store::StoreWrapper {
   bool write_first_is_cheaper() const override { return false; }
 };
 
+// The blob name of `data` stored as a file of one leaf.
+std::string one_leaf_name(const std::string& data) {
+  return leaf_key_at({reinterpret_cast<const uint8_t*>(data.data()), data.size()}, kLeaf, 0, 1).hex();
+}
+
 int64_t mtime_of(const std::filesystem::path& path) {
   struct stat st {};
   EXPECT_EQ(::stat(path.c_str(), &st), 0) << path;
@@ -112,7 +117,7 @@ TEST_F(WriterCreateFirst, APresentBlobCutShortIsRewrittenWhole) {
   ASSERT_GT(writer.stats().created_first.load(), 0u);
   // A blob left short by a power loss before an earlier writer's flush.
   const auto data = test::random_bytes(5000, 99);
-  const auto leaf = leaf_key_at({reinterpret_cast<const uint8_t*>(data.data()), data.size()}, kLeaf, 0, 1).hex();
+  const auto leaf = one_leaf_name(data);
   local_.put(leaf, data.substr(0, 100), store::PutMode::NoOverwrite);
   const auto put = writer.put_bytes(data);
   EXPECT_EQ(put.leaves_stored, 1u);
@@ -124,7 +129,7 @@ TEST_F(WriterCreateFirst, APresentBlobOldEnoughForPurgeIsRefreshed) {
   Writer writer(counted_, kLeaf, pool_);
   for (const auto& f : small_files(4)) writer.put_bytes(f);
   const auto data = test::random_bytes(6000, 98);
-  const auto leaf = leaf_key_at({reinterpret_cast<const uint8_t*>(data.data()), data.size()}, kLeaf, 0, 1).hex();
+  const auto leaf = one_leaf_name(data);
   local_.put(leaf, data, store::PutMode::NoOverwrite);
   const auto path = local_.root() / leaf;
   const timeval old[2] = {{1'000'000'000, 0}, {1'000'000'000, 0}};  // 2001
