@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <mutex>
@@ -106,9 +107,17 @@ void Reader::read_file_to(const Key& root, uint64_t expected_size, int fd, const
                           Progress* progress) {
   const auto keys = leaf_keys(root);
   std::atomic<uint64_t> last_length{0};
-  // Leaves are fetched and verified in parallel but written one at a time: the file system
-  // serialises buffered writes to one file on its inode lock anyway, and waiting there spins,
-  // where waiting here sleeps and leaves the core to the hashing.
+  // The leaves of a file of several are fetched, verified and written in parallel, their bulk
+  // through a second descriptor with O_DIRECT into space allocated up front (bounded by the verified
+  // leaf count, not by the index's size alone), so that the writes of one file overlap on the
+  // device. Where that cannot be, they are written one at a time: the file system serialises
+  // writes that extend a file on its inode lock anyway, and waiting there spins, where waiting
+  // here sleeps and leaves the core to the hashing.
+  UniqueFd direct;
+  if (keys.size() > 1 && stride_ >= kDirectWriteMin) {
+    direct = reopen_for_direct_writes(fd);
+    if (direct.valid()) preallocate(fd, std::min<uint64_t>(expected_size, keys.size() * stride_), path);
+  }
   std::mutex write_turn;
   const auto one_leaf = [&](size_t i) {
     // One buffer per thread, kept between leaves and files (see fetch_leaf_into), aligned so
@@ -123,7 +132,9 @@ void Reader::read_file_to(const Key& root, uint64_t expected_size, int fd, const
                                           " were expected");
     }
     if (i + 1 == keys.size()) last_length = data.size();
-    {
+    if (direct.valid()) {
+      write_bulk_at(direct.get(), fd, data, i * stride_, path);
+    } else {
       std::lock_guard turn(write_turn);
       write_bulk_at(fd, data, i * stride_, path);
     }

@@ -39,7 +39,9 @@ class Reader {
   size_t fetch_leaf_streamed(std::span<const Key> keys, size_t index, const store::Store::BufferFor& buffer_for);
 
   // Writes the whole file (leaves fetched in parallel on `pool`) to the open descriptor `fd`
-  // and truncates it to the content's length, which must equal `expected_size`.
+  // and truncates it to the content's length, which must equal `expected_size`. A file of
+  // several full-size leaves has its space allocated first (no more than its verified leaf count
+  // can fill) and its leaves written side by side past the page cache.
   void read_file_to(const Key& root, uint64_t expected_size, int fd, const std::string& path, ThreadPool& pool,
                     Progress* progress = nullptr);
 

@@ -55,29 +55,69 @@ void write_full(int fd, std::string_view data, const std::string& what) {
   }
 }
 
-void write_bulk_at(int fd, std::string_view data, uint64_t offset, const std::string& what) {
+namespace {
+
+// Whether `data`'s bulk at `offset` may go past the page cache, and how many bytes of it.
+size_t direct_bulk(std::string_view data, uint64_t offset) {
   const size_t bulk = data.size() & ~(kDirectWriteAlign - 1);
   const bool aligned =
       reinterpret_cast<uintptr_t>(data.data()) % kDirectWriteAlign == 0 && offset % kDirectWriteAlign == 0;
-  const int flags = aligned && bulk >= kDirectWriteMin ? ::fcntl(fd, F_GETFL) : -1;
+  return aligned && bulk >= kDirectWriteMin ? bulk : 0;
+}
+
+// Writes the first `bulk` bytes of `data` through `fd`, which has O_DIRECT set; returns how
+// many it wrote: fewer when the device refused a direct write (EINVAL: a stricter alignment),
+// the rest being the caller's to write through the page cache.
+size_t write_direct(int fd, std::string_view data, size_t bulk, uint64_t offset, const std::string& what) {
+  size_t done = 0;
+  while (done < bulk) {
+    const ssize_t n = ::pwrite(fd, data.data() + done, bulk - done, static_cast<off_t>(offset + done));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && errno == EINVAL) break;
+    if (n < 0) throw_errno("cannot write", what);
+    done += static_cast<size_t>(n);
+  }
+  return done;
+}
+
+}  // namespace
+
+void write_bulk_at(int fd, std::string_view data, uint64_t offset, const std::string& what) {
+  const size_t bulk = direct_bulk(data, offset);
+  const int flags = bulk > 0 ? ::fcntl(fd, F_GETFL) : -1;
   if (flags >= 0 && ::fcntl(fd, F_SETFL, flags | O_DIRECT) == 0) {
     size_t done = 0;
-    int err = 0;
-    while (done < bulk) {
-      const ssize_t n = ::pwrite(fd, data.data() + done, bulk - done, static_cast<off_t>(offset + done));
-      if (n < 0 && errno == EINTR) continue;
-      if (n < 0) {
-        err = errno;  // EINVAL: the device wants a stricter alignment; the page cache takes the rest
-        break;
-      }
-      done += static_cast<size_t>(n);
+    try {
+      done = write_direct(fd, data, bulk, offset, what);
+    } catch (...) {
+      ::fcntl(fd, F_SETFL, flags);
+      throw;
     }
     if (::fcntl(fd, F_SETFL, flags) != 0) throw_errno("cannot clear O_DIRECT on", what);
-    if (err != 0 && err != EINVAL) throw_errno(err, "cannot write", what);
     data.remove_prefix(done);
     offset += done;
   }
   write_full_at(fd, data, offset, what);
+}
+
+UniqueFd reopen_for_direct_writes(int fd) {
+  const auto proc = "/proc/self/fd/" + std::to_string(fd);
+  return UniqueFd(::open(proc.c_str(), O_WRONLY | O_DIRECT | O_CLOEXEC));
+}
+
+void write_bulk_at(int direct, int fd, std::string_view data, uint64_t offset, const std::string& what) {
+  if (direct < 0) {
+    write_full_at(fd, data, offset, what);
+    return;
+  }
+  const size_t done = write_direct(direct, data, direct_bulk(data, offset), offset, what);
+  write_full_at(fd, data.substr(done), offset + done, what);
+}
+
+void preallocate(int fd, uint64_t size, const std::string& what) {
+  if (size == 0 || ::fallocate(fd, 0, 0, static_cast<off_t>(size)) == 0) return;
+  if (errno == EOPNOTSUPP || errno == ENOSYS || errno == EINVAL) return;  // the writes allocate instead
+  throw_errno("cannot allocate " + std::to_string(size) + " bytes for", what);
 }
 
 void close_checked(UniqueFd& fd, const std::string& what) {

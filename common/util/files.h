@@ -46,6 +46,24 @@ inline constexpr size_t kDirectWriteMin = size_t{1} << 20;
 // bulk and clears it again.
 void write_bulk_at(int fd, std::string_view data, uint64_t offset, const std::string& what);
 
+// A second descriptor of the open file `fd`, for writing with O_DIRECT, opened through
+// /proc/self/fd: O_DIRECT belongs to an open file description, so threads that write parts of
+// one file past the page cache at once each need it set for the whole time, which
+// write_bulk_at's toggling on a shared descriptor cannot give. Invalid where /proc or the file
+// system does not allow it.
+UniqueFd reopen_for_direct_writes(int fd);
+
+// write_bulk_at for threads that write different ranges of one file at the same time: the
+// aligned bulk goes through `direct` (reopen_for_direct_writes), the rest, and everything when
+// `direct` is invalid (-1) or the device refuses a direct write, through `fd`.
+void write_bulk_at(int direct, int fd, std::string_view data, uint64_t offset, const std::string& what);
+
+// Allocates `size` bytes for the file (fallocate, the size set too), so that direct writes to
+// different ranges of it overwrite allocated space, which ext4 lets run side by side where it
+// serialises writes that allocate or extend the file. A file system without fallocate is left
+// to allocate as the writes come; any other failure (ENOSPC) throws, naming `what`.
+void preallocate(int fd, uint64_t size, const std::string& what);
+
 // Closes `fd` and reports a failure (a delayed write-back error on NFS, say) as an Io error
 // naming `what`; a writer calls it before it publishes the file. `fd` is closed either way.
 void close_checked(UniqueFd& fd, const std::string& what);

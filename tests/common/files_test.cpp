@@ -3,6 +3,7 @@
 
 #include <fcntl.h>
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstring>
@@ -88,6 +89,73 @@ TEST(Files, WriteBulkAtOnTmpfsWritesEveryByte) {
   const auto back = read_back(fd.get(), data.size(), 0, path.string());
   ::unlink(path.c_str());
   EXPECT_TRUE(back == data);
+}
+
+TEST(Files, ThreadsWriteOneFileThroughADirectDescriptorAtOnce) {
+  test::DirectTempDir dir;
+  ASSERT_TRUE(test::bypasses_page_cache(dir.path()))
+      << dir.path() << " refuses O_DIRECT: nothing here can bypass the page cache";
+  const auto path = dir / "f";
+  auto fd = open_rw(path);
+  constexpr size_t kPart = 1 << 20;
+  constexpr size_t kParts = 8;
+  const std::string data = test::random_bytes(kParts * kPart + 100, 10);  // the last part has a tail
+  preallocate(fd.get(), data.size(), path.string());
+  struct stat st {};
+  ASSERT_EQ(::fstat(fd.get(), &st), 0);
+  EXPECT_EQ(static_cast<size_t>(st.st_size), data.size());
+  EXPECT_GE(static_cast<size_t>(st.st_blocks) * 512, data.size()) << "fallocate left the space unallocated";
+
+  const auto direct = reopen_for_direct_writes(fd.get());
+  ASSERT_TRUE(direct.valid());
+  EXPECT_NE(::fcntl(direct.get(), F_GETFL) & O_DIRECT, 0);
+  std::vector<std::thread> writers;
+  for (size_t part = 0; part < kParts; ++part) {
+    writers.emplace_back([&, part] {
+      AlignedBuffer buffer;
+      const auto bytes = std::string_view(data).substr(part * kPart, part + 1 < kParts ? kPart : kPart + 100);
+      auto span = buffer.first(bytes.size());
+      std::memcpy(span.data(), bytes.data(), bytes.size());
+      write_bulk_at(direct.get(), fd.get(), {span.data(), span.size()}, part * kPart, path.string());
+    });
+  }
+  for (auto& w : writers) w.join();
+  EXPECT_EQ(::fcntl(fd.get(), F_GETFL) & O_DIRECT, 0) << "the shared descriptor must stay buffered";
+  const size_t bulk = data.size() & ~(kDirectWriteAlign - 1);
+  EXPECT_EQ(test::resident_pages(fd.get(), 0, bulk), 0U) << "the aligned bulk went through the page cache";
+  EXPECT_EQ(test::resident_pages(fd.get(), bulk, kDirectWriteAlign), 1U) << "the tail should be a buffered write";
+  EXPECT_TRUE(read_back(fd.get(), data.size(), 0, path.string()) == data);
+}
+
+TEST(Files, WithoutADirectDescriptorEveryByteGoesThroughThePageCache) {
+  test::TempDir dir;
+  const auto path = dir / "f";
+  auto fd = open_rw(path);
+  AlignedBuffer buffer;
+  const std::string data = test::random_bytes(2 << 20, 11);
+  auto span = buffer.first(data.size());
+  std::memcpy(span.data(), data.data(), data.size());
+  write_bulk_at(-1, fd.get(), {span.data(), span.size()}, 0, path.string());
+  EXPECT_EQ(test::resident_pages(fd.get(), 0, data.size()), data.size() / 4096);
+  EXPECT_TRUE(read_back(fd.get(), data.size(), 0, path.string()) == data);
+}
+
+TEST(Files, PreallocateOfNothingLeavesAnEmptyFile) {
+  test::TempDir dir;
+  const auto path = dir / "f";
+  auto fd = open_rw(path);
+  preallocate(fd.get(), 0, path.string());
+  struct stat st {};
+  ASSERT_EQ(::fstat(fd.get(), &st), 0);
+  EXPECT_EQ(st.st_size, 0);
+}
+
+TEST(Files, PreallocateBeyondTheFileSystemNamesTheFile) {
+  test::TempDir dir;
+  const auto path = dir / "f";
+  auto fd = open_rw(path);
+  test::expect_error([&] { preallocate(fd.get(), uint64_t{1} << 60, path.string()); }, ErrorKind::Io,
+                     {"cannot allocate", path.string()});
 }
 
 TEST(Files, ReadFullAtIsShortOnlyAtTheEnd) {
