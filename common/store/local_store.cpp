@@ -47,6 +47,8 @@ LocalStore::LocalStore(const fs::path& root, bool create, bool defer_sync)
   } else if (!fs::is_directory(root_, ec)) {
     throw Error(ErrorKind::NotFound, "store folder '" + root_.string() + "' does not exist");
   }
+  root_fd_ = UniqueFd(::open(root_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!root_fd_.valid()) throw_errno("cannot open store folder", root_.string());
   // Temporary files live beside the bucket (same file system, so rename stays atomic), never in
   // it: a bucket folder holds only objects.
   std::string tmp_name = root_.filename().string();
@@ -69,6 +71,10 @@ fs::path LocalStore::path_of(std::string_view name) const {
 UniqueFd LocalStore::open_object(std::string_view name) const {
   const auto path = path_of(name);
   try {
+    if (in_root(name)) {
+      return open_regular_file_at(root_fd_.get(), path.filename().c_str(), path.string(),
+                                  "object " + object_url(*this, name));
+    }
     return open_regular_file(path, "object " + object_url(*this, name));
   } catch (const Error& e) {
     if (e.kind() == ErrorKind::NotFound)
@@ -119,7 +125,9 @@ std::string LocalStore::get_range(std::string_view name, uint64_t offset, uint64
 std::optional<ObjectInfo> LocalStore::stat(std::string_view name) {
   const auto path = path_of(name);
   struct stat st {};
-  if (::lstat(path.c_str(), &st) != 0) {
+  const int found = in_root(name) ? ::fstatat(root_fd_.get(), path.filename().c_str(), &st, AT_SYMLINK_NOFOLLOW)
+                                  : ::lstat(path.c_str(), &st);
+  if (found != 0) {
     if (errno == ENOENT || errno == ENOTDIR) return std::nullopt;
     throw_errno("cannot stat", path.string());
   }
@@ -169,10 +177,14 @@ void LocalStore::put(std::string_view name, std::string_view data, PutMode mode)
     if (ec) throw Error(ErrorKind::Io, "cannot create folder '" + tmp_.string() + "': " + ec.message());
     tmp_made_.store(true, std::memory_order_release);
   }
+  const auto how = mode == PutMode::NoOverwrite ? AtomicWrite::NoReplace : AtomicWrite::Replace;
+  const auto durability = defer_sync_ ? Durability::Deferred : Durability::Synced;
   const auto write = [&] {
-    return write_file_atomic(path, data, 0644,
-                             mode == PutMode::NoOverwrite ? AtomicWrite::NoReplace : AtomicWrite::Replace, tmp_,
-                             defer_sync_ ? Durability::Deferred : Durability::Synced);
+    if (in_root(name)) {
+      return write_file_atomic_at(root_fd_.get(), path.filename().string(), path.string(), data, 0644, how, tmp_,
+                                  durability);
+    }
+    return write_file_atomic(path, data, 0644, how, tmp_, durability);
   };
   bool written = false;
   try {

@@ -92,7 +92,9 @@ class Placer {
   // replaced, never followed); closes it.
   void publish(Pending& p, int folder, const std::string& name, const fs::path& dest) {
     if (p.tmp.empty()) {
-      publish_unnamed(p.fd, folder, name.c_str(), AtomicWrite::Replace, temp_name_in(temp_dir_, dest), dest.string());
+      publish_unnamed(
+          p.fd, folder, name.c_str(), AtomicWrite::Replace, [&] { return temp_name_in(temp_dir_, dest); },
+          dest.string());
       return;
     }
     close_checked(p.fd, p.tmp.string());

@@ -1,10 +1,14 @@
 #include "common/util/files.h"
 
 #include <fcntl.h>
+#include <linux/capability.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
+#include <array>
 #include <cerrno>
+#include <functional>
 #include <optional>
 #include <random>
 
@@ -165,9 +169,25 @@ UniqueFd open_unnamed(int dirfd, const char* dir, const std::string& what) {
 
 namespace {
 
+// Whether this process may link a descriptor by itself (linkat with AT_EMPTY_PATH).
+bool has_dac_read_search() {
+  __user_cap_header_struct header{_LINUX_CAPABILITY_VERSION_3, 0};
+  std::array<__user_cap_data_struct, _LINUX_CAPABILITY_U32S_3> data{};
+  if (::syscall(SYS_capget, &header, data.data()) != 0) return false;
+  return (data[CAP_DAC_READ_SEARCH / 32].effective & (1U << (CAP_DAC_READ_SEARCH % 32))) != 0;
+}
+
 // Names the unnamed file `fd` as `name` in `dirfd`; false when that name exists already (a
 // symlink too: never followed, never replaced).
 bool link_unnamed(int fd, int dirfd, const char* name, const std::string& what) {
+  // With CAP_DAC_READ_SEARCH the descriptor itself is linked, which spares the walk through
+  // /proc; without it (ENOENT, also in a user namespace) /proc names it.
+  static const bool may_link_descriptors = has_dac_read_search();
+  if (may_link_descriptors) {
+    if (::linkat(fd, "", dirfd, name, AT_EMPTY_PATH) == 0) return true;
+    if (errno == EEXIST) return false;
+    if (errno != ENOENT) throw_errno("cannot link into place", what);
+  }
   const auto proc = "/proc/self/fd/" + std::to_string(fd);
   if (::linkat(AT_FDCWD, proc.c_str(), dirfd, name, AT_SYMLINK_FOLLOW) == 0) return true;
   if (errno == EEXIST) return false;
@@ -176,10 +196,11 @@ bool link_unnamed(int fd, int dirfd, const char* name, const std::string& what) 
 
 }  // namespace
 
-bool publish_unnamed(UniqueFd& fd, int dirfd, const char* name, AtomicWrite how, const std::filesystem::path& temp,
+bool publish_unnamed(UniqueFd& fd, int dirfd, const char* name, AtomicWrite how, const TempName& temp_name,
                      const std::string& what) {
   const bool linked = link_unnamed(fd.get(), dirfd, name, what);
   if (!linked && how == AtomicWrite::NoReplace) return false;
+  const auto temp = linked ? std::filesystem::path() : temp_name();
   if (!linked && !link_unnamed(fd.get(), AT_FDCWD, temp.c_str(), temp.string()))
     throw_errno(EEXIST, "cannot link", temp.string());
   try {
@@ -212,16 +233,27 @@ void fill(int fd, std::string_view data, unsigned mode, Durability durability, c
 
 }  // namespace
 
-bool write_file_atomic(const std::filesystem::path& path, std::string_view data, unsigned mode, AtomicWrite how,
-                       const std::filesystem::path& temp_dir, Durability durability) {
-  const auto dir = path.parent_path().empty() ? std::filesystem::path(".") : path.parent_path();
-  const auto tmp = temp_dir.empty() ? temp_sibling(path) : temp_name_in(temp_dir, path);
-  if (UniqueFd unnamed = open_unnamed(AT_FDCWD, dir.c_str(), dir.string()); unnamed.valid()) {
-    fill(unnamed.get(), data, mode, durability, path.string());
-    if (!publish_unnamed(unnamed, AT_FDCWD, path.c_str(), how, tmp, path.string())) return false;
-    if (durability == Durability::Synced) fsync_path(dir);
+namespace {
+
+// Where write_atomic puts a file: `name` relative to the open folder `dirfd` (or a path with
+// AT_FDCWD), its folder `dir` relative to `dirfd` too.
+struct Destination {
+  int dirfd;
+  const char* dir;
+  const char* name;
+  const std::string& what;
+  const TempName& temp_name;
+  std::function<void()> sync_folder;
+};
+
+bool write_atomic(const Destination& to, std::string_view data, unsigned mode, AtomicWrite how, Durability durability) {
+  if (UniqueFd unnamed = open_unnamed(to.dirfd, to.dir, to.what); unnamed.valid()) {
+    fill(unnamed.get(), data, mode, durability, to.what);
+    if (!publish_unnamed(unnamed, to.dirfd, to.name, how, to.temp_name, to.what)) return false;
+    if (durability == Durability::Synced) to.sync_folder();
     return true;
   }
+  const auto tmp = to.temp_name();
   UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode));
   if (!fd.valid()) throw_errno("cannot create", tmp.string());
   try {
@@ -233,41 +265,65 @@ bool write_file_atomic(const std::filesystem::path& path, std::string_view data,
     throw;
   }
   if (how == AtomicWrite::Replace) {
-    if (::rename(tmp.c_str(), path.c_str()) != 0) {
+    if (::renameat(AT_FDCWD, tmp.c_str(), to.dirfd, to.name) != 0) {
       const int err = errno;
       ::unlink(tmp.c_str());
-      throw_errno(err, "cannot rename into place", path.string());
+      throw_errno(err, "cannot rename into place", to.what);
     }
   } else {
     // link(2) fails with EEXIST if the target exists: an atomic create-if-absent.
-    if (::link(tmp.c_str(), path.c_str()) != 0) {
+    if (::linkat(AT_FDCWD, tmp.c_str(), to.dirfd, to.name, 0) != 0) {
       const int err = errno;
       ::unlink(tmp.c_str());
       if (err == EEXIST) return false;
-      throw_errno(err, "cannot link into place", path.string());
+      throw_errno(err, "cannot link into place", to.what);
     }
     ::unlink(tmp.c_str());
   }
-  if (durability == Durability::Synced) fsync_path(dir);
+  if (durability == Durability::Synced) to.sync_folder();
   return true;
 }
 
-UniqueFd open_regular_file(const std::filesystem::path& path, const std::string& what) {
-  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK));
+}  // namespace
+
+bool write_file_atomic(const std::filesystem::path& path, std::string_view data, unsigned mode, AtomicWrite how,
+                       const std::filesystem::path& temp_dir, Durability durability) {
+  const auto dir = path.parent_path().empty() ? std::filesystem::path(".") : path.parent_path();
+  const TempName temp_name = [&] { return temp_dir.empty() ? temp_sibling(path) : temp_name_in(temp_dir, path); };
+  return write_atomic({AT_FDCWD, dir.c_str(), path.c_str(), path.string(), temp_name, [&] { fsync_path(dir); }}, data,
+                      mode, how, durability);
+}
+
+bool write_file_atomic_at(int dirfd, const std::string& name, const std::string& what, std::string_view data,
+                          unsigned mode, AtomicWrite how, const std::filesystem::path& temp_dir,
+                          Durability durability) {
+  const TempName temp_name = [&] { return temp_name_in(temp_dir, name); };
+  const auto sync_folder = [&] {
+    if (::fsync(dirfd) != 0) throw_errno("cannot fsync the folder of", what);
+  };
+  return write_atomic({dirfd, ".", name.c_str(), what, temp_name, sync_folder}, data, mode, how, durability);
+}
+
+UniqueFd open_regular_file_at(int dirfd, const char* name, const std::string& shown, const std::string& what) {
+  UniqueFd fd(::openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK));
   if (!fd.valid()) {
     const int err = errno;
     if (err == ELOOP) throw Error(ErrorKind::Corrupt, what + " is not a regular file (a symlink)");
     // A device on a nodev mount, say: say what it is rather than why it could not be opened.
     struct stat st {};
-    if (err != ENOENT && ::lstat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode)) {
+    if (err != ENOENT && ::fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && !S_ISREG(st.st_mode)) {
       throw Error(ErrorKind::Corrupt, what + " is not a regular file");
     }
-    throw_errno(err, "cannot open", path.string());
+    throw_errno(err, "cannot open", shown);
   }
   struct stat st {};
-  if (::fstat(fd.get(), &st) != 0) throw_errno("cannot stat", path.string());
+  if (::fstat(fd.get(), &st) != 0) throw_errno("cannot stat", shown);
   if (!S_ISREG(st.st_mode)) throw Error(ErrorKind::Corrupt, what + " is not a regular file");
   return fd;
+}
+
+UniqueFd open_regular_file(const std::filesystem::path& path, const std::string& what) {
+  return open_regular_file_at(AT_FDCWD, path.c_str(), path.string(), what);
 }
 
 void read_regular_into(int fd, uint64_t max_bytes, std::string& out, const std::string& what) {

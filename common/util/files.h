@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -76,12 +77,16 @@ UniqueFd open_unnamed(int dirfd, const char* dir, const std::string& what);
 
 enum class AtomicWrite { Replace, NoReplace };
 
+// A free name for a temporary file, made when one is needed.
+using TempName = std::function<std::filesystem::path()>;
+
 // Names the unnamed file `fd` (open_unnamed, written whole) `name` in `dirfd` and closes it.
 // Where something has that name already: false for NoReplace; for Replace the file is linked
 // as `temp` (a free name on the same file system) and renamed over it, so what was there (a
 // symlink too) is replaced, never followed. A late write error reported by close (NFS) throws,
-// naming `what`, and takes the name away again.
-bool publish_unnamed(UniqueFd& fd, int dirfd, const char* name, AtomicWrite how, const std::filesystem::path& temp,
+// naming `what`, and takes the name away again. `temp` is called only then: a file that takes its
+// name at once costs no temporary name.
+bool publish_unnamed(UniqueFd& fd, int dirfd, const char* name, AtomicWrite how, const TempName& temp,
                      const std::string& what);
 
 enum class Durability {
@@ -102,6 +107,13 @@ bool write_file_atomic(const std::filesystem::path& path, std::string_view data,
                        AtomicWrite how = AtomicWrite::Replace, const std::filesystem::path& temp_dir = {},
                        Durability durability = Durability::Synced);
 
+// The same for `name` (one component) in the open folder `dirfd` (not O_PATH: a synced write
+// fsyncs it), with its temporary, when one is needed, in `temp_dir` (an absolute path on the
+// same file system); `what` names the file in errors. A writer of many files into one folder
+// spares the walk of the folder's path twice per file.
+bool write_file_atomic_at(int dirfd, const std::string& name, const std::string& what, std::string_view data,
+                          unsigned mode, AtomicWrite how, const std::filesystem::path& temp_dir, Durability durability);
+
 std::string read_file(const std::filesystem::path& path);
 
 // Replaces `out` with the file's content, reusing `out`'s memory: a caller that reads leaf after
@@ -112,6 +124,9 @@ void read_file_into(const std::filesystem::path& path, std::string& out);
 // or device is a Corrupt error "<what> is not a regular file", and opening never blocks
 // (O_NONBLOCK), so a planted FIFO cannot hang the caller. A missing file is NotFound.
 UniqueFd open_regular_file(const std::filesystem::path& path, const std::string& what);
+
+// The same for `name` relative to the open folder `dirfd`, shown as `shown` in errors.
+UniqueFd open_regular_file_at(int dirfd, const char* name, const std::string& shown, const std::string& what);
 
 // Replaces `out` with at most `max_bytes` of the open regular file `fd` (its fstat size);
 // a file longer than `max_bytes` is a Corrupt error "<what> is larger than <max_bytes> bytes"
