@@ -4,10 +4,12 @@
 #include <linux/capability.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 
 #include <array>
 #include <cerrno>
+#include <charconv>
 #include <functional>
 #include <optional>
 #include <random>
@@ -169,7 +171,8 @@ UniqueFd open_unnamed(int dirfd, const char* dir, const std::string& what) {
 
 namespace {
 
-// Whether this process may link a descriptor by itself (linkat with AT_EMPTY_PATH).
+// Whether this process may link any descriptor by itself (linkat with AT_EMPTY_PATH); from
+// Linux 6.10 on, a process may link without it the files it opened itself.
 bool has_dac_read_search() {
   __user_cap_header_struct header{_LINUX_CAPABILITY_VERSION_3, 0};
   std::array<__user_cap_data_struct, _LINUX_CAPABILITY_U32S_3> data{};
@@ -177,12 +180,25 @@ bool has_dac_read_search() {
   return (data[CAP_DAC_READ_SEARCH / 32].effective & (1U << (CAP_DAC_READ_SEARCH % 32))) != 0;
 }
 
+bool kernel_at_least(int major, int minor) {
+  utsname u{};
+  if (::uname(&u) != 0) return false;
+  const std::string_view release(u.release);
+  int have_major = 0;
+  int have_minor = 0;
+  const auto [dot, major_error] = std::from_chars(release.data(), release.data() + release.size(), have_major);
+  if (major_error != std::errc() || dot == release.data() + release.size() || *dot != '.') return false;
+  if (std::from_chars(dot + 1, release.data() + release.size(), have_minor).ec != std::errc()) return false;
+  return have_major > major || (have_major == major && have_minor >= minor);
+}
+
 // Names the unnamed file `fd` as `name` in `dirfd`; false when that name exists already (a
 // symlink too: never followed, never replaced).
 bool link_unnamed(int fd, int dirfd, const char* name, const std::string& what) {
-  // With CAP_DAC_READ_SEARCH the descriptor itself is linked, which spares the walk through
-  // /proc; without it (ENOENT, also in a user namespace) /proc names it.
-  static const bool may_link_descriptors = has_dac_read_search();
+  // Where the kernel allows, the descriptor itself is linked, which spares the walk through
+  // /proc; where it refuses after all (ENOENT: a file opened under other credentials, a
+  // capability held in a user namespace only), /proc names it.
+  static const bool may_link_descriptors = has_dac_read_search() || kernel_at_least(6, 10);
   if (may_link_descriptors) {
     if (::linkat(fd, "", dirfd, name, AT_EMPTY_PATH) == 0) return true;
     if (errno == EEXIST) return false;

@@ -3,9 +3,13 @@
 
 #include <fcntl.h>
 #include <gtest/gtest.h>
+#include <linux/capability.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include <array>
 #include <cstring>
 #include <string>
 #include <thread>
@@ -156,6 +160,39 @@ TEST(Files, PreallocateBeyondTheFileSystemNamesTheFile) {
   auto fd = open_rw(path);
   test::expect_error([&] { preallocate(fd.get(), uint64_t{1} << 60, path.string()); }, ErrorKind::Io,
                      {"cannot allocate", path.string()});
+}
+
+TEST(Files, AnUnnamedFileIsLinkedThroughProcWhereTheKernelRefusesItsDescriptor) {
+  // A file opened under other credentials by a process without CAP_DAC_READ_SEARCH cannot be
+  // linked by its descriptor (ENOENT on every kernel): it must be named through /proc instead.
+  test::TempDir dir;
+  write_file_atomic(dir / "first", "linked as whoever runs the test");  // decides the way once
+  const pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    UniqueFd unnamed = open_unnamed(AT_FDCWD, dir.path().c_str(), "test folder");
+    if (!unnamed.valid()) ::_exit(2);
+    __user_cap_header_struct header{_LINUX_CAPABILITY_VERSION_3, 0};
+    std::array<__user_cap_data_struct, _LINUX_CAPABILITY_U32S_3> caps{};
+    if (::syscall(SYS_capget, &header, caps.data()) != 0) ::_exit(3);
+    caps[CAP_DAC_READ_SEARCH / 32].effective &= ~(1U << (CAP_DAC_READ_SEARCH % 32));
+    if (::syscall(SYS_capset, &header, caps.data()) != 0) ::_exit(4);  // new credentials, too
+    try {
+      write_full_at(unnamed.get(), "linked through /proc", 0, "unnamed");
+      const auto second = dir / "second";
+      const TempName no_temp = [] { return std::filesystem::path("/nonexistent/unused"); };
+      if (!publish_unnamed(unnamed, AT_FDCWD, second.c_str(), AtomicWrite::NoReplace, no_temp, "second")) ::_exit(5);
+    } catch (...) {
+      ::_exit(6);
+    }
+    ::_exit(0);
+  }
+  int status = 0;
+  ASSERT_EQ(::waitpid(child, &status, 0), child);
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 0);
+  EXPECT_EQ(test::read_file(dir / "second"), "linked through /proc");
+  EXPECT_EQ(test::read_file(dir / "first"), "linked as whoever runs the test");
 }
 
 TEST(Files, ReadFullAtIsShortOnlyAtTheEnd) {

@@ -18,7 +18,8 @@ TEST(LocalStore, NoOverwriteRaceHasExactlyOneWinner) {
   test::TempDir dir;
   LocalStore store(dir.path());
   for (int round = 0; round < 20; ++round) {
-    const std::string name = std::string("race/obj").append(std::to_string(round));
+    // Names in a folder and names in the bucket itself (blobs, reached from the held descriptor).
+    const std::string name = std::string(round % 2 == 0 ? "race/obj" : "obj").append(std::to_string(round));
     std::atomic<int> winners{0}, losers{0};
     std::vector<std::thread> threads;
     for (int t = 0; t < 8; ++t) {
@@ -56,6 +57,22 @@ TEST(LocalStore, NoOverwriteLeavesNoTemporaryAndNeverFollowsASymlink) {
   for (const auto& e : std::filesystem::recursive_directory_iterator(dir.path()))
     files += e.symlink_status().type() == std::filesystem::file_type::regular;
   EXPECT_EQ(files, 6u);  // five objects and the outside file: no temporary anywhere
+}
+
+// An overwrite replaces whatever holds the name, a planted symlink too, and never writes through it.
+TEST(LocalStore, OverwriteReplacesAPlantedSymlinkNotItsTarget) {
+  test::TempDir dir;
+  const auto bucket = dir.path() / "blob";
+  LocalStore store(bucket);
+  test::write_file(dir.path() / "outside", "not the store's");
+  std::filesystem::create_symlink(dir.path() / "outside", bucket / "planted");
+  EXPECT_FALSE(store.stat("planted").has_value()) << "a symlink is not an object";
+  store.put("planted", "new", PutMode::Overwrite);
+  EXPECT_EQ(test::read_file(dir.path() / "outside"), "not the store's");
+  EXPECT_FALSE(std::filesystem::is_symlink(bucket / "planted"));
+  EXPECT_EQ(store.get("planted"), "new");
+  ASSERT_TRUE(store.stat("planted").has_value());
+  EXPECT_EQ(store.stat("planted")->size, 3u);
 }
 
 TEST(LocalStore, ReadersNeverSeeTornObjects) {
