@@ -12,6 +12,7 @@
 #include "common/cafs/reader.h"
 #include "common/model/catalog.h"
 #include "common/model/paths.h"
+#include "common/transfer/folder_cache.h"
 #include "common/util/error.h"
 #include "common/util/files.h"
 #include "common/util/progress.h"
@@ -68,7 +69,7 @@ namespace {
 // a folder on another file system than the destination, goes through .datamon/tmp.
 class Placer {
  public:
-  Placer(const fs::path& temp_dir, dev_t destination_dev) : temp_dir_(temp_dir), destination_dev_(destination_dev) {}
+  explicit Placer(const fs::path& temp_dir) : temp_dir_(temp_dir) {}
 
   // An open file to write `rel`'s content to in `folder`, and how to name it afterwards.
   struct Pending {
@@ -76,9 +77,11 @@ class Placer {
     fs::path tmp;  // empty for an unnamed file
   };
 
-  Pending create(int folder, const fs::path& dest) {
-    if (unnamed_ok_.load(std::memory_order_relaxed) && same_device(folder)) {
-      UniqueFd fd = open_unnamed(folder, ".", dest.parent_path().string());
+  // The one barrier syncs the destination's file system: in a folder mounted below it the file
+  // takes the old path, whose rename across file systems fails as it always did.
+  Pending create(const FolderCache::Folder& folder, const fs::path& dest) {
+    if (unnamed_ok_.load(std::memory_order_relaxed) && folder.on_destination_device) {
+      UniqueFd fd = open_unnamed(folder.fd.get(), ".", dest.parent_path().string());
       if (fd.valid()) return {std::move(fd), {}};
       unnamed_ok_ = false;  // not on this file system: named temporaries from now on
     }
@@ -112,36 +115,28 @@ class Placer {
   }
 
  private:
-  // The one barrier syncs the destination's file system: a folder mounted below it keeps the
-  // old path, whose rename across file systems fails as it always did.
-  bool same_device(int folder) const {
-    struct stat st {};
-    return ::fstat(folder, &st) == 0 && st.st_dev == destination_dev_;
-  }
-
   fs::path temp_dir_;
-  dev_t destination_dev_;
   std::atomic<bool> unnamed_ok_{true};
 };
 
 // Writes one entry to `rel` below the destination. Its folders are opened from the destination's
 // descriptor one component at a time without following symlinks, and the file is named in its
 // folder's descriptor: a symlink found in the destination is never written through.
-void write_one(cafs::Reader& reader, const model::BundleEntry& e, int destination_fd, const fs::path& destination,
+void write_one(cafs::Reader& reader, const model::BundleEntry& e, FolderCache& folders, const fs::path& destination,
                const fs::path& rel, Placer& placer, ThreadPool& pool, Progress& progress) {
   const auto dest = destination / rel;
   const auto root = cafs::Key::from_hex(e.hash);
   if (!root)
     throw Error(ErrorKind::Corrupt, "entry " + dm::quoted(e.name) + " has an invalid hash " + dm::quoted(e.hash));
-  const auto folder = open_folder_below(destination_fd, rel.parent_path(), true, destination);
+  const auto folder = folders.open(rel.parent_path());
   const unsigned mode = (e.mode & 07777) != 0 ? (e.mode & 07777) : 0644;
-  auto pending = placer.create(folder.get(), dest);
+  auto pending = placer.create(*folder, dest);
   try {
     reader.read_file_to(*root, e.size, pending.fd.get(), dest.string(), pool, &progress);
     if (::fchmod(pending.fd.get(), mode) != 0) throw_errno("cannot chmod", dest.string());
     // Not synced here: the download ends with one sync of the file system (see download.h).
     if (e.size >= kEarlyWriteBackMin) start_write_back(pending.fd.get(), dest.string());
-    placer.publish(pending, folder.get(), rel.filename().string(), dest);
+    placer.publish(pending, folder->fd.get(), rel.filename().string(), dest);
   } catch (...) {
     Placer::discard(pending);
     throw;
@@ -199,7 +194,8 @@ DownloadResult download_bundle(const model::BundleDescriptor& bundle, const std:
 
   struct stat destination_st {};
   if (::fstat(destination_fd.get(), &destination_st) != 0) throw_errno("cannot stat", destination.string());
-  Placer placer(temp_dir, destination_st.st_dev);
+  Placer placer(temp_dir);
+  FolderCache folders(destination_fd.get(), destination, destination_st.st_dev);
   const bool legacy = bundle.version < 1;
   cafs::Reader reader(blobs, bundle.leaf_size, legacy, options.verify);
   Progress progress("download", total, chosen.size(), !options.show_progress);
@@ -217,7 +213,7 @@ DownloadResult download_bundle(const model::BundleDescriptor& bundle, const std:
       progress.file_done();
       return;
     }
-    write_one(reader, e, destination_fd.get(), destination, names[i], placer, leaf_pool, progress);
+    write_one(reader, e, folders, destination, names[i], placer, leaf_pool, progress);
     if (options.on_written) options.on_written(e, dest);
     ++written;
     bytes += e.size;
