@@ -108,40 +108,45 @@ TEST(Cafs, AFileThatHeldMoreIsCutToTheContent) {
   EXPECT_EQ(test::read_file(path), data);
 }
 
+// `data` stored in `dir`/blobs with full-size (2 MiB) leaves, and an empty file to read it back into.
+struct FullLeafFile {
+  store::LocalStore blobs;
+  Key root;
+  std::filesystem::path path;
+  UniqueFd fd;
+
+  FullLeafFile(const std::filesystem::path& dir, const std::string& data, ThreadPool& pool)
+      : blobs(dir / "blobs"), root(Writer(blobs, kDefaultLeafSize, pool).put_bytes(data).root), path(dir / "out.bin") {
+    fd = UniqueFd(::open(path.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
+    EXPECT_TRUE(fd.valid()) << path;
+  }
+};
+
 TEST(Cafs, ADownloadOfFullSizeLeavesIsByteExactAndBypassesThePageCache) {
   // Leaves of 2 MiB are written in parallel through a direct descriptor into preallocated space.
   test::DirectTempDir dir;
   ASSERT_TRUE(test::bypasses_page_cache(dir.path())) << dir.path() << " refuses O_DIRECT";
-  store::LocalStore blobs(dir / "blobs");
   ThreadPool pool(4);
-  Writer writer(blobs, kDefaultLeafSize, pool);
   const auto data = test::random_bytes(6 * kDefaultLeafSize + 4097, 6);
-  const auto put = writer.put_bytes(data);
-  const auto path = dir / "out.bin";
-  const UniqueFd fd(::open(path.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
-  ASSERT_TRUE(fd.valid());
-  Reader reader(blobs, kDefaultLeafSize, false);
-  reader.read_file_to(put.root, data.size(), fd.get(), path.string(), pool);
-  EXPECT_EQ(test::resident_pages(fd.get(), 0, 6 * kDefaultLeafSize), 0U) << "the leaves went through the page cache";
-  EXPECT_TRUE(test::read_file(path) == data);
+  FullLeafFile file(dir.path(), data, pool);
+  Reader reader(file.blobs, kDefaultLeafSize, false);
+  reader.read_file_to(file.root, data.size(), file.fd.get(), file.path.string(), pool);
+  EXPECT_EQ(test::resident_pages(file.fd.get(), 0, 6 * kDefaultLeafSize), 0U)
+      << "the leaves went through the page cache";
+  EXPECT_TRUE(test::read_file(file.path) == data);
 }
 
 TEST(Cafs, AnIndexSizeBeyondTheLeavesIsCorruptAndNotAllocated) {
   // The index's size is untrusted: space is allocated for what the verified leaf count can hold.
   test::TempDir dir;
-  store::LocalStore blobs(dir / "blobs");
   ThreadPool pool(2);
-  Writer writer(blobs, kDefaultLeafSize, pool);
-  const auto data = test::random_bytes(2 * kDefaultLeafSize + 1, 7);
-  const auto put = writer.put_bytes(data);
-  const auto path = dir / "out.bin";
-  const UniqueFd fd(::open(path.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
-  ASSERT_TRUE(fd.valid());
-  Reader reader(blobs, kDefaultLeafSize, false);
-  test::expect_error([&] { reader.read_file_to(put.root, uint64_t{1} << 60, fd.get(), path.string(), pool); },
-                     ErrorKind::Corrupt, {"but the index says"});
+  FullLeafFile file(dir.path(), test::random_bytes(2 * kDefaultLeafSize + 1, 7), pool);
+  Reader reader(file.blobs, kDefaultLeafSize, false);
+  test::expect_error(
+      [&] { reader.read_file_to(file.root, uint64_t{1} << 60, file.fd.get(), file.path.string(), pool); },
+      ErrorKind::Corrupt, {"but the index says"});
   struct stat st {};
-  ASSERT_EQ(::fstat(fd.get(), &st), 0);
+  ASSERT_EQ(::fstat(file.fd.get(), &st), 0);
   EXPECT_LE(static_cast<uint64_t>(st.st_blocks) * 512, 3 * uint64_t{kDefaultLeafSize} + 65536);
 }
 

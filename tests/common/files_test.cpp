@@ -41,12 +41,17 @@ TEST(Files, WriteFullAtThenReadFullAtRoundTripsAtAnOffset) {
   EXPECT_EQ(back, data);
 }
 
+// `data` copied into `buffer`, `misalign` bytes past its aligned start.
+std::string_view aligned_copy(AlignedBuffer& buffer, std::string_view data, size_t misalign = 0) {
+  auto span = buffer.first(misalign + data.size());
+  std::memcpy(span.data() + misalign, data.data(), data.size());
+  return {span.data() + misalign, data.size()};
+}
+
 // write_bulk_at of `data` at `offset`, from an aligned buffer moved `misalign` bytes on.
 void write_bulk_from(int fd, const std::string& data, size_t misalign, uint64_t offset, const std::string& what) {
   AlignedBuffer buffer;
-  auto span = buffer.first(misalign + data.size());
-  std::memcpy(span.data() + misalign, data.data(), data.size());
-  write_bulk_at(fd, {span.data() + misalign, data.size()}, offset, what);
+  write_bulk_at(fd, aligned_copy(buffer, data, misalign), offset, what);
 }
 
 std::string read_back(int fd, size_t size, uint64_t offset, const std::string& what) {
@@ -118,9 +123,7 @@ TEST(Files, ThreadsWriteOneFileThroughADirectDescriptorAtOnce) {
     writers.emplace_back([&, part] {
       AlignedBuffer buffer;
       const auto bytes = std::string_view(data).substr(part * kPart, part + 1 < kParts ? kPart : kPart + 100);
-      auto span = buffer.first(bytes.size());
-      std::memcpy(span.data(), bytes.data(), bytes.size());
-      write_bulk_at(direct.get(), fd.get(), {span.data(), span.size()}, part * kPart, path.string());
+      write_bulk_at(direct.get(), fd.get(), aligned_copy(buffer, bytes), part * kPart, path.string());
     });
   }
   for (auto& w : writers) w.join();
@@ -137,9 +140,7 @@ TEST(Files, WithoutADirectDescriptorEveryByteGoesThroughThePageCache) {
   auto fd = open_rw(path);
   AlignedBuffer buffer;
   const std::string data = test::random_bytes(2 << 20, 11);
-  auto span = buffer.first(data.size());
-  std::memcpy(span.data(), data.data(), data.size());
-  write_bulk_at(-1, fd.get(), {span.data(), span.size()}, 0, path.string());
+  write_bulk_at(-1, fd.get(), aligned_copy(buffer, data), 0, path.string());
   EXPECT_EQ(test::resident_pages(fd.get(), 0, data.size()), data.size() / 4096);
   EXPECT_TRUE(read_back(fd.get(), data.size(), 0, path.string()) == data);
 }
