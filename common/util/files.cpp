@@ -112,10 +112,6 @@ UniqueFd reopen_for_direct_writes(int fd) {
 }
 
 void write_bulk_at(int direct, int fd, std::string_view data, uint64_t offset, const std::string& what) {
-  if (direct < 0) {
-    write_full_at(fd, data, offset, what);
-    return;
-  }
   const size_t done = write_direct(direct, data, direct_bulk(data, offset), offset, what);
   write_full_at(fd, data.substr(done), offset + done, what);
 }
@@ -259,14 +255,22 @@ struct Destination {
   const char* name;
   const std::string& what;
   const TempName& temp_name;
-  std::function<void()> sync_folder;
 };
+
+// Makes the file's name durable: an fsync of its folder.
+void sync_folder(const Destination& to) {
+  if (to.dirfd == AT_FDCWD) {
+    fsync_path(to.dir);
+  } else if (::fsync(to.dirfd) != 0) {
+    throw_errno("cannot fsync the folder of", to.what);
+  }
+}
 
 bool write_atomic(const Destination& to, std::string_view data, unsigned mode, AtomicWrite how, Durability durability) {
   if (UniqueFd unnamed = open_unnamed(to.dirfd, to.dir, to.what); unnamed.valid()) {
     fill(unnamed.get(), data, mode, durability, to.what);
     if (!publish_unnamed(unnamed, to.dirfd, to.name, how, to.temp_name, to.what)) return false;
-    if (durability == Durability::Synced) to.sync_folder();
+    if (durability == Durability::Synced) sync_folder(to);
     return true;
   }
   const auto tmp = to.temp_name();
@@ -296,7 +300,7 @@ bool write_atomic(const Destination& to, std::string_view data, unsigned mode, A
     }
     ::unlink(tmp.c_str());
   }
-  if (durability == Durability::Synced) to.sync_folder();
+  if (durability == Durability::Synced) sync_folder(to);
   return true;
 }
 
@@ -306,18 +310,14 @@ bool write_file_atomic(const std::filesystem::path& path, std::string_view data,
                        const std::filesystem::path& temp_dir, Durability durability) {
   const auto dir = path.parent_path().empty() ? std::filesystem::path(".") : path.parent_path();
   const TempName temp_name = [&] { return temp_dir.empty() ? temp_sibling(path) : temp_name_in(temp_dir, path); };
-  return write_atomic({AT_FDCWD, dir.c_str(), path.c_str(), path.string(), temp_name, [&] { fsync_path(dir); }}, data,
-                      mode, how, durability);
+  return write_atomic({AT_FDCWD, dir.c_str(), path.c_str(), path.string(), temp_name}, data, mode, how, durability);
 }
 
 bool write_file_atomic_at(int dirfd, const std::string& name, const std::string& what, std::string_view data,
                           unsigned mode, AtomicWrite how, const std::filesystem::path& temp_dir,
                           Durability durability) {
   const TempName temp_name = [&] { return temp_name_in(temp_dir, name); };
-  const auto sync_folder = [&] {
-    if (::fsync(dirfd) != 0) throw_errno("cannot fsync the folder of", what);
-  };
-  return write_atomic({dirfd, ".", name.c_str(), what, temp_name, sync_folder}, data, mode, how, durability);
+  return write_atomic({dirfd, ".", name.c_str(), what, temp_name}, data, mode, how, durability);
 }
 
 UniqueFd open_regular_file_at(int dirfd, const char* name, const std::string& shown, const std::string& what) {

@@ -55,8 +55,8 @@ void write_bulk_at(int fd, std::string_view data, uint64_t offset, const std::st
 UniqueFd reopen_for_direct_writes(int fd);
 
 // write_bulk_at for threads that write different ranges of one file at the same time: the
-// aligned bulk goes through `direct` (reopen_for_direct_writes), the rest, and everything when
-// `direct` is invalid (-1) or the device refuses a direct write, through `fd`.
+// aligned bulk goes through `direct` (a valid descriptor from reopen_for_direct_writes), the
+// rest, and everything when the device refuses a direct write, through `fd`.
 void write_bulk_at(int direct, int fd, std::string_view data, uint64_t offset, const std::string& what);
 
 // Allocates `size` bytes for the file (fallocate, the size set too), so that direct writes to

@@ -134,17 +134,6 @@ TEST(Files, ThreadsWriteOneFileThroughADirectDescriptorAtOnce) {
   EXPECT_TRUE(read_back(fd.get(), data.size(), 0, path.string()) == data);
 }
 
-TEST(Files, WithoutADirectDescriptorEveryByteGoesThroughThePageCache) {
-  test::TempDir dir;
-  const auto path = dir / "f";
-  auto fd = open_rw(path);
-  AlignedBuffer buffer;
-  const std::string data = test::random_bytes(2 << 20, 11);
-  write_bulk_at(-1, fd.get(), aligned_copy(buffer, data), 0, path.string());
-  EXPECT_EQ(test::resident_pages(fd.get(), 0, data.size()), data.size() / 4096);
-  EXPECT_TRUE(read_back(fd.get(), data.size(), 0, path.string()) == data);
-}
-
 TEST(Files, PreallocateOfNothingLeavesAnEmptyFile) {
   test::TempDir dir;
   const auto path = dir / "f";
