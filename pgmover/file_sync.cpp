@@ -105,7 +105,7 @@ void sync_one(const SyncTask& t, cafs::Reader& reader, const OsUser& owner, Thre
       file = UniqueFd(::open(t.dest.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600));
     }
     if (!file.valid()) throw_errno("cannot create", t.dest.string());
-    if (::fchmod(file.get(), t.mode) != 0) throw_errno("cannot chmod", t.dest.string());
+    ensure_mode(file.get(), t.mode, t.dest.string());
     if (::geteuid() == 0 && ::fchown(file.get(), owner.uid, owner.gid) != 0) {
       throw_errno("cannot give to user " + dm::quoted(owner.name), t.dest.string());
     }

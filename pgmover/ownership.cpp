@@ -1,5 +1,6 @@
 #include "pgmover/ownership.h"
 
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -28,7 +29,11 @@ void give_to(const std::filesystem::path& path, const OsUser& owner) {
 void set_mode_and_owner(const std::filesystem::path& path, unsigned mode, const OsUser& owner) {
   struct stat st {};
   if (::lstat(path.c_str(), &st) != 0) throw_errno("cannot stat", path.string());
-  if ((st.st_mode & 07777) != mode && ::chmod(path.c_str(), mode) != 0) throw_errno("cannot chmod", path.string());
+  // What we wrote there may have been replaced since: a symlink is never chmod-ed through.
+  if (S_ISLNK(st.st_mode))
+    throw Error(ErrorKind::Io, "cannot chmod " + dm::quoted(path.string()) + ": it is a symlink");
+  if ((st.st_mode & 07777) != mode && ::fchmodat(AT_FDCWD, path.c_str(), mode, AT_SYMLINK_NOFOLLOW) != 0)
+    throw_errno("cannot chmod", path.string());
   give_if_other(path, st, owner);
 }
 

@@ -16,7 +16,8 @@ namespace dm::pgmover {
 // Gives `path` (not followed when a symlink) to `owner` when we are root and it is not theirs.
 void give_to(const std::filesystem::path& path, const OsUser& owner);
 
-// Sets the permission bits of `path` (not a symlink) to `mode` and gives it to `owner`.
+// Sets the permission bits of `path` to `mode` and gives it to `owner`; a `path` that is a
+// symlink (what we wrote, replaced since) is an Io error, its target left alone.
 void set_mode_and_owner(const std::filesystem::path& path, unsigned mode, const OsUser& owner);
 
 }  // namespace dm::pgmover

@@ -3,7 +3,8 @@
 // Files whose content already matches are kept (the local record decides, a hash when it is
 // unsure); of a changed file only the leaves that differ are fetched and written in place, a
 // missing one is written whole (FileSync); extra files and directories are removed;
-// directories, modes and symlinks come from the layout manifest. global/pg_control is removed
+// directories, modes and symlinks come from the layout manifest (a mode from the bundle sets
+// permission bits only, never a set-ID or sticky bit). global/pg_control is removed
 // first and written last, after one sync of everything else, so a restore that dies half-way
 // leaves a directory PostgreSQL refuses to start, and running it again finishes the job. Refuses a directory in which a
 // server runs, one that does not look like a data directory, and a bundle whose PostgreSQL major does not match the

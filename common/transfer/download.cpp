@@ -79,14 +79,14 @@ class Placer {
 
   // The one barrier syncs the destination's file system: in a folder mounted below it the file
   // takes the old path, whose rename across file systems fails as it always did.
-  Pending create(const FolderCache::Folder& folder, const fs::path& dest) {
+  Pending create(const FolderCache::Folder& folder, const fs::path& dest, unsigned mode) {
     if (unnamed_ok_.load(std::memory_order_relaxed) && folder.on_destination_device) {
-      UniqueFd fd = open_unnamed(folder.fd.get(), ".", dest.parent_path().string());
+      UniqueFd fd = open_unnamed(folder.fd.get(), ".", mode, dest.parent_path().string());
       if (fd.valid()) return {std::move(fd), {}};
       unnamed_ok_ = false;  // not on this file system: named temporaries from now on
     }
     auto tmp = temp_name_in(temp_dir_, dest);
-    UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
+    UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode & 0700));
     if (!fd.valid()) throw_errno("cannot create", tmp.string());
     return {std::move(fd), std::move(tmp)};
   }
@@ -129,11 +129,14 @@ void write_one(cafs::Reader& reader, const model::BundleEntry& e, FolderCache& f
   if (!root)
     throw Error(ErrorKind::Corrupt, "entry " + dm::quoted(e.name) + " has an invalid hash " + dm::quoted(e.hash));
   const auto folder = folders.open(rel.parent_path());
-  const unsigned mode = (e.mode & 07777) != 0 ? (e.mode & 07777) : 0644;
-  auto pending = placer.create(*folder, dest);
+  // Permission bits only: a bundle is untrusted, and a set-user-ID, set-group-ID or sticky bit
+  // from it would make a download run as root plant a privileged program.
+  const unsigned mode = (e.mode & 0777) != 0 ? (e.mode & 0777) : 0644;
+  // Readable and writable by its owner until it is whole: its leaves reopen it for direct writes.
+  auto pending = placer.create(*folder, dest, mode | 0600);
   try {
     reader.read_file_to(*root, e.size, pending.fd.get(), dest.string(), pool, &progress);
-    if (::fchmod(pending.fd.get(), mode) != 0) throw_errno("cannot chmod", dest.string());
+    ensure_mode(pending.fd.get(), mode, dest.string());
     // Not synced here: the download ends with one sync of the file system (see download.h).
     if (e.size >= kEarlyWriteBackMin) start_write_back(pending.fd.get(), dest.string());
     placer.publish(pending, folder->fd.get(), rel.filename().string(), dest);

@@ -12,7 +12,9 @@
 // cache (write_bulk_at): a restored data directory neither fills the page cache (charged to a
 // pod's memory limit) nor leaves its write-back to the barrier. The destination is untrusted: its
 // folders are opened component by component without following symlinks, and a `.datamon` that
-// is not a real folder is refused. Until the download ends, .datamon/incomplete says so.
+// is not a real folder is refused. A file gets its entry's permission bits (0644 when it has
+// none), never a set-user-ID, set-group-ID or sticky bit from the bundle. Until the download
+// ends, .datamon/incomplete says so.
 // Legacy (version 0) bundles use the truncated-leaf stride (decision 1). Shared by `bundle
 // download` and the pg restore, which decides per file whether a fetch is needed.
 #pragma once

@@ -155,11 +155,19 @@ void sync_file_system(const std::filesystem::path& path) {
   if (::syncfs(fd.get()) != 0) throw_errno("cannot sync the file system of", path.string());
 }
 
-UniqueFd open_unnamed(int dirfd, const char* dir, const std::string& what) {
+void ensure_mode(int fd, unsigned mode, const std::string& what) {
+  // A new file usually has its mode already (the umask took nothing away), and a stat is much
+  // cheaper than a chmod, which dirties the inode in the journal.
+  struct stat st {};
+  if (::fstat(fd, &st) == 0 && (st.st_mode & 07777) == mode) return;
+  if (::fchmod(fd, mode) != 0) throw_errno("cannot chmod", what);
+}
+
+UniqueFd open_unnamed(int dirfd, const char* dir, unsigned mode, const std::string& what) {
   // The file is named through /proc: linkat with AT_EMPTY_PATH needs CAP_DAC_READ_SEARCH.
   static const bool proc_fds = ::access("/proc/self/fd", X_OK) == 0;
   if (!proc_fds) return {};
-  UniqueFd fd(::openat(dirfd, dir, O_WRONLY | O_TMPFILE | O_CLOEXEC, 0600));
+  UniqueFd fd(::openat(dirfd, dir, O_WRONLY | O_TMPFILE | O_CLOEXEC, mode));
   if (!fd.valid() && errno != EOPNOTSUPP && errno != EISDIR && errno != EINVAL)
     throw_errno("cannot create a file in", what);
   return fd;
@@ -235,7 +243,7 @@ namespace {
 // its write-back started.
 void fill(int fd, std::string_view data, unsigned mode, Durability durability, const std::string& what) {
   write_bulk_at(fd, data, 0, what);
-  if (::fchmod(fd, mode) != 0) throw_errno("cannot chmod", what);
+  ensure_mode(fd, mode, what);
   if (durability == Durability::Synced) {
     if (::fsync(fd) != 0) throw_errno("cannot fsync", what);
   } else if (data.size() >= kEarlyWriteBackMin) {
@@ -267,7 +275,7 @@ void sync_folder(const Destination& to) {
 }
 
 bool write_atomic(const Destination& to, std::string_view data, unsigned mode, AtomicWrite how, Durability durability) {
-  if (UniqueFd unnamed = open_unnamed(to.dirfd, to.dir, to.what); unnamed.valid()) {
+  if (UniqueFd unnamed = open_unnamed(to.dirfd, to.dir, mode, to.what); unnamed.valid()) {
     fill(unnamed.get(), data, mode, durability, to.what);
     if (!publish_unnamed(unnamed, to.dirfd, to.name, how, to.temp_name, to.what)) return false;
     if (durability == Durability::Synced) sync_folder(to);

@@ -69,11 +69,16 @@ void preallocate(int fd, uint64_t size, const std::string& what);
 // naming `what`; a writer calls it before it publishes the file. `fd` is closed either way.
 void close_checked(UniqueFd& fd, const std::string& what);
 
-// An unnamed file (O_TMPFILE, mode 0600) in the folder `dir` (relative to `dirfd`), open for
-// writing, to be named by link_unnamed once whole: a crash before that leaves nothing behind.
-// Invalid where the file system or the kernel has no O_TMPFILE, or /proc (through which it is
-// named) is missing; any other failure throws, naming `what`.
-UniqueFd open_unnamed(int dirfd, const char* dir, const std::string& what);
+// An unnamed file (O_TMPFILE, created with `mode` under the umask) in the folder `dir`
+// (relative to `dirfd`), open for writing, to be named by publish_unnamed once whole: a crash
+// before that leaves nothing behind. Nobody can open it before it has a name, so it may be
+// created with its final mode. Invalid where the file system or the kernel has no O_TMPFILE, or
+// /proc (through which it is named) is missing; any other failure throws, naming `what`.
+UniqueFd open_unnamed(int dirfd, const char* dir, unsigned mode, const std::string& what);
+
+// Gives the open file `fd` the permission bits `mode` unless it has them already (a file
+// created with that mode under a umask that took none of its bits away).
+void ensure_mode(int fd, unsigned mode, const std::string& what);
 
 enum class AtomicWrite { Replace, NoReplace };
 

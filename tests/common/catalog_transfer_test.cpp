@@ -104,6 +104,34 @@ TEST_F(LocalContext, NestedUnicodeAndSpaceNamesRoundTrip) {
   EXPECT_EQ(catalog_.get_label("repo", "v1").id, id);
 }
 
+// The upload records a set-user-ID program as it is; the download, run as root by a sidecar,
+// must not recreate it as a privileged program on the say of an untrusted bundle.
+TEST_F(LocalContext, DownloadDropsSetIdAndStickyBits) {
+  const auto src = dir_ / "src";
+  test::write_file(src / "suid", "#!/bin/sh\n");
+  test::write_file(src / "sgid-sticky", "data");
+  test::write_file(src / "only-special", "data");
+  ASSERT_EQ(::chmod((src / "suid").c_str(), 04755), 0);
+  ASSERT_EQ(::chmod((src / "sgid-sticky").c_str(), 03640), 0);
+  ASSERT_EQ(::chmod((src / "only-special").c_str(), 04000), 0);
+  const auto id = upload(src);
+  const auto entries = catalog_.get_entries("repo", catalog_.get_bundle("repo", id));
+  ASSERT_EQ(entries.size(), 3u);
+  EXPECT_EQ(entries[2].mode, 04755u) << entries[2].name;  // recorded as found
+  // Under a umask that takes bits away, each file still gets exactly its entry's.
+  const mode_t before = ::umask(077);
+  const auto out = download(id, "out");
+  ::umask(before);
+  const auto mode_of = [&](const char* name) {
+    struct stat st {};
+    EXPECT_EQ(::stat((out / name).c_str(), &st), 0) << name;
+    return st.st_mode & 07777;
+  };
+  EXPECT_EQ(mode_of("suid"), 0755u);
+  EXPECT_EQ(mode_of("sgid-sticky"), 0640u);
+  EXPECT_EQ(mode_of("only-special"), 0644u);
+}
+
 TEST_F(LocalContext, IndexIsSortedAndSplitAtOneThousand) {
   const auto src = dir_ / "src";
   for (int i = 0; i < 2345; ++i) test::write_file(src / fmt::format("f{}", i), std::to_string(i % 7));

@@ -152,6 +152,27 @@ TEST(Files, PreallocateBeyondTheFileSystemNamesTheFile) {
                      {"cannot allocate", path.string()});
 }
 
+// A file is created with its final mode and chmod-ed only when the umask took bits away.
+TEST(Files, AnAtomicWriteGivesItsModeWhateverTheUmask) {
+  test::TempDir dir;
+  const auto mode_of = [&](const char* name) {
+    struct stat st {};
+    EXPECT_EQ(::stat((dir / name).c_str(), &st), 0) << name;
+    return st.st_mode & 07777;
+  };
+  const mode_t before = ::umask(077);
+  write_file_atomic(dir / "a", "a", 0644);
+  write_file_atomic(dir / "b", "b", 0640, AtomicWrite::Replace, {}, Durability::Deferred);
+  ::umask(022);
+  write_file_atomic(dir / "c", "c", 0664);
+  write_file_atomic(dir / "d", "d", 0644);
+  ::umask(before);
+  EXPECT_EQ(mode_of("a"), 0644u);
+  EXPECT_EQ(mode_of("b"), 0640u);
+  EXPECT_EQ(mode_of("c"), 0664u);
+  EXPECT_EQ(mode_of("d"), 0644u);
+}
+
 TEST(Files, AnUnnamedFileIsLinkedThroughProcWhereTheKernelRefusesItsDescriptor) {
   // A file opened under other credentials by a process without CAP_DAC_READ_SEARCH cannot be
   // linked by its descriptor (ENOENT on every kernel): it must be named through /proc instead.
@@ -160,7 +181,7 @@ TEST(Files, AnUnnamedFileIsLinkedThroughProcWhereTheKernelRefusesItsDescriptor) 
   const pid_t child = ::fork();
   ASSERT_GE(child, 0);
   if (child == 0) {
-    UniqueFd unnamed = open_unnamed(AT_FDCWD, dir.path().c_str(), "test folder");
+    UniqueFd unnamed = open_unnamed(AT_FDCWD, dir.path().c_str(), 0600, "test folder");
     if (!unnamed.valid()) ::_exit(2);
     __user_cap_header_struct header{_LINUX_CAPABILITY_VERSION_3, 0};
     std::array<__user_cap_data_struct, _LINUX_CAPABILITY_U32S_3> caps{};
