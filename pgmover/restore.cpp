@@ -119,15 +119,9 @@ void refuse_paths_through_symlinks(const Expected& want, const std::string& what
   }
 }
 
-// What a mode from the bundle may set: permission bits only. The bundle is untrusted and the
-// restore runs as root: a set-user-ID, set-group-ID or sticky bit from it is dropped.
-unsigned permission_bits(unsigned mode) {
-  return mode & 0777;
-}
-
 // The permission bits a file of the bundle gets (0600 when the entry has none).
 unsigned file_mode(const model::BundleEntry& e) {
-  const unsigned mode = permission_bits(e.mode);
+  const unsigned mode = model::permission_bits(e.mode);
   return mode != 0 ? mode : 0600;
 }
 
@@ -274,7 +268,7 @@ SyncStats sync_data(const fs::path& pgdata, const BundlePlan& plan, cafs::Reader
 void apply_modes(const fs::path& pgdata, const BundlePlan& plan, const OsUser& owner) {
   for (const auto& e : plan.data) set_mode_and_owner(pgdata / e.name, file_mode(e), owner);
   for (auto it = plan.layout.directories.rbegin(); it != plan.layout.directories.rend(); ++it) {
-    set_mode_and_owner(pgdata / it->path, permission_bits(it->mode), owner);
+    set_mode_and_owner(pgdata / it->path, model::permission_bits(it->mode), owner);
   }
   for (const auto& l : plan.layout.symlinks) give_to(pgdata / l.path, owner);
   set_mode_and_owner(pgdata / std::string(kOwnDir), 0700, owner);

@@ -66,6 +66,13 @@ struct BundleEntry {
   friend bool operator==(const BundleEntry&, const BundleEntry&) = default;
 };
 
+// The bits a mode read from a bundle (an index entry, pgmover's layout manifest) may set on what
+// we write: permission bits only. A bundle is untrusted and downloads and restores run as root,
+// so a set-user-ID, set-group-ID or sticky bit from it is never applied.
+constexpr unsigned permission_bits(uint32_t mode) {
+  return mode & 0777;
+}
+
 struct LabelDescriptor {
   std::string name;
   std::string id;

@@ -129,9 +129,8 @@ void write_one(cafs::Reader& reader, const model::BundleEntry& e, FolderCache& f
   if (!root)
     throw Error(ErrorKind::Corrupt, "entry " + dm::quoted(e.name) + " has an invalid hash " + dm::quoted(e.hash));
   const auto folder = folders.open(rel.parent_path());
-  // Permission bits only: a bundle is untrusted, and a set-user-ID, set-group-ID or sticky bit
-  // from it would make a download run as root plant a privileged program.
-  const unsigned mode = (e.mode & 0777) != 0 ? (e.mode & 0777) : 0644;
+  const unsigned bits = model::permission_bits(e.mode);
+  const unsigned mode = bits != 0 ? bits : 0644;
   // Readable and writable by its owner until it is whole: its leaves reopen it for direct writes.
   auto pending = placer.create(*folder, dest, mode | 0600);
   try {
