@@ -10,7 +10,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
+#include <cstring>
 #include <thread>
 
 #include "pgmover/exclusions.h"
@@ -75,10 +77,10 @@ TEST(PgMover, CommitRestoreElsewhereStartsWithoutRecoveryAndMatches) {
   ASSERT_EQ(controldata_state(a), "shut down");
   // Shape that must survive: an empty directory with its own mode, a group-readable file, a symlink.
   fs::create_directory(a / "extra_empty");
-  ::chmod((a / "extra_empty").c_str(), 0750);
-  ::chmod((a / "postgresql.conf").c_str(), 0640);
+  ASSERT_EQ(::chmod((a / "extra_empty").c_str(), 0750), 0) << std::strerror(errno);
+  ASSERT_EQ(::chmod((a / "postgresql.conf").c_str(), 0640), 0) << std::strerror(errno);
   fs::create_symlink("postgresql.conf", a / "conf-link");
-  ::lchown((a / "conf-link").c_str(), 0, 0);
+  ASSERT_EQ(::lchown((a / "conf-link").c_str(), 0, 0), 0) << std::strerror(errno);
   write_file(a / "postmaster.opts", "left behind");  // excluded by PostgreSQL's list
 
   RunResult committed;
