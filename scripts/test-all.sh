@@ -48,6 +48,20 @@ suites_start=$SECONDS
 [ $# -gt 0 ] || set -- -LE '^tidy$'
 ctest --test-dir build --output-on-failure --timeout 900 "$@" || status=$?
 echo "test-all: ctest took $((SECONDS - suites_start)) s"
+# The README's first command as a user runs it (its install and build steps find their work done):
+# a context, an upload with a label, list, download, mount and read on a local folder store.
+if [ "$default_stage" = 1 ]; then
+  demo_dir=$(mktemp -d /var/tmp/datamon-demo.XXXXXX)
+  if DEMO_DIR=$demo_dir/work bash scripts/demo.sh >"$demo_dir/demo.log" 2>&1; then
+    echo "test-all: scripts/demo.sh passed"
+  else
+    status=1
+    echo "test-all: scripts/demo.sh failed; its log:"
+    tail -n 40 "$demo_dir/demo.log"
+    fusermount3 -u "$demo_dir/work/mnt" 2>/dev/null || true
+  fi
+  rm -rf "$demo_dir"
+fi
 # Sanitizers and fuzzing (owned by reliability): the core, CLI and mount suites again under
 # clang ASan+UBSan, a bounded run of every libFuzzer target over its checked-in corpus, and
 # ThreadSanitizer on the block cache and mount tests. See tests/reliability/sanitizers.sh.

@@ -77,7 +77,7 @@ cleanup() {
   if [ "${DM_KEEP_IMAGES:-0}" != 1 ] && [ -z "${DM_IMAGES_TAG:-}" ]; then
     # Our images, then the layers they were built from (the build cache) that are new.
     : >"$work/layers.ours"
-    for target in wrapper fuse-sidecar pg-sidecar; do
+    for target in builder wrapper fuse-sidecar pg-sidecar; do
       podman history -q "datamon-$target:$tag" 2>/dev/null | grep -v missing >>"$work/layers.ours"
       podman rmi "datamon-$target:$tag" >/dev/null 2>&1
     done
@@ -101,8 +101,11 @@ trap 'exit 130' INT
 t=$SECONDS
 [ -n "${DM_IMAGES_TAG:-}" ] || bash scripts/make-base-image.sh
 log "base image in $((SECONDS - t))s"
-for target in wrapper fuse-sidecar pg-sidecar; do
+# The builder stage is tagged too: it is in no image's history, so an untagged one would be left
+# behind as a dangling image of the compiled tree (about 560 MB) by every run.
+for target in builder wrapper fuse-sidecar pg-sidecar; do
   if [ -n "${DM_IMAGES_TAG:-}" ]; then
+    [ "$target" != builder ] || continue
     podman image exists "datamon-$target:$tag" || fail "DM_IMAGES_TAG=$tag: no image datamon-$target:$tag"
     continue
   fi
@@ -115,7 +118,7 @@ for target in wrapper fuse-sidecar pg-sidecar; do
   }
   log "image datamon-$target:$tag in $((SECONDS - t))s"
 done
-podman images --format '{{.Repository}}:{{.Tag}} {{.Size}}' | grep -E "/datamon-[a-z-]+:$tag " |
+podman images --format '{{.Repository}}:{{.Tag}} {{.Size}}' | grep -E "/datamon-(wrapper|fuse-sidecar|pg-sidecar):$tag " |
   while read -r name size unit; do log "size of $name: $size $unit"; done
 
 # ---- 2. the store -----------------------------------------------------------------------------
