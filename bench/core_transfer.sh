@@ -94,6 +94,17 @@ done
 CP=$(printf '%s\n' "${cp_t[@]}" | median)
 UP=$(printf '%s\n' "${up_t[@]}" | median)
 DOWN=$(printf '%s\n' "${down_t[@]}" | median)
+# Each run's ratio compares steps a few seconds apart; the file system's speed drifts more than
+# that between runs on this machine (it depends on what was deleted before, see above), so the
+# ratio reported is the median of the runs' ratios, with their range.
+run_ratios() {  # run_ratios NAME: "median (min-max)" of cp_t[i] / NAME[i]
+  local -n times=$1
+  local i
+  for i in "${!times[@]}"; do awk -v a="${cp_t[$i]}" -v b="${times[$i]}" 'BEGIN{printf "%.2f\n", a/b}'; done |
+    sort -n | awk '{a[NR]=$1} END{m=a[int((NR+1)/2)]; if (NR > 1) printf "%s (%s-%s)", m, a[1], a[NR]; else printf "%s", m}'
+}
+UP_RATIO=$(run_ratios up_t)
+DOWN_RATIO=$(run_ratios down_t)
 
 # Hashing: b2sum (BLAKE2b-512, one core) over one big file, against our leaf hashing.
 b2_t=(); for r in $(seq 1 "$RUNS"); do b2_t+=("$(time_cmd b2sum "$WORK/tree/big1.bin")"); done
@@ -109,11 +120,13 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN{printf "%.2f", a/b}'; }
   echo
   echo "Tree: 4 x ${BIG_MIB} MiB + ${SMALL} x 20 KiB = ${MIB} MiB; median of ${RUNS} run(s); command: \`bench/core_transfer.sh $*\`"
   echo
-  echo "| case | seconds | MiB/s | ratio to cp -r && sync |"
+  echo "| case | seconds | MiB/s | ratio to cp -r && sync, per run: median (min-max) |"
   echo "|---|---|---|---|"
   echo "| cp -r && sync (baseline) | $CP | $(rate "$CP") | 1.00 |"
-  echo "| datamon bundle upload | $UP | $(rate "$UP") | $(ratio "$CP" "$UP") |"
-  echo "| datamon bundle download (verified) | $DOWN | $(rate "$DOWN") | $(ratio "$CP" "$DOWN") |"
+  echo "| datamon bundle upload | $UP | $(rate "$UP") | $UP_RATIO |"
+  echo "| datamon bundle download (verified) | $DOWN | $(rate "$DOWN") | $DOWN_RATIO |"
+  echo
+  echo "Seconds per run: cp ${cp_t[*]}; upload ${up_t[*]}; download ${down_t[*]}."
   echo
   echo "| hashing, one core | MiB/s | ratio to b2sum |"
   echo "|---|---|---|"
